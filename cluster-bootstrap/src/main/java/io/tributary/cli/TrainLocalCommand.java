@@ -1,0 +1,117 @@
+package io.tributary.cli;
+
+import com.typesafe.config.Config;
+import io.tributary.kernels.Backend;
+import io.tributary.kernels.BackendMode;
+import io.tributary.kernels.Backends;
+import io.tributary.ps.optim.OptimizerSettings;
+import io.tributary.trainer.data.Dataset;
+import io.tributary.trainer.data.MnistIdx;
+import io.tributary.trainer.data.SyntheticDataset;
+import io.tributary.trainer.local.LocalTraining;
+import io.tributary.trainer.local.TrainSettings;
+import io.tributary.trainer.model.Mlp;
+import io.tributary.trainer.model.ModelSpec;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+
+/** {@code tributary train --local}: one process trains the configured model and reports. */
+final class TrainLocalCommand {
+
+    private final Config config;
+    private final PrintStream out;
+
+    TrainLocalCommand(Config config, PrintStream out) {
+        this.config = config;
+        this.out = out;
+    }
+
+    /** Returns the final test accuracy. */
+    double run() {
+        ModelSpec spec = ModelSpec.from(config);
+        TrainSettings train = TrainSettings.from(config);
+        OptimizerSettings optimizer = OptimizerSettings.from(config);
+        BackendMode mode = BackendMode.parse(config.getString("tributary.backend.mode"));
+        Dataset[] data = loadData();
+        Dataset trainSet = data[0];
+        Dataset testSet = data[1];
+        try (Backend backend = Backends.open(mode, line -> out.println("note: " + line))) {
+            out.println("backend:   " + backend.description());
+            out.println("model:     " + spec);
+            out.println("data:      " + trainSet.count() + " training / " + testSet.count() + " test samples ("
+                    + trainSet.name() + ")");
+            out.println("optimizer: " + optimizer.type().name().toLowerCase(Locale.ROOT) + ", learning rate "
+                    + optimizer.learningRate() + ", batch " + train.batchSize() + ", " + train.epochs() + " epochs, seed "
+                    + train.seed());
+            Mlp model = new Mlp(spec, backend, train.batchSize());
+            model.initialize(train.seed());
+            LocalTraining training = new LocalTraining(model, optimizer, trainSet, testSet, train);
+            ProgressBar bar = ProgressBar.forStdout();
+            List<LocalTraining.EpochResult> results = training.run(new LocalTraining.Listener() {
+                private double smoothedLoss = Double.NaN;
+
+                @Override
+                public void onStep(int epoch, int batch, int batches, float loss, double samplesPerSecond) {
+                    smoothedLoss = Double.isNaN(smoothedLoss) ? loss : 0.95 * smoothedLoss + 0.05 * loss;
+                    bar.update(String.format(Locale.ROOT, "epoch %d/%d", epoch, train.epochs()),
+                            (double) batch / batches,
+                            String.format(Locale.ROOT, "%,.0f samples/s  loss %.4f", samplesPerSecond, smoothedLoss));
+                }
+
+                @Override
+                public void onEpoch(LocalTraining.EpochResult r) {
+                    bar.finishLine();
+                    out.printf(Locale.ROOT, "epoch %d/%d done: mean loss %.4f, %,.0f samples/s, %.1f s, test accuracy %.2f%%%n",
+                            r.epoch(), train.epochs(), r.meanLoss(), r.samplesPerSecond(), r.trainSeconds(),
+                            r.testAccuracy() * 100);
+                }
+            });
+            double accuracy = results.get(results.size() - 1).testAccuracy();
+            out.printf(Locale.ROOT, "result: final test accuracy %.2f%% after %d epochs (%d test samples)%n",
+                    accuracy * 100, results.size(), testSet.count());
+            return accuracy;
+        }
+    }
+
+    private Dataset[] loadData() {
+        String set = config.getString("tributary.data.set");
+        int trainLimit = config.getInt("tributary.data.train-limit");
+        int testLimit = config.getInt("tributary.data.test-limit");
+        Dataset train;
+        Dataset test;
+        switch (set) {
+            case "mnist" -> {
+                String dir = config.getString("tributary.data.dir");
+                Path path = dir.isEmpty() ? MnistIdx.defaultDirectory() : Path.of(dir);
+                train = MnistIdx.loadTrain(path);
+                test = MnistIdx.loadTest(path);
+            }
+            case "synthetic" -> {
+                int features = ModelSpec.from(config).inputs();
+                int classes = ModelSpec.from(config).classes();
+                long seed = config.getLong("tributary.train.seed");
+                Dataset all = SyntheticDataset.generate(12_000, features, classes, seed);
+                int[] trainRows = new int[10_000];
+                int[] testRows = new int[2_000];
+                for (int i = 0; i < trainRows.length; i++) {
+                    trainRows[i] = i;
+                }
+                for (int i = 0; i < testRows.length; i++) {
+                    testRows[i] = trainRows.length + i;
+                }
+                train = all.subset(trainRows);
+                test = all.subset(testRows);
+            }
+            default -> throw new IllegalArgumentException("tributary.data.set = '" + set + "' is unknown: use mnist or synthetic");
+        }
+        if (trainLimit > 0 && trainLimit < train.count()) {
+            train = train.head(trainLimit);
+        }
+        if (testLimit > 0 && testLimit < test.count()) {
+            test = test.head(testLimit);
+        }
+        return new Dataset[] {train, test};
+    }
+}

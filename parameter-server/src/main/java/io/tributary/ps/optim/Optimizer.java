@@ -1,0 +1,28 @@
+package io.tributary.ps.optim;
+
+import io.tributary.kernels.Backend;
+import io.tributary.kernels.Tensor;
+
+/**
+ * Applies gradients to one flat parameter vector (a model, or one shard of it) and owns the
+ * optimizer state for it, on the backend where the parameters live. Nothing is allocated per step.
+ */
+public interface Optimizer {
+
+    /** Applies one step: {@code params} move against {@code grads}. Lengths equal {@link #length()}. */
+    void apply(Tensor params, Tensor grads);
+
+    /** Number of parameters this optimizer serves. */
+    int length();
+
+    /** Steps applied so far. */
+    long steps();
+
+    /** Creates the optimizer for {@code length} parameters with zeroed state on {@code backend}. */
+    static Optimizer create(OptimizerSettings settings, Backend backend, int length) {
+        return switch (settings.type()) {
+            case ADAM -> new Adam(settings, backend, length);
+            case SGD -> new SgdMomentum(settings, backend, length);
+        };
+    }
+}

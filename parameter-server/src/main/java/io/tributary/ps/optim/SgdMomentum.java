@@ -1,0 +1,40 @@
+package io.tributary.ps.optim;
+
+import io.tributary.kernels.Backend;
+import io.tributary.kernels.Tensor;
+
+/** SGD with (heavy-ball) momentum and L2 weight decay; state: the velocity. */
+final class SgdMomentum implements Optimizer {
+
+    private final OptimizerSettings settings;
+    private final Backend backend;
+    private final Tensor velocity;
+    private long steps;
+
+    SgdMomentum(OptimizerSettings settings, Backend backend, int length) {
+        this.settings = settings;
+        this.backend = backend;
+        this.velocity = backend.allocate(length);
+    }
+
+    @Override
+    public void apply(Tensor params, Tensor grads) {
+        if (params.length() != velocity.length() || grads.length() != velocity.length()) {
+            throw new IllegalArgumentException("SGD serves " + velocity.length() + " parameters, got params "
+                    + params.length() + " and grads " + grads.length());
+        }
+        steps++;
+        backend.sgdMomentumStep(params, grads, velocity, settings.learningRate(), settings.momentum(),
+                settings.weightDecay());
+    }
+
+    @Override
+    public int length() {
+        return velocity.length();
+    }
+
+    @Override
+    public long steps() {
+        return steps;
+    }
+}

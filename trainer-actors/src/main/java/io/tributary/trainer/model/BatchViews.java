@@ -1,0 +1,35 @@
+package io.tributary.trainer.model;
+
+import io.tributary.kernels.Tensor;
+
+/**
+ * A buffer sized for the largest batch, with a cached view for the current batch size, so that
+ * full batches (and the one short batch at an epoch's end) reuse views instead of slicing per step.
+ */
+final class BatchViews {
+
+    private final Tensor full;
+    private final int rowLength;
+    private final int maxBatch;
+    private Tensor current;
+    private int currentBatch;
+
+    BatchViews(Tensor full, int rowLength, int maxBatch) {
+        this.full = full;
+        this.rowLength = rowLength;
+        this.maxBatch = maxBatch;
+        this.current = full;
+        this.currentBatch = maxBatch;
+    }
+
+    Tensor rows(int batch) {
+        if (batch != currentBatch) {
+            if (batch < 1 || batch > maxBatch) {
+                throw new IllegalArgumentException("batch of " + batch + " rows, but buffers hold 1.." + maxBatch);
+            }
+            current = batch == maxBatch ? full : full.slice(0, batch * rowLength);
+            currentBatch = batch;
+        }
+        return current;
+    }
+}
