@@ -30,6 +30,12 @@ chmod 644 "$tmp_ptx"
 mv "$tmp_ptx" "$ptx_file"
 trap - EXIT
 
+# Assemble once for the Hopper target as a check that the driver's JIT will accept the PTX.
+ptxas_bin="$(dirname "$(command -v "$nvcc_bin")")/ptxas"
+if [ -x "$ptxas_bin" ]; then
+    "$ptxas_bin" -arch=sm_90 "$ptx_file" -o /dev/null
+fi
+
 # Only the hash itself, so the file does not depend on where the checkout lives.
 sha256sum "$source_file" | cut -d' ' -f1 > "$sha_file"
 

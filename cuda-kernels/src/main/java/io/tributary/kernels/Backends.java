@@ -22,12 +22,12 @@ public final class Backends {
             case CUDA:
                 return CudaBackend.open(0);
             case AUTO:
-                String why = CudaBackend.probe();
-                if (why == null) {
+                try {
                     return CudaBackend.open(0);
+                } catch (BackendUnavailableException e) {
+                    notice.accept("backend auto: using the CPU because " + e.getMessage());
+                    return cpu(notice);
                 }
-                notice.accept("backend auto: using the CPU because " + why);
-                return cpu(notice);
             case CPU:
             default:
                 return cpu(notice);
