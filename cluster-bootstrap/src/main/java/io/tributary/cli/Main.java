@@ -26,6 +26,8 @@ public final class Main {
             "usage: tributary <command> [options]",
             "",
             "commands:",
+            "  demo               a local cluster of JVMs (1 coordinator, 2 ps, 3 trainers) trains the model together",
+            "  node               run one cluster node (see 'tributary node --help')",
             "  train --local      train the configured model in this one process (MNIST MLP by default)",
             "  help               show this text",
             "",
@@ -38,7 +40,14 @@ public final class Main {
             "  --data DIR         directory of the MNIST IDX files (default ~/.cache/tributary/mnist)",
             "  --dataset NAME     mnist or synthetic",
             "  --train-limit N    use only the first N training samples",
-            "  --set KEY=VALUE    set any config key, e.g. --set tributary.optimizer.learning-rate=0.002");
+            "  --set KEY=VALUE    set any config key, e.g. --set tributary.optimizer.learning-rate=0.002",
+            "",
+            "demo options:",
+            "  --trainers N       trainer JVMs (default 3)",
+            "  --ps N             parameter-server JVMs (default 2)",
+            "  --shards K         parameter shards (default 4)",
+            "  --policy P         sync or bounded-staleness",
+            "  --timeout SECONDS  give up after this long (default 1800)");
 
     private static final Map<String, String> FLAG_KEYS = Map.of(
             "--backend", "tributary.backend.mode",
@@ -47,7 +56,9 @@ public final class Main {
             "--seed", "tributary.train.seed",
             "--data", "tributary.data.dir",
             "--dataset", "tributary.data.set",
-            "--train-limit", "tributary.data.train-limit");
+            "--train-limit", "tributary.data.train-limit",
+            "--shards", "tributary.cluster.shards",
+            "--policy", "tributary.consistency.policy");
 
     private Main() {
     }
@@ -64,7 +75,8 @@ public final class Main {
             err.println("tributary: " + e.getMessage());
             err.println("run 'tributary help' for the commands and options");
             return 2;
-        } catch (ConfigError | DataFormatException | BackendUnavailableException | IllegalArgumentException e) {
+        } catch (ConfigError | DataFormatException | BackendUnavailableException | IllegalArgumentException
+                 | io.tributary.node.NodeStartException | IllegalStateException e) {
             err.println("tributary: error: " + e.getMessage());
             return 2;
         } catch (RuntimeException | OutOfMemoryError e) {
@@ -80,7 +92,13 @@ public final class Main {
             return args.length == 0 ? 2 : 0;
         }
         String command = args[0];
+        if (command.equals("node")) {
+            return io.tributary.node.NodeCommand.run(List.of(args).subList(1, args.length), out, System.err);
+        }
         boolean local = false;
+        int trainers = 3;
+        int psNodes = 2;
+        long timeoutSeconds = 1800;
         Path configFile = null;
         Map<String, String> overrides = new LinkedHashMap<>();
         List<String> rest = new ArrayList<>(List.of(args).subList(1, args.length));
@@ -88,6 +106,12 @@ public final class Main {
             String a = rest.get(i);
             if (a.equals("--local")) {
                 local = true;
+            } else if (command.equals("demo") && a.equals("--trainers")) {
+                trainers = positive(value(rest, ++i, a), a);
+            } else if (command.equals("demo") && a.equals("--ps")) {
+                psNodes = positive(value(rest, ++i, a), a);
+            } else if (command.equals("demo") && a.equals("--timeout")) {
+                timeoutSeconds = positive(value(rest, ++i, a), a);
             } else if (a.equals("--config")) {
                 configFile = Path.of(value(rest, ++i, a));
             } else if (a.equals("--set")) {
@@ -111,9 +135,33 @@ public final class Main {
                 Config config = ConfigLoader.load(configFile, overrides);
                 new TrainLocalCommand(config, out).run();
                 return 0;
+            case "demo":
+                try {
+                    var result = new io.tributary.demo.DemoCommand(new io.tributary.demo.DemoCommand.Options(trainers,
+                            psNodes, configFile, overrides, java.nio.file.Path.of("runs"),
+                            java.time.Duration.ofSeconds(timeoutSeconds)), out).run();
+                    return result.accuracy() > 0 ? 0 : 1;
+                } catch (java.io.IOException e) {
+                    throw new IllegalStateException("demo: " + e.getMessage(), e);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("demo interrupted", e);
+                }
             default:
                 throw new UsageError("unknown command '" + command + "'");
         }
+    }
+
+    private static int positive(String v, String flag) {
+        try {
+            int n = Integer.parseInt(v);
+            if (n >= 1) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new UsageError(flag + " needs a whole number >= 1, got '" + v + "'");
     }
 
     private static String value(List<String> args, int i, String flag) {

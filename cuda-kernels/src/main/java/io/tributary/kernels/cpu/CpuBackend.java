@@ -44,6 +44,14 @@ public final class CpuBackend implements Backend {
         return new CpuBackend(NativeBlas.instance());
     }
 
+    /**
+     * A tensor over {@code data} itself (no copy), for host code that owns the array: data-plane
+     * buffers, parameter shards. Only this backend's operations may take it.
+     */
+    public static Tensor wrap(float[] data) {
+        return new CpuTensor(data, 0, data.length);
+    }
+
     public boolean usesNativeBlas() {
         return blas != null;
     }

@@ -80,14 +80,25 @@ public final class Mlp {
 
     /** Fresh initial parameters from {@code seed} (He-uniform weights, zero biases). */
     public void initialize(long seed) {
-        float[] host = new float[params.length()];
+        backend.upload(initialParameters(spec, seed), 0, params);
+    }
+
+    /**
+     * The initial flat parameter vector for {@code spec} and {@code seed}, computed on the host:
+     * every node that needs the starting point (a parameter shard, the coordinator) gets the same
+     * values without shipping them.
+     */
+    public static float[] initialParameters(ModelSpec spec, long seed) {
+        float[] host = new float[spec.parameterCount()];
         SplittableRandom random = new SplittableRandom(seed);
+        int[] sizes = spec.sizes();
         int offset = 0;
-        for (Layer layer : layers) {
-            layer.initialize(host, offset, random);
-            offset += layer.parameterCount();
+        for (int i = 0; i + 1 < sizes.length; i++) {
+            Dense dense = new Dense(sizes[i], sizes[i + 1]);
+            dense.initialize(host, offset, random);
+            offset += dense.parameterCount();
         }
-        backend.upload(host, 0, params);
+        return host;
     }
 
     /** Forward pass; returns the logits buffer ({@code batch × classes}). */

@@ -1,0 +1,28 @@
+package io.tributary.coordinator;
+
+import io.tributary.kernels.Tensor;
+import io.tributary.trainer.data.Dataset;
+import io.tributary.trainer.model.Mlp;
+
+/** Test-set accuracy of a model replica, in batches of the model's buffer size. */
+final class Evaluation {
+
+    private Evaluation() {
+    }
+
+    static double accuracy(Mlp model, Dataset data) {
+        int batch = model.maxBatch();
+        int features = data.features();
+        float[] hostX = new float[batch * features];
+        Tensor input = model.backend().allocate(batch * features);
+        int correct = 0;
+        for (int from = 0; from < data.count(); from += batch) {
+            int n = Math.min(batch, data.count() - from);
+            System.arraycopy(data.featureValues(), from * features, hostX, 0, n * features);
+            Tensor x = n == batch ? input : input.slice(0, n * features);
+            model.backend().upload(hostX, 0, x);
+            correct += model.countCorrect(x, data.labels(), from, n);
+        }
+        return data.count() == 0 ? 0 : (double) correct / data.count();
+    }
+}

@@ -1,0 +1,399 @@
+package io.tributary.coordinator;
+
+import io.tributary.kernels.Backend;
+import io.tributary.ps.node.NodeDataPlane;
+import io.tributary.ps.node.ParameterAssembler;
+import io.tributary.ps.protocol.ProtocolRegistry;
+import io.tributary.ps.protocol.TrainingProtocol.Assignment;
+import io.tributary.ps.protocol.TrainingProtocol.ClockFloor;
+import io.tributary.ps.protocol.TrainingProtocol.CoordinatorCommand;
+import io.tributary.ps.protocol.TrainingProtocol.Finish;
+import io.tributary.ps.protocol.TrainingProtocol.ParamsSent;
+import io.tributary.ps.protocol.TrainingProtocol.RegisterTrainer;
+import io.tributary.ps.protocol.TrainingProtocol.Rejected;
+import io.tributary.ps.protocol.TrainingProtocol.RequestParams;
+import io.tributary.ps.protocol.TrainingProtocol.SetQuorum;
+import io.tributary.ps.protocol.TrainingProtocol.ShardCommand;
+import io.tributary.ps.protocol.TrainingProtocol.ShardCommitted;
+import io.tributary.ps.protocol.TrainingProtocol.StepDone;
+import io.tributary.ps.protocol.TrainingProtocol.TrainerCommand;
+import io.tributary.ps.shard.ShardLayout;
+import io.tributary.ps.shard.ShardSettings;
+import io.tributary.trainer.data.Dataset;
+import io.tributary.trainer.model.Mlp;
+import io.tributary.trainer.model.ModelSpec;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+
+/**
+ * The training coordinator, a cluster singleton on a {@code coordinator} node: it admits trainers
+ * and gives each a data partition, tells the parameter shards which trainers make up a step's
+ * quorum (and changes it when a trainer goes away), follows the steps, evaluates the model on the
+ * test set after each epoch and decides the end of the run.
+ */
+public final class TrainingCoordinator extends AbstractBehavior<CoordinatorCommand> {
+
+    /** What the run shows its user; called on the coordinator's thread. */
+    public interface Listener {
+        void started(int trainers, int shards, long totalSteps, int stepsPerEpoch, int localBatch, String policy);
+
+        void progress(long step, long totalSteps, double samplesPerSecond, int liveTrainers, double loss,
+                      double lastAccuracy);
+
+        void evaluated(int epoch, long step, double accuracy);
+
+        void finished(RunResult result);
+    }
+
+    /** The outcome of a run, with the consistency figures the tests check. */
+    public record RunResult(double accuracy, long steps, int epochs, double samplesPerSecond, double seconds,
+                            int maxStaleness, long stepsClosedByDeadline, long stepsClosedShort) {
+    }
+
+    /**
+     * @param minTrainers how many trainers must register before the run starts
+     * @param globalBatch samples per step over all trainers
+     */
+    public record Settings(long runId, int minTrainers, int globalBatch, int epochs, long seed, ShardSettings shards) {
+    }
+
+    /** The node-local things the coordinator uses (it is created on the node that hosts it). */
+    public record Resources(NodeDataPlane dataPlane, Supplier<Backend> backend, ModelSpec spec,
+                            Supplier<Dataset> testSet, int trainCount,
+                            Function<Integer, EntityRef<ShardCommand>> shards, Listener listener) {
+    }
+
+    record TrainerTerminated(int trainerId) implements CoordinatorCommand {
+    }
+
+    record EvalParamsReady(long version) implements CoordinatorCommand {
+    }
+
+    /** One admitted trainer. */
+    private static final class Member {
+        final int id;
+        final String nodeId;
+        ActorRef<TrainerCommand> ref;
+        final int partition;
+        long doneSteps;
+        boolean live = true;
+
+        Member(int id, String nodeId, ActorRef<TrainerCommand> ref, int partition) {
+            this.id = id;
+            this.nodeId = nodeId;
+            this.ref = ref;
+            this.partition = partition;
+        }
+    }
+
+    private final Settings settings;
+    private final Resources res;
+    private final ShardLayout layout;
+    private final Map<String, Member> byNode = new LinkedHashMap<>();
+    private final Map<Integer, Member> byId = new HashMap<>();
+    private final TreeMap<Long, Integer> commits = new TreeMap<>();
+    private final ArrayDeque<long[]> evalQueue = new ArrayDeque<>();
+    private final ParameterAssembler evalAssembler;
+    private final ActorRef<ParamsSent> ignoreParamsSent;
+    private Backend backend;
+    private Mlp evalModel;
+    private Dataset test;
+    private boolean started;
+    private boolean finished;
+    private long generation;
+    private int partitionCount;
+    private int localBatch;
+    private int stepsPerEpoch;
+    private long totalSteps;
+    private long committedSteps;
+    private long contributions;
+    private long startNanos;
+    private long samples;
+    private double loss = Double.NaN;
+    private double lastAccuracy = Double.NaN;
+    private long lastFloor = -1;
+    private int maxStaleness;
+    private long closedByDeadline;
+    private long closedShort;
+    private long evalInFlight = -1;
+    private long lastProgressNanos;
+
+    public static Behavior<CoordinatorCommand> create(Settings settings, Resources resources) {
+        return Behaviors.setup(ctx -> new TrainingCoordinator(ctx, settings, resources));
+    }
+
+    private TrainingCoordinator(ActorContext<CoordinatorCommand> ctx, Settings settings, Resources res) {
+        super(ctx);
+        this.settings = settings;
+        this.res = res;
+        this.layout = res.dataPlane().layout();
+        ActorRef<CoordinatorCommand> self = ctx.getSelf();
+        this.evalAssembler = new ParameterAssembler(layout, v -> self.tell(new EvalParamsReady(v)));
+        res.dataPlane().hostReplica(NodeDataPlane.COORDINATOR_REPLICA, evalAssembler);
+        this.ignoreParamsSent = ctx.messageAdapter(ParamsSent.class, p -> p);
+        ctx.getLog().info("coordinator up: waiting for {} trainers ({} policy, {} shards)", settings.minTrainers(),
+                settings.shards().policy().configName(), settings.shards().shards());
+    }
+
+    @Override
+    public Receive<CoordinatorCommand> createReceive() {
+        return newReceiveBuilder()
+                .onMessage(RegisterTrainer.class, this::onRegister)
+                .onMessage(StepDone.class, this::onStepDone)
+                .onMessage(ShardCommitted.class, this::onShardCommitted)
+                .onMessage(TrainerTerminated.class, this::onTrainerTerminated)
+                .onMessage(EvalParamsReady.class, this::onEvalParams)
+                .onMessage(ParamsSent.class, p -> this)
+                .onSignal(PostStop.class, s -> {
+                    res.dataPlane().unhostReplica(NodeDataPlane.COORDINATOR_REPLICA, evalAssembler);
+                    if (backend != null) {
+                        backend.close();
+                    }
+                    return this;
+                })
+                .build();
+    }
+
+    private Behavior<CoordinatorCommand> onRegister(RegisterTrainer r) {
+        if (r.protocolVersion() != ProtocolRegistry.PROTOCOL_VERSION) {
+            r.trainer().tell(new Rejected("protocol version " + r.protocolVersion() + " differs from the coordinator's "
+                    + ProtocolRegistry.PROTOCOL_VERSION + ": run the same Tributary release on every node"));
+            return this;
+        }
+        Member known = byNode.get(r.nodeId());
+        if (known != null) {
+            // A restarted trainer (same node): same id and partition, from where the run stands.
+            known.ref = r.trainer();
+            getContext().watchWith(r.trainer(), new TrainerTerminated(known.id));
+            if (started) {
+                if (!known.live) {
+                    known.live = true;
+                    sendQuorum();
+                }
+                known.ref.tell(assignment(known, settings.shards().policy() == ShardSettings.Policy.SYNC
+                        ? committedSteps : known.doneSteps));
+            }
+            return this;
+        }
+        if (started) {
+            r.trainer().tell(new Rejected("the run has started and this version does not hand partitions to trainers "
+                    + "that join mid-run yet: start every trainer before the run (tributary.cluster.min-trainers)"));
+            return this;
+        }
+        if (byNode.size() >= settings.shards().maxTrainers()) {
+            r.trainer().tell(new Rejected("the run is full (tributary.cluster.max-trainers = "
+                    + settings.shards().maxTrainers() + ")"));
+            return this;
+        }
+        Member m = new Member(byNode.size(), r.nodeId(), r.trainer(), byNode.size());
+        byNode.put(r.nodeId(), m);
+        byId.put(m.id, m);
+        getContext().watchWith(r.trainer(), new TrainerTerminated(m.id));
+        getContext().getLog().info("trainer {} registered from {} ({}), data plane {}", m.id, r.nodeId(), r.backend(),
+                r.dataEndpoint());
+        if (byNode.size() >= settings.minTrainers()) {
+            start();
+        }
+        return this;
+    }
+
+    private void start() {
+        started = true;
+        partitionCount = byNode.size();
+        localBatch = Math.max(1, settings.globalBatch() / partitionCount);
+        int smallestPartition = res.trainCount() / partitionCount;
+        stepsPerEpoch = Math.max(1, smallestPartition / localBatch);
+        totalSteps = (long) stepsPerEpoch * settings.epochs();
+        startNanos = System.nanoTime();
+        sendQuorum();
+        for (Member m : byNode.values()) {
+            m.ref.tell(assignment(m, 0));
+        }
+        res.listener().started(partitionCount, layout.shardCount(), totalSteps, stepsPerEpoch, localBatch,
+                settings.shards().policy().configName());
+        getContext().getLog().info("run {} started: {} trainers, batch {} each, {} steps per epoch, {} steps",
+                settings.runId(), partitionCount, localBatch, stepsPerEpoch, totalSteps);
+    }
+
+    private Assignment assignment(Member m, long startStep) {
+        Set<Integer> shards = new java.util.HashSet<>();
+        for (int k = 0; k < layout.shardCount(); k++) {
+            shards.add(k);
+        }
+        return new Assignment(settings.runId(), m.id, m.partition, partitionCount, startStep, totalSteps, stepsPerEpoch,
+                localBatch, settings.shards().policy().configName(), settings.shards().staleness(), shards);
+    }
+
+    private void sendQuorum() {
+        generation++;
+        Set<Integer> live = new java.util.HashSet<>();
+        for (Member m : byNode.values()) {
+            if (m.live) {
+                live.add(m.id);
+            }
+        }
+        for (int k = 0; k < layout.shardCount(); k++) {
+            res.shards().apply(k).tell(new SetQuorum(settings.runId(), generation, live, settings.shards().backup(),
+                    getContext().getSelf()));
+        }
+    }
+
+    private int liveTrainers() {
+        int n = 0;
+        for (Member m : byNode.values()) {
+            n += m.live ? 1 : 0;
+        }
+        return n;
+    }
+
+    private Behavior<CoordinatorCommand> onStepDone(StepDone d) {
+        Member m = byId.get(d.trainerId());
+        if (m == null || finished) {
+            return this;
+        }
+        m.doneSteps = Math.max(m.doneSteps, d.step() + 1);
+        samples += d.samples();
+        contributions++;
+        loss = Double.isNaN(loss) ? d.loss() : 0.98 * loss + 0.02 * d.loss();
+        if (settings.shards().policy() == ShardSettings.Policy.BOUNDED_STALENESS) {
+            long floor = Long.MAX_VALUE;
+            for (Member t : byNode.values()) {
+                if (t.live) {
+                    floor = Math.min(floor, t.doneSteps);
+                }
+            }
+            // How far ahead of the slowest this step ran, by the floor the trainer itself went by;
+            // that floor can never be ahead of the real one (the coordinator is its only source).
+            long seen = Math.min(d.slowestSeen(), Math.max(lastFloor, 0));
+            maxStaleness = (int) Math.max(maxStaleness, d.step() - seen);
+            if (floor != Long.MAX_VALUE && floor > lastFloor) {
+                long previous = lastFloor;
+                lastFloor = floor;
+                for (Member t : byNode.values()) {
+                    if (t.live) {
+                        t.ref.tell(new ClockFloor(floor));
+                    }
+                }
+                for (long s = Math.max(previous, 0) + 1; s <= floor; s++) {
+                    if (s % stepsPerEpoch == 0 || s == totalSteps) {
+                        evalQueue.add(new long[] {s, contributions});
+                    }
+                }
+                committedSteps = floor;
+                maybeEvaluate();
+            }
+        }
+        showProgress();
+        return this;
+    }
+
+    private void showProgress() {
+        long now = System.nanoTime();
+        if (now - lastProgressNanos < 200_000_000L) {
+            return;
+        }
+        lastProgressNanos = now;
+        double seconds = (now - startNanos) / 1e9;
+        res.listener().progress(committedSteps, totalSteps, samples / Math.max(seconds, 1e-9), liveTrainers(), loss,
+                lastAccuracy);
+    }
+
+    private Behavior<CoordinatorCommand> onShardCommitted(ShardCommitted c) {
+        if (settings.shards().policy() != ShardSettings.Policy.SYNC || finished) {
+            return this;
+        }
+        if (c.byDeadline()) {
+            closedByDeadline++;
+        }
+        if (c.contributors() < c.quorum()) {
+            closedShort++;
+        }
+        int n = commits.merge(c.step(), 1, Integer::sum);
+        if (n == layout.shardCount()) {
+            commits.remove(c.step());
+            committedSteps = Math.max(committedSteps, c.step() + 1);
+            long s = c.step() + 1;
+            if (s % stepsPerEpoch == 0 || s == totalSteps) {
+                evalQueue.add(new long[] {s, s});
+                maybeEvaluate();
+            }
+            showProgress();
+        }
+        return this;
+    }
+
+    private void maybeEvaluate() {
+        if (evalInFlight >= 0 || evalQueue.isEmpty()) {
+            return;
+        }
+        long[] next = evalQueue.peek();
+        evalInFlight = next[0];
+        long minVersion = settings.shards().policy() == ShardSettings.Policy.SYNC ? next[1] : 0;
+        evalAssembler.expect(minVersion);
+        for (int k = 0; k < layout.shardCount(); k++) {
+            res.shards().apply(k).tell(new RequestParams(-1, res.dataPlane().endpoint(), minVersion, ignoreParamsSent));
+        }
+    }
+
+    private Behavior<CoordinatorCommand> onEvalParams(EvalParamsReady r) {
+        long[] done = evalQueue.poll();
+        if (done == null) {
+            return this;
+        }
+        long step = done[0];
+        if (evalModel == null) {
+            backend = res.backend().get();
+            test = res.testSet().get();
+            evalModel = new Mlp(res.spec(), backend, 500);
+        }
+        backend.upload(evalAssembler.parameters(), 0, evalModel.parameters());
+        double accuracy = Evaluation.accuracy(evalModel, test);
+        lastAccuracy = accuracy;
+        int epoch = (int) Math.ceil((double) step / stepsPerEpoch);
+        res.listener().evaluated(epoch, step, accuracy);
+        evalInFlight = -1;
+        if (step >= totalSteps) {
+            finish(accuracy);
+            return this;
+        }
+        maybeEvaluate();
+        return this;
+    }
+
+    private void finish(double accuracy) {
+        finished = true;
+        double seconds = (System.nanoTime() - startNanos) / 1e9;
+        for (Member m : byNode.values()) {
+            m.ref.tell(new Finish("the run reached its " + totalSteps + " steps"));
+        }
+        res.listener().finished(new RunResult(accuracy, totalSteps, settings.epochs(), samples / seconds, seconds,
+                maxStaleness, closedByDeadline, closedShort));
+    }
+
+    private Behavior<CoordinatorCommand> onTrainerTerminated(TrainerTerminated t) {
+        Member m = byId.get(t.trainerId());
+        if (m == null || !m.live || finished) {
+            return this;
+        }
+        m.live = false;
+        getContext().getLog().warn("trainer {} ({}) is gone; {} trainers remain", m.id, m.nodeId, liveTrainers());
+        if (started) {
+            sendQuorum();
+        }
+        return this;
+    }
+}

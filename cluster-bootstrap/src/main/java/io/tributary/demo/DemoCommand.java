@@ -1,0 +1,177 @@
+package io.tributary.demo;
+
+import com.typesafe.config.Config;
+import io.tributary.cli.ProgressBar;
+import io.tributary.config.ConfigLoader;
+import io.tributary.coordinator.TrainingCoordinator;
+import io.tributary.node.ClusterTraining;
+import io.tributary.node.NodeSettings;
+import io.tributary.node.TributaryNode;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * {@code tributary demo}: a local cluster of separate JVMs on 127.0.0.1 that trains the model
+ * together. This JVM is the coordinator node (and the seed); it starts the parameter-server and
+ * trainer JVMs, shows one progress bar for the run, prints the result, and stops every JVM it
+ * started (also on Ctrl-C).
+ */
+public final class DemoCommand {
+
+    /** What the user asked for on the command line. */
+    public record Options(int trainers, int psNodes, Path configFile, Map<String, String> overrides, Path runsDir,
+                          Duration timeout) {
+    }
+
+    private final Options options;
+    private final PrintStream out;
+
+    public DemoCommand(Options options, PrintStream out) {
+        this.options = options;
+        this.out = out;
+    }
+
+    /** Runs the demo; returns the final test accuracy. */
+    public TrainingCoordinator.RunResult run() throws IOException, InterruptedException {
+        long runId = 1 + ThreadLocalRandom.current().nextLong(1L << 40);
+        Map<String, String> common = new LinkedHashMap<>(options.overrides());
+        common.put("tributary.cluster.run-id", Long.toString(runId));
+        common.put("tributary.cluster.min-trainers", Integer.toString(options.trainers()));
+        Map<String, String> coordinatorOverrides = new LinkedHashMap<>(common);
+        coordinatorOverrides.put("tributary.node.roles", "[coordinator]");
+        coordinatorOverrides.put("tributary.node.port", "0");
+        Config config = ConfigLoader.load(options.configFile(), coordinatorOverrides);
+        NodeSettings nodeSettings = NodeSettings.from(config);
+
+        Path runDir = options.runsDir().resolve("demo-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        Files.createDirectories(runDir);
+        CompletableFuture<TrainingCoordinator.RunResult> result = new CompletableFuture<>();
+        Listener listener = new Listener(result);
+
+        TributaryNode node = TributaryNode.start(nodeSettings, config);
+        try (ChildJvms children = new ChildJvms()) {
+            ClusterTraining.start(node, nodeSettings, config, listener);
+            String seed = nodeSettings.host() + ":" + node.port();
+            out.println("run " + runId + ": coordinator " + node.address() + ", metrics http://" + nodeSettings.host() + ":"
+                    + node.metricsPort() + "/metrics");
+            out.println("starting " + options.psNodes() + " parameter-server and " + options.trainers()
+                    + " trainer JVMs; logs in " + runDir.toAbsolutePath());
+            List<String> metrics = new ArrayList<>();
+            metrics.add("coordinator http://" + nodeSettings.host() + ":" + node.metricsPort() + "/metrics");
+            List<ChildJvms.Child> trainers = new ArrayList<>();
+            for (int i = 0; i < options.psNodes() + options.trainers(); i++) {
+                boolean ps = i < options.psNodes();
+                String name = ps ? "ps-" + (i + 1) : "trainer-" + (i - options.psNodes() + 1);
+                int metricsPort = freePort();
+                List<String> args = new ArrayList<>(List.of("node", "--roles", ps ? "ps" : "trainer", "--port", "0",
+                        "--join", seed, "--metrics-port", Integer.toString(metricsPort)));
+                if (options.configFile() != null) {
+                    args.add("--config");
+                    args.add(options.configFile().toString());
+                }
+                for (Map.Entry<String, String> e : common.entrySet()) {
+                    args.add("--set");
+                    args.add(e.getKey() + "=" + e.getValue());
+                }
+                ChildJvms.Child c = children.start(name, List.of("-Xmx1g", "-XX:+UseParallelGC", "-Dtributary.log.level=INFO"), args,
+                        runDir.resolve(name + ".log"));
+                metrics.add(name + " http://" + nodeSettings.host() + ":" + metricsPort + "/metrics (pid " + c.pid() + ")");
+                if (!ps) {
+                    trainers.add(c);
+                }
+            }
+            TrainingCoordinator.RunResult r = await(result, trainers, runDir);
+            listener.bar.finishLine();
+            out.printf(Locale.ROOT, "result: final test accuracy %.2f%% after %d epochs (%d steps) across %d trainer JVMs, "
+                            + "%,.0f samples/s, %.1f s%n", r.accuracy() * 100, r.epochs(), r.steps(), options.trainers(),
+                    r.samplesPerSecond(), r.seconds());
+            out.println("metrics endpoints (while the cluster ran):");
+            metrics.forEach(m -> out.println("  " + m));
+            out.println("logs: " + runDir.toAbsolutePath());
+            out.println("stopping " + children.children().size() + " JVMs");
+            return r;
+        } finally {
+            node.close();
+        }
+    }
+
+    private TrainingCoordinator.RunResult await(CompletableFuture<TrainingCoordinator.RunResult> result,
+                                                List<ChildJvms.Child> trainers, Path runDir)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(options.timeout().toSeconds());
+        while (System.nanoTime() < deadline) {
+            try {
+                return result.get(1, TimeUnit.SECONDS);
+            } catch (TimeoutException e) {
+                if (trainers.stream().noneMatch(c -> c.process().isAlive())) {
+                    throw new IllegalStateException("every trainer JVM has exited before the run finished; see the logs in "
+                            + runDir.toAbsolutePath());
+                }
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw new IllegalStateException("the run failed: " + e.getCause().getMessage(), e.getCause());
+            }
+        }
+        throw new IllegalStateException("the run did not finish within " + options.timeout().toSeconds()
+                + " s; see the logs in " + runDir.toAbsolutePath());
+    }
+
+    static int freePort() {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot find a free TCP port on this host", e);
+        }
+    }
+
+    /** Draws the run's progress bar and completes the result. */
+    private final class Listener implements TrainingCoordinator.Listener {
+        final ProgressBar bar = ProgressBar.forStdout();
+        private final CompletableFuture<TrainingCoordinator.RunResult> result;
+
+        Listener(CompletableFuture<TrainingCoordinator.RunResult> result) {
+            this.result = result;
+        }
+
+        @Override
+        public void started(int trainers, int shards, long totalSteps, int stepsPerEpoch, int localBatch, String policy) {
+            out.printf(Locale.ROOT, "training: %d trainers x batch %d, %d shards, %s policy, %d steps (%d per epoch)%n",
+                    trainers, localBatch, shards, policy, totalSteps, stepsPerEpoch);
+        }
+
+        @Override
+        public void progress(long step, long totalSteps, double samplesPerSecond, int liveTrainers, double loss,
+                             double lastAccuracy) {
+            bar.update(String.format(Locale.ROOT, "step %d/%d", step, totalSteps), (double) step / totalSteps,
+                    String.format(Locale.ROOT, "%,.0f samples/s  trainers %d  loss %.4f  accuracy %s", samplesPerSecond,
+                            liveTrainers, loss, Double.isNaN(lastAccuracy) ? "-" : String.format(Locale.ROOT, "%.2f%%",
+                                    lastAccuracy * 100)));
+        }
+
+        @Override
+        public void evaluated(int epoch, long step, double accuracy) {
+            bar.finishLine();
+            out.printf(Locale.ROOT, "epoch %d (step %d): test accuracy %.2f%%%n", epoch, step, accuracy * 100);
+        }
+
+        @Override
+        public void finished(TrainingCoordinator.RunResult r) {
+            result.complete(r);
+        }
+    }
+}

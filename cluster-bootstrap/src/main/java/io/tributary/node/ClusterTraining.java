@@ -1,0 +1,171 @@
+package io.tributary.node;
+
+import com.typesafe.config.Config;
+import io.tributary.coordinator.TrainingCoordinator;
+import io.tributary.kernels.Backend;
+import io.tributary.kernels.BackendMode;
+import io.tributary.kernels.Backends;
+import io.tributary.kernels.cpu.CpuBackend;
+import io.tributary.ps.node.NodeDataPlane;
+import io.tributary.ps.protocol.TrainingProtocol.CoordinatorCommand;
+import io.tributary.ps.protocol.TrainingProtocol.ShardCommand;
+import io.tributary.ps.protocol.TrainingProtocol.TrainerCommand;
+import io.tributary.ps.shard.ParameterShard;
+import io.tributary.ps.shard.ShardLayout;
+import io.tributary.ps.shard.ShardSettings;
+import io.tributary.ps.wire.DataPlane;
+import io.tributary.trainer.cluster.TrainerActor;
+import io.tributary.trainer.data.Dataset;
+import io.tributary.trainer.data.MnistIdx;
+import io.tributary.trainer.data.SyntheticDataset;
+import io.tributary.trainer.local.TrainSettings;
+import io.tributary.trainer.model.Mlp;
+import io.tributary.trainer.model.ModelSpec;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+import org.apache.pekko.cluster.typed.ClusterSingleton;
+import org.apache.pekko.cluster.typed.ClusterSingletonSettings;
+import org.apache.pekko.cluster.typed.SingletonActor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What a node does in a training run, by role: every node gets a data plane and the sharding
+ * and singleton proxies; {@code ps} nodes host parameter shards, the oldest {@code coordinator}
+ * node hosts the coordinator singleton, {@code trainer} nodes run a supervised trainer actor.
+ */
+public final class ClusterTraining {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ClusterTraining.class);
+
+    private final NodeDataPlane dataPlane;
+
+    private ClusterTraining(NodeDataPlane dataPlane) {
+        this.dataPlane = dataPlane;
+    }
+
+    /** The data plane's endpoint, {@code host:port}. */
+    public String dataEndpoint() {
+        return dataPlane.endpoint();
+    }
+
+    /**
+     * Starts this node's part of the run on {@code node}. {@code listener} is used only if this
+     * node ends up hosting the coordinator.
+     */
+    public static ClusterTraining start(TributaryNode node, NodeSettings nodeSettings, Config config,
+                                        TrainingCoordinator.Listener listener) {
+        ActorSystem<?> system = node.system();
+        ModelSpec spec = ModelSpec.from(config);
+        ShardSettings shardSettings = ShardSettings.from(config);
+        TrainSettings train = TrainSettings.from(config);
+        Config dp = config.getConfig("tributary.data-plane");
+        long runId = config.getLong("tributary.cluster.run-id");
+        ShardLayout layout = new ShardLayout(spec.parameterCount(), shardSettings.shards());
+        DataPlane.Settings planeSettings = DataPlane.Settings.defaults().withMtuLength(dp.getInt("mtu"));
+        NodeDataPlane plane = new NodeDataPlane(planeSettings, nodeSettings.host(), dp.getInt("port"), runId, 0, layout,
+                dp.getDuration("send-timeout"));
+        CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "close-data-plane",
+                () -> {
+                    plane.close();
+                    return CompletableFuture.completedFuture(Done.getInstance());
+                });
+
+        Supplier<float[]> initial = memoize(() -> Mlp.initialParameters(spec, train.seed()));
+        ClusterSharding sharding = ClusterSharding.get(system);
+        sharding.init(Entity.of(ParameterShard.KEY,
+                        ctx -> ParameterShard.create(Integer.parseInt(ctx.getEntityId()), shardSettings, plane, initial))
+                .withRole("ps")
+                .withEntityProps(DispatcherSelector.fromConfig("tributary.dispatchers.shard")));
+        Function<Integer, EntityRef<ShardCommand>> shards = k -> sharding.entityRefFor(ParameterShard.KEY,
+                TrainerActor.entityId(k));
+
+        Config data = config;
+        TrainingCoordinator.Settings coordinatorSettings = new TrainingCoordinator.Settings(runId,
+                config.getInt("tributary.cluster.min-trainers"), train.batchSize(), train.epochs(), train.seed(),
+                shardSettings);
+        TrainingCoordinator.Resources coordinatorResources = new TrainingCoordinator.Resources(plane,
+                () -> CpuBackend.create(), spec, () -> loadData(data, false), trainCount(config), shards, listener);
+        Behavior<CoordinatorCommand> coordinator = Behaviors.supervise(
+                        TrainingCoordinator.create(coordinatorSettings, coordinatorResources))
+                .onFailure(SupervisorStrategy.restartWithBackoff(Duration.ofSeconds(1), Duration.ofSeconds(10), 0.2));
+        ActorRef<CoordinatorCommand> coordinatorProxy = ClusterSingleton.get(system).init(
+                SingletonActor.of(coordinator, "training-coordinator")
+                        .withSettings(ClusterSingletonSettings.create(system).withRole("coordinator"))
+                        .withProps(DispatcherSelector.fromConfig("tributary.dispatchers.coordinator")));
+
+        if (nodeSettings.roles().contains("trainer")) {
+            BackendMode mode = BackendMode.parse(config.getString("tributary.backend.mode"));
+            Backend backend = Backends.open(mode, line -> LOG.warn("{}", line));
+            Dataset trainSet = loadData(config, true);
+            TrainerActor.Resources res = new TrainerActor.Resources(node.address().toString(), backend, spec, trainSet,
+                    train.seed(), plane, coordinatorProxy, shards, dp.getDuration("request-timeout"));
+            Behavior<TrainerCommand> trainer = Behaviors.supervise(TrainerActor.create(res))
+                    .onFailure(SupervisorStrategy.restartWithBackoff(Duration.ofSeconds(1), Duration.ofSeconds(15), 0.2));
+            system.systemActorOf(trainer, "trainer", DispatcherSelector.fromConfig("tributary.dispatchers.trainer"));
+            LOG.info("trainer started on {} ({})", plane.endpoint(), backend.description());
+        }
+        return new ClusterTraining(plane);
+    }
+
+    private static int trainCount(Config config) {
+        int limit = config.getInt("tributary.data.train-limit");
+        int full = "synthetic".equals(config.getString("tributary.data.set")) ? SYNTHETIC_TRAIN : 60_000;
+        return limit > 0 ? Math.min(limit, full) : full;
+    }
+
+    private static final int SYNTHETIC_TRAIN = 10_000;
+    private static final int SYNTHETIC_TEST = 2_000;
+
+    /** The training or the test set, as {@code tributary.data} says. */
+    static Dataset loadData(Config config, boolean training) {
+        String set = config.getString("tributary.data.set");
+        Dataset d;
+        if ("synthetic".equals(set)) {
+            ModelSpec spec = ModelSpec.from(config);
+            Dataset all = SyntheticDataset.generate(SYNTHETIC_TRAIN + SYNTHETIC_TEST, spec.inputs(), spec.classes(),
+                    config.getLong("tributary.train.seed"));
+            int[] rows = new int[training ? SYNTHETIC_TRAIN : SYNTHETIC_TEST];
+            for (int i = 0; i < rows.length; i++) {
+                rows[i] = (training ? 0 : SYNTHETIC_TRAIN) + i;
+            }
+            d = all.subset(rows);
+        } else if ("mnist".equals(set)) {
+            String dir = config.getString("tributary.data.dir");
+            Path path = dir.isEmpty() ? MnistIdx.defaultDirectory() : Path.of(dir);
+            d = training ? MnistIdx.loadTrain(path) : MnistIdx.loadTest(path);
+        } else {
+            throw new IllegalArgumentException("tributary.data.set = '" + set + "' is unknown: use mnist or synthetic");
+        }
+        int limit = config.getInt(training ? "tributary.data.train-limit" : "tributary.data.test-limit");
+        return limit > 0 && limit < d.count() ? d.head(limit) : d;
+    }
+
+    private static <T> Supplier<T> memoize(Supplier<T> s) {
+        return new Supplier<>() {
+            private T value;
+
+            @Override
+            public synchronized T get() {
+                if (value == null) {
+                    value = s.get();
+                }
+                return value;
+            }
+        };
+    }
+}

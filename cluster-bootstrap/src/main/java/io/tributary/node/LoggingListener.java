@@ -1,0 +1,44 @@
+package io.tributary.node;
+
+import io.tributary.coordinator.TrainingCoordinator;
+import java.io.PrintStream;
+import java.util.Locale;
+
+/** Progress of a run hosted by a plain {@code tributary node}: one line now and then on its output. */
+final class LoggingListener implements TrainingCoordinator.Listener {
+
+    private final PrintStream out;
+    private long lastPrint;
+
+    LoggingListener(PrintStream out) {
+        this.out = out;
+    }
+
+    @Override
+    public void started(int trainers, int shards, long totalSteps, int stepsPerEpoch, int localBatch, String policy) {
+        out.printf(Locale.ROOT, "run started: %d trainers x batch %d, %d shards, %s policy, %d steps%n", trainers,
+                localBatch, shards, policy, totalSteps);
+    }
+
+    @Override
+    public void progress(long step, long totalSteps, double samplesPerSecond, int liveTrainers, double loss,
+                         double lastAccuracy) {
+        long now = System.nanoTime();
+        if (now - lastPrint > 5_000_000_000L) {
+            lastPrint = now;
+            out.printf(Locale.ROOT, "step %d/%d  %,.0f samples/s  trainers %d  loss %.4f%n", step, totalSteps,
+                    samplesPerSecond, liveTrainers, loss);
+        }
+    }
+
+    @Override
+    public void evaluated(int epoch, long step, double accuracy) {
+        out.printf(Locale.ROOT, "epoch %d (step %d): test accuracy %.2f%%%n", epoch, step, accuracy * 100);
+    }
+
+    @Override
+    public void finished(TrainingCoordinator.RunResult r) {
+        out.printf(Locale.ROOT, "result: final test accuracy %.2f%% after %d steps, %,.0f samples/s%n",
+                r.accuracy() * 100, r.steps(), r.samplesPerSecond());
+    }
+}

@@ -1,0 +1,203 @@
+package io.tributary.node;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.tributary.ps.protocol.PekkoDefaults;
+import io.tributary.ps.protocol.ProtocolRegistry;
+import java.net.BindException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.cluster.typed.JoinSeedNodes;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One running Tributary node: a typed actor system named {@value #SYSTEM_NAME} that is a member of
+ * the Pekko cluster with the node's roles (plus a {@code proto-N} role carrying its protocol
+ * version), and a Prometheus {@code /metrics} endpoint stopped by CoordinatedShutdown, which also
+ * runs on SIGTERM.
+ */
+public final class TributaryNode implements AutoCloseable {
+
+    /** The actor system's name; every node of a cluster must use the same one. */
+    public static final String SYSTEM_NAME = "tributary";
+
+    private static final Logger LOG = LoggerFactory.getLogger(TributaryNode.class);
+    private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
+
+    private final ActorSystem<NodeGuardian.Command> system;
+    private final NodeMetrics metrics;
+
+    private TributaryNode(ActorSystem<NodeGuardian.Command> system, NodeMetrics metrics) {
+        this.system = system;
+        this.metrics = metrics;
+    }
+
+    /**
+     * Starts a node and asks it to join its seed nodes (or itself, when it has none).
+     *
+     * @param config the loaded configuration ({@code io.tributary.config.ConfigLoader}); the node's
+     *               own settings are laid over it
+     * @throws NodeStartException when a port is taken or the system cannot start
+     */
+    public static TributaryNode start(NodeSettings settings, Config config) {
+        return start(settings, config, ProtocolRegistry.PROTOCOL_VERSION);
+    }
+
+    /** As {@link #start(NodeSettings, Config)}, claiming {@code protocolVersion}: tests start mismatched nodes. */
+    static TributaryNode start(NodeSettings settings, Config config, int protocolVersion) {
+        requireJdkInternalMiscExport();
+        NodeMetrics metrics = NodeMetrics.start(settings.host(), settings.metricsPort());
+        ActorSystem<NodeGuardian.Command> system;
+        try {
+            system = ActorSystem.create(NodeGuardian.create(metrics, protocolVersion), SYSTEM_NAME,
+                    pekkoConfig(settings, protocolVersion).withFallback(PekkoDefaults.over(config)));
+        } catch (RuntimeException e) {
+            metrics.close();
+            throw startFailure(settings, e);
+        }
+        CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(),
+                "stop-metrics-endpoint", () -> {
+                    metrics.close();
+                    return CompletableFuture.completedFuture(Done.getInstance());
+                });
+        Cluster cluster = Cluster.get(system);
+        if (settings.seedNodes().isEmpty()) {
+            cluster.manager().tell(Join.create(cluster.selfMember().address()));
+        } else {
+            List<Address> seeds = new ArrayList<>();
+            for (NodeSettings.HostPort seed : settings.seedNodes()) {
+                seeds.add(new Address("pekko", SYSTEM_NAME, seed.host(), seed.port()));
+            }
+            cluster.manager().tell(new JoinSeedNodes(seeds));
+        }
+        LOG.info("node {} started with roles {}, joining {}; metrics at http://{}:{}/metrics",
+                cluster.selfMember().address(), settings.roles(),
+                settings.seedNodes().isEmpty() ? "itself" : settings.seedNodes(), settings.host(), metrics.port());
+        return new TributaryNode(system, metrics);
+    }
+
+    /** The JVM option Artery needs: its buffer pools are Agrona queues, and Agrona 2.x uses jdk.internal.misc.Unsafe. */
+    public static final String REQUIRED_JVM_OPTION = "--add-exports java.base/jdk.internal.misc=ALL-UNNAMED";
+
+    private static void requireJdkInternalMiscExport() {
+        if (!Object.class.getModule().isExported("jdk.internal.misc", TributaryNode.class.getModule())) {
+            throw new NodeStartException("the JVM lacks the option '" + REQUIRED_JVM_OPTION + "' that Pekko's"
+                    + " transport needs (Agrona 2.x uses jdk.internal.misc.Unsafe): add it to the java command"
+                    + " line or to JDK_JAVA_OPTIONS");
+        }
+    }
+
+    /** The settings laid over the loaded configuration: they come from NodeSettings, so they win. */
+    static Config pekkoConfig(NodeSettings settings, int protocolVersion) {
+        List<String> roles = new ArrayList<>(settings.roles());
+        roles.add(NodeGuardian.PROTOCOL_ROLE_PREFIX + protocolVersion);
+        Map<String, Object> m = new HashMap<>();
+        m.put("pekko.actor.provider", "cluster");
+        m.put("pekko.remote.artery.canonical.hostname", settings.host());
+        m.put("pekko.remote.artery.canonical.port", settings.port());
+        m.put("pekko.cluster.roles", roles);
+        // Joining is explicit (start() above), never from pekko.cluster.seed-nodes.
+        m.put("pekko.cluster.seed-nodes", List.of());
+        // SIGTERM runs CoordinatedShutdown: leave the cluster, stop the metrics endpoint, terminate.
+        m.put("pekko.coordinated-shutdown.run-by-jvm-shutdown-hook", "on");
+        m.put("pekko.coordinated-shutdown.exit-jvm", "off");
+        m.put("pekko.loggers", List.of("org.apache.pekko.event.slf4j.Slf4jLogger"));
+        m.put("pekko.logging-filter", "org.apache.pekko.event.slf4j.Slf4jLoggingFilter");
+        m.put("pekko.loglevel", "DEBUG");
+        m.put("pekko.stdout-loglevel", "OFF");
+        return ConfigFactory.parseMap(m, "tributary.node settings");
+    }
+
+    private static NodeStartException startFailure(NodeSettings settings, RuntimeException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof BindException || String.valueOf(t.getMessage()).contains("Failed to bind")) {
+                return new NodeStartException("port " + settings.port() + " on " + settings.host()
+                        + " is already in use: pick another with --port, or 0 for a free one", e);
+            }
+        }
+        return new NodeStartException("the node could not start: " + oneLine(e), e);
+    }
+
+    private static String oneLine(Throwable e) {
+        String m = e.getMessage() == null ? e.toString() : e.getMessage();
+        return m.replaceAll("\\s*\\n\\s*", " ");
+    }
+
+    /** The typed actor system; other modules spawn their actors in it. */
+    public ActorSystem<?> system() {
+        return system;
+    }
+
+    /** This node's cluster address, e.g. {@code pekko://tributary@127.0.0.1:25520}. */
+    public Address address() {
+        return Cluster.get(system).selfMember().address();
+    }
+
+    /** The port the Pekko transport listens on (the chosen one when configured as 0). */
+    public int port() {
+        return address().getPort().orElseThrow();
+    }
+
+    /** The port the {@code /metrics} endpoint listens on. */
+    public int metricsPort() {
+        return metrics.port();
+    }
+
+    /** Completes when the actor system has terminated (SIGTERM, {@link #close()}, downing, a version mismatch). */
+    public CompletionStage<Done> whenTerminated() {
+        return system.getWhenTerminated();
+    }
+
+    /**
+     * Why the node stopped when it stopped on its own account; empty while running, or after an
+     * ordinary shutdown (SIGTERM, {@link #close()}).
+     */
+    public Optional<String> failure() {
+        Optional<CoordinatedShutdown.Reason> reason = CoordinatedShutdown.get(system).getShutdownReason();
+        if (reason.isEmpty()) {
+            return Optional.empty();
+        }
+        CoordinatedShutdown.Reason r = reason.get();
+        if (r instanceof NodeGuardian.ProtocolMismatch mismatch) {
+            return Optional.of(mismatch.message());
+        }
+        if (r == CoordinatedShutdown.clusterDowningReason()) {
+            return Optional.of("this node was downed by the cluster (unreachable too long, or on the minority side"
+                    + " of a partition): restart it to join again");
+        }
+        if (r == CoordinatedShutdown.clusterJoinUnsuccessfulReason()) {
+            return Optional.of("this node could not join its seed nodes: check --join and that a seed is running");
+        }
+        if (r == CoordinatedShutdown.incompatibleConfigurationDetectedReason()) {
+            return Optional.of("the cluster refused this node's configuration as incompatible: see the log");
+        }
+        return Optional.empty();
+    }
+
+    /** Leaves the cluster and terminates, waiting a bounded time. */
+    @Override
+    public void close() {
+        CoordinatedShutdown.get(system).runAll(CoordinatedShutdown.actorSystemTerminateReason());
+        try {
+            system.getWhenTerminated().toCompletableFuture().get(CLOSE_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            LOG.warn("node {} did not terminate within {}", system.address(), CLOSE_TIMEOUT, e);
+        }
+    }
+}

@@ -1,0 +1,195 @@
+package io.tributary.ps.node;
+
+import io.aeron.ExclusivePublication;
+import io.aeron.Subscription;
+import io.tributary.ps.shard.ShardLayout;
+import io.tributary.ps.wire.DataPlane;
+import io.tributary.ps.wire.FramePublisher;
+import io.tributary.ps.wire.FrameReceiver;
+import io.tributary.ps.wire.FrameSink;
+import io.tributary.ps.wire.FrameType;
+import java.time.Duration;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.SleepingMillisIdleStrategy;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A node's data plane: its embedded media driver, one UDP subscription on its own endpoint that
+ * receives every frame sent to this node, and a receiver agent on a thread of its own that routes
+ * gradient frames to the parameter shards hosted here and parameter frames to the model replica
+ * here. Shards and replicas come and go at run time (rebalance, restarts); routing goes through
+ * atomic slots, so the receiver needs no lock and no registration at run time. Publications to
+ * other nodes are created once per endpoint and reused.
+ */
+public final class NodeDataPlane implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(NodeDataPlane.class);
+    /** The one stream id Tributary uses on every channel. */
+    public static final int STREAM_ID = 1001;
+    /** Parameter frames carry the receiving replica in their tensor field: the trainer's model ... */
+    public static final int TRAINER_REPLICA = 0;
+    /** ... or the coordinator's evaluation copy (both may live in one JVM). */
+    public static final int COORDINATOR_REPLICA = 1;
+    private static final int REPLICAS = 2;
+
+    private final DataPlane dataPlane;
+    private final String endpoint;
+    private final long runId;
+    private final int senderId;
+    private final ShardLayout layout;
+    private final FrameReceiver receiver;
+    private final AgentRunner runner;
+    private final AtomicReferenceArray<ContributionSlots> shards;
+    private final AtomicReferenceArray<ParameterAssembler> replicas = new AtomicReferenceArray<>(REPLICAS);
+    private final ConcurrentHashMap<String, FramePublisher> publishers = new ConcurrentHashMap<>();
+    private final Duration sendTimeout;
+
+    /**
+     * @param host     the address this node receives on (127.0.0.1 for a local cluster)
+     * @param port     the UDP port; 0 picks a free one
+     * @param senderId this node's id in the frames it sends (its trainer id, or a shard's id + 1,000,000)
+     */
+    public NodeDataPlane(DataPlane.Settings settings, String host, int port, long runId, int senderId,
+                         ShardLayout layout, Duration sendTimeout) {
+        this.dataPlane = DataPlane.launch(settings);
+        this.runId = runId;
+        this.senderId = senderId;
+        this.layout = layout;
+        this.sendTimeout = sendTimeout;
+        this.shards = new AtomicReferenceArray<>(layout.shardCount());
+        Subscription subscription;
+        try {
+            subscription = dataPlane.addSubscription(DataPlane.udpChannel(host, port), STREAM_ID);
+        } catch (RuntimeException e) {
+            dataPlane.close();
+            throw new IllegalStateException("cannot receive on UDP " + host + ":" + port + " (" + e.getMessage()
+                    + "): pick another data-plane port", e);
+        }
+        String resolved = subscription.tryResolveChannelEndpointPort();
+        this.endpoint = resolved != null ? endpointOf(resolved) : host + ":" + port;
+        this.receiver = new FrameReceiver(subscription, runId, 64, "data-plane-receiver");
+        FrameSink sink = new Router();
+        for (int k = 0; k < layout.shardCount(); k++) {
+            receiver.registerGradients(k, 0, layout.length(k), sink);
+            for (int r = 0; r < REPLICAS; r++) {
+                receiver.registerParameters(k, r, layout.length(k), sink);
+            }
+        }
+        this.runner = new AgentRunner(new BackoffIdleStrategy(100, 10, 1_000, 200_000),
+                t -> LOG.error("data-plane receiver failed", t), null, receiver);
+        AgentRunner.startOnThread(runner);
+        LOG.info("data plane receiving on {} (run {}, {} shards)", endpoint, runId, layout.shardCount());
+    }
+
+    private static String endpointOf(String channel) {
+        int i = channel.indexOf("endpoint=");
+        String rest = channel.substring(i + "endpoint=".length());
+        int end = rest.indexOf('|');
+        return end < 0 ? rest : rest.substring(0, end);
+    }
+
+    /** Where other nodes send frames for this node, {@code host:port}. */
+    public String endpoint() {
+        return endpoint;
+    }
+
+    public long runId() {
+        return runId;
+    }
+
+    public ShardLayout layout() {
+        return layout;
+    }
+
+    public FrameReceiver receiver() {
+        return receiver;
+    }
+
+    /** Routes gradient frames of {@code shard} to {@code slots} (null: drop them). */
+    public void hostShard(int shard, ContributionSlots slots) {
+        shards.set(shard, slots);
+    }
+
+    /** Stops routing to {@code slots} if they are still the ones hosted for {@code shard}. */
+    public void unhostShard(int shard, ContributionSlots slots) {
+        shards.compareAndSet(shard, slots, null);
+    }
+
+    /** Routes parameter frames for {@code replica} ({@link #TRAINER_REPLICA} or {@link #COORDINATOR_REPLICA}) to {@code assembler}. */
+    public void hostReplica(int replica, ParameterAssembler assembler) {
+        replicas.set(replica, assembler);
+    }
+
+    /** Stops routing to {@code assembler} if it is still the one hosted for {@code replica}. */
+    public void unhostReplica(int replica, ParameterAssembler assembler) {
+        replicas.compareAndSet(replica, assembler, null);
+    }
+
+    /**
+     * Sends {@code src[srcOffset, +length)} as one shard's gradient (or parameters) to the node at
+     * {@code target}; blocks while Aeron applies back-pressure, up to the send timeout.
+     */
+    public void send(String target, FrameType type, int sender, int shard, int tensor, long stepOrVersion, float[] src,
+                     int srcOffset, int length) {
+        FramePublisher p = publishers.computeIfAbsent(target + "#" + sender, key -> open(target, sender));
+        synchronized (p) {
+            p.send(type, shard, tensor, stepOrVersion, src, srcOffset, length, 0);
+        }
+    }
+
+    private FramePublisher open(String target, int sender) {
+        int colon = target.lastIndexOf(':');
+        if (colon <= 0) {
+            throw new IllegalArgumentException("data-plane endpoint '" + target + "' is not host:port");
+        }
+        ExclusivePublication pub = dataPlane.addPublication(
+                DataPlane.udpChannel(target.substring(0, colon), Integer.parseInt(target.substring(colon + 1))), STREAM_ID);
+        try {
+            DataPlane.awaitConnected(pub, sendTimeout);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return new FramePublisher(pub, runId, sender, Math.min(FramePublisher.DEFAULT_MAX_FRAME_LENGTH, pub.maxMessageLength()),
+                sendTimeout, new SleepingMillisIdleStrategy(1), null);
+    }
+
+    /** Drops the publication to {@code target} (the node left); the next send reconnects. */
+    public void forget(String target) {
+        publishers.keySet().removeIf(k -> k.startsWith(target + "#"));
+    }
+
+    @Override
+    public void close() {
+        runner.close();
+        for (FramePublisher p : publishers.values()) {
+            p.publication().close();
+        }
+        dataPlane.close();
+    }
+
+    /** Receiver-thread routing: no allocation, no lock on the way to a slot. */
+    private final class Router implements FrameSink {
+        @Override
+        public void onGradient(int sender, int shard, int tensor, long step, int elementOffset, DirectBuffer buffer,
+                               int payloadOffset, int floatCount) {
+            ContributionSlots s = shards.get(shard);
+            if (s != null) {
+                s.onChunk(sender, step, elementOffset, buffer, payloadOffset, floatCount);
+            }
+        }
+
+        @Override
+        public void onParameters(int sender, int shard, int tensor, long version, int elementOffset, DirectBuffer buffer,
+                                 int payloadOffset, int floatCount) {
+            ParameterAssembler a = tensor >= 0 && tensor < REPLICAS ? replicas.get(tensor) : null;
+            if (a != null) {
+                a.onChunk(shard, version, elementOffset, buffer, payloadOffset, floatCount);
+            }
+        }
+    }
+}

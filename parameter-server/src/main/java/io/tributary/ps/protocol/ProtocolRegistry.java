@@ -1,0 +1,88 @@
+package io.tributary.ps.protocol;
+
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.apache.pekko.actor.typed.ActorRef;
+
+/**
+ * Every class that may appear on the wire, each with a fixed Kryo registration id, so that two
+ * nodes built from the same {@link #PROTOCOL_VERSION} agree byte for byte. Ids are never reused
+ * or renumbered: retire a message by leaving its id out, add one with a new id, and bump
+ * {@link #PROTOCOL_VERSION} whenever the bytes of an existing message change.
+ */
+public final class ProtocolRegistry {
+
+    /** The version of the wire protocol; nodes of different versions do not stay in one cluster. */
+    public static final int PROTOCOL_VERSION = 1;
+
+    /** One registered class and its id. */
+    public record Entry(int id, Class<?> type) {
+    }
+
+    // Kryo pre-registers primitives and String with ids below 10; ours start far above them.
+    private static final List<Entry> SUPPORT_TYPES = List.of(
+            // Typed refs travel as their serialization-format string; every implementation maps here.
+            new Entry(100, ActorRef.class),
+            // The JDK's immutable collections, which the records' compact constructors copy into.
+            new Entry(110, List.of().getClass()),
+            new Entry(111, List.of(1).getClass()),
+            new Entry(112, Set.of().getClass()),
+            new Entry(113, Set.of(1).getClass()),
+            new Entry(114, Map.of().getClass()),
+            new Entry(115, Map.of(1, 1).getClass()));
+
+    private static final List<Entry> MESSAGES = List.of(
+            new Entry(200, ControlMessages.JoinRequest.class),
+            new Entry(201, ControlMessages.JoinAccepted.class),
+            new Entry(202, ControlMessages.JoinRejected.class),
+            new Entry(203, ControlMessages.StepCommit.class),
+            new Entry(204, ControlMessages.TrainerLeft.class),
+            new Entry(300, TrainingProtocol.RegisterTrainer.class),
+            new Entry(301, TrainingProtocol.StepDone.class),
+            new Entry(302, TrainingProtocol.ShardCommitted.class),
+            new Entry(310, TrainingProtocol.Assignment.class),
+            new Entry(311, TrainingProtocol.Rejected.class),
+            new Entry(312, TrainingProtocol.ClockFloor.class),
+            new Entry(313, TrainingProtocol.Finish.class),
+            new Entry(314, TrainingProtocol.ParamsSent.class),
+            new Entry(320, TrainingProtocol.RequestParams.class),
+            new Entry(321, TrainingProtocol.SetQuorum.class));
+
+    static {
+        Set<Integer> ids = new HashSet<>();
+        Set<Class<?>> types = new HashSet<>();
+        for (Entry e : all()) {
+            if (!ids.add(e.id()) || !types.add(e.type())) {
+                throw new ExceptionInInitializerError("ProtocolRegistry lists id " + e.id() + " or class "
+                        + e.type().getName() + " twice: give every class one id of its own");
+            }
+        }
+        for (Entry e : MESSAGES) {
+            if (!WireMessage.class.isAssignableFrom(e.type()) || !e.type().isRecord()) {
+                throw new ExceptionInInitializerError(e.type().getName()
+                        + " is registered as a message but is not a record implementing WireMessage");
+            }
+        }
+    }
+
+    private ProtocolRegistry() {
+    }
+
+    /** The messages, each a record implementing {@link WireMessage}. */
+    public static List<Entry> messages() {
+        return MESSAGES;
+    }
+
+    /** Classes that only appear inside messages (typed refs, immutable collections). */
+    public static List<Entry> supportTypes() {
+        return SUPPORT_TYPES;
+    }
+
+    /** Support types first, then messages. */
+    public static List<Entry> all() {
+        return Stream.concat(SUPPORT_TYPES.stream(), MESSAGES.stream()).toList();
+    }
+}

@@ -1,0 +1,133 @@
+package io.tributary.ps.protocol;
+
+import java.util.Objects;
+import java.util.Set;
+import org.apache.pekko.actor.typed.ActorRef;
+
+/**
+ * The messages of a training run between the coordinator (a cluster singleton), the trainers and
+ * the parameter shards (sharding entities). Each actor's protocol is an interface here so that
+ * its internal messages (timers, completions) can share it; the records that cross the network
+ * also implement {@link WireMessage} and are registered in {@link ProtocolRegistry}.
+ *
+ * <p>A step, under the {@code sync} policy: each trainer asks every shard for the parameters of
+ * version {@code t} ({@link RequestParams}); the shard sends them over the data plane and answers
+ * {@link ParamsSent}; the trainer computes its gradient and sends each shard its slice over the
+ * data plane, tagged with step {@code t}; a shard closes step {@code t} when its quorum has
+ * contributed (or all but {@code backup}, or at the deadline), applies the optimizer, becomes
+ * version {@code t + 1} and tells the coordinator ({@link ShardCommitted}).
+ */
+public final class TrainingProtocol {
+
+    private TrainingProtocol() {
+    }
+
+    /** What the coordinator receives. */
+    public interface CoordinatorCommand {
+    }
+
+    /** What a trainer receives. */
+    public interface TrainerCommand {
+    }
+
+    /** What a parameter shard receives. */
+    public interface ShardCommand {
+    }
+
+    // ---- to the coordinator ----------------------------------------------------------------------
+
+    /** A trainer node asks to take part; {@code dataEndpoint} is where its data plane receives. */
+    public record RegisterTrainer(String nodeId, int protocolVersion, String backend, String dataEndpoint,
+                                  ActorRef<TrainerCommand> trainer) implements CoordinatorCommand, WireMessage {
+        public RegisterTrainer {
+            Objects.requireNonNull(nodeId, "nodeId");
+            Objects.requireNonNull(backend, "backend");
+            Objects.requireNonNull(dataEndpoint, "dataEndpoint");
+            Objects.requireNonNull(trainer, "trainer");
+        }
+    }
+
+    /**
+     * A trainer finished computing and pushing step {@code step}; under bounded staleness
+     * {@code slowestSeen} is the slowest trainer's finished steps it knew when it started the step.
+     */
+    public record StepDone(int trainerId, long step, float loss, int samples, long computeNanos, long pushNanos,
+                           long slowestSeen)
+            implements CoordinatorCommand, WireMessage {
+    }
+
+    /** A shard closed step {@code step}: it is now at version {@code step + 1}. */
+    public record ShardCommitted(int shard, long step, int contributors, int quorum, boolean byDeadline)
+            implements CoordinatorCommand, WireMessage {
+    }
+
+    // ---- to trainers --------------------------------------------------------------------------------
+
+    /**
+     * The coordinator admits a trainer: its id in frames, its data partition, where the run
+     * stands and how it proceeds.
+     */
+    public record Assignment(long runId, int trainerId, int partitionIndex, int partitionCount, long startStep,
+                             long totalSteps, int stepsPerEpoch, int localBatch, String policy, int staleness,
+                             Set<Integer> shards) implements TrainerCommand, WireMessage {
+        public Assignment {
+            Objects.requireNonNull(policy, "policy");
+            shards = Set.copyOf(shards);
+        }
+    }
+
+    /** The coordinator refuses a trainer; {@code reason} says why and what to change. */
+    public record Rejected(String reason) implements TrainerCommand, WireMessage {
+        public Rejected {
+            Objects.requireNonNull(reason, "reason");
+        }
+    }
+
+    /** Bounded staleness: the slowest live trainer has finished step {@code slowestStep}. */
+    public record ClockFloor(long slowestStep) implements TrainerCommand, WireMessage {
+    }
+
+    /** The run is over for this trainer. */
+    public record Finish(String reason) implements TrainerCommand, WireMessage {
+        public Finish {
+            Objects.requireNonNull(reason, "reason");
+        }
+    }
+
+    /**
+     * A shard sent its parameters of {@code version} over the data plane; {@code shardEndpoint} is
+     * where its node receives gradients.
+     */
+    public record ParamsSent(int shard, long version, String shardEndpoint)
+            implements TrainerCommand, CoordinatorCommand, WireMessage {
+        public ParamsSent {
+            Objects.requireNonNull(shardEndpoint, "shardEndpoint");
+        }
+    }
+
+    // ---- to shards ------------------------------------------------------------------------------
+
+    /**
+     * Send the parameters of version {@code minVersion} or newer to {@code endpoint} once the shard
+     * has them, then answer {@code replyTo}.
+     */
+    public record RequestParams(int requesterId, String endpoint, long minVersion, ActorRef<ParamsSent> replyTo)
+            implements ShardCommand, WireMessage {
+        public RequestParams {
+            Objects.requireNonNull(endpoint, "endpoint");
+            Objects.requireNonNull(replyTo, "replyTo");
+        }
+    }
+
+    /**
+     * The trainers whose gradients close a step from {@code generation} on, and how many of them a
+     * step may go without ({@code backup}).
+     */
+    public record SetQuorum(long runId, long generation, Set<Integer> trainers, int backup,
+                            ActorRef<CoordinatorCommand> coordinator) implements ShardCommand, WireMessage {
+        public SetQuorum {
+            trainers = Set.copyOf(trainers);
+            Objects.requireNonNull(coordinator, "coordinator");
+        }
+    }
+}

@@ -1,0 +1,238 @@
+package io.tributary.ps.shard;
+
+import io.tributary.kernels.Backend;
+import io.tributary.kernels.Tensor;
+import io.tributary.kernels.cpu.CpuBackend;
+import io.tributary.ps.node.ContributionSlots;
+import io.tributary.ps.node.NodeDataPlane;
+import io.tributary.ps.optim.Optimizer;
+import io.tributary.ps.protocol.TrainingProtocol.CoordinatorCommand;
+import io.tributary.ps.protocol.TrainingProtocol.ParamsSent;
+import io.tributary.ps.protocol.TrainingProtocol.RequestParams;
+import io.tributary.ps.protocol.TrainingProtocol.SetQuorum;
+import io.tributary.ps.protocol.TrainingProtocol.ShardCommand;
+import io.tributary.ps.protocol.TrainingProtocol.ShardCommitted;
+import io.tributary.ps.wire.FrameType;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Supplier;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+
+/**
+ * One parameter shard, a Cluster Sharding entity on a {@code ps} node: it holds its slice of the
+ * parameters and the optimizer state, collects the trainers' gradients for a step (through the
+ * node's data plane, into per-trainer slots), closes the step according to the consistency policy,
+ * applies the optimizer and advances its version. Parameters go out over the data plane on request.
+ *
+ * <p>State lives in memory: a shard that moves or whose node dies starts again from the initial
+ * parameters (replicas and checkpoints are the churn issue's work).
+ */
+public final class ParameterShard extends AbstractBehavior<ShardCommand> {
+
+    /** The sharding entity type; entity ids are the shard numbers {@code 0..K-1}. */
+    public static final EntityTypeKey<ShardCommand> KEY = EntityTypeKey.create(ShardCommand.class, "ps-shard");
+
+    /** Sender ids of shards in parameter frames: this plus the shard number. */
+    public static final int SENDER_BASE = 1_000_000;
+
+    /** A trainer's gradient for {@code step} is complete in its slot (from the receiver thread). */
+    record ContributionComplete(int trainer, long step) implements ShardCommand {
+    }
+
+    /** The sync deadline of {@code step} passed. */
+    record DeadlineReached(long step) implements ShardCommand {
+    }
+
+    private final int shard;
+    private final ShardSettings settings;
+    private final NodeDataPlane dataPlane;
+    private final Backend backend = CpuBackend.create();
+    private final Tensor params;
+    private final float[] paramArray;
+    private final Tensor gradSum;
+    private final Tensor[] slotTensors;
+    private final ContributionSlots slots;
+    private final Optimizer optimizer;
+    private final TimerScheduler<ShardCommand> timers;
+    private final List<RequestParams> waiting = new ArrayList<>();
+    private final Set<Integer> contributors = new HashSet<>();
+    private final List<Integer> readySlots = new ArrayList<>();
+    private Set<Integer> quorum = Set.of();
+    private long generation = -1;
+    private int backup;
+    private ActorRef<CoordinatorCommand> coordinator;
+    private long version;
+
+    public static Behavior<ShardCommand> create(int shard, ShardSettings settings, NodeDataPlane dataPlane,
+                                                Supplier<float[]> initialParameters) {
+        return Behaviors.withTimers(timers -> Behaviors.setup(
+                ctx -> new ParameterShard(ctx, timers, shard, settings, dataPlane, initialParameters)));
+    }
+
+    private ParameterShard(ActorContext<ShardCommand> ctx, TimerScheduler<ShardCommand> timers, int shard,
+                           ShardSettings settings, NodeDataPlane dataPlane, Supplier<float[]> initialParameters) {
+        super(ctx);
+        this.timers = timers;
+        this.shard = shard;
+        this.settings = settings;
+        this.dataPlane = dataPlane;
+        ShardLayout layout = dataPlane.layout();
+        int length = layout.length(shard);
+        this.paramArray = new float[length];
+        System.arraycopy(initialParameters.get(), layout.offset(shard), paramArray, 0, length);
+        this.params = CpuBackend.wrap(paramArray);
+        this.gradSum = backend.allocate(length);
+        this.optimizer = Optimizer.create(settings.optimizer(), backend, length);
+        ActorRef<ShardCommand> self = ctx.getSelf();
+        this.slots = new ContributionSlots(length, settings.maxTrainers(),
+                (trainer, step) -> self.tell(new ContributionComplete(trainer, step)));
+        this.slotTensors = new Tensor[settings.maxTrainers()];
+        for (int t = 0; t < slotTensors.length; t++) {
+            slotTensors[t] = CpuBackend.wrap(slots.slot(t));
+        }
+        slots.acceptFrom(settings.policy() == ShardSettings.Policy.SYNC ? 0 : Long.MIN_VALUE);
+        dataPlane.hostShard(shard, slots);
+        ctx.getLog().info("shard {} of {} up on {} with {} parameters ({} policy)", shard, layout.shardCount(),
+                dataPlane.endpoint(), length, settings.policy().configName());
+    }
+
+    @Override
+    public Receive<ShardCommand> createReceive() {
+        return newReceiveBuilder()
+                .onMessage(SetQuorum.class, this::onSetQuorum)
+                .onMessage(RequestParams.class, this::onRequestParams)
+                .onMessage(ContributionComplete.class, this::onContribution)
+                .onMessage(DeadlineReached.class, this::onDeadline)
+                .onSignal(PostStop.class, s -> {
+                    dataPlane.unhostShard(shard, slots);
+                    backend.close();
+                    return this;
+                })
+                .build();
+    }
+
+    private Behavior<ShardCommand> onSetQuorum(SetQuorum q) {
+        if (q.runId() != dataPlane.runId() || q.generation() <= generation) {
+            return this;
+        }
+        generation = q.generation();
+        quorum = q.trainers();
+        backup = q.backup();
+        coordinator = q.coordinator();
+        getContext().getLog().info("shard {}: quorum generation {} = trainers {} (backup {})", shard, generation, quorum,
+                backup);
+        if (settings.policy() == ShardSettings.Policy.SYNC) {
+            maybeCommit(false);
+        }
+        return this;
+    }
+
+    private Behavior<ShardCommand> onRequestParams(RequestParams r) {
+        if (r.minVersion() <= version) {
+            sendParams(r);
+        } else {
+            waiting.add(r);
+        }
+        return this;
+    }
+
+    private void sendParams(RequestParams r) {
+        int replica = r.requesterId() < 0 ? NodeDataPlane.COORDINATOR_REPLICA : NodeDataPlane.TRAINER_REPLICA;
+        dataPlane.send(r.endpoint(), FrameType.PARAMETERS, SENDER_BASE + shard, shard, replica, version, paramArray, 0,
+                paramArray.length);
+        r.replyTo().tell(new ParamsSent(shard, version, dataPlane.endpoint()));
+    }
+
+    private Behavior<ShardCommand> onContribution(ContributionComplete c) {
+        if (settings.policy() == ShardSettings.Policy.BOUNDED_STALENESS) {
+            // Each contribution is applied as it comes; its staleness is bounded by the trainers' clocks.
+            optimizer.apply(params, slotTensors[c.trainer()]);
+            slots.release(c.trainer());
+            version++;
+            if (coordinator != null) {
+                coordinator.tell(new ShardCommitted(shard, c.step(), 1, quorum.size(), false));
+            }
+            serveWaiting();
+            return this;
+        }
+        if (c.step() != version) {
+            slots.release(c.trainer());
+            return this;
+        }
+        if (contributors.isEmpty()) {
+            timers.startSingleTimer("deadline", new DeadlineReached(version), settings.deadline());
+        }
+        contributors.add(c.trainer());
+        readySlots.add(c.trainer());
+        maybeCommit(false);
+        return this;
+    }
+
+    private Behavior<ShardCommand> onDeadline(DeadlineReached d) {
+        if (d.step() == version && !contributors.isEmpty()) {
+            getContext().getLog().warn("shard {}: step {} closes at its deadline ({}) with {} of {} trainers", shard,
+                    version, settings.deadline(), contributors.size(), quorum.size());
+            maybeCommit(true);
+        }
+        return this;
+    }
+
+    private void maybeCommit(boolean deadlinePassed) {
+        if (contributors.isEmpty()) {
+            return;
+        }
+        int fromQuorum = 0;
+        for (int t : quorum) {
+            if (contributors.contains(t)) {
+                fromQuorum++;
+            }
+        }
+        boolean enough = !quorum.isEmpty() && fromQuorum >= quorum.size() - Math.min(backup, quorum.size() - 1);
+        if (!enough && !deadlinePassed) {
+            return;
+        }
+        backend.fill(gradSum, 0f);
+        for (int t : readySlots) {
+            backend.axpy(1f, slotTensors[t], gradSum);
+            slots.release(t);
+        }
+        backend.scale(1f / readySlots.size(), gradSum);
+        optimizer.apply(params, gradSum);
+        long closed = version;
+        int count = readySlots.size();
+        version++;
+        slots.acceptFrom(version);
+        contributors.clear();
+        readySlots.clear();
+        timers.cancel("deadline");
+        if (coordinator != null) {
+            coordinator.tell(new ShardCommitted(shard, closed, count, quorum.size(), !enough));
+        }
+        serveWaiting();
+    }
+
+    private void serveWaiting() {
+        if (waiting.isEmpty()) {
+            return;
+        }
+        List<RequestParams> now = new ArrayList<>();
+        waiting.removeIf(r -> {
+            if (r.minVersion() <= version) {
+                now.add(r);
+                return true;
+            }
+            return false;
+        });
+        now.forEach(this::sendParams);
+    }
+}

@@ -1,0 +1,65 @@
+package io.tributary.ps.shard;
+
+import com.typesafe.config.Config;
+import io.tributary.ps.optim.OptimizerSettings;
+import java.time.Duration;
+import java.util.Locale;
+
+/**
+ * How parameter shards behave, read once from {@code tributary.cluster} and
+ * {@code tributary.consistency}.
+ *
+ * @param shards      K, the number of shards the parameter vector is cut into
+ * @param policy      {@link Policy#SYNC} or {@link Policy#BOUNDED_STALENESS}
+ * @param backup      sync: a step may close without this many of its trainers
+ * @param deadline    sync: a step closes this long after its first contribution, whoever is missing
+ * @param staleness   bounded staleness: how many steps a trainer may run ahead of the slowest
+ * @param maxTrainers the most trainers a run admits (slots are preallocated per trainer)
+ */
+public record ShardSettings(int shards, Policy policy, int backup, Duration deadline, int staleness, int maxTrainers,
+                            OptimizerSettings optimizer) {
+
+    /** The consistency policies. */
+    public enum Policy {
+        SYNC, BOUNDED_STALENESS;
+
+        public static Policy parse(String value) {
+            try {
+                return valueOf(value.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("tributary.consistency.policy = '" + value
+                        + "' is unknown: use sync or bounded-staleness", e);
+            }
+        }
+
+        public String configName() {
+            return name().toLowerCase(Locale.ROOT).replace('_', '-');
+        }
+    }
+
+    public ShardSettings {
+        if (shards < 1) {
+            throw new IllegalArgumentException("tributary.cluster.shards = " + shards + " is invalid: it must be >= 1");
+        }
+        if (backup < 0) {
+            throw new IllegalArgumentException("tributary.consistency.backup = " + backup + " is invalid: it must be >= 0");
+        }
+        if (staleness < 0) {
+            throw new IllegalArgumentException("tributary.consistency.staleness = " + staleness + " is invalid: it must be >= 0");
+        }
+        if (maxTrainers < 1 || maxTrainers > 4096) {
+            throw new IllegalArgumentException("tributary.cluster.max-trainers = " + maxTrainers + " is invalid: use 1..4096");
+        }
+        if (deadline.isNegative() || deadline.isZero()) {
+            throw new IllegalArgumentException("tributary.consistency.deadline must be positive, got " + deadline);
+        }
+    }
+
+    public static ShardSettings from(Config root) {
+        Config cluster = root.getConfig("tributary.cluster");
+        Config c = root.getConfig("tributary.consistency");
+        return new ShardSettings(cluster.getInt("shards"), Policy.parse(c.getString("policy")), c.getInt("backup"),
+                c.getDuration("deadline"), c.getInt("staleness"), cluster.getInt("max-trainers"),
+                OptimizerSettings.from(root));
+    }
+}

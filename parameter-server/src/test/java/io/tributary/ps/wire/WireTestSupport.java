@@ -1,0 +1,56 @@
+package io.tributary.ps.wire;
+
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.SocketException;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.function.BooleanSupplier;
+import java.util.zip.CRC32;
+
+/** Shared bits of the data-plane tests: ports, driver settings, bounded waits, checksums. */
+final class WireTestSupport {
+
+    private WireTestSupport() {
+    }
+
+    /** A UDP port on 127.0.0.1 that was free a moment ago. */
+    static int freeUdpPort() throws SocketException, UnknownHostException {
+        try (DatagramSocket socket = new DatagramSocket(0, InetAddress.getByName("127.0.0.1"))) {
+            return socket.getLocalPort();
+        }
+    }
+
+    /** Default settings, with driver directories in memory where the host has /dev/shm. */
+    static DataPlane.Settings settings() {
+        Path shm = Paths.get("/dev/shm");
+        DataPlane.Settings defaults = DataPlane.Settings.defaults();
+        return shm.toFile().isDirectory() && shm.toFile().canWrite() ? defaults.withBaseDirectory(shm) : defaults;
+    }
+
+    /** Sleeps in 1 ms steps until {@code condition} holds or {@code timeoutMs} passes; returns the condition. */
+    static boolean awaitTrue(BooleanSupplier condition, long timeoutMs) throws InterruptedException {
+        long deadline = System.nanoTime() + timeoutMs * 1_000_000L;
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() - deadline >= 0) {
+                return condition.getAsBoolean();
+            }
+            Thread.sleep(1);
+        }
+        return true;
+    }
+
+    /** CRC32 of the raw IEEE-754 bits of {@code values[offset, offset + length)}. */
+    static long crcOfBits(float[] values, int offset, int length) {
+        CRC32 crc = new CRC32();
+        for (int i = offset; i < offset + length; i++) {
+            int bits = Float.floatToRawIntBits(values[i]);
+            crc.update(bits);
+            crc.update(bits >>> 8);
+            crc.update(bits >>> 16);
+            crc.update(bits >>> 24);
+        }
+        return crc.getValue();
+    }
+}
