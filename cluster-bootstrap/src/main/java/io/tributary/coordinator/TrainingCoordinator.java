@@ -61,7 +61,8 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
 
     /** The outcome of a run, with the consistency figures the tests check. */
     public record RunResult(double accuracy, long steps, int epochs, double samplesPerSecond, double seconds,
-                            int maxStaleness, long stepsClosedByDeadline, long stepsClosedShort) {
+                            int maxStaleness, long stepsClosedByDeadline, long stepsClosedShort,
+                            long checksumsCompared, long checksumMismatches) {
     }
 
     /**
@@ -131,6 +132,11 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
     private long closedShort;
     private long evalInFlight = -1;
     private long lastProgressNanos;
+    private final Map<Long, java.util.List<Long>> sentChecksums = new HashMap<>();
+    private final Map<Long, Map<Integer, Long>> receivedChecksums = new HashMap<>();
+    private final Map<Long, Integer> comparedShards = new HashMap<>();
+    private long checksumsCompared;
+    private long checksumMismatches;
 
     public static Behavior<CoordinatorCommand> create(Settings settings, Resources resources) {
         return Behaviors.setup(ctx -> new TrainingCoordinator(ctx, settings, resources));
@@ -266,6 +272,9 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
             return this;
         }
         m.doneSteps = Math.max(m.doneSteps, d.step() + 1);
+        long key = checksumKey(d.trainerId(), d.step());
+        sentChecksums.put(key, d.checksums());
+        compareChecksums(key);
         samples += d.samples();
         contributions++;
         loss = Double.isNaN(loss) ? d.loss() : 0.98 * loss + 0.02 * d.loss();
@@ -301,6 +310,40 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         return this;
     }
 
+    private static long checksumKey(int trainer, long step) {
+        return ((long) trainer << 40) ^ step;
+    }
+
+    /** Compares what a trainer sent each shard with what the shard received, once both are known. */
+    private void compareChecksums(long key) {
+        java.util.List<Long> sent = sentChecksums.get(key);
+        Map<Integer, Long> received = receivedChecksums.get(key);
+        if (sent == null || received == null) {
+            if (sentChecksums.size() + receivedChecksums.size() > 100_000) {
+                // contributions dropped as late never get both sides; start over rather than grow
+                sentChecksums.clear();
+                receivedChecksums.clear();
+                comparedShards.clear();
+            }
+            return;
+        }
+        for (Map.Entry<Integer, Long> e : received.entrySet()) {
+            checksumsCompared++;
+            if (!sent.get(e.getKey()).equals(e.getValue())) {
+                checksumMismatches++;
+                getContext().getLog().error("gradient of trainer {} step {} for shard {} arrived with CRC32 {} but was "
+                        + "sent with {}", key >>> 40, key & ((1L << 40) - 1), e.getKey(), e.getValue(), sent.get(e.getKey()));
+            }
+        }
+        int done = comparedShards.merge(key, received.size(), Integer::sum);
+        received.clear();
+        if (done >= layout.shardCount()) {
+            sentChecksums.remove(key);
+            receivedChecksums.remove(key);
+            comparedShards.remove(key);
+        }
+    }
+
     private void showProgress() {
         long now = System.nanoTime();
         if (now - lastProgressNanos < 200_000_000L) {
@@ -313,6 +356,11 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
     }
 
     private Behavior<CoordinatorCommand> onShardCommitted(ShardCommitted c) {
+        for (Map.Entry<Integer, Long> e : c.checksums().entrySet()) {
+            long key = checksumKey(e.getKey(), c.step());
+            receivedChecksums.computeIfAbsent(key, k -> new HashMap<>()).put(c.shard(), e.getValue());
+            compareChecksums(key);
+        }
         if (settings.shards().policy() != ShardSettings.Policy.SYNC || finished) {
             return this;
         }
@@ -381,7 +429,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
             m.ref.tell(new Finish("the run reached its " + totalSteps + " steps"));
         }
         res.listener().finished(new RunResult(accuracy, totalSteps, settings.epochs(), samples / seconds, seconds,
-                maxStaleness, closedByDeadline, closedShort));
+                maxStaleness, closedByDeadline, closedShort, checksumsCompared, checksumMismatches));
     }
 
     private Behavior<CoordinatorCommand> onTrainerTerminated(TrainerTerminated t) {

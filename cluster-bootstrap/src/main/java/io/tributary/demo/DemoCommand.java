@@ -36,7 +36,12 @@ public final class DemoCommand {
 
     /** What the user asked for on the command line. */
     public record Options(int trainers, int psNodes, Path configFile, Map<String, String> overrides, Path runsDir,
-                          Duration timeout) {
+                          Duration timeout, Map<Integer, Map<String, String>> trainerOverrides) {
+
+        public Options(int trainers, int psNodes, Path configFile, Map<String, String> overrides, Path runsDir,
+                       Duration timeout) {
+            this(trainers, psNodes, configFile, overrides, runsDir, timeout, Map.of());
+        }
     }
 
     private final Options options;
@@ -85,7 +90,11 @@ public final class DemoCommand {
                     args.add("--config");
                     args.add(options.configFile().toString());
                 }
-                for (Map.Entry<String, String> e : common.entrySet()) {
+                Map<String, String> sets = new LinkedHashMap<>(common);
+                if (!ps) {
+                    sets.putAll(options.trainerOverrides().getOrDefault(i - options.psNodes() + 1, Map.of()));
+                }
+                for (Map.Entry<String, String> e : sets.entrySet()) {
                     args.add("--set");
                     args.add(e.getKey() + "=" + e.getValue());
                 }

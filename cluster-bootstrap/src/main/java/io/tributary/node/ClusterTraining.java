@@ -113,7 +113,8 @@ public final class ClusterTraining {
             Backend backend = Backends.open(mode, line -> LOG.warn("{}", line));
             Dataset trainSet = loadData(config, true);
             TrainerActor.Resources res = new TrainerActor.Resources(node.address().toString(), backend, spec, trainSet,
-                    train.seed(), plane, coordinatorProxy, shards, dp.getDuration("request-timeout"));
+                    train.seed(), plane, coordinatorProxy, shards, dp.getDuration("request-timeout"),
+                    config.getDouble("tributary.trainer.slowdown"));
             Behavior<TrainerCommand> trainer = Behaviors.supervise(TrainerActor.create(res))
                     .onFailure(SupervisorStrategy.restartWithBackoff(Duration.ofSeconds(1), Duration.ofSeconds(15), 0.2));
             system.systemActorOf(trainer, "trainer", DispatcherSelector.fromConfig("tributary.dispatchers.trainer"));

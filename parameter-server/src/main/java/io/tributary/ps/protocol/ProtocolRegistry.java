@@ -35,11 +35,7 @@ public final class ProtocolRegistry {
             new Entry(115, Map.of(1, 1).getClass()));
 
     private static final List<Entry> MESSAGES = List.of(
-            new Entry(200, ControlMessages.JoinRequest.class),
-            new Entry(201, ControlMessages.JoinAccepted.class),
-            new Entry(202, ControlMessages.JoinRejected.class),
-            new Entry(203, ControlMessages.StepCommit.class),
-            new Entry(204, ControlMessages.TrainerLeft.class),
+            // 200-204: retired (the first draft's join messages); never reuse these ids.
             new Entry(300, TrainingProtocol.RegisterTrainer.class),
             new Entry(301, TrainingProtocol.StepDone.class),
             new Entry(302, TrainingProtocol.ShardCommitted.class),

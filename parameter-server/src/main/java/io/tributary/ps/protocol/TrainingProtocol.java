@@ -1,5 +1,7 @@
 package io.tributary.ps.protocol;
 
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -50,15 +52,27 @@ public final class TrainingProtocol {
     /**
      * A trainer finished computing and pushing step {@code step}; under bounded staleness
      * {@code slowestSeen} is the slowest trainer's finished steps it knew when it started the step.
+     * {@code checksums} holds, per shard, the CRC32 of the gradient bytes the trainer sent it.
      */
     public record StepDone(int trainerId, long step, float loss, int samples, long computeNanos, long pushNanos,
-                           long slowestSeen)
+                           long slowestSeen, List<Long> checksums)
             implements CoordinatorCommand, WireMessage {
+        public StepDone {
+            checksums = List.copyOf(checksums);
+        }
     }
 
-    /** A shard closed step {@code step}: it is now at version {@code step + 1}. */
-    public record ShardCommitted(int shard, long step, int contributors, int quorum, boolean byDeadline)
+    /**
+     * A shard closed step {@code step} (sync: it is now at version {@code step + 1}) with the
+     * gradients of {@code contributors} trainers, whose bytes as received had the CRC32s in
+     * {@code checksums} (trainer id to CRC): the coordinator compares them with what was sent.
+     */
+    public record ShardCommitted(int shard, long step, int contributors, int quorum, boolean byDeadline,
+                                 Map<Integer, Long> checksums)
             implements CoordinatorCommand, WireMessage {
+        public ShardCommitted {
+            checksums = Map.copyOf(checksums);
+        }
     }
 
     // ---- to trainers --------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ import io.tributary.kernels.Backend;
 import io.tributary.kernels.Tensor;
 import io.tributary.kernels.cpu.CpuBackend;
 import io.tributary.ps.node.ContributionSlots;
+import io.tributary.ps.node.FloatChecksum;
 import io.tributary.ps.node.NodeDataPlane;
 import io.tributary.ps.optim.Optimizer;
 import io.tributary.ps.protocol.TrainingProtocol.CoordinatorCommand;
@@ -14,7 +15,9 @@ import io.tributary.ps.protocol.TrainingProtocol.ShardCommand;
 import io.tributary.ps.protocol.TrainingProtocol.ShardCommitted;
 import io.tributary.ps.wire.FrameType;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Supplier;
@@ -67,6 +70,7 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
     private final List<RequestParams> waiting = new ArrayList<>();
     private final Set<Integer> contributors = new HashSet<>();
     private final List<Integer> readySlots = new ArrayList<>();
+    private final FloatChecksum checksum = new FloatChecksum();
     private Set<Integer> quorum = Set.of();
     private long generation = -1;
     private int backup;
@@ -156,11 +160,12 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
     private Behavior<ShardCommand> onContribution(ContributionComplete c) {
         if (settings.policy() == ShardSettings.Policy.BOUNDED_STALENESS) {
             // Each contribution is applied as it comes; its staleness is bounded by the trainers' clocks.
+            long crc = checksum.of(slots.slot(c.trainer()), 0, slots.length());
             optimizer.apply(params, slotTensors[c.trainer()]);
             slots.release(c.trainer());
             version++;
             if (coordinator != null) {
-                coordinator.tell(new ShardCommitted(shard, c.step(), 1, quorum.size(), false));
+                coordinator.tell(new ShardCommitted(shard, c.step(), 1, quorum.size(), false, Map.of(c.trainer(), crc)));
             }
             serveWaiting();
             return this;
@@ -202,7 +207,9 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
             return;
         }
         backend.fill(gradSum, 0f);
+        Map<Integer, Long> checksums = new HashMap<>();
         for (int t : readySlots) {
+            checksums.put(t, checksum.of(slots.slot(t), 0, slots.length()));
             backend.axpy(1f, slotTensors[t], gradSum);
             slots.release(t);
         }
@@ -216,7 +223,7 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
         readySlots.clear();
         timers.cancel("deadline");
         if (coordinator != null) {
-            coordinator.tell(new ShardCommitted(shard, closed, count, quorum.size(), !enough));
+            coordinator.tell(new ShardCommitted(shard, closed, count, quorum.size(), !enough, checksums));
         }
         serveWaiting();
     }

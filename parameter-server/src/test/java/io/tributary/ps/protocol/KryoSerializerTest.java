@@ -4,12 +4,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.tributary.ps.protocol.ControlMessages.JoinAccepted;
-import io.tributary.ps.protocol.ControlMessages.JoinRejected;
-import io.tributary.ps.protocol.ControlMessages.JoinReply;
-import io.tributary.ps.protocol.ControlMessages.JoinRequest;
-import io.tributary.ps.protocol.ControlMessages.StepCommit;
-import io.tributary.ps.protocol.ControlMessages.TrainerLeft;
+import io.tributary.ps.protocol.TrainingProtocol.Assignment;
+import io.tributary.ps.protocol.TrainingProtocol.ClockFloor;
+import io.tributary.ps.protocol.TrainingProtocol.CoordinatorCommand;
+import io.tributary.ps.protocol.TrainingProtocol.Finish;
+import io.tributary.ps.protocol.TrainingProtocol.ParamsSent;
+import io.tributary.ps.protocol.TrainingProtocol.RegisterTrainer;
+import io.tributary.ps.protocol.TrainingProtocol.Rejected;
+import io.tributary.ps.protocol.TrainingProtocol.RequestParams;
+import io.tributary.ps.protocol.TrainingProtocol.SetQuorum;
+import io.tributary.ps.protocol.TrainingProtocol.ShardCommitted;
+import io.tributary.ps.protocol.TrainingProtocol.StepDone;
+import io.tributary.ps.protocol.TrainingProtocol.TrainerCommand;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -35,7 +41,9 @@ class KryoSerializerTest {
 
     private static ActorTestKit testKit;
     private static Serialization serialization;
-    private static TestProbe<JoinReply> replies;
+    private static TestProbe<TrainerCommand> replies;
+    private static TestProbe<ParamsSent> paramReplies;
+    private static TestProbe<CoordinatorCommand> coordinator;
 
     /** A wire message that nobody registered. */
     record Unlisted(int value) implements WireMessage {
@@ -45,7 +53,9 @@ class KryoSerializerTest {
     static void start() {
         testKit = ActorTestKit.create("KryoSerializerTest");
         serialization = SerializationExtension.get(testKit.system());
-        replies = testKit.createTestProbe(JoinReply.class);
+        replies = testKit.createTestProbe(TrainerCommand.class);
+        paramReplies = testKit.createTestProbe(ParamsSent.class);
+        coordinator = testKit.createTestProbe(CoordinatorCommand.class);
     }
 
     @AfterAll
@@ -55,13 +65,19 @@ class KryoSerializerTest {
 
     /** One sample per registered message; a message added to the registry without one fails the test. */
     private static Map<Class<?>, WireMessage> samples() {
-        return Map.of(
-                JoinRequest.class, new JoinRequest("node-a", ProtocolRegistry.PROTOCOL_VERSION,
-                        Set.of("ps", "trainer"), "cuda: NVIDIA H100 (auto)", 40123, replies.ref()),
-                JoinAccepted.class, new JoinAccepted(7L, 2, 5, 1234L),
-                JoinRejected.class, new JoinRejected("protocol version 2 differs from the run's 1: upgrade the node"),
-                StepCommit.class, new StepCommit(7L, 99L, 4),
-                TrainerLeft.class, new TrainerLeft("node-b", "downed by the split brain resolver"));
+        return Map.ofEntries(
+                Map.entry(RegisterTrainer.class, new RegisterTrainer("pekko://tributary@127.0.0.1:25521", 1,
+                        "cuda: NVIDIA H100 (auto)", "127.0.0.1:40123", replies.ref())),
+                Map.entry(StepDone.class, new StepDone(2, 99L, 0.25f, 64, 5_000_000L, 1_000_000L, 97L, List.of(1L, 4_000_000_000L))),
+                Map.entry(ShardCommitted.class, new ShardCommitted(3, 99L, 2, 3, true, Map.of(0, 12L, 2, 4_000_000_000L))),
+                Map.entry(Assignment.class, new Assignment(7L, 2, 1, 3, 10L, 2340L, 468, 42, "sync", 2,
+                        Set.of(0, 1, 2, 3))),
+                Map.entry(Rejected.class, new Rejected("protocol version 2 differs from the coordinator's 1")),
+                Map.entry(ClockFloor.class, new ClockFloor(41L)),
+                Map.entry(Finish.class, new Finish("the run reached its 2340 steps")),
+                Map.entry(ParamsSent.class, new ParamsSent(1, 100L, "127.0.0.1:40999")),
+                Map.entry(RequestParams.class, new RequestParams(2, "127.0.0.1:40123", 100L, paramReplies.ref())),
+                Map.entry(SetQuorum.class, new SetQuorum(7L, 3L, Set.of(0, 2), 1, coordinator.ref())));
     }
 
     private static Object roundTrip(Object message) {
@@ -84,7 +100,7 @@ class KryoSerializerTest {
 
     @Test
     void serializerIdentifierIsTheFixedOneFromConfig() {
-        Serializer serializer = serialization.findSerializerFor(new StepCommit(1, 2, 3));
+        Serializer serializer = serialization.findSerializerFor(new ClockFloor(1));
         assertEquals(7291, serializer.identifier());
         assertEquals(7291, testKit.system().settings().config().getInt(KryoSerializer.IDENTIFIER_KEY));
     }
@@ -93,7 +109,7 @@ class KryoSerializerTest {
     void everyRecordOfTheControlProtocolsIsRegistered() {
         Set<Class<?>> registered = new HashSet<>();
         ProtocolRegistry.messages().forEach(e -> registered.add(e.type()));
-        for (Class<?> nested : ControlMessages.class.getDeclaredClasses()) {
+        for (Class<?> nested : TrainingProtocol.class.getDeclaredClasses()) {
             if (nested.isRecord() && WireMessage.class.isAssignableFrom(nested)) {
                 assertTrue(registered.contains(nested), nested.getName() + " is not in ProtocolRegistry");
             }
@@ -112,26 +128,26 @@ class KryoSerializerTest {
 
     @Test
     void messageCarryingTypedActorRefRoundTripsAndTheRefStillDelivers() {
-        JoinRequest request = new JoinRequest("node-c", 1, Set.of("trainer"), "cpu: OpenBLAS", 40200, replies.ref());
-        JoinRequest back = (JoinRequest) roundTrip(request);
-        assertEquals(replies.ref(), back.replyTo());
-        back.replyTo().tell(new JoinAccepted(1, 0, 1, 0));
-        assertEquals(new JoinAccepted(1, 0, 1, 0), replies.receiveMessage(Duration.ofSeconds(5)));
+        RequestParams request = new RequestParams(1, "127.0.0.1:40200", 5, paramReplies.ref());
+        RequestParams back = (RequestParams) roundTrip(request);
+        assertEquals(paramReplies.ref(), back.replyTo());
+        back.replyTo().tell(new ParamsSent(0, 5, "127.0.0.1:1"));
+        assertEquals(new ParamsSent(0, 5, "127.0.0.1:1"), paramReplies.receiveMessage(Duration.ofSeconds(5)));
     }
 
     @Test
-    void rolesOfEverySizeAndAnyMutableSetRoundTrip() {
-        List<Set<String>> roleSets = List.of(Set.of(), Set.of("ps"), Set.of("ps", "trainer"),
-                Set.of("coordinator", "ps", "trainer"), new TreeSet<>(List.of("b", "a")), new HashSet<>(List.of("x")));
-        for (Set<String> roles : roleSets) {
-            JoinRequest request = new JoinRequest("n", 1, roles, "cpu", 1, replies.ref());
-            assertEquals(request, roundTrip(request), "roles " + roles);
+    void setsOfEverySizeAndAnyMutableSetRoundTrip() {
+        List<Set<Integer>> sets = List.of(Set.of(), Set.of(1), Set.of(1, 2), Set.of(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11),
+                new TreeSet<>(List.of(5, 4)), new HashSet<>(List.of(9)));
+        for (Set<Integer> trainers : sets) {
+            SetQuorum q = new SetQuorum(1, 1, trainers, 0, coordinator.ref());
+            assertEquals(q, roundTrip(q), "trainers " + trainers);
         }
     }
 
     @Test
     void unknownRegistrationIdIsReportedAsAProtocolMismatch() {
-        int id = serialization.findSerializerFor(new StepCommit(1, 1, 1)).identifier();
+        int id = serialization.findSerializerFor(new ClockFloor(1)).identifier();
         // Kryo writes a class as its registration id + 2 in a varint: 999 + 2 = 1001 = 0xE9 0x07.
         Try<Object> result = serialization.deserialize(new byte[] {(byte) 0xE9, 0x07, 0, 0}, id, "");
         assertTrue(result.isFailure());
@@ -148,7 +164,7 @@ class KryoSerializerTest {
                 int thread = t;
                 results.add(pool.submit(() -> {
                     for (int i = 0; i < 2_000; i++) {
-                        StepCommit m = new StepCommit(thread, i, i % 7);
+                        ShardCommitted m = new ShardCommitted(thread, i, i % 7, 7, false, Map.of(thread, (long) i));
                         assertEquals(m, roundTrip(m));
                     }
                 }));

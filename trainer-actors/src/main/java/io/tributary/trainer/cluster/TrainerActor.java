@@ -2,6 +2,7 @@ package io.tributary.trainer.cluster;
 
 import io.tributary.kernels.Backend;
 import io.tributary.kernels.Tensor;
+import io.tributary.ps.node.FloatChecksum;
 import io.tributary.ps.node.NodeDataPlane;
 import io.tributary.ps.node.ParameterAssembler;
 import io.tributary.ps.protocol.ProtocolRegistry;
@@ -48,7 +49,13 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
     /** Everything a trainer needs from its node. */
     public record Resources(String nodeId, Backend backend, ModelSpec spec, Dataset train, long seed,
                             NodeDataPlane dataPlane, ActorRef<CoordinatorCommand> coordinator,
-                            Function<Integer, EntityRef<ShardCommand>> shards, Duration requestTimeout) {
+                            Function<Integer, EntityRef<ShardCommand>> shards, Duration requestTimeout,
+                            double slowdown) {
+        public Resources {
+            if (!(slowdown >= 1.0)) {
+                throw new IllegalArgumentException("tributary.trainer.slowdown = " + slowdown + " is invalid: it must be >= 1.0");
+            }
+        }
     }
 
     /** All shards' parameters of the requested version are in (from the receiver thread). */
@@ -79,6 +86,11 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
     private long clockFloor = -1;
     private long lastParamsVersion = -1;
     private long floorAtRequest;
+    private final FloatChecksum checksum = new FloatChecksum();
+    private long requestedAt;
+    private long waitNanos;
+    private long computeNanos;
+    private long pushNanos;
     private boolean paramsReady;
     private boolean awaitingParams;
 
@@ -180,6 +192,7 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
         paramsReady = false;
         awaitingParams = true;
         floorAtRequest = Math.max(clockFloor, 0);
+        requestedAt = System.nanoTime();
         assembler.expect(minVersion);
         for (int k = 0; k < layout.shardCount(); k++) {
             res.shards().apply(k).tell(new RequestParams(assignment.trainerId(), res.dataPlane().endpoint(), minVersion,
@@ -237,14 +250,41 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
         float loss = model.computeGradients(input, labels, n);
         b.download(model.gradients(), gradHost, 0);
         long t1 = System.nanoTime();
+        if (res.slowdown() > 1.0) {
+            straggle((long) ((res.slowdown() - 1.0) * (t1 - t0)));
+            t1 = System.nanoTime();
+        }
+        Long[] sums = new Long[layout.shardCount()];
         for (int k = 0; k < layout.shardCount(); k++) {
+            sums[k] = checksum.of(gradHost, layout.offset(k), layout.length(k));
             res.dataPlane().send(shardEndpoints[k], FrameType.GRADIENT, assignment.trainerId(), k, 0, step, gradHost,
                     layout.offset(k), layout.length(k));
         }
         long t2 = System.nanoTime();
-        res.coordinator().tell(new StepDone(assignment.trainerId(), step, loss, n, t1 - t0, t2 - t1, floorAtRequest));
+        res.coordinator().tell(new StepDone(assignment.trainerId(), step, loss, n, t1 - t0, t2 - t1, floorAtRequest,
+                java.util.List.of(sums)));
+        waitNanos += t0 - requestedAt;
+        computeNanos += t1 - t0;
+        pushNanos += t2 - t1;
         step++;
+        if (step % 100 == 0) {
+            getContext().getLog().info("trainer {}: step {}: per step {} ms waiting for parameters, {} ms computing, "
+                    + "{} ms pushing gradients", assignment.trainerId(), step, String.format("%.1f", waitNanos / 1e8),
+                    String.format("%.1f", computeNanos / 1e8), String.format("%.1f", pushNanos / 1e8));
+            waitNanos = 0;
+            computeNanos = 0;
+            pushNanos = 0;
+        }
         requestParams();
+    }
+
+    /** An injected straggler: this trainer's dispatcher thread is its own, so sleeping blocks no one else. */
+    private static void straggle(long nanos) {
+        try {
+            java.util.concurrent.TimeUnit.NANOSECONDS.sleep(nanos);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** The sharding entity id of shard {@code k}. */

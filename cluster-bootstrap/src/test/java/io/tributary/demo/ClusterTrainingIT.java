@@ -1,0 +1,68 @@
+package io.tributary.demo;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.tributary.coordinator.TrainingCoordinator.RunResult;
+import io.tributary.trainer.data.MnistIdx;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Real multi-JVM runs on 127.0.0.1: this JVM is the coordinator, the parameter server and the
+ * trainers are child JVMs, gradients and parameters go through Aeron, control through Pekko.
+ */
+@Tag("slow")
+class ClusterTrainingIT {
+
+    @TempDir
+    Path runs;
+
+    private RunResult run(int trainers, Map<String, String> overrides, Map<Integer, Map<String, String>> perTrainer,
+                          ByteArrayOutputStream out) throws Exception {
+        DemoCommand.Options options = new DemoCommand.Options(trainers, 1, null, overrides, runs, Duration.ofMinutes(5),
+                perTrainer);
+        return new DemoCommand(options, new PrintStream(out, true, StandardCharsets.UTF_8)).run();
+    }
+
+    @Test
+    void syncRunOfOnePsAndTwoTrainersLearnsMnistBitExactAndNoStepClosesEarly() throws Exception {
+        assumeTrue(Files.isRegularFile(MnistIdx.defaultDirectory().resolve(MnistIdx.TEST_LABELS)),
+                "skipped: MNIST is not in " + MnistIdx.defaultDirectory() + " (run scripts/fetch-mnist.sh)");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        RunResult r = run(2, Map.of("tributary.train.epochs", "1", "tributary.consistency.policy", "sync"), Map.of(),
+                out);
+        String log = out.toString(StandardCharsets.UTF_8);
+        assertTrue(r.accuracy() >= 0.96, "one synchronous epoch on MNIST should reach 96%: " + r + "\n" + log);
+        assertEquals(0, r.stepsClosedShort(), "a sync step closed without every trainer: " + r);
+        assertEquals(0, r.stepsClosedByDeadline(), "a sync step closed at its deadline: " + r);
+        // every step: 2 trainers x 4 shards gradients, each checksummed on both sides
+        assertTrue(r.checksumsCompared() >= r.steps() * 2 * 4 * 9 / 10, "too few gradients compared: " + r);
+        assertEquals(0, r.checksumMismatches(), "gradients changed on the way: " + r);
+        assertTrue(log.contains("result: final test accuracy"), log);
+    }
+
+    @Test
+    void boundedStalenessKeepsAFastTrainerWithinSStepsOfASlowOne() throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        RunResult r = run(2, Map.of("tributary.train.epochs", "1", "tributary.data.set", "synthetic",
+                        "tributary.model.layers", "[784,64,10]", "tributary.consistency.policy", "bounded-staleness",
+                        "tributary.consistency.staleness", "2"),
+                Map.of(2, Map.of("tributary.trainer.slowdown", "4.0")), out);
+        String log = out.toString(StandardCharsets.UTF_8);
+        assertTrue(r.maxStaleness() <= 2, "a trainer ran more than 2 steps ahead of the slowest: " + r);
+        assertTrue(r.maxStaleness() >= 1, "the fast trainer never ran ahead, so the bound was not exercised: " + r);
+        assertTrue(r.accuracy() > 0.9, "synthetic blobs should be learnt: " + r + "\n" + log);
+        assertTrue(r.checksumsCompared() > 0, "no gradient compared: " + r);
+        assertEquals(0, r.checksumMismatches(), "gradients changed on the way: " + r);
+    }
+}
