@@ -21,10 +21,10 @@ public final class ProgressBar {
         this.interactive = interactive;
     }
 
-    /** Interactive when a console is attached and TERM is not dumb. */
-    public static ProgressBar forStdout() {
-        boolean tty = System.console() != null && !"dumb".equals(System.getenv("TERM"));
-        return new ProgressBar(System.out, tty);
+    /** A bar on {@code out}: interactive when that is the console's stdout and TERM is not dumb. */
+    public static ProgressBar on(PrintStream out) {
+        boolean tty = out == System.out && System.console() != null && !"dumb".equals(System.getenv("TERM"));
+        return new ProgressBar(out, tty);
     }
 
     /** Shows {@code fraction} (0..1) of the current unit with a label before and a status after. */

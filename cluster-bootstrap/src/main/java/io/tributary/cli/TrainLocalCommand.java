@@ -48,7 +48,7 @@ final class TrainLocalCommand {
             Mlp model = new Mlp(spec, backend, train.batchSize());
             model.initialize(train.seed());
             LocalTraining training = new LocalTraining(model, optimizer, trainSet, testSet, train);
-            ProgressBar bar = ProgressBar.forStdout();
+            ProgressBar bar = ProgressBar.on(out);
             List<LocalTraining.EpochResult> results = training.run(new LocalTraining.Listener() {
                 private double smoothedLoss = Double.NaN;
 

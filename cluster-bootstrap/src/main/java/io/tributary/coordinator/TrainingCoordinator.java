@@ -3,6 +3,7 @@ package io.tributary.coordinator;
 import io.tributary.kernels.Backend;
 import io.tributary.ps.node.NodeDataPlane;
 import io.tributary.ps.node.ParameterAssembler;
+import io.tributary.ps.node.TrainingMetrics;
 import io.tributary.ps.protocol.ProtocolRegistry;
 import io.tributary.ps.protocol.TrainingProtocol.Assignment;
 import io.tributary.ps.protocol.TrainingProtocol.ClockFloor;
@@ -75,7 +76,8 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
     /** The node-local things the coordinator uses (it is created on the node that hosts it). */
     public record Resources(NodeDataPlane dataPlane, Supplier<Backend> backend, ModelSpec spec,
                             Supplier<Dataset> testSet, int trainCount,
-                            Function<Integer, EntityRef<ShardCommand>> shards, Listener listener) {
+                            Function<Integer, EntityRef<ShardCommand>> shards, Listener listener,
+                            TrainingMetrics metrics) {
     }
 
     record TrainerTerminated(int trainerId) implements CoordinatorCommand {
@@ -331,6 +333,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
             checksumsCompared++;
             if (!sent.get(e.getKey()).equals(e.getValue())) {
                 checksumMismatches++;
+                res.metrics().checksumMismatches.inc();
                 getContext().getLog().error("gradient of trainer {} step {} for shard {} arrived with CRC32 {} but was "
                         + "sent with {}", key >>> 40, key & ((1L << 40) - 1), e.getKey(), e.getValue(), sent.get(e.getKey()));
             }
@@ -350,6 +353,8 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
             return;
         }
         lastProgressNanos = now;
+        res.metrics().runStep.set(committedSteps);
+        res.metrics().runLiveTrainers.set(liveTrainers());
         double seconds = (now - startNanos) / 1e9;
         res.listener().progress(committedSteps, totalSteps, samples / Math.max(seconds, 1e-9), liveTrainers(), loss,
                 lastAccuracy);
@@ -411,6 +416,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         backend.upload(evalAssembler.parameters(), 0, evalModel.parameters());
         double accuracy = Evaluation.accuracy(evalModel, test);
         lastAccuracy = accuracy;
+        res.metrics().runAccuracy.set(accuracy);
         int epoch = (int) Math.ceil((double) step / stepsPerEpoch);
         res.listener().evaluated(epoch, step, accuracy);
         evalInFlight = -1;

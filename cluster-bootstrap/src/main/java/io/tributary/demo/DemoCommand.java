@@ -150,7 +150,7 @@ public final class DemoCommand {
 
     /** Draws the run's progress bar and completes the result. */
     private final class Listener implements TrainingCoordinator.Listener {
-        final ProgressBar bar = ProgressBar.forStdout();
+        final ProgressBar bar = ProgressBar.on(out);
         private final CompletableFuture<TrainingCoordinator.RunResult> result;
 
         Listener(CompletableFuture<TrainingCoordinator.RunResult> result) {

@@ -7,6 +7,7 @@ import io.tributary.kernels.BackendMode;
 import io.tributary.kernels.Backends;
 import io.tributary.kernels.cpu.CpuBackend;
 import io.tributary.ps.node.NodeDataPlane;
+import io.tributary.ps.node.TrainingMetrics;
 import io.tributary.ps.protocol.TrainingProtocol.CoordinatorCommand;
 import io.tributary.ps.protocol.TrainingProtocol.ShardCommand;
 import io.tributary.ps.protocol.TrainingProtocol.TrainerCommand;
@@ -85,10 +86,13 @@ public final class ClusterTraining {
                     return CompletableFuture.completedFuture(Done.getInstance());
                 });
 
+        TrainingMetrics metrics = new TrainingMetrics(node.metricsRegistry());
+        metrics.watchReceiver(plane.receiver(), node.metricsRegistry());
         Supplier<float[]> initial = memoize(() -> Mlp.initialParameters(spec, train.seed()));
         ClusterSharding sharding = ClusterSharding.get(system);
         sharding.init(Entity.of(ParameterShard.KEY,
-                        ctx -> ParameterShard.create(Integer.parseInt(ctx.getEntityId()), shardSettings, plane, initial))
+                        ctx -> ParameterShard.create(Integer.parseInt(ctx.getEntityId()), shardSettings, plane, initial,
+                                metrics))
                 .withRole("ps")
                 .withEntityProps(DispatcherSelector.fromConfig("tributary.dispatchers.shard")));
         Function<Integer, EntityRef<ShardCommand>> shards = k -> sharding.entityRefFor(ParameterShard.KEY,
@@ -99,7 +103,7 @@ public final class ClusterTraining {
                 config.getInt("tributary.cluster.min-trainers"), train.batchSize(), train.epochs(), train.seed(),
                 shardSettings);
         TrainingCoordinator.Resources coordinatorResources = new TrainingCoordinator.Resources(plane,
-                () -> CpuBackend.create(), spec, () -> loadData(data, false), trainCount(config), shards, listener);
+                () -> CpuBackend.create(), spec, () -> loadData(data, false), trainCount(config), shards, listener, metrics);
         Behavior<CoordinatorCommand> coordinator = Behaviors.supervise(
                         TrainingCoordinator.create(coordinatorSettings, coordinatorResources))
                 .onFailure(SupervisorStrategy.restartWithBackoff(Duration.ofSeconds(1), Duration.ofSeconds(10), 0.2));
@@ -114,7 +118,7 @@ public final class ClusterTraining {
             Dataset trainSet = loadData(config, true);
             TrainerActor.Resources res = new TrainerActor.Resources(node.address().toString(), backend, spec, trainSet,
                     train.seed(), plane, coordinatorProxy, shards, dp.getDuration("request-timeout"),
-                    config.getDouble("tributary.trainer.slowdown"));
+                    config.getDouble("tributary.trainer.slowdown"), metrics);
             Behavior<TrainerCommand> trainer = Behaviors.supervise(TrainerActor.create(res))
                     .onFailure(SupervisorStrategy.restartWithBackoff(Duration.ofSeconds(1), Duration.ofSeconds(15), 0.2));
             system.systemActorOf(trainer, "trainer", DispatcherSelector.fromConfig("tributary.dispatchers.trainer"));

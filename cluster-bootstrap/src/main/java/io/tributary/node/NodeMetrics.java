@@ -40,6 +40,11 @@ final class NodeMetrics implements AutoCloseable {
         }
     }
 
+    /** The node's registry, for the training metrics. */
+    io.prometheus.metrics.model.registry.PrometheusRegistry registry() {
+        return registry;
+    }
+
     int port() {
         return server.getPort();
     }

@@ -152,6 +152,11 @@ public final class TributaryNode implements AutoCloseable {
         return address().getPort().orElseThrow();
     }
 
+    /** The registry behind {@code /metrics}; training metrics are added to it. */
+    public io.prometheus.metrics.model.registry.PrometheusRegistry metricsRegistry() {
+        return metrics.registry();
+    }
+
     /** The port the {@code /metrics} endpoint listens on. */
     public int metricsPort() {
         return metrics.port();

@@ -5,6 +5,7 @@ import io.tributary.kernels.Tensor;
 import io.tributary.kernels.cpu.CpuBackend;
 import io.tributary.ps.node.ContributionSlots;
 import io.tributary.ps.node.FloatChecksum;
+import io.tributary.ps.node.TrainingMetrics;
 import io.tributary.ps.node.NodeDataPlane;
 import io.tributary.ps.optim.Optimizer;
 import io.tributary.ps.protocol.TrainingProtocol.CoordinatorCommand;
@@ -76,16 +77,21 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
     private int backup;
     private ActorRef<CoordinatorCommand> coordinator;
     private long version;
+    private final TrainingMetrics metrics;
+    private final String shardLabel;
 
     public static Behavior<ShardCommand> create(int shard, ShardSettings settings, NodeDataPlane dataPlane,
-                                                Supplier<float[]> initialParameters) {
+                                                Supplier<float[]> initialParameters, TrainingMetrics metrics) {
         return Behaviors.withTimers(timers -> Behaviors.setup(
-                ctx -> new ParameterShard(ctx, timers, shard, settings, dataPlane, initialParameters)));
+                ctx -> new ParameterShard(ctx, timers, shard, settings, dataPlane, initialParameters, metrics)));
     }
 
     private ParameterShard(ActorContext<ShardCommand> ctx, TimerScheduler<ShardCommand> timers, int shard,
-                           ShardSettings settings, NodeDataPlane dataPlane, Supplier<float[]> initialParameters) {
+                           ShardSettings settings, NodeDataPlane dataPlane, Supplier<float[]> initialParameters,
+                           TrainingMetrics metrics) {
         super(ctx);
+        this.metrics = metrics;
+        this.shardLabel = Integer.toString(shard);
         this.timers = timers;
         this.shard = shard;
         this.settings = settings;
@@ -154,6 +160,7 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
         int replica = r.requesterId() < 0 ? NodeDataPlane.COORDINATOR_REPLICA : NodeDataPlane.TRAINER_REPLICA;
         dataPlane.send(r.endpoint(), FrameType.PARAMETERS, SENDER_BASE + shard, shard, replica, version, paramArray, 0,
                 paramArray.length);
+        metrics.bytesSent.labelValues("parameters").inc(4.0 * paramArray.length);
         r.replyTo().tell(new ParamsSent(shard, version, dataPlane.endpoint()));
     }
 
@@ -164,6 +171,8 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
             optimizer.apply(params, slotTensors[c.trainer()]);
             slots.release(c.trainer());
             version++;
+            metrics.shardCommits.labelValues(shardLabel).inc();
+            metrics.shardVersion.labelValues(shardLabel).set(version);
             if (coordinator != null) {
                 coordinator.tell(new ShardCommitted(shard, c.step(), 1, quorum.size(), false, Map.of(c.trainer(), crc)));
             }
@@ -206,6 +215,7 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
         if (!enough && !deadlinePassed) {
             return;
         }
+        long aggregationStart = System.nanoTime();
         backend.fill(gradSum, 0f);
         Map<Integer, Long> checksums = new HashMap<>();
         for (int t : readySlots) {
@@ -215,6 +225,7 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
         }
         backend.scale(1f / readySlots.size(), gradSum);
         optimizer.apply(params, gradSum);
+        metrics.shardAggregationSeconds.observe((System.nanoTime() - aggregationStart) / 1e9);
         long closed = version;
         int count = readySlots.size();
         version++;
@@ -222,6 +233,8 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
         contributors.clear();
         readySlots.clear();
         timers.cancel("deadline");
+        metrics.shardCommits.labelValues(shardLabel).inc();
+        metrics.shardVersion.labelValues(shardLabel).set(version);
         if (coordinator != null) {
             coordinator.tell(new ShardCommitted(shard, closed, count, quorum.size(), !enough, checksums));
         }

@@ -3,6 +3,7 @@ package io.tributary.trainer.cluster;
 import io.tributary.kernels.Backend;
 import io.tributary.kernels.Tensor;
 import io.tributary.ps.node.FloatChecksum;
+import io.tributary.ps.node.TrainingMetrics;
 import io.tributary.ps.node.NodeDataPlane;
 import io.tributary.ps.node.ParameterAssembler;
 import io.tributary.ps.protocol.ProtocolRegistry;
@@ -50,7 +51,7 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
     public record Resources(String nodeId, Backend backend, ModelSpec spec, Dataset train, long seed,
                             NodeDataPlane dataPlane, ActorRef<CoordinatorCommand> coordinator,
                             Function<Integer, EntityRef<ShardCommand>> shards, Duration requestTimeout,
-                            double slowdown) {
+                            double slowdown, TrainingMetrics metrics) {
         public Resources {
             if (!(slowdown >= 1.0)) {
                 throw new IllegalArgumentException("tributary.trainer.slowdown = " + slowdown + " is invalid: it must be >= 1.0");
@@ -263,6 +264,14 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
         long t2 = System.nanoTime();
         res.coordinator().tell(new StepDone(assignment.trainerId(), step, loss, n, t1 - t0, t2 - t1, floorAtRequest,
                 java.util.List.of(sums)));
+        TrainingMetrics m = res.metrics();
+        m.trainerSteps.inc();
+        m.trainerSamples.inc(n);
+        m.trainerWaitSeconds.observe((t0 - requestedAt) / 1e9);
+        m.trainerComputeSeconds.observe((t1 - t0) / 1e9);
+        m.trainerPushSeconds.observe((t2 - t1) / 1e9);
+        m.trainerStaleness.set(boundedStaleness() ? step - floorAtRequest : 0);
+        m.bytesSent.labelValues("gradient").inc(4.0 * gradHost.length);
         waitNanos += t0 - requestedAt;
         computeNanos += t1 - t0;
         pushNanos += t2 - t1;
