@@ -38,14 +38,25 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+import org.apache.pekko.stream.ActorAttributes;
+import org.apache.pekko.stream.BoundedSourceQueue;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.QueueOfferResult;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
 
 /**
  * The trainer of one node: registers with the coordinator, receives a data partition, then loops
  * pull (parameters from every shard, over the data plane) → compute (forward and backward on its
  * backend, on the dispatcher this actor runs on) → push (each shard's gradient slice over the data
- * plane). Its supervisor restarts it with back-off when it fails.
+ * plane). Two Pekko Streams graphs feed it: the input pipeline ({@link BatchPipeline}, batches
+ * gathered ahead with back-pressure) and the gradient push stream (sends a step's slices off the
+ * compute thread, double-buffered). Its supervisor restarts it with back-off when it fails.
  */
 public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
+
+    /** Where the input pipeline and the gradient push stream run (config path). */
+    public static final String PIPELINE_DISPATCHER = "tributary.dispatchers.pipeline";
 
     /** Everything a trainer needs from its node. */
     public record Resources(String nodeId, Backend backend, ModelSpec spec, Dataset train, long seed,
@@ -71,6 +82,19 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
     record RegisterTick() implements TrainerCommand {
     }
 
+    /** The input pipeline produced the next batch (or failed). */
+    record BatchReady(BatchPipeline.Batch batch, Throwable failure) implements TrainerCommand {
+    }
+
+    /** One step's gradient on its way to the shards. */
+    record Push(long step, float[] gradient, float loss, int samples, long waitNanos, long computeNanos,
+                long floorAtRequest) {
+    }
+
+    /** The push stream sent a step's gradient; CRC32 per shard slice as sent. */
+    record Pushed(Push push, long pushNanos, java.util.List<Long> checksums) implements TrainerCommand {
+    }
+
     private final Resources res;
     private final TimerScheduler<TrainerCommand> timers;
     private final ActorRef<ParamsSent> paramsSentAdapter;
@@ -82,12 +106,15 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
     private BatchIterator batches;
     private Tensor input;
     private Tensor labels;
-    private float[] gradHost;
+    private final float[][] gradBuffers = new float[2][];
+    private BatchPipeline pipeline;
+    private BatchPipeline.Batch batch;
+    private BoundedSourceQueue<Push> pushes;
+    private final FloatChecksum pushChecksum = new FloatChecksum();
     private long step;
     private long clockFloor = -1;
     private long lastParamsVersion = -1;
     private long floorAtRequest;
-    private final FloatChecksum checksum = new FloatChecksum();
     private long requestedAt;
     private long waitNanos;
     private long computeNanos;
@@ -135,6 +162,8 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
                 .onMessage(ParamsSent.class, this::onParamsSent)
                 .onMessage(ParamsReady.class, this::onParamsReady)
                 .onMessage(RequestTimeout.class, this::onRequestTimeout)
+                .onMessage(BatchReady.class, this::onBatchReady)
+                .onMessage(Pushed.class, this::onPushed)
                 .onMessage(ClockFloor.class, this::onClockFloor)
                 .onMessage(Finish.class, f -> {
                     getContext().getLog().info("run finished: {}", f.reason());
@@ -142,6 +171,9 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
                 })
                 .onSignal(PostStop.class, s -> {
                     res.dataPlane().unhostReplica(NodeDataPlane.TRAINER_REPLICA, assembler);
+                    if (pipeline != null) {
+                        pipeline.close();
+                    }
                     return this;
                 })
                 .build();
@@ -164,12 +196,19 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
         model = new Mlp(res.spec(), res.backend(), a.localBatch());
         input = res.backend().allocate(a.localBatch() * res.train().features());
         labels = res.backend().allocate(a.localBatch());
-        gradHost = new float[model.parameterCount()];
+        gradBuffers[0] = new float[model.parameterCount()];
+        gradBuffers[1] = new float[model.parameterCount()];
         step = a.startStep();
         batches.startEpoch((int) (step / a.stepsPerEpoch()));
-        for (long s = 0; s < step % a.stepsPerEpoch(); s++) {
-            batches.next();
-        }
+        Materializer materializer = Materializer.createMaterializer(getContext());
+        pipeline = new BatchPipeline(batches, 2, step % a.stepsPerEpoch(), PIPELINE_DISPATCHER, materializer);
+        ActorRef<TrainerCommand> self = getContext().getSelf();
+        pushes = Source.<Push>queue(2)
+                .map(this::sendGradient)
+                .withAttributes(ActorAttributes.dispatcher(PIPELINE_DISPATCHER))
+                .to(Sink.foreach(self::tell))
+                .run(materializer);
+        requestBatch();
         getContext().getLog().info("trainer {}: partition {} of {} ({} samples), batch {}, steps {}..{} ({} policy)",
                 a.trainerId(), a.partitionIndex(), a.partitionCount(), partition.length, a.localBatch(), step,
                 a.totalSteps(), a.policy());
@@ -233,7 +272,7 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
     }
 
     private void maybeCompute() {
-        if (!awaitingParams || !paramsReady || Arrays.stream(shardEndpoints).anyMatch(e -> e == null)) {
+        if (!awaitingParams || !paramsReady || batch == null || Arrays.stream(shardEndpoints).anyMatch(e -> e == null)) {
             return;
         }
         awaitingParams = false;
@@ -241,50 +280,87 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
         Backend b = res.backend();
         long t0 = System.nanoTime();
         b.upload(assembler.parameters(), 0, model.parameters());
-        if (!batches.next()) {
-            batches.nextEpoch();
-            batches.next();
-        }
-        int n = batches.size();
-        b.upload(batches.features(), 0, input);
-        b.upload(batches.labels(), 0, labels);
+        int n = batch.size();
+        b.upload(batch.features(), 0, n == assignment.localBatch() ? input : input.slice(0, n * res.train().features()));
+        b.upload(batch.labels(), 0, n == assignment.localBatch() ? labels : labels.slice(0, n));
+        pipeline.release(batch);
+        batch = null;
+        requestBatch();
         float loss = model.computeGradients(input, labels, n);
-        b.download(model.gradients(), gradHost, 0);
+        float[] grad = gradBuffers[(int) (step & 1)];
+        b.download(model.gradients(), grad, 0);
         long t1 = System.nanoTime();
         if (res.slowdown() > 1.0) {
             straggle((long) ((res.slowdown() - 1.0) * (t1 - t0)));
             t1 = System.nanoTime();
         }
-        Long[] sums = new Long[layout.shardCount()];
-        for (int k = 0; k < layout.shardCount(); k++) {
-            sums[k] = checksum.of(gradHost, layout.offset(k), layout.length(k));
-            res.dataPlane().send(shardEndpoints[k], FrameType.GRADIENT, assignment.trainerId(), k, 0, step, gradHost,
-                    layout.offset(k), layout.length(k));
+        QueueOfferResult offered = pushes.offer(new Push(step, grad, loss, n, t0 - requestedAt, t1 - t0, floorAtRequest));
+        if (offered != QueueOfferResult.enqueued()) {
+            throw new IllegalStateException("gradient push stream refused step " + step + ": " + offered);
         }
-        long t2 = System.nanoTime();
-        res.coordinator().tell(new StepDone(assignment.trainerId(), step, loss, n, t1 - t0, t2 - t1, floorAtRequest,
-                java.util.List.of(sums)));
+        step++;
+        if (!boundedStaleness()) {
+            // Sync: the shards cannot close this step, so parameters of the next cannot come, before
+            // this push is done; asking now only overlaps the request with the push.
+            requestParams();
+        }
+    }
+
+    /** The gradient push stage finished sending step {@code p.step}'s slices (called on this actor). */
+    private Behavior<TrainerCommand> onPushed(Pushed done) {
+        Push p = done.push();
+        res.coordinator().tell(new StepDone(assignment.trainerId(), p.step(), p.loss(), p.samples(), p.computeNanos(),
+                done.pushNanos(), p.floorAtRequest(), done.checksums()));
         TrainingMetrics m = res.metrics();
         m.trainerSteps.inc();
-        m.trainerSamples.inc(n);
-        m.trainerWaitSeconds.observe((t0 - requestedAt) / 1e9);
-        m.trainerComputeSeconds.observe((t1 - t0) / 1e9);
-        m.trainerPushSeconds.observe((t2 - t1) / 1e9);
-        m.trainerStaleness.set(boundedStaleness() ? step - floorAtRequest : 0);
-        m.bytesSent.labelValues("gradient").inc(4.0 * gradHost.length);
-        waitNanos += t0 - requestedAt;
-        computeNanos += t1 - t0;
-        pushNanos += t2 - t1;
-        step++;
-        if (step % 100 == 0) {
+        m.trainerSamples.inc(p.samples());
+        m.trainerWaitSeconds.observe(p.waitNanos() / 1e9);
+        m.trainerComputeSeconds.observe(p.computeNanos() / 1e9);
+        m.trainerPushSeconds.observe(done.pushNanos() / 1e9);
+        m.trainerStaleness.set(boundedStaleness() ? p.step() - p.floorAtRequest() : 0);
+        m.bytesSent.labelValues("gradient").inc(4.0 * p.gradient().length);
+        waitNanos += p.waitNanos();
+        computeNanos += p.computeNanos();
+        pushNanos += done.pushNanos();
+        if ((p.step() + 1) % 100 == 0) {
             getContext().getLog().info("trainer {}: step {}: per step {} ms waiting for parameters, {} ms computing, "
-                    + "{} ms pushing gradients", assignment.trainerId(), step, String.format("%.1f", waitNanos / 1e8),
+                    + "{} ms pushing gradients", assignment.trainerId(), p.step() + 1, String.format("%.1f", waitNanos / 1e8),
                     String.format("%.1f", computeNanos / 1e8), String.format("%.1f", pushNanos / 1e8));
             waitNanos = 0;
             computeNanos = 0;
             pushNanos = 0;
         }
-        requestParams();
+        if (boundedStaleness()) {
+            requestParams();
+        }
+        return this;
+    }
+
+    private void requestBatch() {
+        getContext().pipeToSelf(pipeline.next(), (next, failure) -> new BatchReady(
+                next == null ? null : next.orElse(null), failure));
+    }
+
+    private Behavior<TrainerCommand> onBatchReady(BatchReady r) {
+        if (r.failure() != null || r.batch() == null) {
+            throw new IllegalStateException("the input pipeline ended: "
+                    + (r.failure() == null ? "no more batches" : r.failure().getMessage()), r.failure());
+        }
+        batch = r.batch();
+        maybeCompute();
+        return this;
+    }
+
+    /** Sends one step's gradient slices to their shards; runs in the push stream, off this actor. */
+    private Pushed sendGradient(Push p) {
+        long t = System.nanoTime();
+        Long[] sums = new Long[layout.shardCount()];
+        for (int k = 0; k < layout.shardCount(); k++) {
+            sums[k] = pushChecksum.of(p.gradient(), layout.offset(k), layout.length(k));
+            res.dataPlane().send(shardEndpoints[k], FrameType.GRADIENT, assignment.trainerId(), k, 0, p.step(),
+                    p.gradient(), layout.offset(k), layout.length(k));
+        }
+        return new Pushed(p, System.nanoTime() - t, java.util.List.of(sums));
     }
 
     /** An injected straggler: this trainer's dispatcher thread is its own, so sleeping blocks no one else. */
