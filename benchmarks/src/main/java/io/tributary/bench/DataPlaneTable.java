@@ -4,23 +4,26 @@ import io.aeron.ExclusivePublication;
 import io.aeron.FragmentAssembler;
 import io.aeron.Publication;
 import io.aeron.Subscription;
+import io.tributary.kernels.Tensor;
+import io.tributary.kernels.cpu.CpuBackend;
+import io.tributary.ps.node.ContributionSlots;
 import io.tributary.ps.wire.DataPlane;
-import io.tributary.ps.wire.FrameHeader;
 import io.tributary.ps.wire.FramePublisher;
 import io.tributary.ps.wire.FrameReceiver;
-import io.tributary.ps.wire.GradientAccumulator;
+import io.tributary.ps.wire.FrameSink;
 import java.lang.management.ManagementFactory;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
-import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import org.agrona.BufferUtil;
 import org.agrona.CloseHelper;
+import org.agrona.DirectBuffer;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.BackoffIdleStrategy;
@@ -29,10 +32,12 @@ import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * Prints, from one run on this machine, the gradient data plane's figures next to baselines measured
- * in the same run: (b) gradient bytes/s through FramePublisher, FrameReceiver and GradientAccumulator
- * over Aeron UDP on 127.0.0.1 against a plain Aeron offer/poll loop with the same channel settings and
- * message size; (c) GradientAccumulator's aggregation bytes/s against a plain {@code acc[i] += g[i]}
- * loop; (d) bytes allocated per frame on the receiving thread.
+ * in the same run: (b) gradient bytes/s through FramePublisher, FrameReceiver and the shard's
+ * ContributionSlots (routed as the node's receiver routes, copied into the trainer's slot) over Aeron
+ * UDP on 127.0.0.1 against a plain Aeron offer/poll loop with the same channel settings and message
+ * size; (c) the shard's aggregation of T complete slots (fill, T axpy, scale on CpuBackend, as
+ * ParameterShard commits a step) against plain Java loops doing the same over the same gradients;
+ * (d) bytes allocated per frame on the receiving thread.
  *
  * <p>Run: {@code java --add-modules jdk.incubator.vector --add-exports java.base/jdk.internal.misc=ALL-UNNAMED
  * -cp benchmarks/target/benchmarks.jar io.tributary.bench.DataPlaneTable [SECONDS]} (or
@@ -42,7 +47,6 @@ public final class DataPlaneTable {
 
     private static final long RUN = 1L;
     private static final int GRADIENT_FLOATS = 1 << 20; // 4 MiB per step and sender
-    private static final int MAX_SENDERS = 8;
 
     private DataPlaneTable() {
     }
@@ -58,39 +62,48 @@ public final class DataPlaneTable {
                 + System.getProperty("java.vm.name") + " " + System.getProperty("java.version")
                 + ", driver dirs in " + base + ", " + seconds + " s per measurement");
 
-        System.out.printf(Locale.ROOT, "%n(c) Aggregation, %d senders per step (the step's zeroing included), "
-                + "chunks of %d floats from an off-heap buffer%n%n", MAX_SENDERS, (64 * 1024 - FrameHeader.HEADER_LENGTH) / 4);
-        System.out.println("| floats | GradientAccumulator GB/s | plain acc[i] += g[i] GB/s | accumulator / plain |");
-        System.out.println("|---|---|---|---|");
-        for (int n : new int[] {16_368, 1 << 20, 16 << 20}) {
-            double acc = accumulatorBytesPerSecond(n, seconds);
-            double plain = plainBytesPerSecond(n, seconds);
-            System.out.printf(Locale.ROOT, "| %,d | %.1f | %.1f | %.2f |%n", n, acc / 1e9, plain / 1e9, acc / plain);
-        }
-        System.out.println("\n(GB/s counts gradient bytes read per second, 4 bytes per element and sender. Run first:"
-                + " it also gets the accumulator's Vector API loop compiled by C2 before (b) and (d), since"
-                + " interpreted Vector API code allocates a box per vector)");
         System.out.printf(Locale.ROOT, "%n(b) Gradients of %d floats (%d MiB) per step over Aeron UDP 127.0.0.1, "
-                + "shared-threading driver per side%n%n", GRADIENT_FLOATS, GRADIENT_FLOATS * 4 / (1 << 20));
+                + "shared-threading driver per side, %d-byte frames as the product sends them%n%n", GRADIENT_FLOATS,
+                GRADIENT_FLOATS * 4 / (1 << 20), FramePublisher.DEFAULT_MAX_FRAME_LENGTH);
         System.out.println("| MTU | frame bytes | pipeline MB/s | raw Aeron MB/s | pipeline / raw | "
                 + "receive-path bytes allocated / frame (d) |");
         System.out.println("|---|---|---|---|---|---|");
-        int[][] rows = {{1408, 64 * 1024}, {8192, 64 * 1024}, {65504, 65504 - 32}};
-        for (int[] row : rows) {
-            DataPlane.Settings settings = DataPlane.Settings.defaults().withBaseDirectory(base).withMtuLength(row[0]);
+        // ContributionSlots indexes chunks by the product's frame size, so every row sends 64 KiB frames;
+        // only the datagram size changes (65504: a frame is two datagrams).
+        int frameLength = FramePublisher.DEFAULT_MAX_FRAME_LENGTH;
+        for (int mtu : new int[] {1408, 8192, 65504}) {
+            DataPlane.Settings settings = DataPlane.Settings.defaults().withBaseDirectory(base).withMtuLength(mtu);
             try (DataPlane sender = DataPlane.launch(settings); DataPlane receiver = DataPlane.launch(settings)) {
                 String channel = DataPlane.udpChannel("127.0.0.1", freeUdpPort());
-                PipelineResult pipeline = pipeline(sender, receiver, channel, 10, row[1], seconds, threads);
-                double raw = rawAeron(sender, receiver, channel, 20, row[1], seconds);
+                PipelineResult pipeline = pipeline(sender, receiver, channel, 10, frameLength, seconds, threads);
+                double raw = rawAeron(sender, receiver, channel, 20, frameLength, seconds);
                 System.out.printf(Locale.ROOT, "| %d | %d | %.0f | %.0f | %.2f | %.3f (%d B over %,d frames) |%n",
-                        row[0], row[1], pipeline.bytesPerSecond / 1e6, raw / 1e6, pipeline.bytesPerSecond / raw,
+                        mtu, frameLength, pipeline.bytesPerSecond / 1e6, raw / 1e6, pipeline.bytesPerSecond / raw,
                         (double) pipeline.allocatedBytes / pipeline.frames, pipeline.allocatedBytes, pipeline.frames);
             }
         }
-        System.out.println("\n(pipeline: gradient payload bytes summed into the shard's accumulator per second, "
-                + "sender to completed step; raw: message bytes of the same size through offer/poll per second; "
-                + "(d): ThreadMXBean allocation of the receiving agent thread over the measured interval)");
+        System.out.println("\n(pipeline: gradient payload bytes copied into the trainer's contribution slot per second, "
+                + "sender to completed slot, the slot released on completion; raw: message bytes of the same size "
+                + "through offer/poll per second; (d): ThreadMXBean allocation of the receiving agent thread over "
+                + "the measured interval)");
 
+        CpuBackend backend = CpuBackend.create();
+        System.out.printf(Locale.ROOT, "%n(c) Shard aggregation of T complete slots: fill(sum, 0); for t: axpy(1, slot_t, sum);"
+                + " scale(1/T) on %s, against plain Java loops (zero; acc[i] += g[i] per gradient; acc[i] *= 1/T)%n%n",
+                backend.description());
+        System.out.println("| T | floats per slot | CpuBackend GB/s | plain loops GB/s | CpuBackend / plain |");
+        System.out.println("|---|---|---|---|---|");
+        for (int trainers : new int[] {2, 8}) {
+            for (int n : new int[] {ContributionSlots.CHUNK_FLOATS, 1 << 20, 16 << 20}) {
+                float[][] slots = gradients(trainers, n);
+                double viaBackend = backendAggregationBytesPerSecond(backend, slots, seconds);
+                double plain = plainAggregationBytesPerSecond(slots, seconds);
+                System.out.printf(Locale.ROOT, "| %d | %,d | %.1f | %.1f | %.2f |%n", trainers, n, viaBackend / 1e9,
+                        plain / 1e9, viaBackend / plain);
+            }
+        }
+        System.out.println("\n(GB/s counts gradient bytes aggregated per second, T * floats * 4 bytes per step; "
+                + "the zeroing and scaling of the sum are part of each step)");
     }
 
     private record PipelineResult(double bytesPerSecond, long frames, long allocatedBytes) {
@@ -103,18 +116,15 @@ public final class DataPlaneTable {
         FramePublisher publisher = new FramePublisher(publication, RUN, 0, frameLength, Duration.ofSeconds(5),
                 new BackoffIdleStrategy(), null);
         AtomicLong completedSteps = new AtomicLong();
-        GradientAccumulator[] holder = new GradientAccumulator[1];
-        GradientAccumulator accumulator = new GradientAccumulator(0, 0, GRADIENT_FLOATS, 1,
-                publisher.maxPayloadFloats(), sender -> {
-                    // The sender's step is complete: open the next one, as the shard would after applying it.
-                    long done = completedSteps.get() + 1;
-                    holder[0].beginStep(done + 1);
-                    completedSteps.lazySet(done);
-                });
-        holder[0] = accumulator;
-        accumulator.beginStep(1);
+        ContributionSlots[] holder = new ContributionSlots[1];
+        ContributionSlots slots = new ContributionSlots(GRADIENT_FLOATS, 1, (trainer, step) -> {
+            // The trainer's gradient is complete: free its slot at once, as if the shard had applied it already.
+            holder[0].release(trainer);
+            completedSteps.lazySet(step);
+        });
+        holder[0] = slots;
         FrameReceiver receiver = new FrameReceiver(subscription, RUN).registerGradients(0, 0, GRADIENT_FLOATS,
-                accumulator);
+                new SlotRouter(slots));
         AgentRunner runner = new AgentRunner(new BackoffIdleStrategy(), Throwable::printStackTrace, null, receiver);
         AgentRunner.startOnThread(runner);
         try {
@@ -145,6 +155,21 @@ public final class DataPlaneTable {
         } finally {
             CloseHelper.close(runner);
             CloseHelper.closeAll(publication, subscription);
+        }
+    }
+
+    /** Hands gradient chunks to the shard's slots as NodeDataPlane's receiver routes them: sender id = trainer. */
+    private static final class SlotRouter implements FrameSink {
+        private final ContributionSlots slots;
+
+        SlotRouter(ContributionSlots slots) {
+            this.slots = slots;
+        }
+
+        @Override
+        public void onGradient(int sender, int shard, int tensor, long step, int elementOffset, DirectBuffer buffer,
+                               int payloadOffset, int floatCount) {
+            slots.onChunk(sender, step, elementOffset, buffer, payloadOffset, floatCount);
         }
     }
 
@@ -248,71 +273,76 @@ public final class DataPlaneTable {
         }
     }
 
-    private static double accumulatorBytesPerSecond(int n, double seconds) {
-        int chunk = (64 * 1024 - FrameHeader.HEADER_LENGTH) / Float.BYTES;
-        UnsafeBuffer payload = new UnsafeBuffer(BufferUtil.allocateDirectAligned(n * Float.BYTES, 64));
+    private static float[][] gradients(int trainers, int n) {
         SplittableRandom rnd = new SplittableRandom(3);
-        for (int i = 0; i < n; i++) {
-            payload.putFloat(i * Float.BYTES, (float) rnd.nextDouble(-1, 1), ByteOrder.LITTLE_ENDIAN);
-        }
-        GradientAccumulator acc = new GradientAccumulator(0, 0, n, MAX_SENDERS, chunk, null);
-        long step = 0;
-        long passes = 0;
-        long start = 0;
-        long warmEnd = System.nanoTime() + (long) (Math.min(1.0, seconds) * 1e9);
-        long end = Long.MAX_VALUE;
-        boolean measuring = false;
-        while (true) {
-            acc.beginStep(++step);
-            for (int sender = 0; sender < MAX_SENDERS; sender++) {
-                for (int off = 0; off < n; off += chunk) {
-                    acc.onGradient(sender, 0, 0, step, off, payload, off * Float.BYTES, Math.min(chunk, n - off));
-                }
-                if (measuring) {
-                    passes++;
-                }
-            }
-            long now = System.nanoTime();
-            if (!measuring && now - warmEnd >= 0) {
-                measuring = true;
-                start = now;
-                end = now + (long) (seconds * 1e9);
-            } else if (measuring && now - end >= 0) {
-                sink += acc.accumulator()[n / 2];
-                return (double) passes * n * Float.BYTES / ((now - start) / 1e9);
+        float[][] g = new float[trainers][n];
+        for (float[] slot : g) {
+            for (int i = 0; i < n; i++) {
+                slot[i] = (float) rnd.nextDouble(-1, 1);
             }
         }
+        return g;
     }
 
-    private static double plainBytesPerSecond(int n, double seconds) {
-        float[] acc = new float[n];
-        float[] g = new float[n];
-        SplittableRandom rnd = new SplittableRandom(3);
-        for (int i = 0; i < n; i++) {
-            g[i] = (float) rnd.nextDouble(-1, 1);
-        }
-        long passes = 0;
-        long start = 0;
+    /** One aggregation step, as ParameterShard commits one: zero the sum, add every slot, average. */
+    private interface Aggregation {
+        void run();
+    }
+
+    /** Runs {@code step} for about {@code seconds} after up to a second of warm-up; gradient bytes per second. */
+    private static double bytesPerSecond(Aggregation step, long bytesPerStep, double seconds) {
         long warmEnd = System.nanoTime() + (long) (Math.min(1.0, seconds) * 1e9);
-        long end = Long.MAX_VALUE;
-        boolean measuring = false;
-        while (true) {
-            for (int rep = 0; rep < MAX_SENDERS; rep++) {
-                addPlain(acc, g, n);
-                if (measuring) {
-                    passes++;
-                }
-            }
-            long now = System.nanoTime();
-            if (!measuring && now - warmEnd >= 0) {
-                measuring = true;
-                start = now;
-                end = now + (long) (seconds * 1e9);
-            } else if (measuring && now - end >= 0) {
-                sink += acc[n / 2];
-                return (double) passes * n * Float.BYTES / ((now - start) / 1e9);
-            }
+        while (System.nanoTime() - warmEnd < 0) {
+            step.run();
         }
+        long steps = 0;
+        long start = System.nanoTime();
+        long end = start + (long) (seconds * 1e9);
+        long now;
+        do {
+            step.run();
+            steps++;
+            now = System.nanoTime();
+        } while (now - end < 0);
+        return (double) steps * bytesPerStep / ((now - start) / 1e9);
+    }
+
+    private static double backendAggregationBytesPerSecond(CpuBackend backend, float[][] slots, double seconds) {
+        int n = slots[0].length;
+        Tensor[] slotTensors = new Tensor[slots.length];
+        for (int t = 0; t < slots.length; t++) {
+            slotTensors[t] = CpuBackend.wrap(slots[t]);
+        }
+        Tensor sum = backend.allocate(n);
+        float[] out = new float[n];
+        float inverse = 1f / slots.length;
+        double rate = bytesPerSecond(() -> {
+            backend.fill(sum, 0f);
+            for (Tensor slot : slotTensors) {
+                backend.axpy(1f, slot, sum);
+            }
+            backend.scale(inverse, sum);
+        }, (long) slots.length * n * Float.BYTES, seconds);
+        backend.download(sum, out, 0);
+        sink += out[n / 2];
+        return rate;
+    }
+
+    private static double plainAggregationBytesPerSecond(float[][] slots, double seconds) {
+        int n = slots[0].length;
+        float[] acc = new float[n];
+        float inverse = 1f / slots.length;
+        double rate = bytesPerSecond(() -> {
+            Arrays.fill(acc, 0f);
+            for (float[] g : slots) {
+                addPlain(acc, g, n);
+            }
+            for (int i = 0; i < n; i++) {
+                acc[i] *= inverse;
+            }
+        }, (long) slots.length * n * Float.BYTES, seconds);
+        sink += acc[n / 2];
+        return rate;
     }
 
     private static void addPlain(float[] acc, float[] g, int n) {

@@ -1,5 +1,6 @@
 package io.tributary.ps.node;
 
+import io.tributary.ps.wire.DirectFloats;
 import io.tributary.ps.wire.FramePublisher;
 import io.tributary.ps.wire.FrameHeader;
 import java.util.Arrays;
@@ -89,7 +90,7 @@ public final class ContributionSlots {
             return;
         }
         chunkSeen[trainer][chunk] = true;
-        FloatPayload.copy(buffer, payloadOffset, slots[trainer], elementOffset, floatCount);
+        DirectFloats.copyToArray(buffer, payloadOffset, slots[trainer], elementOffset, floatCount);
         received[trainer] += floatCount;
         if (received[trainer] == length) {
             sealed[trainer] = true;

@@ -1,6 +1,7 @@
 package io.tributary.ps.node;
 
 import io.tributary.ps.shard.ShardLayout;
+import io.tributary.ps.wire.DirectFloats;
 import java.util.Arrays;
 import org.agrona.DirectBuffer;
 
@@ -85,7 +86,7 @@ public final class ParameterAssembler {
                 return;
             }
             chunkSeen[shard][chunk] = true;
-            FloatPayload.copy(buffer, payloadOffset, params, layout.offset(shard) + elementOffset, floatCount);
+            DirectFloats.copyToArray(buffer, payloadOffset, params, layout.offset(shard) + elementOffset, floatCount);
             received[shard] += floatCount;
             if (received[shard] < layout.length(shard)) {
                 return;

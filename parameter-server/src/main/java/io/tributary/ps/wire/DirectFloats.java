@@ -8,9 +8,10 @@ import org.agrona.UnsafeApi;
 /**
  * Bulk copies between {@code float[]} and little-endian float payloads in Agrona buffers, as one
  * memory copy on little-endian hosts (the frame layout is little-endian) and element by element
- * elsewhere. Bounds are checked once per copy, not per element.
+ * elsewhere. Bounds are checked once per copy, not per element. Used by the publisher to fill frames and by
+ * the receive-side sinks to copy payloads out of Aeron's term buffers.
  */
-final class DirectFloats {
+public final class DirectFloats {
 
     private static final boolean NATIVE_LITTLE_ENDIAN = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
     private static final long FLOAT_ARRAY_BASE = UnsafeApi.arrayBaseOffset(float[].class);
@@ -19,7 +20,7 @@ final class DirectFloats {
     }
 
     /** Copies {@code count} floats from {@code src} at byte {@code srcIndex} into {@code dst[dstIndex..]}. */
-    static void copyToArray(DirectBuffer src, int srcIndex, float[] dst, int dstIndex, int count) {
+    public static void copyToArray(DirectBuffer src, int srcIndex, float[] dst, int dstIndex, int count) {
         if (count < 0 || count > Integer.MAX_VALUE / Float.BYTES || dstIndex < 0 || dstIndex > dst.length - count) {
             throw new IndexOutOfBoundsException("dst range [" + dstIndex + ", +" + count + ") of " + dst.length);
         }
@@ -35,7 +36,7 @@ final class DirectFloats {
     }
 
     /** Copies {@code count} floats from {@code src[srcIndex..]} into {@code dst} at byte {@code dstIndex}. */
-    static void copyFromArray(float[] src, int srcIndex, MutableDirectBuffer dst, int dstIndex, int count) {
+    public static void copyFromArray(float[] src, int srcIndex, MutableDirectBuffer dst, int dstIndex, int count) {
         if (count < 0 || count > Integer.MAX_VALUE / Float.BYTES || srcIndex < 0 || srcIndex > src.length - count) {
             throw new IndexOutOfBoundsException("src range [" + srcIndex + ", +" + count + ") of " + src.length);
         }

@@ -1,8 +1,9 @@
 package io.tributary.ps.wire;
 
 /**
- * Why a received frame was not applied. The receiver counts the header-level reasons, a
- * {@link GradientAccumulator} the step- and chunk-level ones.
+ * Why a {@link FrameReceiver} rejected a frame at its header. Step- and chunk-level drops (a stale
+ * step, a repeated chunk, an unknown trainer) are the sink's to judge and count: the shard's
+ * contribution slots and the replica's assembler keep those counts.
  */
 public enum RejectReason {
     /** Shorter than a header, or header length plus payload length differs from the fragment. */
@@ -22,15 +23,5 @@ public enum RejectReason {
     /** No sink registered for this (type, shard, tensor). */
     UNKNOWN_DESTINATION,
     /** Element offset plus element count falls outside the registered destination. */
-    OUT_OF_BOUNDS,
-    /** Sender id outside the accumulator's sender slots. */
-    UNKNOWN_SENDER,
-    /** Chunk does not start on a chunk boundary or has an unexpected length. */
-    MISALIGNED,
-    /** Frame for a step older than the one being accumulated. */
-    STALE_STEP,
-    /** Frame for a step newer than the one being accumulated (not begun yet). */
-    EARLY_STEP,
-    /** Same sender, step and chunk seen before: not added twice. */
-    DUPLICATE
+    OUT_OF_BOUNDS
 }

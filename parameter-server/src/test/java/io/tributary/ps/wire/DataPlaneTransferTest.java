@@ -13,10 +13,15 @@ import io.aeron.ExclusivePublication;
 import io.aeron.Publication;
 import io.aeron.Subscription;
 import io.prometheus.metrics.core.metrics.Counter;
+import io.tributary.ps.node.ContributionSlots;
+import io.tributary.ps.node.ParameterAssembler;
+import io.tributary.ps.shard.ShardLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.agrona.CloseHelper;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.BackoffIdleStrategy;
@@ -75,11 +80,12 @@ class DataPlaneTransferTest {
         int chunk = publisher.maxPayloadFloats();
         int[] lengths = {1, 3, chunk - 1, chunk + 1, 3 * chunk + 7, 100_003};
         FrameReceiver receiver = new FrameReceiver(subscription, RUN);
-        GradientAccumulator[] accumulators = new GradientAccumulator[lengths.length];
+        ContributionSlots[] slots = new ContributionSlots[lengths.length];
+        AtomicInteger[] completions = new AtomicInteger[lengths.length];
         for (int t = 0; t < lengths.length; t++) {
-            accumulators[t] = new GradientAccumulator(0, t, lengths[t], 1, chunk, null);
-            accumulators[t].beginStep(7);
-            receiver.registerGradients(0, t, lengths[t], accumulators[t]);
+            AtomicInteger completed = completions[t] = new AtomicInteger();
+            slots[t] = new ContributionSlots(lengths[t], 1, (trainer, step) -> completed.incrementAndGet());
+            receiver.registerGradients(0, t, lengths[t], WireTestSupport.forwardTo(slots[t]));
         }
         start(receiver);
         assertTrue(DataPlane.awaitConnected(publication, Duration.ofSeconds(5)), "UDP publication connected");
@@ -92,9 +98,9 @@ class DataPlaneTransferTest {
             publisher.sendGradient(0, t, 7, whole, 5, lengths[t]);
         }
         for (int t = 0; t < lengths.length; t++) {
-            GradientAccumulator acc = accumulators[t];
-            assertTrue(awaitTrue(() -> acc.completedSenders() == 1, 5_000), "tensor " + t + " complete, seed " + seed);
-            assertEquals(crcOfBits(sent[t], 5, lengths[t]), crcOfBits(acc.accumulator(), 0, lengths[t]),
+            AtomicInteger completed = completions[t];
+            assertTrue(awaitTrue(() -> completed.get() == 1, 5_000), "tensor " + t + " complete, seed " + seed);
+            assertEquals(crcOfBits(sent[t], 5, lengths[t]), crcOfBits(slots[t].slot(0), 0, lengths[t]),
                     "tensor " + t + " of " + lengths[t] + " floats bit-exact, seed " + seed);
         }
         assertEquals(0, receiver.rejectedTotal());
@@ -108,21 +114,30 @@ class DataPlaneTransferTest {
         // IPC goes through the driver the subscription lives on.
         ExclusivePublication publication = shardSide.addPublication(DataPlane.IPC_CHANNEL, STREAM);
         FramePublisher publisher = FramePublisher.create(publication, RUN, 3);
-        int n = 2 * publisher.maxPayloadFloats() + 12_345;
+        // Three shards of two chunks and a bit each, into one replica (tensor 1, the coordinator's).
+        ShardLayout layout = new ShardLayout(6 * publisher.maxPayloadFloats() + 12_345, 3);
+        int n = layout.totalParameters();
         float[] params = new float[n];
         for (int i = 0; i < n; i++) {
             params[i] = Float.intBitsToFloat(rnd.nextInt()); // NaN payloads and -0.0 included
         }
-        ParameterMirror mirror = new ParameterMirror(n);
-        FrameReceiver receiver = new FrameReceiver(subscription, RUN).registerParameters(2, 1, n, mirror);
+        AtomicLong readyVersion = new AtomicLong(-1);
+        ParameterAssembler assembler = new ParameterAssembler(layout, readyVersion::set);
+        assembler.expect(99);
+        FrameReceiver receiver = new FrameReceiver(subscription, RUN);
+        for (int k = 0; k < layout.shardCount(); k++) {
+            receiver.registerParameters(k, 1, layout.length(k), WireTestSupport.forwardTo(assembler));
+        }
         start(receiver);
         assertTrue(DataPlane.awaitConnected(publication, Duration.ofSeconds(5)));
 
-        publisher.sendParameters(2, 1, 99, params, 0, n);
+        for (int k = layout.shardCount() - 1; k >= 0; k--) {
+            publisher.sendParameters(k, 1, 99, params, layout.offset(k), layout.length(k));
+        }
 
-        assertTrue(awaitTrue(() -> receiver.payloadBytesAccepted() == (long) n * Float.BYTES, 5_000), "seed " + seed);
-        assertEquals(99, mirror.version());
-        assertEquals(crcOfBits(params, 0, n), crcOfBits(mirror.parameters(), 0, n), "seed " + seed);
+        assertTrue(awaitTrue(() -> readyVersion.get() == 99, 5_000), "seed " + seed);
+        assertEquals((long) n * Float.BYTES, receiver.payloadBytesAccepted());
+        assertEquals(crcOfBits(params, 0, n), crcOfBits(assembler.parameters(), 0, n), "seed " + seed);
     }
 
     @Test
@@ -130,9 +145,10 @@ class DataPlaneTransferTest {
         String channel = DataPlane.udpChannel("127.0.0.1", freeUdpPort());
         Subscription subscription = shardSide.addSubscription(channel, STREAM);
         ExclusivePublication publication = trainerSide.addPublication(channel, STREAM);
-        GradientAccumulator acc = new GradientAccumulator(0, 0, 4, 1, 4, null);
-        acc.beginStep(1);
-        FrameReceiver receiver = new FrameReceiver(subscription, RUN).registerGradients(0, 0, 4, acc);
+        AtomicInteger completed = new AtomicInteger();
+        ContributionSlots slots = new ContributionSlots(4, 1, (trainer, step) -> completed.incrementAndGet());
+        FrameReceiver receiver = new FrameReceiver(subscription, RUN)
+                .registerGradients(0, 0, 4, WireTestSupport.forwardTo(slots));
         start(receiver);
         assertTrue(DataPlane.awaitConnected(publication, Duration.ofSeconds(5)));
 
@@ -158,8 +174,8 @@ class DataPlaneTransferTest {
         assertEquals(1, receiver.rejected(RejectReason.BAD_ENCODING));
         assertEquals(1, receiver.rejected(RejectReason.OUT_OF_BOUNDS));
         assertEquals(1, receiver.rejected(RejectReason.TRUNCATED));
-        assertTrue(awaitTrue(() -> acc.completedSenders() == 1, 1_000));
-        assertEquals(1f, acc.accumulator()[3]);
+        assertTrue(awaitTrue(() -> completed.get() == 1, 1_000));
+        assertEquals(1f, slots.slot(0)[3]);
     }
 
     private static void offerOrFail(Publication publication, byte[] bytes, java.util.function.Consumer<FrameHeader> edit) {
@@ -182,9 +198,10 @@ class DataPlaneTransferTest {
         ExclusivePublication publication = trainerSide.addPublication(channel, STREAM);
         FramePublisher publisher = FramePublisher.create(publication, RUN, 1);
         int n = publisher.maxPayloadFloats() * 2 + 3;
-        GradientAccumulator acc = new GradientAccumulator(0, 0, n, 2, publisher.maxPayloadFloats(), null);
-        acc.beginStep(4);
-        FrameReceiver receiver = new FrameReceiver(subscription, RUN).registerGradients(0, 0, n, acc);
+        AtomicInteger completed = new AtomicInteger();
+        ContributionSlots slots = new ContributionSlots(n, 2, (trainer, step) -> completed.incrementAndGet());
+        FrameReceiver receiver = new FrameReceiver(subscription, RUN)
+                .registerGradients(0, 0, n, WireTestSupport.forwardTo(slots));
         start(receiver);
         assertTrue(DataPlane.awaitConnected(publication, Duration.ofSeconds(5)));
         float[] g = gradient(new SplittableRandom(1), n);
@@ -192,10 +209,10 @@ class DataPlaneTransferTest {
         int frames = publisher.sendGradient(0, 0, 4, g, 0, n);
         publisher.sendGradient(0, 0, 4, g, 0, n);
 
-        assertTrue(awaitTrue(() -> acc.dropped(RejectReason.DUPLICATE) == frames, 5_000));
-        assertEquals(1, acc.completedSenders());
-        assertEquals(n, acc.receivedElements(1));
-        assertEquals(crcOfBits(g, 0, n), crcOfBits(acc.accumulator(), 0, n));
+        assertTrue(awaitTrue(() -> slots.duplicates() == frames, 5_000), "duplicates " + slots.duplicates());
+        assertEquals(1, completed.get());
+        assertEquals(crcOfBits(g, 0, n), crcOfBits(slots.slot(1), 0, n));
+        assertEquals(0, slots.stale() + slots.unknownSender());
     }
 
     @Test

@@ -1,21 +1,26 @@
 package io.tributary.ps.wire;
 
-import static io.tributary.ps.wire.WireTestSupport.freeUdpPort;
 import static io.tributary.ps.wire.WireTestSupport.settings;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.aeron.ExclusivePublication;
-import io.aeron.Subscription;
+import io.tributary.ps.node.ContributionSlots;
+import io.tributary.ps.node.NodeDataPlane;
+import io.tributary.ps.shard.ShardLayout;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
-import org.agrona.CloseHelper;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The receive path (poll, reassembly, validation, accumulation) allocates nothing per frame once
- * warm. Sender and receiver share the test thread, so the figure covers the send path too.
+ * The product's receive path allocates nothing per frame once warm: a {@link NodeDataPlane}'s own
+ * receiver thread polls, reassembles, validates, routes to the hosted shard's
+ * {@link ContributionSlots} and copies each chunk in. The figure is that thread's allocation, read
+ * through ThreadMXBean from the test thread, which sends (to the node's own endpoint) and releases
+ * each completed slot as the shard would.
  */
 @Timeout(30)
 class ReceivePathAllocationTest {
@@ -23,6 +28,7 @@ class ReceivePathAllocationTest {
     private static final int FRAMES_PER_STEP = 4;
     private static final int MEASURED_FRAMES = 10_000;
     private static final int MIN_MEASURED_FRAMES = 2_000;
+    private static final int TRAINER = 0;
     /**
      * A constant for one-off JVM charges (a few KiB seen here when the JIT recompiles mid-run). Any per-frame
      * allocation costs at least one 16-byte object per frame, 32 KiB or more over the measured frames.
@@ -30,61 +36,79 @@ class ReceivePathAllocationTest {
     private static final long ALLOWED_BYTES = 16_384;
 
     @Test
-    void receivePathAllocatesNothingPerFrameOnceWarm() throws Exception {
+    void nodeReceivePathIntoContributionSlotsAllocatesNothingPerFrameOnceWarm() throws Exception {
         com.sun.management.ThreadMXBean threads =
                 (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         assertTrue(threads.isThreadAllocatedMemorySupported());
         threads.setThreadAllocatedMemoryEnabled(true);
 
+        int n = ContributionSlots.CHUNK_FLOATS * FRAMES_PER_STEP - 5;
+        ShardLayout layout = new ShardLayout(n, 1);
+        Set<Long> threadsBefore = threadIds(null);
         // 8 KiB datagrams: 64 KiB frames still arrive in fragments and are reassembled, in fewer packets.
-        DataPlane sender = DataPlane.launch(settings().withMtuLength(8192));
-        DataPlane receiverPlane = DataPlane.launch(settings().withMtuLength(8192));
-        try {
-            String channel = DataPlane.udpChannel("127.0.0.1", freeUdpPort());
-            Subscription subscription = receiverPlane.addSubscription(channel, 7);
-            ExclusivePublication publication = sender.addPublication(channel, 7);
-            FramePublisher publisher = FramePublisher.create(publication, 1L, 0);
-            int n = publisher.maxPayloadFloats() * FRAMES_PER_STEP - 5;
+        try (NodeDataPlane node = new NodeDataPlane(settings().withMtuLength(8192), "127.0.0.1", 0, 1L, TRAINER,
+                layout, Duration.ofSeconds(5))) {
+            Set<Long> started = threadIds(node.receiver().roleName());
+            started.removeAll(threadsBefore);
+            assertEquals(1, started.size(), "one new receiver thread named " + node.receiver().roleName());
+            long receiverThread = started.iterator().next();
+
+            AtomicLong completedStep = new AtomicLong(-1);
+            // The listener runs on the receiver thread: it must not allocate either.
+            ContributionSlots slots = new ContributionSlots(n, 1, (trainer, step) -> completedStep.lazySet(step));
+            node.hostShard(0, slots);
             float[] gradient = new float[n];
             for (int i = 0; i < n; i++) {
                 gradient[i] = i * 0.5f;
             }
-            GradientAccumulator acc = new GradientAccumulator(0, 0, n, 1, publisher.maxPayloadFloats(), null);
-            FrameReceiver receiver = new FrameReceiver(subscription, 1L).registerGradients(0, 0, n, acc);
-            assertTrue(DataPlane.awaitConnected(publication, Duration.ofSeconds(5)));
 
-            long step = 0;
-            step = exchange(publisher, receiver, acc, gradient, step, 500, 3_000_000_000L);
-            long before = threads.getCurrentThreadAllocatedBytes();
-            long stepsBefore = step;
-            step = exchange(publisher, receiver, acc, gradient, step, MEASURED_FRAMES / FRAMES_PER_STEP,
+            long step = exchange(node, slots, completedStep, gradient, 0, 500, 3_000_000_000L);
+            long before = threads.getThreadAllocatedBytes(receiverThread);
+            long framesBefore = node.receiver().framesAccepted();
+            step = exchange(node, slots, completedStep, gradient, step, MEASURED_FRAMES / FRAMES_PER_STEP,
                     6_000_000_000L);
-            long allocated = threads.getCurrentThreadAllocatedBytes() - before;
-            long frames = (step - stepsBefore) * FRAMES_PER_STEP;
+            long allocated = threads.getThreadAllocatedBytes(receiverThread) - before;
+            long frames = node.receiver().framesAccepted() - framesBefore;
 
+            assertTrue(before >= 0, "allocation of thread " + receiverThread + " readable");
             // On a loaded machine fewer frames fit the time budget; enough to tell a constant from a per-frame cost.
             assertTrue(frames >= MIN_MEASURED_FRAMES, "only " + frames + " frames measured within the budget");
-            assertEquals(0, receiver.rejectedTotal());
+            assertEquals(0, node.receiver().rejectedTotal());
+            assertEquals(0, slots.duplicates() + slots.stale() + slots.unknownSender());
+            assertEquals(step, completedStep.get());
             assertTrue(allocated <= ALLOWED_BYTES,
                     allocated + " bytes allocated over " + frames + " frames (" + (double) allocated / frames + " B/frame)");
-        } finally {
-            CloseHelper.closeAll(sender, receiverPlane);
         }
     }
 
-    /** Sends and receives {@code steps} whole gradients on this thread; stops early at the time budget. */
-    private static long exchange(FramePublisher publisher, FrameReceiver receiver, GradientAccumulator acc,
+    /** Live threads named {@code name} (the AgentRunner names its thread after the agent's role); null: all. */
+    private static Set<Long> threadIds(String name) {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> name == null || t.getName().equals(name))
+                .map(Thread::getId)
+                .collect(Collectors.toSet());
+    }
+
+    /**
+     * Sends {@code steps} whole gradients to the node's own endpoint, one at a time: each is awaited and its slot
+     * released before the next is sent. Stops early at the time budget; returns the last completed step.
+     */
+    private static long exchange(NodeDataPlane node, ContributionSlots slots, AtomicLong completedStep,
             float[] gradient, long step, int steps, long budgetNs) {
         long deadline = System.nanoTime() + budgetNs;
         for (int s = 0; s < steps; s++) {
-            step++;
-            acc.beginStep(step);
-            publisher.sendGradient(0, 0, step, gradient, 0, gradient.length);
-            while (acc.completedSenders() < 1) {
-                if (receiver.doWork() == 0 && System.nanoTime() - deadline >= 0) {
-                    return step - 1;
-                }
+            if (System.nanoTime() - deadline >= 0) {
+                return step;
             }
+            step++;
+            node.send(node.endpoint(), FrameType.GRADIENT, TRAINER, 0, 0, step, gradient, 0, gradient.length);
+            while (completedStep.get() != step) {
+                if (System.nanoTime() - deadline >= 4_000_000_000L) {
+                    throw new AssertionError("step " + step + " did not complete within 4 s of the budget");
+                }
+                Thread.yield();
+            }
+            slots.release(TRAINER);
         }
         return step;
     }

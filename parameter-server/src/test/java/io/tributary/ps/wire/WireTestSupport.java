@@ -1,5 +1,7 @@
 package io.tributary.ps.wire;
 
+import io.tributary.ps.node.ContributionSlots;
+import io.tributary.ps.node.ParameterAssembler;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.SocketException;
@@ -8,8 +10,9 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.function.BooleanSupplier;
 import java.util.zip.CRC32;
+import org.agrona.DirectBuffer;
 
-/** Shared bits of the data-plane tests: ports, driver settings, bounded waits, checksums. */
+/** Shared bits of the data-plane tests: ports, driver settings, bounded waits, checksums, the node's sinks. */
 final class WireTestSupport {
 
     private WireTestSupport() {
@@ -52,5 +55,33 @@ final class WireTestSupport {
             crc.update(bits >>> 24);
         }
         return crc.getValue();
+    }
+
+    /** A sink that hands gradient chunks to {@code slots} the way the node's receiver routes them (sender = trainer). */
+    static FrameSink forwardTo(ContributionSlots slots) {
+        return new FrameSink() {
+            @Override
+            public void onGradient(int sender, int shard, int tensor, long step, int elementOffset, DirectBuffer buffer,
+                    int payloadOffset, int floatCount) {
+                slots.onChunk(sender, step, elementOffset, buffer, payloadOffset, floatCount);
+            }
+        };
+    }
+
+    /** A sink that hands parameter chunks to {@code assembler} the way the node's receiver routes them. */
+    static FrameSink forwardTo(ParameterAssembler assembler) {
+        return new FrameSink() {
+            @Override
+            public void onGradient(int sender, int shard, int tensor, long step, int elementOffset, DirectBuffer buffer,
+                    int payloadOffset, int floatCount) {
+                throw new UnsupportedOperationException("parameter frames only");
+            }
+
+            @Override
+            public void onParameters(int sender, int shard, int tensor, long version, int elementOffset,
+                    DirectBuffer buffer, int payloadOffset, int floatCount) {
+                assembler.onChunk(shard, version, elementOffset, buffer, payloadOffset, floatCount);
+            }
+        };
     }
 }
