@@ -179,14 +179,15 @@ public final class BackendTable {
         if (sink == 42.4242) {
             System.out.print("");
         }
-        // 8 chains × S.length() lanes × 2 flops per FMA × iterations
-        return rounds * 2_000_000.0 * 8 * S.length() * 2 / elapsed / 1e9;
+        // 12 independent chains (enough to cover FMA latency on two ports) × lanes × 2 flops × iterations
+        return rounds * 2_000_000.0 * 12 * S.length() * 2 / elapsed / 1e9;
     }
 
     private static double fmaRound(int iterations) {
         FloatVector a = FloatVector.broadcast(S, 0.999999f);
         FloatVector b = FloatVector.broadcast(S, 1e-7f);
         FloatVector c0 = FloatVector.broadcast(S, 1f), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
+        FloatVector c8 = c0, c9 = c0, c10 = c0, c11 = c0;
         for (int i = 0; i < iterations; i++) {
             c0 = c0.fma(a, b);
             c1 = c1.fma(a, b);
@@ -196,7 +197,11 @@ public final class BackendTable {
             c5 = c5.fma(a, b);
             c6 = c6.fma(a, b);
             c7 = c7.fma(a, b);
+            c8 = c8.fma(a, b);
+            c9 = c9.fma(a, b);
+            c10 = c10.fma(a, b);
+            c11 = c11.fma(a, b);
         }
-        return c0.add(c1).add(c2).add(c3).add(c4).add(c5).add(c6).add(c7).reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+        return c0.add(c1).add(c2).add(c3).add(c4).add(c5).add(c6).add(c7).add(c8).add(c9).add(c10).add(c11).reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
     }
 }

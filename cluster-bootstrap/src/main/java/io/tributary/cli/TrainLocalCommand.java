@@ -6,14 +6,12 @@ import io.tributary.kernels.BackendMode;
 import io.tributary.kernels.Backends;
 import io.tributary.ps.optim.OptimizerSettings;
 import io.tributary.trainer.data.Dataset;
-import io.tributary.trainer.data.MnistIdx;
-import io.tributary.trainer.data.SyntheticDataset;
+import io.tributary.trainer.data.DataSets;
 import io.tributary.trainer.local.LocalTraining;
 import io.tributary.trainer.local.TrainSettings;
 import io.tributary.trainer.model.Mlp;
 import io.tributary.trainer.model.ModelSpec;
 import java.io.PrintStream;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 
@@ -76,42 +74,8 @@ final class TrainLocalCommand {
     }
 
     private Dataset[] loadData() {
-        String set = config.getString("tributary.data.set");
-        int trainLimit = config.getInt("tributary.data.train-limit");
-        int testLimit = config.getInt("tributary.data.test-limit");
-        Dataset train;
-        Dataset test;
-        switch (set) {
-            case "mnist" -> {
-                String dir = config.getString("tributary.data.dir");
-                Path path = dir.isEmpty() ? MnistIdx.defaultDirectory() : Path.of(dir);
-                train = MnistIdx.loadTrain(path);
-                test = MnistIdx.loadTest(path);
-            }
-            case "synthetic" -> {
-                int features = ModelSpec.from(config).inputs();
-                int classes = ModelSpec.from(config).classes();
-                long seed = config.getLong("tributary.train.seed");
-                Dataset all = SyntheticDataset.generate(12_000, features, classes, seed);
-                int[] trainRows = new int[10_000];
-                int[] testRows = new int[2_000];
-                for (int i = 0; i < trainRows.length; i++) {
-                    trainRows[i] = i;
-                }
-                for (int i = 0; i < testRows.length; i++) {
-                    testRows[i] = trainRows.length + i;
-                }
-                train = all.subset(trainRows);
-                test = all.subset(testRows);
-            }
-            default -> throw new IllegalArgumentException("tributary.data.set = '" + set + "' is unknown: use mnist or synthetic");
-        }
-        if (trainLimit > 0 && trainLimit < train.count()) {
-            train = train.head(trainLimit);
-        }
-        if (testLimit > 0 && testLimit < test.count()) {
-            test = test.head(testLimit);
-        }
-        return new Dataset[] {train, test};
+        ModelSpec spec = ModelSpec.from(config);
+        return new Dataset[] {DataSets.load(config, true, spec.inputs(), spec.classes()),
+                DataSets.load(config, false, spec.inputs(), spec.classes())};
     }
 }

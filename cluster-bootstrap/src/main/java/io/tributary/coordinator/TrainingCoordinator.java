@@ -21,6 +21,7 @@ import io.tributary.ps.protocol.TrainingProtocol.TrainerCommand;
 import io.tributary.ps.shard.ShardLayout;
 import io.tributary.ps.shard.ShardSettings;
 import io.tributary.trainer.data.Dataset;
+import io.tributary.trainer.model.Evaluation;
 import io.tributary.trainer.model.Mlp;
 import io.tributary.trainer.model.ModelSpec;
 import java.util.ArrayDeque;

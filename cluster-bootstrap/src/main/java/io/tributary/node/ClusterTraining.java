@@ -17,12 +17,10 @@ import io.tributary.ps.shard.ShardSettings;
 import io.tributary.ps.wire.DataPlane;
 import io.tributary.trainer.cluster.TrainerActor;
 import io.tributary.trainer.data.Dataset;
-import io.tributary.trainer.data.MnistIdx;
-import io.tributary.trainer.data.SyntheticDataset;
+import io.tributary.trainer.data.DataSets;
 import io.tributary.trainer.local.TrainSettings;
 import io.tributary.trainer.model.Mlp;
 import io.tributary.trainer.model.ModelSpec;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
@@ -87,7 +85,7 @@ public final class ClusterTraining {
                 });
 
         TrainingMetrics metrics = new TrainingMetrics(node.metricsRegistry());
-        metrics.watchReceiver(plane.receiver(), node.metricsRegistry());
+        metrics.watchDataPlane(plane, node.metricsRegistry());
         Supplier<float[]> initial = memoize(() -> Mlp.initialParameters(spec, train.seed()));
         ClusterSharding sharding = ClusterSharding.get(system);
         sharding.init(Entity.of(ParameterShard.KEY,
@@ -103,7 +101,7 @@ public final class ClusterTraining {
                 config.getInt("tributary.cluster.min-trainers"), train.batchSize(), train.epochs(), train.seed(),
                 shardSettings);
         TrainingCoordinator.Resources coordinatorResources = new TrainingCoordinator.Resources(plane,
-                () -> CpuBackend.create(), spec, () -> loadData(data, false), trainCount(config), shards, listener, metrics);
+                () -> CpuBackend.create(), spec, () -> DataSets.load(data, false, spec.inputs(), spec.classes()), DataSets.trainCount(config), shards, listener, metrics);
         Behavior<CoordinatorCommand> coordinator = Behaviors.supervise(
                         TrainingCoordinator.create(coordinatorSettings, coordinatorResources))
                 .onFailure(SupervisorStrategy.restartWithBackoff(Duration.ofSeconds(1), Duration.ofSeconds(10), 0.2));
@@ -115,7 +113,7 @@ public final class ClusterTraining {
         if (nodeSettings.roles().contains("trainer")) {
             BackendMode mode = BackendMode.parse(config.getString("tributary.backend.mode"));
             Backend backend = Backends.open(mode, line -> LOG.warn("{}", line));
-            Dataset trainSet = loadData(config, true);
+            Dataset trainSet = DataSets.load(config, true, spec.inputs(), spec.classes());
             TrainerActor.Resources res = new TrainerActor.Resources(node.address().toString(), backend, spec, trainSet,
                     train.seed(), plane, coordinatorProxy, shards, dp.getDuration("request-timeout"),
                     config.getDouble("tributary.trainer.slowdown"), metrics);
@@ -125,39 +123,6 @@ public final class ClusterTraining {
             LOG.info("trainer started on {} ({})", plane.endpoint(), backend.description());
         }
         return new ClusterTraining(plane);
-    }
-
-    private static int trainCount(Config config) {
-        int limit = config.getInt("tributary.data.train-limit");
-        int full = "synthetic".equals(config.getString("tributary.data.set")) ? SYNTHETIC_TRAIN : 60_000;
-        return limit > 0 ? Math.min(limit, full) : full;
-    }
-
-    private static final int SYNTHETIC_TRAIN = 10_000;
-    private static final int SYNTHETIC_TEST = 2_000;
-
-    /** The training or the test set, as {@code tributary.data} says. */
-    static Dataset loadData(Config config, boolean training) {
-        String set = config.getString("tributary.data.set");
-        Dataset d;
-        if ("synthetic".equals(set)) {
-            ModelSpec spec = ModelSpec.from(config);
-            Dataset all = SyntheticDataset.generate(SYNTHETIC_TRAIN + SYNTHETIC_TEST, spec.inputs(), spec.classes(),
-                    config.getLong("tributary.train.seed"));
-            int[] rows = new int[training ? SYNTHETIC_TRAIN : SYNTHETIC_TEST];
-            for (int i = 0; i < rows.length; i++) {
-                rows[i] = (training ? 0 : SYNTHETIC_TRAIN) + i;
-            }
-            d = all.subset(rows);
-        } else if ("mnist".equals(set)) {
-            String dir = config.getString("tributary.data.dir");
-            Path path = dir.isEmpty() ? MnistIdx.defaultDirectory() : Path.of(dir);
-            d = training ? MnistIdx.loadTrain(path) : MnistIdx.loadTest(path);
-        } else {
-            throw new IllegalArgumentException("tributary.data.set = '" + set + "' is unknown: use mnist or synthetic");
-        }
-        int limit = config.getInt(training ? "tributary.data.train-limit" : "tributary.data.test-limit");
-        return limit > 0 && limit < d.count() ? d.head(limit) : d;
     }
 
     private static <T> Supplier<T> memoize(Supplier<T> s) {

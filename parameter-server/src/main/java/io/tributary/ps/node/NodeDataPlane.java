@@ -36,6 +36,8 @@ public final class NodeDataPlane implements AutoCloseable {
     /** ... or the coordinator's evaluation copy (both may live in one JVM). */
     public static final int COORDINATOR_REPLICA = 1;
     private static final int REPLICAS = 2;
+    /** The name of the thread that polls both receivers. */
+    public static final String RECEIVER_THREAD = "data-plane-receiver";
 
     private final DataPlane dataPlane;
     private final String endpoint;
@@ -43,6 +45,7 @@ public final class NodeDataPlane implements AutoCloseable {
     private final int senderId;
     private final ShardLayout layout;
     private final FrameReceiver receiver;
+    private final FrameReceiver ipcReceiver;
     private final AgentRunner runner;
     private final AtomicReferenceArray<ContributionSlots> shards;
     private final AtomicReferenceArray<ParameterAssembler> replicas = new AtomicReferenceArray<>(REPLICAS);
@@ -72,16 +75,21 @@ public final class NodeDataPlane implements AutoCloseable {
         }
         String resolved = subscription.tryResolveChannelEndpointPort();
         this.endpoint = resolved != null ? endpointOf(resolved) : host + ":" + port;
-        this.receiver = new FrameReceiver(subscription, runId, 64, "data-plane-receiver");
+        this.receiver = new FrameReceiver(subscription, runId, 64, "data-plane-receiver-udp");
+        // Frames between roles in this JVM (a trainer and a shard on one node) go through IPC.
+        this.ipcReceiver = new FrameReceiver(dataPlane.addSubscription(DataPlane.IPC_CHANNEL, STREAM_ID), runId, 64,
+                "data-plane-receiver-ipc");
         FrameSink sink = new Router();
-        for (int k = 0; k < layout.shardCount(); k++) {
-            receiver.registerGradients(k, 0, layout.length(k), sink);
-            for (int r = 0; r < REPLICAS; r++) {
-                receiver.registerParameters(k, r, layout.length(k), sink);
+        for (FrameReceiver r : new FrameReceiver[] {receiver, ipcReceiver}) {
+            for (int k = 0; k < layout.shardCount(); k++) {
+                r.registerGradients(k, 0, layout.length(k), sink);
+                for (int replica = 0; replica < REPLICAS; replica++) {
+                    r.registerParameters(k, replica, layout.length(k), sink);
+                }
             }
         }
         this.runner = new AgentRunner(new BackoffIdleStrategy(100, 10, 1_000, 200_000),
-                t -> LOG.error("data-plane receiver failed", t), null, receiver);
+                t -> LOG.error("data-plane receiver failed", t), null, new BothReceivers());
         AgentRunner.startOnThread(runner);
         LOG.info("data plane receiving on {} (run {}, {} shards)", endpoint, runId, layout.shardCount());
     }
@@ -106,8 +114,23 @@ public final class NodeDataPlane implements AutoCloseable {
         return layout;
     }
 
+    /** The UDP receiver (frames from other JVMs). */
     public FrameReceiver receiver() {
         return receiver;
+    }
+
+    /** The IPC receiver (frames between roles of this JVM). */
+    public FrameReceiver ipcReceiver() {
+        return ipcReceiver;
+    }
+
+    /** Back-pressure and not-connected waits of every publication of this node so far. */
+    public long sendWaits() {
+        long n = 0;
+        for (FramePublisher p : publishers.values()) {
+            n += p.backPressureWaits() + p.notConnectedWaits();
+        }
+        return n;
     }
 
     /** Routes gradient frames of {@code shard} to {@code slots} (null: drop them). */
@@ -147,8 +170,9 @@ public final class NodeDataPlane implements AutoCloseable {
         if (colon <= 0) {
             throw new IllegalArgumentException("data-plane endpoint '" + target + "' is not host:port");
         }
-        ExclusivePublication pub = dataPlane.addPublication(
-                DataPlane.udpChannel(target.substring(0, colon), Integer.parseInt(target.substring(colon + 1))), STREAM_ID);
+        String channel = target.equals(endpoint) ? DataPlane.IPC_CHANNEL
+                : DataPlane.udpChannel(target.substring(0, colon), Integer.parseInt(target.substring(colon + 1)));
+        ExclusivePublication pub = dataPlane.addPublication(channel, STREAM_ID);
         try {
             DataPlane.awaitConnected(pub, sendTimeout);
         } catch (InterruptedException e) {
@@ -170,6 +194,19 @@ public final class NodeDataPlane implements AutoCloseable {
             p.publication().close();
         }
         dataPlane.close();
+    }
+
+    /** Polls both subscriptions on the one receiver thread. */
+    private final class BothReceivers implements org.agrona.concurrent.Agent {
+        @Override
+        public int doWork() {
+            return receiver.doWork() + ipcReceiver.doWork();
+        }
+
+        @Override
+        public String roleName() {
+            return RECEIVER_THREAD;
+        }
     }
 
     /** Receiver-thread routing: no allocation, no lock on the way to a slot. */

@@ -67,17 +67,22 @@ public final class TrainingMetrics {
                 .help("Gradients whose CRC32 at the shard differed from the trainer's (coordinator)").register(registry);
     }
 
-    /** Exposes the receiver's frame counters (accepted, and rejected by reason) as counters. */
-    public void watchReceiver(io.tributary.ps.wire.FrameReceiver receiver, PrometheusRegistry registry) {
+    /** Exposes the data plane's frame counters (accepted, rejected by reason, send waits) as counters. */
+    public void watchDataPlane(NodeDataPlane plane, PrometheusRegistry registry) {
+        io.tributary.ps.wire.FrameReceiver udp = plane.receiver();
+        io.tributary.ps.wire.FrameReceiver ipc = plane.ipcReceiver();
         CounterWithCallback.builder().name("tributary_dataplane_frames_received_total")
-                .help("Data-plane frames accepted by this node's receiver")
-                .callback(cb -> cb.call(receiver.framesAccepted())).register(registry);
+                .help("Data-plane frames accepted by this node's receiver (UDP and IPC)")
+                .callback(cb -> cb.call(udp.framesAccepted() + ipc.framesAccepted())).register(registry);
+        CounterWithCallback.builder().name("tributary_dataplane_send_waits_total")
+                .help("Times a send waited for Aeron back-pressure or a connection (bounded by send-timeout)")
+                .callback(cb -> cb.call(plane.sendWaits())).register(registry);
         CounterWithCallback.builder().name("tributary_dataplane_frames_rejected_total")
                 .help("Data-plane frames this node's receiver refused, by reason (wrong run, version, bounds...)")
                 .labelNames("reason")
                 .callback(cb -> {
                     for (io.tributary.ps.wire.RejectReason r : io.tributary.ps.wire.RejectReason.values()) {
-                        cb.call(receiver.rejected(r), r.name().toLowerCase(java.util.Locale.ROOT));
+                        cb.call(udp.rejected(r) + ipc.rejected(r), r.name().toLowerCase(java.util.Locale.ROOT));
                     }
                 }).register(registry);
     }

@@ -25,6 +25,15 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(30)
 class ReceivePathAllocationTest {
 
+    private NodeDataPlane closeLater;
+
+    @org.junit.jupiter.api.AfterEach
+    void closeSender() {
+        if (closeLater != null) {
+            closeLater.close();
+        }
+    }
+
     private static final int FRAMES_PER_STEP = 4;
     private static final int MEASURED_FRAMES = 10_000;
     private static final int MIN_MEASURED_FRAMES = 2_000;
@@ -48,9 +57,13 @@ class ReceivePathAllocationTest {
         // 8 KiB datagrams: 64 KiB frames still arrive in fragments and are reassembled, in fewer packets.
         try (NodeDataPlane node = new NodeDataPlane(settings().withMtuLength(8192), "127.0.0.1", 0, 1L, TRAINER,
                 layout, Duration.ofSeconds(5))) {
-            Set<Long> started = threadIds(node.receiver().roleName());
+            Set<Long> started = threadIds(NodeDataPlane.RECEIVER_THREAD);
+            // A second node sends, so that frames take the UDP path (a node's sends to itself go by IPC).
+            NodeDataPlane sender = new NodeDataPlane(settings().withMtuLength(8192), "127.0.0.1", 0, 1L, TRAINER,
+                    layout, Duration.ofSeconds(5));
+            closeLater = sender;
             started.removeAll(threadsBefore);
-            assertEquals(1, started.size(), "one new receiver thread named " + node.receiver().roleName());
+            assertEquals(1, started.size(), "one new receiver thread named " + NodeDataPlane.RECEIVER_THREAD);
             long receiverThread = started.iterator().next();
 
             AtomicLong completedStep = new AtomicLong(-1);
@@ -62,10 +75,10 @@ class ReceivePathAllocationTest {
                 gradient[i] = i * 0.5f;
             }
 
-            long step = exchange(node, slots, completedStep, gradient, 0, 500, 3_000_000_000L);
+            long step = exchange(sender, node, slots, completedStep, gradient, 0, 500, 3_000_000_000L);
             long before = threads.getThreadAllocatedBytes(receiverThread);
             long framesBefore = node.receiver().framesAccepted();
-            step = exchange(node, slots, completedStep, gradient, step, MEASURED_FRAMES / FRAMES_PER_STEP,
+            step = exchange(sender, node, slots, completedStep, gradient, step, MEASURED_FRAMES / FRAMES_PER_STEP,
                     6_000_000_000L);
             long allocated = threads.getThreadAllocatedBytes(receiverThread) - before;
             long frames = node.receiver().framesAccepted() - framesBefore;
@@ -93,7 +106,7 @@ class ReceivePathAllocationTest {
      * Sends {@code steps} whole gradients to the node's own endpoint, one at a time: each is awaited and its slot
      * released before the next is sent. Stops early at the time budget; returns the last completed step.
      */
-    private static long exchange(NodeDataPlane node, ContributionSlots slots, AtomicLong completedStep,
+    private static long exchange(NodeDataPlane sender, NodeDataPlane node, ContributionSlots slots, AtomicLong completedStep,
             float[] gradient, long step, int steps, long budgetNs) {
         long deadline = System.nanoTime() + budgetNs;
         for (int s = 0; s < steps; s++) {
@@ -101,7 +114,7 @@ class ReceivePathAllocationTest {
                 return step;
             }
             step++;
-            node.send(node.endpoint(), FrameType.GRADIENT, TRAINER, 0, 0, step, gradient, 0, gradient.length);
+            sender.send(node.endpoint(), FrameType.GRADIENT, TRAINER, 0, 0, step, gradient, 0, gradient.length);
             while (completedStep.get() != step) {
                 if (System.nanoTime() - deadline >= 4_000_000_000L) {
                     throw new AssertionError("step " + step + " did not complete within 4 s of the budget");

@@ -6,6 +6,7 @@ import io.tributary.ps.optim.Optimizer;
 import io.tributary.ps.optim.OptimizerSettings;
 import io.tributary.trainer.data.BatchIterator;
 import io.tributary.trainer.data.Dataset;
+import io.tributary.trainer.model.Evaluation;
 import io.tributary.trainer.model.Mlp;
 import java.util.ArrayList;
 import java.util.List;
@@ -112,16 +113,6 @@ public final class LocalTraining {
 
     /** Fraction of {@code data} classified correctly by the current parameters. */
     public double evaluate(Dataset data) {
-        int batch = model.maxBatch();
-        float[] hostX = new float[batch * data.features()];
-        int correct = 0;
-        for (int from = 0; from < data.count(); from += batch) {
-            int n = Math.min(batch, data.count() - from);
-            System.arraycopy(data.featureValues(), from * data.features(), hostX, 0, n * data.features());
-            Tensor x = n == batch ? input : input.slice(0, n * data.features());
-            backend.upload(hostX, 0, x);
-            correct += model.countCorrect(x, data.labels(), from, n);
-        }
-        return data.count() == 0 ? 0 : (double) correct / data.count();
+        return Evaluation.accuracy(model, data);
     }
 }

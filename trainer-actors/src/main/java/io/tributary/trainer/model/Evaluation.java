@@ -1,16 +1,16 @@
-package io.tributary.coordinator;
+package io.tributary.trainer.model;
 
 import io.tributary.kernels.Tensor;
 import io.tributary.trainer.data.Dataset;
-import io.tributary.trainer.model.Mlp;
 
-/** Test-set accuracy of a model replica, in batches of the model's buffer size. */
-final class Evaluation {
+/** Test-set accuracy of a model, in batches of the model's buffer size (once per evaluation, not per step). */
+public final class Evaluation {
 
     private Evaluation() {
     }
 
-    static double accuracy(Mlp model, Dataset data) {
+    /** Fraction of {@code data} the model classifies correctly. */
+    public static double accuracy(Mlp model, Dataset data) {
         int batch = model.maxBatch();
         int features = data.features();
         float[] hostX = new float[batch * features];
