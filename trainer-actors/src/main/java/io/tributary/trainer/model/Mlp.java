@@ -104,8 +104,8 @@ public final class Mlp {
     /** Forward pass; returns the logits buffer ({@code batch × classes}). */
     public Tensor forward(Tensor input, int batch) {
         Tensor x = input;
-        for (Layer layer : layers) {
-            x = layer.forward(x, batch);
+        for (int i = 0; i < layers.size(); i++) {
+            x = layers.get(i).forward(x, batch);
         }
         return x;
     }
