@@ -71,14 +71,15 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
      * @param minTrainers how many trainers must register before the run starts
      * @param globalBatch samples per step over all trainers
      */
-    public record Settings(long runId, int minTrainers, int globalBatch, int epochs, long seed, ShardSettings shards) {
+    public record Settings(long runId, int minTrainers, int globalBatch, int epochs, long seed, ShardSettings shards,
+                           int evalEverySteps) {
     }
 
     /** The node-local things the coordinator uses (it is created on the node that hosts it). */
     public record Resources(NodeDataPlane dataPlane, Supplier<Backend> backend, ModelSpec spec,
                             Supplier<Dataset> testSet, int trainCount,
                             Function<Integer, EntityRef<ShardCommand>> shards, Listener listener,
-                            TrainingMetrics metrics) {
+                            TrainingMetrics metrics, RunRecorder recorder) {
     }
 
     record TrainerTerminated(int trainerId) implements CoordinatorCommand {
@@ -94,6 +95,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         ActorRef<TrainerCommand> ref;
         final int partition;
         long doneSteps;
+        long samples;
         boolean live = true;
 
         Member(int id, String nodeId, ActorRef<TrainerCommand> ref, int partition) {
@@ -275,6 +277,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
             return this;
         }
         m.doneSteps = Math.max(m.doneSteps, d.step() + 1);
+        m.samples += d.samples();
         long key = checksumKey(d.trainerId(), d.step());
         sentChecksums.put(key, d.checksums());
         compareChecksums(key);
@@ -301,7 +304,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
                     }
                 }
                 for (long s = Math.max(previous, 0) + 1; s <= floor; s++) {
-                    if (s % stepsPerEpoch == 0 || s == totalSteps) {
+                    if (evaluatesAt(s)) {
                         evalQueue.add(new long[] {s, contributions});
                     }
                 }
@@ -381,13 +384,19 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
             commits.remove(c.step());
             committedSteps = Math.max(committedSteps, c.step() + 1);
             long s = c.step() + 1;
-            if (s % stepsPerEpoch == 0 || s == totalSteps) {
+            if (evaluatesAt(s)) {
                 evalQueue.add(new long[] {s, s});
                 maybeEvaluate();
             }
             showProgress();
         }
         return this;
+    }
+
+    /** After each epoch, at the end, and every {@code eval-every-steps} steps when that is set. */
+    private boolean evaluatesAt(long step) {
+        return step % stepsPerEpoch == 0 || step == totalSteps
+                || settings.evalEverySteps() > 0 && step % settings.evalEverySteps() == 0;
     }
 
     private void maybeEvaluate() {
@@ -419,6 +428,15 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         lastAccuracy = accuracy;
         res.metrics().runAccuracy.set(accuracy);
         int epoch = (int) Math.ceil((double) step / stepsPerEpoch);
+        if (res.recorder() != null) {
+            Map<Integer, Long> byTrainer = new TreeMap<>();
+            for (Member m : byNode.values()) {
+                byTrainer.put(m.id, m.samples);
+            }
+            // A checkpoint and a hash-chained history entry per evaluation (fsynced; this dispatcher may block).
+            res.recorder().recordEvaluation(step, epoch, evalAssembler.parameters(), byTrainer,
+                    Double.isNaN(loss) ? 0 : loss, accuracy);
+        }
         res.listener().evaluated(epoch, step, accuracy);
         evalInFlight = -1;
         if (step >= totalSteps) {

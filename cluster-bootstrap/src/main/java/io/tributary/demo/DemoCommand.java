@@ -36,11 +36,33 @@ public final class DemoCommand {
 
     /** What the user asked for on the command line. */
     public record Options(int trainers, int psNodes, Path configFile, Map<String, String> overrides, Path runsDir,
-                          Duration timeout, Map<Integer, Map<String, String>> trainerOverrides) {
+                          Duration timeout, Map<Integer, Map<String, String>> trainerOverrides, String runName,
+                          Map<String, List<String>> childJvmOptions, Hooks hooks) {
 
         public Options(int trainers, int psNodes, Path configFile, Map<String, String> overrides, Path runsDir,
                        Duration timeout) {
             this(trainers, psNodes, configFile, overrides, runsDir, timeout, Map.of());
+        }
+
+        public Options(int trainers, int psNodes, Path configFile, Map<String, String> overrides, Path runsDir,
+                       Duration timeout, Map<Integer, Map<String, String>> trainerOverrides) {
+            this(trainers, psNodes, configFile, overrides, runsDir, timeout, trainerOverrides, "demo", Map.of(),
+                    Hooks.NONE);
+        }
+    }
+
+    /** What a caller (the chaos runner) may watch and do while the local cluster runs. */
+    public interface Hooks {
+        Hooks NONE = new Hooks() {
+        };
+
+        /** Every JVM has been started; {@code children} can be signalled by name. */
+        default void started(ChildJvms children, Path runDir) {
+        }
+
+        /** A copy of every coordinator event, on the coordinator's thread. */
+        default TrainingCoordinator.Listener observer() {
+            return null;
         }
     }
 
@@ -64,8 +86,10 @@ public final class DemoCommand {
         Config config = ConfigLoader.load(options.configFile(), coordinatorOverrides);
         NodeSettings nodeSettings = NodeSettings.from(config);
 
-        Path runDir = options.runsDir().resolve("demo-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        Path runDir = options.runsDir().resolve(options.runName() + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         Files.createDirectories(runDir);
+        coordinatorOverrides.put("tributary.cluster.run-dir", runDir.toAbsolutePath().toString());
+        config = ConfigLoader.load(options.configFile(), coordinatorOverrides);
         CompletableFuture<TrainingCoordinator.RunResult> result = new CompletableFuture<>();
         Listener listener = new Listener(result);
 
@@ -98,13 +122,15 @@ public final class DemoCommand {
                     args.add("--set");
                     args.add(e.getKey() + "=" + e.getValue());
                 }
-                ChildJvms.Child c = children.start(name, List.of("-Xmx1g", "-XX:+UseParallelGC", "-Dtributary.log.level=INFO"), args,
-                        runDir.resolve(name + ".log"));
+                List<String> jvm = new ArrayList<>(List.of("-Xmx1g", "-XX:+UseParallelGC", "-Dtributary.log.level=INFO"));
+                jvm.addAll(options.childJvmOptions().getOrDefault(name, List.of()));
+                ChildJvms.Child c = children.start(name, jvm, args, runDir.resolve(name + ".log"));
                 metrics.add(name + " http://" + nodeSettings.host() + ":" + metricsPort + "/metrics (pid " + c.pid() + ")");
                 if (!ps) {
                     trainers.add(c);
                 }
             }
+            options.hooks().started(children, runDir);
             TrainingCoordinator.RunResult r = await(result, trainers, runDir);
             listener.bar.finishLine();
             out.printf(Locale.ROOT, "result: final test accuracy %.2f%% after %d epochs (%d steps) across %d trainer JVMs, "
@@ -113,6 +139,8 @@ public final class DemoCommand {
             out.println("metrics endpoints (while the cluster ran):");
             metrics.forEach(m -> out.println("  " + m));
             out.println("logs: " + runDir.toAbsolutePath());
+            out.println("model history and checkpoints: " + runDir.resolve("history").toAbsolutePath()
+                    + " (tributary history show|verify)");
             out.println("stopping " + children.children().size() + " JVMs");
             return r;
         } finally {
@@ -157,8 +185,13 @@ public final class DemoCommand {
             this.result = result;
         }
 
+        private final TrainingCoordinator.Listener observer = options.hooks().observer();
+
         @Override
         public void started(int trainers, int shards, long totalSteps, int stepsPerEpoch, int localBatch, String policy) {
+            if (observer != null) {
+                observer.started(trainers, shards, totalSteps, stepsPerEpoch, localBatch, policy);
+            }
             out.printf(Locale.ROOT, "training: %d trainers x batch %d, %d shards, %s policy, %d steps (%d per epoch)%n",
                     trainers, localBatch, shards, policy, totalSteps, stepsPerEpoch);
         }
@@ -166,6 +199,9 @@ public final class DemoCommand {
         @Override
         public void progress(long step, long totalSteps, double samplesPerSecond, int liveTrainers, double loss,
                              double lastAccuracy) {
+            if (observer != null) {
+                observer.progress(step, totalSteps, samplesPerSecond, liveTrainers, loss, lastAccuracy);
+            }
             bar.update(String.format(Locale.ROOT, "step %d/%d", step, totalSteps), (double) step / totalSteps,
                     String.format(Locale.ROOT, "%,.0f samples/s  trainers %d  loss %.4f  accuracy %s", samplesPerSecond,
                             liveTrainers, loss, Double.isNaN(lastAccuracy) ? "-" : String.format(Locale.ROOT, "%.2f%%",
@@ -174,12 +210,18 @@ public final class DemoCommand {
 
         @Override
         public void evaluated(int epoch, long step, double accuracy) {
+            if (observer != null) {
+                observer.evaluated(epoch, step, accuracy);
+            }
             bar.finishLine();
             out.printf(Locale.ROOT, "epoch %d (step %d): test accuracy %.2f%%%n", epoch, step, accuracy * 100);
         }
 
         @Override
         public void finished(TrainingCoordinator.RunResult r) {
+            if (observer != null) {
+                observer.finished(r);
+            }
             result.complete(r);
         }
     }

@@ -1,7 +1,9 @@
 package io.tributary.node;
 
 import com.typesafe.config.Config;
+import io.tributary.coordinator.RunRecorder;
 import io.tributary.coordinator.TrainingCoordinator;
+import java.nio.file.Path;
 import io.tributary.kernels.Backend;
 import io.tributary.kernels.BackendMode;
 import io.tributary.kernels.Backends;
@@ -99,9 +101,10 @@ public final class ClusterTraining {
         Config data = config;
         TrainingCoordinator.Settings coordinatorSettings = new TrainingCoordinator.Settings(runId,
                 config.getInt("tributary.cluster.min-trainers"), train.batchSize(), train.epochs(), train.seed(),
-                shardSettings);
+                shardSettings, config.getInt("tributary.cluster.eval-every-steps"));
         TrainingCoordinator.Resources coordinatorResources = new TrainingCoordinator.Resources(plane,
-                () -> CpuBackend.create(), spec, () -> DataSets.load(data, false, spec.inputs(), spec.classes()), DataSets.trainCount(config), shards, listener, metrics);
+                () -> CpuBackend.create(), spec, () -> DataSets.load(data, false, spec.inputs(), spec.classes()), DataSets.trainCount(config), shards, listener, metrics,
+                recorder(config, runId, spec));
         Behavior<CoordinatorCommand> coordinator = Behaviors.supervise(
                         TrainingCoordinator.create(coordinatorSettings, coordinatorResources))
                 .onFailure(SupervisorStrategy.restartWithBackoff(Duration.ofSeconds(1), Duration.ofSeconds(10), 0.2));
@@ -123,6 +126,12 @@ public final class ClusterTraining {
             LOG.info("trainer started on {} ({})", plane.endpoint(), backend.description());
         }
         return new ClusterTraining(plane);
+    }
+
+    /** Checkpoints and history go to {@code tributary.cluster.history-dir} (empty: not recorded). */
+    private static RunRecorder recorder(Config config, long runId, ModelSpec spec) {
+        String dir = config.getString("tributary.cluster.run-dir");
+        return dir.isEmpty() ? null : new RunRecorder(Path.of(dir), runId, RunRecorder.configHash(config), spec.sizes());
     }
 
     private static <T> Supplier<T> memoize(Supplier<T> s) {

@@ -16,7 +16,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 public final class ProtocolRegistry {
 
     /** The version of the wire protocol; nodes of different versions do not stay in one cluster. */
-    public static final int PROTOCOL_VERSION = 1;
+    public static final int PROTOCOL_VERSION = 2;
 
     /** One registered class and its id. */
     public record Entry(int id, Class<?> type) {

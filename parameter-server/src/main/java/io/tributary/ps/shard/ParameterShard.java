@@ -3,6 +3,8 @@ package io.tributary.ps.shard;
 import io.tributary.kernels.Backend;
 import io.tributary.kernels.Tensor;
 import io.tributary.kernels.cpu.CpuBackend;
+import io.tributary.ps.aggregate.AggregationRule;
+import io.tributary.ps.aggregate.ContributionCheck;
 import io.tributary.ps.node.ContributionSlots;
 import io.tributary.ps.node.FloatChecksum;
 import io.tributary.ps.node.TrainingMetrics;
@@ -38,6 +40,12 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
  * node's data plane, into per-trainer slots), closes the step according to the consistency policy,
  * applies the optimizer and advances its version. Parameters go out over the data plane on request.
  *
+ * <p>Every contribution first passes a {@link ContributionCheck} (finite, within
+ * {@code tributary.trust.max-gradient-norm}); rejected ones are left out and counted in
+ * {@link ShardCommitted#rejected()}. In sync, the accepted ones are combined by the configured
+ * {@link AggregationRule} (mean when trusted); bounded staleness applies each accepted contribution
+ * on its own, so the robust rules, which need several contributions of one step, apply to sync only.
+ *
  * <p>State lives in memory: a shard that moves or whose node dies starts again from the initial
  * parameters (replicas and checkpoints are the churn issue's work).
  */
@@ -48,6 +56,9 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
 
     /** Sender ids of shards in parameter frames: this plus the shard number. */
     public static final int SENDER_BASE = 1_000_000;
+
+    /** Rejections are logged at most once per this many steps (versions), with the count since the last line. */
+    private static final long REJECTION_LOG_INTERVAL = 100;
 
     /** A trainer's gradient for {@code step} is complete in its slot (from the receiver thread). */
     record ContributionComplete(int trainer, long step) implements ShardCommand {
@@ -63,8 +74,15 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
     private final Backend backend = CpuBackend.create();
     private final Tensor params;
     private final float[] paramArray;
+    private final float[] gradArray;
     private final Tensor gradSum;
     private final Tensor[] slotTensors;
+    private final float[][] slotArrays;
+    private final int[] accepted;
+    private final ContributionCheck check;
+    private final AggregationRule rule;
+    private long rejectedSinceLog;
+    private long lastRejectionLog = Long.MIN_VALUE;
     private final ContributionSlots slots;
     private final Optimizer optimizer;
     private final TimerScheduler<ShardCommand> timers;
@@ -101,19 +119,28 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
         this.paramArray = new float[length];
         System.arraycopy(initialParameters.get(), layout.offset(shard), paramArray, 0, length);
         this.params = CpuBackend.wrap(paramArray);
-        this.gradSum = backend.allocate(length);
+        this.gradArray = new float[length];
+        this.gradSum = CpuBackend.wrap(gradArray);
         this.optimizer = Optimizer.create(settings.optimizer(), backend, length);
         ActorRef<ShardCommand> self = ctx.getSelf();
         this.slots = new ContributionSlots(length, settings.maxTrainers(),
                 (trainer, step) -> self.tell(new ContributionComplete(trainer, step)));
         this.slotTensors = new Tensor[settings.maxTrainers()];
+        this.slotArrays = new float[settings.maxTrainers()][];
         for (int t = 0; t < slotTensors.length; t++) {
-            slotTensors[t] = CpuBackend.wrap(slots.slot(t));
+            slotArrays[t] = slots.slot(t);
+            slotTensors[t] = CpuBackend.wrap(slotArrays[t]);
         }
+        this.accepted = new int[settings.maxTrainers()];
+        this.check = new ContributionCheck(settings.trust().maxGradientNorm());
+        this.rule = AggregationRule.create(settings.trust(), settings.maxTrainers(), length);
         slots.acceptFrom(settings.policy() == ShardSettings.Policy.SYNC ? 0 : Long.MIN_VALUE);
         dataPlane.hostShard(shard, slots);
-        ctx.getLog().info("shard {} of {} up on {} with {} parameters ({} policy)", shard, layout.shardCount(),
-                dataPlane.endpoint(), length, settings.policy().configName());
+        ctx.getLog().info("shard {} of {} up on {} with {} parameters ({} policy, {} trainers, {} aggregation{})", shard,
+                layout.shardCount(), dataPlane.endpoint(), length, settings.policy().configName(),
+                settings.trust().mode().configName(), settings.policy() == ShardSettings.Policy.SYNC
+                        ? rule.name() : "per contribution", settings.trust().maxGradientNorm() > 0
+                        ? ", gradient norm <= " + settings.trust().maxGradientNorm() : "");
     }
 
     @Override
@@ -167,14 +194,20 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
     private Behavior<ShardCommand> onContribution(ContributionComplete c) {
         if (settings.policy() == ShardSettings.Policy.BOUNDED_STALENESS) {
             // Each contribution is applied as it comes; its staleness is bounded by the trainers' clocks.
+            // Robust rules need several contributions of one step, so here only the check applies. A rejected
+            // contribution still advances the version (parameters unchanged): its trainer waits for a newer one.
             long crc = checksum.of(slots.slot(c.trainer()), 0, slots.length());
-            optimizer.apply(params, slotTensors[c.trainer()]);
+            boolean ok = admit(c.trainer(), c.step());
+            if (ok) {
+                optimizer.apply(params, slotTensors[c.trainer()]);
+            }
             slots.release(c.trainer());
             version++;
             metrics.shardCommits.labelValues(shardLabel).inc();
             metrics.shardVersion.labelValues(shardLabel).set(version);
             if (coordinator != null) {
-                coordinator.tell(new ShardCommitted(shard, c.step(), 1, quorum.size(), false, Map.of(c.trainer(), crc)));
+                coordinator.tell(new ShardCommitted(shard, c.step(), 1, quorum.size(), false, ok ? 0 : 1,
+                        Map.of(c.trainer(), crc)));
             }
             serveWaiting();
             return this;
@@ -216,18 +249,28 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
             return;
         }
         long aggregationStart = System.nanoTime();
-        backend.fill(gradSum, 0f);
         Map<Integer, Long> checksums = new HashMap<>();
+        int acceptedCount = 0;
         for (int t : readySlots) {
             checksums.put(t, checksum.of(slots.slot(t), 0, slots.length()));
-            backend.axpy(1f, slotTensors[t], gradSum);
-            slots.release(t);
+            if (admit(t, version)) {
+                accepted[acceptedCount++] = t;
+            } else {
+                slots.release(t);
+            }
         }
-        backend.scale(1f / readySlots.size(), gradSum);
-        optimizer.apply(params, gradSum);
+        if (acceptedCount > 0) {
+            // in arrival order: with the mean rule, the same float operations as summing slot by slot
+            rule.aggregate(slotArrays, accepted, acceptedCount, slots.length(), gradArray);
+            optimizer.apply(params, gradSum);
+        }
+        for (int i = 0; i < acceptedCount; i++) {
+            slots.release(accepted[i]);
+        }
         metrics.shardAggregationSeconds.observe((System.nanoTime() - aggregationStart) / 1e9);
         long closed = version;
         int count = readySlots.size();
+        int rejected = count - acceptedCount;
         version++;
         slots.acceptFrom(version);
         contributors.clear();
@@ -236,9 +279,30 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
         metrics.shardCommits.labelValues(shardLabel).inc();
         metrics.shardVersion.labelValues(shardLabel).set(version);
         if (coordinator != null) {
-            coordinator.tell(new ShardCommitted(shard, closed, count, quorum.size(), !enough, checksums));
+            coordinator.tell(new ShardCommitted(shard, closed, count, quorum.size(), !enough, rejected, checksums));
         }
         serveWaiting();
+    }
+
+    /**
+     * Runs the contribution check on a trainer's completed slot; a rejection is counted and logged at
+     * most once per {@link #REJECTION_LOG_INTERVAL} steps. The caller releases the slot.
+     */
+    private boolean admit(int trainer, long step) {
+        ContributionCheck.Verdict verdict = check.check(slots.slot(trainer), slots.length());
+        if (verdict == ContributionCheck.Verdict.ACCEPTED) {
+            return true;
+        }
+        rejectedSinceLog++;
+        if (lastRejectionLog == Long.MIN_VALUE || step - lastRejectionLog >= REJECTION_LOG_INTERVAL) {
+            getContext().getLog().warn("shard {}: {} contribution(s) rejected since {}; latest: trainer {} at step {}, {} "
+                            + "(L2 norm {}, bound {})", shard, rejectedSinceLog,
+                    lastRejectionLog == Long.MIN_VALUE ? "the start" : "step " + lastRejectionLog, trainer, step,
+                    verdict, check.norm(), check.maxNorm() > 0 ? check.maxNorm() : "none");
+            rejectedSinceLog = 0;
+            lastRejectionLog = step;
+        }
+        return false;
     }
 
     private void serveWaiting() {

@@ -1,13 +1,14 @@
 package io.tributary.ps.shard;
 
 import com.typesafe.config.Config;
+import io.tributary.ps.aggregate.AggregationSettings;
 import io.tributary.ps.optim.OptimizerSettings;
 import java.time.Duration;
 import java.util.Locale;
 
 /**
- * How parameter shards behave, read once from {@code tributary.cluster} and
- * {@code tributary.consistency}.
+ * How parameter shards behave, read once from {@code tributary.cluster}, {@code tributary.consistency},
+ * {@code tributary.optimizer} and {@code tributary.trust}.
  *
  * @param shards      K, the number of shards the parameter vector is cut into
  * @param policy      {@link Policy#SYNC} or {@link Policy#BOUNDED_STALENESS}
@@ -15,9 +16,11 @@ import java.util.Locale;
  * @param deadline    sync: a step closes this long after its first contribution, whoever is missing
  * @param staleness   bounded staleness: how many steps a trainer may run ahead of the slowest
  * @param maxTrainers the most trainers a run admits (slots are preallocated per trainer)
+ * @param optimizer   the optimizer a shard applies to its slice
+ * @param trust       how contributions are checked and aggregated (robust rules apply to sync only)
  */
 public record ShardSettings(int shards, Policy policy, int backup, Duration deadline, int staleness, int maxTrainers,
-                            OptimizerSettings optimizer) {
+                            OptimizerSettings optimizer, AggregationSettings trust) {
 
     /** The consistency policies. */
     public enum Policy {
@@ -50,6 +53,9 @@ public record ShardSettings(int shards, Policy policy, int backup, Duration dead
         if (maxTrainers < 1 || maxTrainers > 4096) {
             throw new IllegalArgumentException("tributary.cluster.max-trainers = " + maxTrainers + " is invalid: use 1..4096");
         }
+        if (optimizer == null || trust == null) {
+            throw new IllegalArgumentException("shard settings need optimizer and trust settings");
+        }
         if (deadline.isNegative() || deadline.isZero()) {
             throw new IllegalArgumentException("tributary.consistency.deadline must be positive, got " + deadline);
         }
@@ -60,6 +66,6 @@ public record ShardSettings(int shards, Policy policy, int backup, Duration dead
         Config c = root.getConfig("tributary.consistency");
         return new ShardSettings(cluster.getInt("shards"), Policy.parse(c.getString("policy")), c.getInt("backup"),
                 c.getDuration("deadline"), c.getInt("staleness"), cluster.getInt("max-trainers"),
-                OptimizerSettings.from(root));
+                OptimizerSettings.from(root), AggregationSettings.from(root));
     }
 }

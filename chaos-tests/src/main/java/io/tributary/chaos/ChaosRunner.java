@@ -1,0 +1,238 @@
+package io.tributary.chaos;
+
+import io.tributary.coordinator.TrainingCoordinator;
+import io.tributary.demo.ChildJvms;
+import io.tributary.demo.DemoCommand;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Runs one scenario on a local cluster (the same JVMs {@code tributary demo} starts), injects its
+ * faults, records every event and measurement, runs the checkers and writes the results folder:
+ * {@code results.json} (a verdict per checker and overall: true, false or unknown), {@code events.log}
+ * (the history) and {@code chart.png}.
+ */
+public final class ChaosRunner {
+
+    /** A checker's verdict. {@code valid} is "true", "false" or "unknown". */
+    public record Verdict(String checker, String valid, String detail) {
+    }
+
+    /** What a run produced. */
+    public record Outcome(String overall, List<Verdict> verdicts, Path resultsDir, TrainingCoordinator.RunResult result) {
+    }
+
+    private record Sample(double seconds, long step, int liveTrainers) {
+    }
+
+    private final Scenario scenario;
+    private final Path runsDir;
+    private final PrintStream out;
+    private final List<String> events = Collections.synchronizedList(new ArrayList<>());
+    private final List<Sample> samples = Collections.synchronizedList(new ArrayList<>());
+    private final List<Chart.Point> accuracy = Collections.synchronizedList(new ArrayList<>());
+    private volatile long startNanos;
+
+    public ChaosRunner(Scenario scenario, Path runsDir, PrintStream out) {
+        this.scenario = scenario;
+        this.runsDir = runsDir;
+        this.out = out;
+    }
+
+    private double now() {
+        return startNanos == 0 ? 0 : (System.nanoTime() - startNanos) / 1e9;
+    }
+
+    private void event(String what) {
+        String line = String.format(Locale.ROOT, "%8.2f %s", now(), what);
+        events.add(line);
+        out.println("chaos: " + line.trim());
+    }
+
+    public Outcome run() throws IOException, InterruptedException {
+        Map<String, String> overrides = new LinkedHashMap<>(scenario.settings());
+        overrides.put("tributary.train.epochs", Integer.toString(scenario.epochs()));
+        Map<String, List<String>> jvmOptions = new LinkedHashMap<>();
+        for (Scenario.Fault f : scenario.faults()) {
+            if (f.action() == Scenario.Action.DROP_PACKETS) {
+                jvmOptions.put(f.target(), List.of(
+                        "-Daeron.ReceiveChannelEndpoint.supplier=io.aeron.driver.ext.DebugReceiveChannelEndpointSupplier",
+                        "-Daeron.debug.receive.data.loss.rate=" + f.rate(),
+                        "-Daeron.debug.receive.data.loss.seed=" + (31L * f.line())));
+            }
+        }
+        FaultInjector[] injector = new FaultInjector[1];
+        Path[] runDir = new Path[1];
+        DemoCommand.Hooks hooks = new DemoCommand.Hooks() {
+            @Override
+            public void started(ChildJvms children, Path dir) {
+                runDir[0] = dir;
+                startNanos = System.nanoTime();
+                event("cluster started: " + scenario.psNodes() + " ps, " + scenario.trainers() + " trainers");
+                for (Scenario.Fault f : scenario.faults()) {
+                    if (f.action() == Scenario.Action.DROP_PACKETS) {
+                        event("fault-start " + f.describe() + " (whole run)");
+                    }
+                }
+                injector[0] = new FaultInjector(children, ChaosRunner.this::event);
+            }
+
+            @Override
+            public TrainingCoordinator.Listener observer() {
+                return new TrainingCoordinator.Listener() {
+                    @Override
+                    public void started(int trainers, int shards, long totalSteps, int stepsPerEpoch, int localBatch,
+                                        String policy) {
+                        event("run started: " + totalSteps + " steps, " + policy);
+                        // Fault times count from here: JVM start-up and data loading vary a lot on a loaded host.
+                        injector[0].schedule(scenario.faults());
+                    }
+
+                    @Override
+                    public void progress(long step, long totalSteps, double samplesPerSecond, int liveTrainers,
+                                         double loss, double lastAccuracy) {
+                        samples.add(new Sample(now(), step, liveTrainers));
+                    }
+
+                    @Override
+                    public void evaluated(int epoch, long step, double acc) {
+                        accuracy.add(new Chart.Point(now(), acc));
+                        event(String.format(Locale.ROOT, "evaluation at step %d: accuracy %.4f", step, acc));
+                    }
+
+                    @Override
+                    public void finished(TrainingCoordinator.RunResult r) {
+                        event("run finished");
+                    }
+                };
+            }
+        };
+        DemoCommand.Options options = new DemoCommand.Options(scenario.trainers(), scenario.psNodes(), null, overrides,
+                runsDir, scenario.timeout(), Map.of(), "chaos-" + scenario.name(), jvmOptions, hooks);
+        TrainingCoordinator.RunResult result = null;
+        String failure = null;
+        try {
+            result = new DemoCommand(options, out).run();
+        } catch (IllegalStateException e) {
+            failure = e.getMessage();
+            event("run failed: " + failure);
+        } finally {
+            if (injector[0] != null) {
+                injector[0].close();
+            }
+        }
+        Path dir = runDir[0] != null ? runDir[0] : Files.createDirectories(runsDir.resolve("chaos-" + scenario.name()));
+        List<Verdict> verdicts = check(result, failure);
+        String overall = verdicts.stream().anyMatch(v -> v.valid().equals("false")) ? "false"
+                : verdicts.stream().anyMatch(v -> v.valid().equals("unknown")) ? "unknown" : "true";
+        Files.write(dir.resolve("events.log"), new ArrayList<>(events));
+        Files.writeString(dir.resolve("results.json"), ResultsJson.render(scenario, overall, verdicts, result));
+        Chart.write(dir.resolve("chart.png"), "chaos: " + scenario.name() + " (overall valid: " + overall + ")",
+                throughput(), new ArrayList<>(accuracy), windows());
+        return new Outcome(overall, verdicts, dir, result);
+    }
+
+    private List<Chart.Point> throughput() {
+        int batch = Integer.parseInt(scenario.settings().getOrDefault("tributary.train.batch-size", "128"));
+        List<Chart.Point> points = new ArrayList<>();
+        List<Sample> s = new ArrayList<>(samples);
+        int from = 0;
+        for (int i = 1; i < s.size(); i++) {
+            double dt = s.get(i).seconds() - s.get(from).seconds();
+            if (dt >= 1.0) {
+                points.add(new Chart.Point(s.get(i).seconds(), (s.get(i).step() - s.get(from).step()) * batch / dt));
+                from = i;
+            }
+        }
+        return points;
+    }
+
+    private List<Chart.Window> windows() {
+        List<Chart.Window> w = new ArrayList<>();
+        Map<String, Double> open = new LinkedHashMap<>();
+        for (String e : new ArrayList<>(events)) {
+            String[] parts = e.trim().split(" ", 3);
+            double t = Double.parseDouble(parts[0]);
+            if (parts[1].equals("fault-start")) {
+                open.put(parts[2].replaceAll(" pid [0-9]+| \\(whole run\\)", ""), t);
+            } else if (parts[1].equals("fault-end")) {
+                Double s = open.remove(parts[2]);
+                if (s != null) {
+                    w.add(new Chart.Window(s, Math.max(t, s + 0.5), parts[2]));
+                }
+            }
+        }
+        for (Map.Entry<String, Double> e : open.entrySet()) {
+            w.add(new Chart.Window(e.getValue(), Math.max(now(), e.getValue() + 0.5), e.getKey()));
+        }
+        return w;
+    }
+
+    private List<Verdict> check(TrainingCoordinator.RunResult r, String failure) {
+        List<Verdict> v = new ArrayList<>();
+        v.add(r != null ? new Verdict("run-finished", "true", "all " + r.steps() + " steps committed")
+                : new Verdict("run-finished", "false", failure));
+        if (r == null || scenario.baselineAccuracy() == null) {
+            v.add(new Verdict("accuracy-margin", "unknown", r == null ? "no result"
+                    : "no baseline-accuracy in the scenario's checks"));
+        } else {
+            boolean ok = r.accuracy() >= scenario.baselineAccuracy() - scenario.accuracyMargin();
+            v.add(new Verdict("accuracy-margin", Boolean.toString(ok), String.format(Locale.ROOT,
+                    "final %.4f vs fault-free %.4f, margin %.4f", r.accuracy(), scenario.baselineAccuracy(),
+                    scenario.accuracyMargin())));
+        }
+        if (r == null) {
+            v.add(new Verdict("updates-intact", "unknown", "no result"));
+        } else {
+            boolean ok = r.checksumMismatches() == 0 && r.checksumsCompared() > 0;
+            v.add(new Verdict("updates-intact", Boolean.toString(ok), r.checksumsCompared()
+                    + " gradients checksummed at trainer and shard, " + r.checksumMismatches() + " differed"));
+        }
+        v.add(new Verdict("no-lost-or-duplicate-update", "unknown",
+                "not checked yet: shard updates carry no ids across restarts (issue 4)"));
+        v.add(new Verdict("single-shard-owner", "unknown", "not checked yet (issue 4)"));
+        v.addAll(recovery());
+        return v;
+    }
+
+    /** Per kill or pause: seconds from the fault's end until the committed step next advanced. */
+    private List<Verdict> recovery() {
+        List<Verdict> v = new ArrayList<>();
+        List<Sample> s = new ArrayList<>(samples);
+        for (String e : new ArrayList<>(events)) {
+            String[] parts = e.trim().split(" ", 3);
+            if (!parts[1].equals("fault-end") || parts[2].startsWith("slow")) {
+                continue;
+            }
+            double t = Double.parseDouble(parts[0]);
+            long stepAt = -1;
+            Double recovered = null;
+            for (Sample x : s) {
+                if (x.seconds() <= t) {
+                    stepAt = x.step();
+                } else if (stepAt >= 0 && x.step() > stepAt) {
+                    recovered = x.seconds() - t;
+                    break;
+                }
+            }
+            String name = "recovery (" + parts[2] + ")";
+            if (recovered == null) {
+                v.add(new Verdict(name, "unknown", "the step did not advance after the fault within the run"));
+            } else {
+                boolean ok = recovered <= scenario.maxRecovery().toSeconds();
+                v.add(new Verdict(name, Boolean.toString(ok), String.format(Locale.ROOT,
+                        "steps advanced again %.1f s after the fault (limit %d s)", recovered,
+                        scenario.maxRecovery().toSeconds())));
+            }
+        }
+        return v;
+    }
+}

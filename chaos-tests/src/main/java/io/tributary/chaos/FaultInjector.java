@@ -1,0 +1,107 @@
+package io.tributary.chaos;
+
+import io.tributary.demo.ChildJvms;
+import java.io.IOException;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * Carries out a scenario's timeline on the JVMs the local cluster started: SIGKILL, SIGSTOP and
+ * SIGCONT sent by PID to those processes only. Every action is reported to {@code events} with
+ * its time; SIGCONT is always sent again at the end, so no JVM stays stopped.
+ */
+final class FaultInjector implements AutoCloseable {
+
+    private final ScheduledExecutorService clock = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "chaos-faults");
+        t.setDaemon(true);
+        return t;
+    });
+    private final ChildJvms children;
+    private final Consumer<String> events;
+
+    FaultInjector(ChildJvms children, Consumer<String> events) {
+        this.children = children;
+        this.events = events;
+    }
+
+    void schedule(List<Scenario.Fault> faults) {
+        for (Scenario.Fault f : faults) {
+            if (f.action() == Scenario.Action.DROP_PACKETS) {
+                continue; // set up when the JVM starts
+            }
+            clock.schedule(() -> start(f), f.at().toMillis(), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private ChildJvms.Child target(String name) {
+        return children.children().stream().filter(c -> c.name().equals(name)).findFirst()
+                .orElseThrow(() -> new IllegalStateException("no JVM named " + name));
+    }
+
+    private void start(Scenario.Fault f) {
+        ChildJvms.Child c = target(f.target());
+        switch (f.action()) {
+            case KILL -> {
+                events.accept("fault-start " + f.describe() + " pid " + c.pid());
+                c.process().destroyForcibly();
+                events.accept("fault-end " + f.describe());
+            }
+            case PAUSE -> {
+                events.accept("fault-start " + f.describe() + " pid " + c.pid());
+                signal("STOP", c);
+                clock.schedule(() -> {
+                    signal("CONT", c);
+                    events.accept("fault-end " + f.describe());
+                }, f.duration().toMillis(), TimeUnit.MILLISECONDS);
+            }
+            case SLOW -> {
+                events.accept("fault-start " + f.describe() + " pid " + c.pid());
+                long period = 100;
+                long stopped = Math.round(period * (1 - 1 / f.factor()));
+                long end = System.currentTimeMillis() + f.duration().toMillis();
+                clock.schedule(new Runnable() {
+                    @Override
+                    public void run() {
+                        if (System.currentTimeMillis() >= end || !c.process().isAlive()) {
+                            signal("CONT", c);
+                            events.accept("fault-end " + f.describe());
+                            return;
+                        }
+                        signal("STOP", c);
+                        clock.schedule(() -> signal("CONT", c), stopped, TimeUnit.MILLISECONDS);
+                        clock.schedule(this, period, TimeUnit.MILLISECONDS);
+                    }
+                }, 0, TimeUnit.MILLISECONDS);
+            }
+            default -> throw new IllegalStateException("unexpected " + f.action());
+        }
+    }
+
+    private void signal(String sig, ChildJvms.Child c) {
+        if (!c.process().isAlive()) {
+            return;
+        }
+        try {
+            Process p = new ProcessBuilder("kill", "-" + sig, Long.toString(c.pid())).start();
+            if (!p.waitFor(5, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+            }
+        } catch (IOException e) {
+            events.accept("error: cannot send SIG" + sig + " to " + c.name() + ": " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        clock.shutdownNow();
+        for (ChildJvms.Child c : children.children()) {
+            signal("CONT", c);
+        }
+    }
+}

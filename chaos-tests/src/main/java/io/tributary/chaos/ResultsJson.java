@@ -1,0 +1,61 @@
+package io.tributary.chaos;
+
+import io.tributary.coordinator.TrainingCoordinator;
+import java.util.List;
+import java.util.Locale;
+
+/** Writes results.json by hand: a handful of fields, no JSON library needed. */
+final class ResultsJson {
+
+    private ResultsJson() {
+    }
+
+    static String render(Scenario s, String overall, List<ChaosRunner.Verdict> verdicts,
+                         TrainingCoordinator.RunResult r) {
+        StringBuilder b = new StringBuilder("{\n");
+        b.append("  \"scenario\": ").append(q(s.name())).append(",\n");
+        b.append("  \"file\": ").append(q(s.file().toString())).append(",\n");
+        b.append("  \"valid\": ").append(q(overall)).append(",\n");
+        b.append("  \"checkers\": [\n");
+        for (int i = 0; i < verdicts.size(); i++) {
+            ChaosRunner.Verdict v = verdicts.get(i);
+            b.append("    {\"checker\": ").append(q(v.checker())).append(", \"valid\": ").append(q(v.valid()))
+                    .append(", \"detail\": ").append(q(v.detail())).append('}')
+                    .append(i + 1 < verdicts.size() ? ",\n" : "\n");
+        }
+        b.append("  ],\n  \"faults\": [");
+        for (int i = 0; i < s.faults().size(); i++) {
+            b.append(i == 0 ? "" : ", ").append(q(s.faults().get(i).describe() + " at " + s.faults().get(i).at().toSeconds() + " s"));
+        }
+        b.append("],\n");
+        if (r != null) {
+            b.append(String.format(Locale.ROOT, "  \"result\": {\"accuracy\": %.6f, \"steps\": %d, \"epochs\": %d, "
+                            + "\"samplesPerSecond\": %.1f, \"seconds\": %.1f, \"checksumsCompared\": %d, "
+                            + "\"checksumMismatches\": %d, \"stepsClosedByDeadline\": %d, \"stepsClosedShort\": %d}\n",
+                    r.accuracy(), r.steps(), r.epochs(), r.samplesPerSecond(), r.seconds(), r.checksumsCompared(),
+                    r.checksumMismatches(), r.stepsClosedByDeadline(), r.stepsClosedShort()));
+        } else {
+            b.append("  \"result\": null\n");
+        }
+        return b.append("}\n").toString();
+    }
+
+    static String q(String s) {
+        StringBuilder b = new StringBuilder("\"");
+        for (char c : (s == null ? "" : s).toCharArray()) {
+            switch (c) {
+                case '"' -> b.append("\\\"");
+                case '\\' -> b.append("\\\\");
+                case '\n' -> b.append("\\n");
+                default -> {
+                    if (c < 0x20) {
+                        b.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
+                    } else {
+                        b.append(c);
+                    }
+                }
+            }
+        }
+        return b.append('"').toString();
+    }
+}

@@ -1,0 +1,171 @@
+package io.tributary.chaos;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigValue;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A chaos experiment, read from a HOCON file under {@code config/chaos/}: the cluster's shape, the
+ * training job, a timeline of faults and the checks' thresholds. A fault's {@code at} counts from the
+ * start of training (every trainer registered), not from the start of the JVMs. Every key is
+ * checked; a wrong
+ * one stops the load with a {@link ScenarioException} that names the key and its line.
+ *
+ * <pre>
+ * scenario {
+ *   name = kill-a-trainer
+ *   cluster { trainers = 3, ps = 1 }
+ *   job { epochs = 1, settings { "tributary.data.train-limit" = 20000 } }
+ *   faults = [ { at = 20s, action = kill, target = trainer-2 } ]
+ *   checks { baseline-accuracy = 0.95, accuracy-margin = 0.02, max-recovery = 60s }
+ * }
+ * </pre>
+ */
+public record Scenario(String name, int trainers, int psNodes, int epochs, Map<String, String> settings,
+                       List<Fault> faults, Double baselineAccuracy, double accuracyMargin, Duration maxRecovery,
+                       Duration timeout, Path file) {
+
+    /** What a fault does to its target JVM. */
+    public enum Action {
+        /** SIGKILL. */
+        KILL,
+        /** SIGSTOP, then SIGCONT after {@code duration}. */
+        PAUSE,
+        /** Slows the JVM by {@code factor} for {@code duration}: SIGSTOP/SIGCONT in 100 ms cycles. */
+        SLOW,
+        /** The JVM's Aeron media driver drops {@code rate} of the data packets it receives, for the whole run. */
+        DROP_PACKETS
+    }
+
+    /** One entry of the timeline. */
+    public record Fault(Duration at, Action action, String target, Duration duration, double factor, double rate,
+                        int line) {
+        public String describe() {
+            return action.name().toLowerCase(Locale.ROOT).replace('_', '-') + " " + target
+                    + (action == Action.PAUSE || action == Action.SLOW ? " for " + duration.toSeconds() + " s" : "")
+                    + (action == Action.SLOW ? " x" + factor : "") + (action == Action.DROP_PACKETS ? " " + rate : "");
+        }
+    }
+
+    private static final Set<String> TOP = Set.of("name", "cluster", "job", "faults", "checks", "timeout");
+    private static final Set<String> CLUSTER = Set.of("trainers", "ps");
+    private static final Set<String> JOB = Set.of("epochs", "settings");
+    private static final Set<String> FAULT = Set.of("at", "action", "target", "duration", "factor", "rate");
+    private static final Set<String> CHECKS = Set.of("baseline-accuracy", "accuracy-margin", "max-recovery");
+
+    /** Reads and checks {@code file}. */
+    public static Scenario load(Path file) {
+        if (!Files.isRegularFile(file)) {
+            throw new ScenarioException(file + ": no such scenario file");
+        }
+        Config root;
+        try {
+            root = ConfigFactory.parseFile(file.toFile(), ConfigParseOptions.defaults().setAllowMissing(false)).resolve();
+        } catch (ConfigException e) {
+            throw new ScenarioException(file + ": " + e.getMessage().replaceAll("\\s*\\n\\s*", " "));
+        }
+        try {
+            if (!root.hasPath("scenario")) {
+                throw new ScenarioException(file + ": the file has no 'scenario { ... }' block");
+            }
+            Config s = root.getConfig("scenario");
+            known(s, TOP, "scenario", file);
+            Config cluster = s.hasPath("cluster") ? s.getConfig("cluster") : ConfigFactory.empty();
+            known(cluster, CLUSTER, "scenario.cluster", file);
+            Config job = s.hasPath("job") ? s.getConfig("job") : ConfigFactory.empty();
+            known(job, JOB, "scenario.job", file);
+            Config checks = s.hasPath("checks") ? s.getConfig("checks") : ConfigFactory.empty();
+            known(checks, CHECKS, "scenario.checks", file);
+
+            int trainers = cluster.hasPath("trainers") ? cluster.getInt("trainers") : 3;
+            int ps = cluster.hasPath("ps") ? cluster.getInt("ps") : 1;
+            if (trainers < 1 || ps < 1) {
+                throw new ScenarioException(file + ": scenario.cluster needs at least 1 trainer and 1 ps (line "
+                        + cluster.origin().lineNumber() + ")");
+            }
+            Map<String, String> settings = new LinkedHashMap<>();
+            if (job.hasPath("settings")) {
+                for (Map.Entry<String, ConfigValue> e : job.getConfig("settings").entrySet()) {
+                    String key = e.getKey().replace("\"", "");
+                    if (!key.startsWith("tributary.")) {
+                        throw new ScenarioException(file + ": scenario.job.settings key '" + key + "' (line "
+                                + e.getValue().origin().lineNumber() + ") must be a tributary.* config key");
+                    }
+                    settings.put(key, e.getValue().render(com.typesafe.config.ConfigRenderOptions.concise())
+                            .replaceAll("^\"|\"$", ""));
+                }
+            }
+            List<Fault> faults = new ArrayList<>();
+            if (s.hasPath("faults")) {
+                for (Config f : s.getConfigList("faults")) {
+                    faults.add(fault(f, trainers, ps, file));
+                }
+            }
+            return new Scenario(s.hasPath("name") ? s.getString("name") : file.getFileName().toString().replace(".conf", ""),
+                    trainers, ps, job.hasPath("epochs") ? job.getInt("epochs") : 1, settings, faults,
+                    checks.hasPath("baseline-accuracy") ? checks.getDouble("baseline-accuracy") : null,
+                    checks.hasPath("accuracy-margin") ? checks.getDouble("accuracy-margin") : 0.01,
+                    checks.hasPath("max-recovery") ? checks.getDuration("max-recovery") : Duration.ofSeconds(60),
+                    s.hasPath("timeout") ? s.getDuration("timeout") : Duration.ofMinutes(15), file);
+        } catch (ConfigException e) {
+            throw new ScenarioException(file + ": " + e.getMessage().replaceAll("\\s*\\n\\s*", " "));
+        }
+    }
+
+    private static Fault fault(Config f, int trainers, int ps, Path file) {
+        known(f, FAULT, "scenario.faults[]", file);
+        int line = f.origin().lineNumber();
+        String actionName = f.getString("action");
+        Action action;
+        try {
+            action = Action.valueOf(actionName.toUpperCase(Locale.ROOT).replace('-', '_'));
+        } catch (IllegalArgumentException e) {
+            throw new ScenarioException(file + ": scenario.faults[].action = '" + actionName + "' (line " + line
+                    + ") is unknown: use kill, pause, slow or drop-packets");
+        }
+        String target = f.getString("target");
+        if (!target.matches("(trainer-[1-9][0-9]*|ps-[1-9][0-9]*)")
+                || target.startsWith("trainer-") && Integer.parseInt(target.substring(8)) > trainers
+                || target.startsWith("ps-") && Integer.parseInt(target.substring(3)) > ps) {
+            throw new ScenarioException(file + ": scenario.faults[].target = '" + target + "' (line " + line
+                    + ") is not a JVM of this cluster: use trainer-1..trainer-" + trainers + " or ps-1..ps-" + ps);
+        }
+        Duration at = f.hasPath("at") ? f.getDuration("at") : Duration.ZERO;
+        Duration duration = f.hasPath("duration") ? f.getDuration("duration") : Duration.ZERO;
+        if ((action == Action.PAUSE || action == Action.SLOW) && duration.isZero()) {
+            throw new ScenarioException(file + ": scenario.faults[].duration (line " + line + ") is required for "
+                    + actionName);
+        }
+        double factor = f.hasPath("factor") ? f.getDouble("factor") : 2.0;
+        if (action == Action.SLOW && factor <= 1.0) {
+            throw new ScenarioException(file + ": scenario.faults[].factor = " + factor + " (line " + line
+                    + ") must be > 1 for slow");
+        }
+        double rate = f.hasPath("rate") ? f.getDouble("rate") : 0.1;
+        if (action == Action.DROP_PACKETS && (rate <= 0 || rate >= 1)) {
+            throw new ScenarioException(file + ": scenario.faults[].rate = " + rate + " (line " + line
+                    + ") must be in (0, 1)");
+        }
+        return new Fault(at, action, target, duration, factor, rate, line);
+    }
+
+    private static void known(Config c, Set<String> allowed, String where, Path file) {
+        for (String key : c.root().keySet()) {
+            if (!allowed.contains(key)) {
+                throw new ScenarioException(file + ": unknown key '" + where + "." + key + "' (line "
+                        + c.root().get(key).origin().lineNumber() + "); known keys: " + String.join(", ", new java.util.TreeSet<>(allowed)));
+            }
+        }
+    }
+}

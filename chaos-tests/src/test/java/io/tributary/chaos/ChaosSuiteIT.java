@@ -1,0 +1,53 @@
+package io.tributary.chaos;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.tributary.trainer.data.MnistIdx;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The shipped chaos scenarios, each a real local cluster of JVMs with real faults: every checker
+ * that can decide must say valid, the run must finish, and the results folder must hold
+ * results.json and the chart.
+ */
+@Tag("slow")
+class ChaosSuiteIT {
+
+    @TempDir
+    Path runs;
+
+    @BeforeEach
+    void needsMnist() {
+        assumeTrue(Files.isRegularFile(MnistIdx.defaultDirectory().resolve(MnistIdx.TEST_LABELS)),
+                "skipped: MNIST is not in " + MnistIdx.defaultDirectory() + " (run scripts/fetch-mnist.sh)");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"kill-trainer", "pause-trainer", "aeron-loss"})
+    void shippedScenarioEndsWithNoFalseVerdict(String name) throws Exception {
+        Path file = Path.of(System.getProperty("user.dir")).getParent().resolve("config/chaos/" + name + ".conf");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ChaosRunner.Outcome o = new ChaosRunner(Scenario.load(file), runs,
+                new PrintStream(out, true, StandardCharsets.UTF_8)).run();
+        String log = out.toString(StandardCharsets.UTF_8);
+        assertNotEquals("false", o.overall(), o.verdicts() + "\n" + log);
+        assertEquals("true", o.verdicts().get(0).valid(), "run-finished: " + o.verdicts() + "\n" + log);
+        assertTrue(o.verdicts().stream().filter(v -> v.checker().equals("updates-intact"))
+                .allMatch(v -> v.valid().equals("true")), o.verdicts().toString());
+        assertTrue(Files.size(o.resultsDir().resolve("chart.png")) > 1000, "chart written");
+        String json = Files.readString(o.resultsDir().resolve("results.json"));
+        assertTrue(json.contains("\"valid\": \"" + o.overall() + "\""), json);
+    }
+}

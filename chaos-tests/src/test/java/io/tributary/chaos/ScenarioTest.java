@@ -1,0 +1,82 @@
+package io.tributary.chaos;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ScenarioTest {
+
+    @TempDir
+    Path dir;
+
+    private ScenarioException bad(String body) throws IOException {
+        Path f = Files.writeString(dir.resolve("bad.conf"), body);
+        ScenarioException e = assertThrows(ScenarioException.class, () -> Scenario.load(f));
+        assertFalse(e.getMessage().contains("\n"), "one line: " + e.getMessage());
+        assertTrue(e.getMessage().contains("bad.conf"), "names the file: " + e.getMessage());
+        return e;
+    }
+
+    @Test
+    void everyShippedScenarioLoads() throws IOException {
+        Path chaos = Path.of(System.getProperty("user.dir")).getParent().resolve("config/chaos");
+        try (var files = Files.list(chaos)) {
+            long n = files.filter(p -> p.toString().endsWith(".conf")).peek(Scenario::load).count();
+            assertTrue(n >= 4, "scenarios shipped: " + n);
+        }
+    }
+
+    @Test
+    void aScenarioReadsItsTimeline() throws IOException {
+        Path f = Files.writeString(dir.resolve("ok.conf"), String.join("\n",
+                "scenario {",
+                "  name = demo",
+                "  cluster { trainers = 2, ps = 1 }",
+                "  job { epochs = 2, settings { \"tributary.data.set\" = synthetic } }",
+                "  faults = [ { at = 5s, action = pause, target = trainer-2, duration = 3s } ]",
+                "  checks { baseline-accuracy = 0.9 }",
+                "}"));
+        Scenario s = Scenario.load(f);
+        assertEquals(2, s.trainers());
+        assertEquals("synthetic", s.settings().get("tributary.data.set"));
+        assertEquals(Scenario.Action.PAUSE, s.faults().get(0).action());
+        assertEquals(Duration.ofSeconds(5), s.faults().get(0).at());
+        assertEquals(0.9, s.baselineAccuracy());
+    }
+
+    @Test
+    void unknownKeyIsNamedWithItsLine() throws IOException {
+        ScenarioException e = bad("scenario {\n  name = x\n  clustr { trainers = 2 }\n}\n");
+        assertTrue(e.getMessage().contains("scenario.clustr") && e.getMessage().contains("line 3"), e.getMessage());
+    }
+
+    @Test
+    void unknownActionAndTargetAreNamedWithTheirLine() throws IOException {
+        ScenarioException e = bad("scenario {\n  faults = [\n    { at = 1s, action = explode, target = ps-1 }\n  ]\n}\n");
+        assertTrue(e.getMessage().contains("action = 'explode'") && e.getMessage().contains("line 3"), e.getMessage());
+        ScenarioException t = bad("scenario {\n  cluster { trainers = 2 }\n  faults = [ { action = kill, target = trainer-7 } ]\n}\n");
+        assertTrue(t.getMessage().contains("trainer-7") && t.getMessage().contains("trainer-1..trainer-2"), t.getMessage());
+    }
+
+    @Test
+    void illTypedValueAndSyntaxErrorAreOneLine() throws IOException {
+        ScenarioException e = bad("scenario {\n  cluster { trainers = many }\n}\n");
+        assertTrue(e.getMessage().contains("trainers"), e.getMessage());
+        ScenarioException s = bad("scenario {\n  faults = [ { at = \n");
+        assertTrue(s.getMessage().contains("bad.conf"), s.getMessage());
+    }
+
+    @Test
+    void pauseWithoutDurationIsRefused() throws IOException {
+        ScenarioException e = bad("scenario {\n  faults = [ { action = pause, target = trainer-1 } ]\n}\n");
+        assertTrue(e.getMessage().contains("duration") && e.getMessage().contains("line 2"), e.getMessage());
+    }
+}
