@@ -179,6 +179,7 @@ public final class DemoCommand {
     /** Draws the run's progress bar and completes the result. */
     private final class Listener implements TrainingCoordinator.Listener {
         final ProgressBar bar = ProgressBar.on(out);
+        private int stepsPerEpoch;
         private final CompletableFuture<TrainingCoordinator.RunResult> result;
 
         Listener(CompletableFuture<TrainingCoordinator.RunResult> result) {
@@ -189,6 +190,7 @@ public final class DemoCommand {
 
         @Override
         public void started(int trainers, int shards, long totalSteps, int stepsPerEpoch, int localBatch, String policy) {
+            this.stepsPerEpoch = stepsPerEpoch;
             if (observer != null) {
                 observer.started(trainers, shards, totalSteps, stepsPerEpoch, localBatch, policy);
             }
@@ -214,7 +216,8 @@ public final class DemoCommand {
                 observer.evaluated(epoch, step, accuracy);
             }
             bar.finishLine();
-            out.printf(Locale.ROOT, "epoch %d (step %d): test accuracy %.2f%%%n", epoch, step, accuracy * 100);
+            out.printf(Locale.ROOT, "%s: test accuracy %.2f%%%n", stepsPerEpoch > 0 && step % stepsPerEpoch == 0
+                    ? "epoch " + epoch + " (step " + step + ")" : "step " + step, accuracy * 100);
         }
 
         @Override

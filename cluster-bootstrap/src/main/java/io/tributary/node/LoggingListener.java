@@ -9,6 +9,7 @@ final class LoggingListener implements TrainingCoordinator.Listener {
 
     private final PrintStream out;
     private long lastPrint;
+    private int stepsPerEpoch;
 
     LoggingListener(PrintStream out) {
         this.out = out;
@@ -16,6 +17,7 @@ final class LoggingListener implements TrainingCoordinator.Listener {
 
     @Override
     public void started(int trainers, int shards, long totalSteps, int stepsPerEpoch, int localBatch, String policy) {
+        this.stepsPerEpoch = stepsPerEpoch;
         out.printf(Locale.ROOT, "run started: %d trainers x batch %d, %d shards, %s policy, %d steps%n", trainers,
                 localBatch, shards, policy, totalSteps);
     }
@@ -33,7 +35,8 @@ final class LoggingListener implements TrainingCoordinator.Listener {
 
     @Override
     public void evaluated(int epoch, long step, double accuracy) {
-        out.printf(Locale.ROOT, "epoch %d (step %d): test accuracy %.2f%%%n", epoch, step, accuracy * 100);
+        out.printf(Locale.ROOT, "%s: test accuracy %.2f%%%n", stepsPerEpoch > 0 && step % stepsPerEpoch == 0
+                    ? "epoch " + epoch + " (step " + step + ")" : "step " + step, accuracy * 100);
     }
 
     @Override
