@@ -1,5 +1,7 @@
 /**
- * Chaos experiments: fault injectors, the scenario runner and the chaos suite (issue 4). Empty
- * until then. Sits on top of everything; nothing may depend on it.
+ * Chaos experiments: scenarios read from {@code config/chaos/} ({@link io.tributary.chaos.Scenario}),
+ * fault injection by PID, the runner with its checkers, results.json and the chart
+ * ({@link io.tributary.chaos.ChaosRunner}), and the chaos suite in the tests. Sits on top of every
+ * other module; nothing may depend on it.
  */
 package io.tributary.chaos;
