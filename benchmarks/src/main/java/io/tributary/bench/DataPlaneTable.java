@@ -125,7 +125,7 @@ public final class DataPlaneTable {
         holder[0] = slots;
         FrameReceiver receiver = new FrameReceiver(subscription, RUN).registerGradients(0, 0, GRADIENT_FLOATS,
                 new SlotRouter(slots));
-        AgentRunner runner = new AgentRunner(new BackoffIdleStrategy(), Throwable::printStackTrace, null, receiver);
+        AgentRunner runner = new AgentRunner(new BackoffIdleStrategy(), DataPlaneTable::agentFailed, null, receiver);
         AgentRunner.startOnThread(runner);
         try {
             if (!DataPlane.awaitConnected(publication, Duration.ofSeconds(5))) {
@@ -221,7 +221,7 @@ public final class DataPlaneTable {
         Subscription subscription = receiverPlane.addSubscription(channel, stream);
         ExclusivePublication publication = senderPlane.addPublication(channel, stream);
         CountingAgent counter = new CountingAgent(subscription);
-        AgentRunner runner = new AgentRunner(new BackoffIdleStrategy(), Throwable::printStackTrace, null, counter);
+        AgentRunner runner = new AgentRunner(new BackoffIdleStrategy(), DataPlaneTable::agentFailed, null, counter);
         AgentRunner.startOnThread(runner);
         try {
             if (!DataPlane.awaitConnected(publication, Duration.ofSeconds(5))) {
@@ -358,5 +358,11 @@ public final class DataPlaneTable {
         try (DatagramSocket socket = new DatagramSocket(0, InetAddress.getByName("127.0.0.1"))) {
             return socket.getLocalPort();
         }
+    }
+
+    /** An agent's error ends the measurement loudly instead of printing a stack trace. */
+    private static void agentFailed(Throwable t) {
+        org.slf4j.LoggerFactory.getLogger(DataPlaneTable.class).error("data-plane benchmark agent failed", t);
+        throw new IllegalStateException("data-plane benchmark agent failed: " + t, t);
     }
 }

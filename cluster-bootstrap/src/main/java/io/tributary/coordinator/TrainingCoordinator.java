@@ -137,11 +137,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
     private long closedShort;
     private long evalInFlight = -1;
     private long lastProgressNanos;
-    private final Map<Long, java.util.List<Long>> sentChecksums = new HashMap<>();
-    private final Map<Long, Map<Integer, Long>> receivedChecksums = new HashMap<>();
-    private final Map<Long, Integer> comparedShards = new HashMap<>();
-    private long checksumsCompared;
-    private long checksumMismatches;
+    private final GradientChecksums checksums;
 
     public static Behavior<CoordinatorCommand> create(Settings settings, Resources resources) {
         return Behaviors.setup(ctx -> new TrainingCoordinator(ctx, settings, resources));
@@ -156,6 +152,11 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         this.evalAssembler = new ParameterAssembler(layout, v -> self.tell(new EvalParamsReady(v)));
         res.dataPlane().hostReplica(NodeDataPlane.COORDINATOR_REPLICA, evalAssembler);
         this.ignoreParamsSent = ctx.messageAdapter(ParamsSent.class, p -> p);
+        this.checksums = new GradientChecksums(layout.shardCount(), (trainer, step, shard, sent, received) -> {
+            res.metrics().checksumMismatches.inc();
+            ctx.getLog().error("gradient of trainer {} step {} for shard {} arrived with CRC32 {} but was sent with {}",
+                    trainer, step, shard, received, sent);
+        });
         ctx.getLog().info("coordinator up: waiting for {} trainers ({} policy, {} shards)", settings.minTrainers(),
                 settings.shards().policy().configName(), settings.shards().shards());
     }
@@ -278,9 +279,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         }
         m.doneSteps = Math.max(m.doneSteps, d.step() + 1);
         m.samples += d.samples();
-        long key = checksumKey(d.trainerId(), d.step());
-        sentChecksums.put(key, d.checksums());
-        compareChecksums(key);
+        checksums.sent(d.trainerId(), d.step(), d.checksums());
         samples += d.samples();
         contributions++;
         loss = Double.isNaN(loss) ? d.loss() : 0.98 * loss + 0.02 * d.loss();
@@ -316,41 +315,6 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         return this;
     }
 
-    private static long checksumKey(int trainer, long step) {
-        return ((long) trainer << 40) ^ step;
-    }
-
-    /** Compares what a trainer sent each shard with what the shard received, once both are known. */
-    private void compareChecksums(long key) {
-        java.util.List<Long> sent = sentChecksums.get(key);
-        Map<Integer, Long> received = receivedChecksums.get(key);
-        if (sent == null || received == null) {
-            if (sentChecksums.size() + receivedChecksums.size() > 100_000) {
-                // contributions dropped as late never get both sides; start over rather than grow
-                sentChecksums.clear();
-                receivedChecksums.clear();
-                comparedShards.clear();
-            }
-            return;
-        }
-        for (Map.Entry<Integer, Long> e : received.entrySet()) {
-            checksumsCompared++;
-            if (!sent.get(e.getKey()).equals(e.getValue())) {
-                checksumMismatches++;
-                res.metrics().checksumMismatches.inc();
-                getContext().getLog().error("gradient of trainer {} step {} for shard {} arrived with CRC32 {} but was "
-                        + "sent with {}", key >>> 40, key & ((1L << 40) - 1), e.getKey(), e.getValue(), sent.get(e.getKey()));
-            }
-        }
-        int done = comparedShards.merge(key, received.size(), Integer::sum);
-        received.clear();
-        if (done >= layout.shardCount()) {
-            sentChecksums.remove(key);
-            receivedChecksums.remove(key);
-            comparedShards.remove(key);
-        }
-    }
-
     private void showProgress() {
         long now = System.nanoTime();
         if (now - lastProgressNanos < 200_000_000L) {
@@ -366,9 +330,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
 
     private Behavior<CoordinatorCommand> onShardCommitted(ShardCommitted c) {
         for (Map.Entry<Integer, Long> e : c.checksums().entrySet()) {
-            long key = checksumKey(e.getKey(), c.step());
-            receivedChecksums.computeIfAbsent(key, k -> new HashMap<>()).put(c.shard(), e.getValue());
-            compareChecksums(key);
+            checksums.received(e.getKey(), c.step(), c.shard(), e.getValue());
         }
         if (settings.shards().policy() != ShardSettings.Policy.SYNC || finished) {
             return this;
@@ -454,7 +416,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
             m.ref.tell(new Finish("the run reached its " + totalSteps + " steps"));
         }
         res.listener().finished(new RunResult(accuracy, totalSteps, settings.epochs(), samples / seconds, seconds,
-                maxStaleness, closedByDeadline, closedShort, checksumsCompared, checksumMismatches));
+                maxStaleness, closedByDeadline, closedShort, checksums.compared(), checksums.mismatches()));
     }
 
     private Behavior<CoordinatorCommand> onTrainerTerminated(TrainerTerminated t) {
