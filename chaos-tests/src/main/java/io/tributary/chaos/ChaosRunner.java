@@ -73,7 +73,7 @@ public final class ChaosRunner {
         Path[] runDir = new Path[1];
         DemoCommand.Hooks hooks = new DemoCommand.Hooks() {
             @Override
-            public void started(ChildJvms children, Path dir) {
+            public void started(ChildJvms children, Path dir, java.util.function.Consumer<String> startTrainer) {
                 runDir[0] = dir;
                 startNanos = System.nanoTime();
                 event("cluster started: " + scenario.psNodes() + " ps, " + scenario.trainers() + " trainers");
@@ -82,7 +82,7 @@ public final class ChaosRunner {
                         event("fault-start " + f.describe() + " (whole run)");
                     }
                 }
-                injector[0] = new FaultInjector(children, ChaosRunner.this::event);
+                injector[0] = new FaultInjector(children, ChaosRunner.this::event, startTrainer);
             }
 
             @Override
@@ -111,6 +111,12 @@ public final class ChaosRunner {
                     @Override
                     public void finished(TrainingCoordinator.RunResult r) {
                         event("run finished");
+                    }
+
+                    @Override
+                    public void trainerJoined(int trainer, int replaced, long step) {
+                        event("trainer " + trainer + " joined at step " + step + ", taking over the partition of trainer "
+                                + replaced);
                     }
                 };
             }

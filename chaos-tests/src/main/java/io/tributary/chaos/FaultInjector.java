@@ -22,10 +22,12 @@ final class FaultInjector implements AutoCloseable {
     });
     private final ChildJvms children;
     private final Consumer<String> events;
+    private final Consumer<String> startTrainer;
 
-    FaultInjector(ChildJvms children, Consumer<String> events) {
+    FaultInjector(ChildJvms children, Consumer<String> events, Consumer<String> startTrainer) {
         this.children = children;
         this.events = events;
+        this.startTrainer = startTrainer;
     }
 
     void schedule(List<Scenario.Fault> faults) {
@@ -43,6 +45,12 @@ final class FaultInjector implements AutoCloseable {
     }
 
     private void start(Scenario.Fault f) {
+        if (f.action() == Scenario.Action.JOIN) {
+            events.accept("fault-start " + f.describe());
+            startTrainer.accept(f.target());
+            events.accept("fault-end " + f.describe());
+            return;
+        }
         ChildJvms.Child c = target(f.target());
         switch (f.action()) {
             case KILL -> {

@@ -45,7 +45,9 @@ public record Scenario(String name, int trainers, int psNodes, int epochs, Map<S
         /** Slows the JVM by {@code factor} for {@code duration}: SIGSTOP/SIGCONT in 100 ms cycles. */
         SLOW,
         /** The JVM's Aeron media driver drops {@code rate} of the data packets it receives, for the whole run. */
-        DROP_PACKETS
+        DROP_PACKETS,
+        /** A new trainer JVM of that name starts and joins mid-run (it takes over a gone trainer's partition). */
+        JOIN
     }
 
     /** One entry of the timeline. */
@@ -132,10 +134,15 @@ public record Scenario(String name, int trainers, int psNodes, int epochs, Map<S
             action = Action.valueOf(actionName.toUpperCase(Locale.ROOT).replace('-', '_'));
         } catch (IllegalArgumentException e) {
             throw new ScenarioException(file + ": scenario.faults[].action = '" + actionName + "' (line " + line
-                    + ") is unknown: use kill, pause, slow or drop-packets");
+                    + ") is unknown: use kill, pause, slow, drop-packets or join");
         }
         String target = f.getString("target");
-        if (!target.matches("(trainer-[1-9][0-9]*|ps-[1-9][0-9]*)")
+        if (action == Action.JOIN) {
+            if (!target.matches("trainer-[1-9][0-9]*") || Integer.parseInt(target.substring(8)) <= trainers) {
+                throw new ScenarioException(file + ": scenario.faults[].target = '" + target + "' (line " + line
+                        + ") must name a new trainer for join: trainer-" + (trainers + 1) + " or higher");
+            }
+        } else if (!target.matches("(trainer-[1-9][0-9]*|ps-[1-9][0-9]*)")
                 || target.startsWith("trainer-") && Integer.parseInt(target.substring(8)) > trainers
                 || target.startsWith("ps-") && Integer.parseInt(target.substring(3)) > ps) {
             throw new ScenarioException(file + ": scenario.faults[].target = '" + target + "' (line " + line

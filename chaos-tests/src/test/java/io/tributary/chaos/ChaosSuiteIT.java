@@ -35,7 +35,7 @@ class ChaosSuiteIT {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"kill-trainer", "pause-trainer", "aeron-loss"})
+    @ValueSource(strings = {"join-trainer", "pause-trainer", "aeron-loss"})
     void shippedScenarioEndsWithNoFalseVerdict(String name) throws Exception {
         Path file = Path.of(System.getProperty("user.dir")).getParent().resolve("config/chaos/" + name + ".conf");
         ByteArrayOutputStream out = new ByteArrayOutputStream();

@@ -59,6 +59,10 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         void evaluated(int epoch, long step, double accuracy);
 
         void finished(RunResult result);
+
+        /** A trainer joined after the start and took over the partition of trainer {@code replaced}. */
+        default void trainerJoined(int trainer, int replaced, long step) {
+        }
     }
 
     /** The outcome of a run, with the consistency figures the tests check. */
@@ -97,6 +101,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         long doneSteps;
         long samples;
         boolean live = true;
+        boolean handedOver;
 
         Member(int id, String nodeId, ActorRef<TrainerCommand> ref, int partition) {
             this.id = id;
@@ -138,6 +143,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
     private long evalInFlight = -1;
     private long lastProgressNanos;
     private final GradientChecksums checksums;
+    private final Map<String, RegisterTrainer> standby = new LinkedHashMap<>();
 
     public static Behavior<CoordinatorCommand> create(Settings settings, Resources resources) {
         return Behaviors.setup(ctx -> new TrainingCoordinator(ctx, settings, resources));
@@ -202,8 +208,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
             return this;
         }
         if (started) {
-            r.trainer().tell(new Rejected("the run has started and this version does not hand partitions to trainers "
-                    + "that join mid-run yet: start every trainer before the run (tributary.cluster.min-trainers)"));
+            joinMidRun(r);
             return this;
         }
         if (byNode.size() >= settings.shards().maxTrainers()) {
@@ -221,6 +226,45 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
             start();
         }
         return this;
+    }
+
+    /**
+     * A trainer that registers after the start takes over the data partition of a trainer that
+     * is gone (the first one free), from the step the run stands at, and joins the quorum.
+     */
+    private void joinMidRun(RegisterTrainer r) {
+        Member orphan = null;
+        for (Member m : byNode.values()) {
+            if (!m.live && !m.handedOver) {
+                orphan = m;
+                break;
+            }
+        }
+        if (orphan == null) {
+            // Every partition has a live trainer: keep this one on standby for the next that goes.
+            if (standby.put(r.nodeId(), r) == null) {
+                getContext().getLog().info("trainer from {} waits on standby: every partition has a live trainer",
+                        r.nodeId());
+            }
+            return;
+        }
+        standby.remove(r.nodeId());
+        if (byNode.size() >= settings.shards().maxTrainers()) {
+            r.trainer().tell(new Rejected("the run is full (tributary.cluster.max-trainers = "
+                    + settings.shards().maxTrainers() + ")"));
+            return;
+        }
+        orphan.handedOver = true;
+        Member m = new Member(byNode.size(), r.nodeId(), r.trainer(), orphan.partition);
+        m.doneSteps = committedSteps;
+        byNode.put(r.nodeId(), m);
+        byId.put(m.id, m);
+        getContext().watchWith(r.trainer(), new TrainerTerminated(m.id));
+        getContext().getLog().warn("trainer {} joined mid-run from {}: it takes over partition {} of trainer {} from step {}",
+                m.id, r.nodeId(), orphan.partition, orphan.id, committedSteps);
+        sendQuorum();
+        m.ref.tell(assignment(m, committedSteps));
+        res.listener().trainerJoined(m.id, orphan.id, committedSteps);
     }
 
     private void start() {
@@ -428,6 +472,10 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         getContext().getLog().warn("trainer {} ({}) is gone; {} trainers remain", m.id, m.nodeId, liveTrainers());
         if (started) {
             sendQuorum();
+            if (!standby.isEmpty()) {
+                RegisterTrainer next = standby.values().iterator().next();
+                joinMidRun(next);
+            }
         }
         return this;
     }

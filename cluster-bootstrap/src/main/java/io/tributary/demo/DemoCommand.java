@@ -56,8 +56,11 @@ public final class DemoCommand {
         Hooks NONE = new Hooks() {
         };
 
-        /** Every JVM has been started; {@code children} can be signalled by name. */
-        default void started(ChildJvms children, Path runDir) {
+        /**
+         * Every JVM has been started; {@code children} can be signalled by name, and
+         * {@code startTrainer} starts one more trainer JVM of that name (it joins mid-run).
+         */
+        default void started(ChildJvms children, Path runDir, java.util.function.Consumer<String> startTrainer) {
         }
 
         /** A copy of every coordinator event, on the coordinator's thread. */
@@ -101,36 +104,18 @@ public final class DemoCommand {
                     + node.metricsPort() + "/metrics");
             out.println("starting " + options.psNodes() + " parameter-server and " + options.trainers()
                     + " trainer JVMs; logs in " + runDir.toAbsolutePath());
-            List<String> metrics = new ArrayList<>();
+            List<String> metrics = new java.util.concurrent.CopyOnWriteArrayList<>();
             metrics.add("coordinator http://" + nodeSettings.host() + ":" + node.metricsPort() + "/metrics");
-            List<ChildJvms.Child> trainers = new ArrayList<>();
+            List<ChildJvms.Child> trainers = new java.util.concurrent.CopyOnWriteArrayList<>();
+            ChildStarter starter = new ChildStarter(children, seed, common, runDir, nodeSettings.host(), metrics);
             for (int i = 0; i < options.psNodes() + options.trainers(); i++) {
                 boolean ps = i < options.psNodes();
-                String name = ps ? "ps-" + (i + 1) : "trainer-" + (i - options.psNodes() + 1);
-                int metricsPort = freePort();
-                List<String> args = new ArrayList<>(List.of("node", "--roles", ps ? "ps" : "trainer", "--port", "0",
-                        "--join", seed, "--metrics-port", Integer.toString(metricsPort)));
-                if (options.configFile() != null) {
-                    args.add("--config");
-                    args.add(options.configFile().toString());
-                }
-                Map<String, String> sets = new LinkedHashMap<>(common);
-                if (!ps) {
-                    sets.putAll(options.trainerOverrides().getOrDefault(i - options.psNodes() + 1, Map.of()));
-                }
-                for (Map.Entry<String, String> e : sets.entrySet()) {
-                    args.add("--set");
-                    args.add(e.getKey() + "=" + e.getValue());
-                }
-                List<String> jvm = new ArrayList<>(List.of("-Xmx1g", "-XX:+UseParallelGC", "-Dtributary.log.level=INFO"));
-                jvm.addAll(options.childJvmOptions().getOrDefault(name, List.of()));
-                ChildJvms.Child c = children.start(name, jvm, args, runDir.resolve(name + ".log"));
-                metrics.add(name + " http://" + nodeSettings.host() + ":" + metricsPort + "/metrics (pid " + c.pid() + ")");
+                ChildJvms.Child c = starter.start(ps ? "ps-" + (i + 1) : "trainer-" + (i - options.psNodes() + 1), ps);
                 if (!ps) {
                     trainers.add(c);
                 }
             }
-            options.hooks().started(children, runDir);
+            options.hooks().started(children, runDir, name -> trainers.add(starter.start(name, false)));
             TrainingCoordinator.RunResult r = await(result, trainers, runDir);
             listener.bar.finishLine();
             out.printf(Locale.ROOT, "result: final test accuracy %.2f%% after %d epochs (%d steps) across %d trainer JVMs, "
@@ -166,6 +151,53 @@ public final class DemoCommand {
         }
         throw new IllegalStateException("the run did not finish within " + options.timeout().toSeconds()
                 + " s; see the logs in " + runDir.toAbsolutePath());
+    }
+
+    /** Starts the node JVMs of this cluster: same seed, settings and log folder. */
+    private final class ChildStarter {
+        private final ChildJvms children;
+        private final String seed;
+        private final Map<String, String> common;
+        private final Path runDir;
+        private final String host;
+        private final List<String> metrics;
+
+        ChildStarter(ChildJvms children, String seed, Map<String, String> common, Path runDir, String host,
+                     List<String> metrics) {
+            this.children = children;
+            this.seed = seed;
+            this.common = common;
+            this.runDir = runDir;
+            this.host = host;
+            this.metrics = metrics;
+        }
+
+        ChildJvms.Child start(String name, boolean ps) {
+            int metricsPort = freePort();
+            List<String> args = new ArrayList<>(List.of("node", "--roles", ps ? "ps" : "trainer", "--port", "0",
+                    "--join", seed, "--metrics-port", Integer.toString(metricsPort)));
+            if (options.configFile() != null) {
+                args.add("--config");
+                args.add(options.configFile().toString());
+            }
+            Map<String, String> sets = new LinkedHashMap<>(common);
+            if (!ps && name.startsWith("trainer-")) {
+                sets.putAll(options.trainerOverrides().getOrDefault(Integer.parseInt(name.substring(8)), Map.of()));
+            }
+            for (Map.Entry<String, String> e : sets.entrySet()) {
+                args.add("--set");
+                args.add(e.getKey() + "=" + e.getValue());
+            }
+            List<String> jvm = new ArrayList<>(List.of("-Xmx1g", "-XX:+UseParallelGC", "-Dtributary.log.level=INFO"));
+            jvm.addAll(options.childJvmOptions().getOrDefault(name, List.of()));
+            try {
+                ChildJvms.Child c = children.start(name, jvm, args, runDir.resolve(name + ".log"));
+                metrics.add(name + " http://" + host + ":" + metricsPort + "/metrics (pid " + c.pid() + ")");
+                return c;
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot start the " + name + " JVM: " + e.getMessage(), e);
+            }
+        }
     }
 
     static int freePort() {
@@ -218,6 +250,16 @@ public final class DemoCommand {
             bar.finishLine();
             out.printf(Locale.ROOT, "%s: test accuracy %.2f%%%n", stepsPerEpoch > 0 && step % stepsPerEpoch == 0
                     ? "epoch " + epoch + " (step " + step + ")" : "step " + step, accuracy * 100);
+        }
+
+        @Override
+        public void trainerJoined(int trainer, int replaced, long step) {
+            if (observer != null) {
+                observer.trainerJoined(trainer, replaced, step);
+            }
+            bar.finishLine();
+            out.printf(Locale.ROOT, "trainer %d joined at step %d and took over the data partition of trainer %d%n",
+                    trainer, step, replaced);
         }
 
         @Override
