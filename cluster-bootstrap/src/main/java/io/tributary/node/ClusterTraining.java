@@ -17,6 +17,7 @@ import io.tributary.ps.shard.ParameterShard;
 import io.tributary.ps.shard.ShardLayout;
 import io.tributary.ps.shard.ShardSettings;
 import io.tributary.ps.wire.DataPlane;
+import io.tributary.trainer.cluster.Attack;
 import io.tributary.trainer.cluster.TrainerActor;
 import io.tributary.trainer.data.Dataset;
 import io.tributary.trainer.data.DataSets;
@@ -119,7 +120,8 @@ public final class ClusterTraining {
             Dataset trainSet = DataSets.load(config, true, spec.inputs(), spec.classes());
             TrainerActor.Resources res = new TrainerActor.Resources(node.address().toString(), backend, spec, trainSet,
                     train.seed(), plane, coordinatorProxy, shards, dp.getDuration("request-timeout"),
-                    config.getDouble("tributary.trainer.slowdown"), metrics);
+                    config.getDouble("tributary.trainer.slowdown"), metrics,
+                    Attack.parse(config.getString("tributary.trainer.attack")));
             Behavior<TrainerCommand> trainer = Behaviors.supervise(TrainerActor.create(res))
                     .onFailure(SupervisorStrategy.restartWithBackoff(Duration.ofSeconds(1), Duration.ofSeconds(15), 0.2));
             system.systemActorOf(trainer, "trainer", DispatcherSelector.fromConfig("tributary.dispatchers.trainer"));

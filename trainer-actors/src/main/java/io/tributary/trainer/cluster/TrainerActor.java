@@ -62,7 +62,7 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
     public record Resources(String nodeId, Backend backend, ModelSpec spec, Dataset train, long seed,
                             NodeDataPlane dataPlane, ActorRef<CoordinatorCommand> coordinator,
                             Function<Integer, EntityRef<ShardCommand>> shards, Duration requestTimeout,
-                            double slowdown, TrainingMetrics metrics) {
+                            double slowdown, TrainingMetrics metrics, Attack attack) {
         public Resources {
             if (!(slowdown >= 1.0)) {
                 throw new IllegalArgumentException("tributary.trainer.slowdown = " + slowdown + " is invalid: it must be >= 1.0");
@@ -289,6 +289,7 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
         float loss = model.computeGradients(input, labels, n);
         float[] grad = gradBuffers[(int) (step & 1)];
         b.download(model.gradients(), grad, 0);
+        res.attack().apply(grad);
         long t1 = System.nanoTime();
         if (res.slowdown() > 1.0) {
             straggle((long) ((res.slowdown() - 1.0) * (t1 - t0)));
