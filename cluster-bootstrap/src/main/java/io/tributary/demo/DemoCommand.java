@@ -86,13 +86,11 @@ public final class DemoCommand {
         Map<String, String> coordinatorOverrides = new LinkedHashMap<>(common);
         coordinatorOverrides.put("tributary.node.roles", "[coordinator]");
         coordinatorOverrides.put("tributary.node.port", "0");
-        Config config = ConfigLoader.load(options.configFile(), coordinatorOverrides);
-        NodeSettings nodeSettings = NodeSettings.from(config);
-
         Path runDir = options.runsDir().resolve(options.runName() + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         Files.createDirectories(runDir);
         coordinatorOverrides.put("tributary.cluster.run-dir", runDir.toAbsolutePath().toString());
-        config = ConfigLoader.load(options.configFile(), coordinatorOverrides);
+        Config config = ConfigLoader.load(options.configFile(), coordinatorOverrides);
+        NodeSettings nodeSettings = NodeSettings.from(config);
         CompletableFuture<TrainingCoordinator.RunResult> result = new CompletableFuture<>();
         Listener listener = new Listener(result);
 

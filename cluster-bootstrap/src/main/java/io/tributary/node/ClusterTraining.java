@@ -99,12 +99,11 @@ public final class ClusterTraining {
         Function<Integer, EntityRef<ShardCommand>> shards = k -> sharding.entityRefFor(ParameterShard.KEY,
                 TrainerActor.entityId(k));
 
-        Config data = config;
         TrainingCoordinator.Settings coordinatorSettings = new TrainingCoordinator.Settings(runId,
                 config.getInt("tributary.cluster.min-trainers"), train.batchSize(), train.epochs(), train.seed(),
                 shardSettings, config.getInt("tributary.cluster.eval-every-steps"));
         TrainingCoordinator.Resources coordinatorResources = new TrainingCoordinator.Resources(plane,
-                () -> CpuBackend.create(), spec, () -> DataSets.load(data, false, spec.inputs(), spec.classes()), DataSets.trainCount(config), shards, listener, metrics,
+                () -> CpuBackend.create(), spec, () -> DataSets.load(config, false, spec.inputs(), spec.classes()), DataSets.trainCount(config), shards, listener, metrics,
                 recorder(config, runId, spec));
         Behavior<CoordinatorCommand> coordinator = Behaviors.supervise(
                         TrainingCoordinator.create(coordinatorSettings, coordinatorResources))
