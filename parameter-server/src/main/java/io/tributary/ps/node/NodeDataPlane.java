@@ -1,6 +1,7 @@
 package io.tributary.ps.node;
 
 import io.aeron.ExclusivePublication;
+import io.aeron.Publication;
 import io.aeron.Subscription;
 import io.tributary.ps.shard.ShardLayout;
 import io.tributary.ps.wire.DataPlane;
@@ -8,6 +9,7 @@ import io.tributary.ps.wire.FramePublisher;
 import io.tributary.ps.wire.FrameReceiver;
 import io.tributary.ps.wire.FrameSink;
 import io.tributary.ps.wire.FrameType;
+import io.tributary.ps.wire.OfferFailedException;
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReferenceArray;
@@ -160,6 +162,26 @@ public final class NodeDataPlane implements AutoCloseable {
     public void send(String target, FrameType type, int sender, int shard, int tensor, long stepOrVersion, float[] src,
                      int srcOffset, int length) {
         FramePublisher p = publishers.computeIfAbsent(target + "#" + sender, key -> open(target, sender));
+        synchronized (p) {
+            p.send(type, shard, tensor, stepOrVersion, src, srcOffset, length, 0);
+        }
+    }
+
+    /**
+     * Like {@link #send}, but fails at once, without waiting, when nobody receives at {@code target}
+     * (its node is gone or stopped). A shard answering parameter requests uses this: waiting on a
+     * dead trainer would hold up every trainer that is alive.
+     *
+     * @throws OfferFailedException when the publication to {@code target} has no subscriber, or a
+     *     frame cannot be sent within the send timeout
+     */
+    public void sendIfConnected(String target, FrameType type, int sender, int shard, int tensor, long stepOrVersion,
+                                float[] src, int srcOffset, int length) {
+        FramePublisher p = publishers.computeIfAbsent(target + "#" + sender, key -> open(target, sender));
+        if (!p.publication().isConnected()) {
+            throw new OfferFailedException("nobody receives at data-plane endpoint " + target
+                    + " (its node stopped, left or is paused)", Publication.NOT_CONNECTED);
+        }
         synchronized (p) {
             p.send(type, shard, tensor, stepOrVersion, src, srcOffset, length, 0);
         }

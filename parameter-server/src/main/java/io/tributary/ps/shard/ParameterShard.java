@@ -17,6 +17,7 @@ import io.tributary.ps.protocol.TrainingProtocol.SetQuorum;
 import io.tributary.ps.protocol.TrainingProtocol.ShardCommand;
 import io.tributary.ps.protocol.TrainingProtocol.ShardCommitted;
 import io.tributary.ps.wire.FrameType;
+import io.tributary.ps.wire.OfferFailedException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -27,6 +28,7 @@ import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -100,8 +102,11 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
 
     public static Behavior<ShardCommand> create(int shard, ShardSettings settings, NodeDataPlane dataPlane,
                                                 Supplier<float[]> initialParameters, TrainingMetrics metrics) {
-        return Behaviors.withTimers(timers -> Behaviors.setup(
-                ctx -> new ParameterShard(ctx, timers, shard, settings, dataPlane, initialParameters, metrics)));
+        // An unexpected failure is logged and the shard resumes with its parameters and version: stopping
+        // would make sharding start it again from the initial parameters and stall the run.
+        return Behaviors.supervise(Behaviors.<ShardCommand>withTimers(timers -> Behaviors.setup(
+                        ctx -> new ParameterShard(ctx, timers, shard, settings, dataPlane, initialParameters, metrics))))
+                .onFailure(RuntimeException.class, SupervisorStrategy.resume());
     }
 
     private ParameterShard(ActorContext<ShardCommand> ctx, TimerScheduler<ShardCommand> timers, int shard,
@@ -168,6 +173,14 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
         coordinator = q.coordinator();
         getContext().getLog().info("shard {}: quorum generation {} = trainers {} (backup {})", shard, generation, quorum,
                 backup);
+        // Requests of trainers that left the quorum (dead or replaced) are dropped: answering them would
+        // send to a node that is gone. The coordinator's own requests (id < 0) stay.
+        int before = waiting.size();
+        waiting.removeIf(r -> r.requesterId() >= 0 && !quorum.contains(r.requesterId()));
+        if (waiting.size() < before) {
+            getContext().getLog().info("shard {}: dropped {} parameter request(s) of trainers no longer in the quorum",
+                    shard, before - waiting.size());
+        }
         if (settings.policy() == ShardSettings.Policy.SYNC) {
             maybeCommit(false);
         }
@@ -183,10 +196,22 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
         return this;
     }
 
+    /**
+     * Sends this shard's parameters to a requester. A requester that cannot be reached (its node died
+     * or is paused) is skipped with a warning: it asks again after its request timeout if it is alive,
+     * and the shard, its state and every other trainer go on. A failed send never fails the shard.
+     */
     private void sendParams(RequestParams r) {
         int replica = r.requesterId() < 0 ? NodeDataPlane.COORDINATOR_REPLICA : NodeDataPlane.TRAINER_REPLICA;
-        dataPlane.send(r.endpoint(), FrameType.PARAMETERS, SENDER_BASE + shard, shard, replica, version, paramArray, 0,
-                paramArray.length);
+        try {
+            dataPlane.sendIfConnected(r.endpoint(), FrameType.PARAMETERS, SENDER_BASE + shard, shard, replica, version,
+                    paramArray, 0, paramArray.length);
+        } catch (OfferFailedException e) {
+            getContext().getLog().warn("shard {}: parameters of version {} not sent to {} {} at {}: {}; it gets them "
+                            + "when it asks again", shard, version, r.requesterId() < 0 ? "the coordinator" : "trainer",
+                    r.requesterId() < 0 ? "" : r.requesterId(), r.endpoint(), e.getMessage());
+            return;
+        }
         metrics.bytesSent.labelValues("parameters").inc(4.0 * paramArray.length);
         r.replyTo().tell(new ParamsSent(shard, version, dataPlane.endpoint()));
     }

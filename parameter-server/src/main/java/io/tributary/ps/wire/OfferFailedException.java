@@ -10,7 +10,7 @@ public final class OfferFailedException extends RuntimeException {
 
     private final long result;
 
-    OfferFailedException(String message, long result) {
+    public OfferFailedException(String message, long result) {
         super(message);
         this.result = result;
     }
