@@ -94,9 +94,8 @@ public final class DemoCommand {
         CompletableFuture<TrainingCoordinator.RunResult> result = new CompletableFuture<>();
         Listener listener = new Listener(result);
 
-        TributaryNode node = TributaryNode.start(nodeSettings, config);
+        TributaryNode node = ClusterTraining.launch(nodeSettings, config, listener);
         try (ChildJvms children = new ChildJvms()) {
-            ClusterTraining.start(node, nodeSettings, config, listener);
             String seed = nodeSettings.host() + ":" + node.port();
             out.println("run " + runId + ": coordinator " + node.address() + ", metrics http://" + nodeSettings.host() + ":"
                     + node.metricsPort() + "/metrics");

@@ -17,6 +17,7 @@ import io.tributary.ps.shard.ParameterShard;
 import io.tributary.ps.shard.ShardLayout;
 import io.tributary.ps.shard.ShardSettings;
 import io.tributary.ps.wire.DataPlane;
+import io.tributary.ps.wire.FrameAuth;
 import io.tributary.trainer.cluster.Attack;
 import io.tributary.trainer.cluster.TrainerActor;
 import io.tributary.trainer.data.Dataset;
@@ -65,11 +66,104 @@ public final class ClusterTraining {
         return dataPlane.endpoint();
     }
 
+    /** Prefix of the role that carries a node's data-plane endpoint and public key: {@code dp|host:port|key}. */
+    static final String DATA_PLANE_ROLE_PREFIX = "dp|";
+
     /**
-     * Starts this node's part of the run on {@code node}. {@code listener} is used only if this
-     * node ends up hosting the coordinator.
+     * Starts a node and its part of the run: the data plane first, so that its endpoint and frame
+     * key travel with the node's cluster membership, then the node, then the training actors.
+     * {@code listener} is used only if this node ends up hosting the coordinator.
      */
-    public static ClusterTraining start(TributaryNode node, NodeSettings nodeSettings, Config config,
+    public static TributaryNode launch(NodeSettings nodeSettings, Config config, TrainingCoordinator.Listener listener) {
+        NodeDataPlane plane = openDataPlane(nodeSettings, config);
+        TributaryNode node;
+        try {
+            node = TributaryNode.start(nodeSettings, config, java.util.List.of(dataPlaneRole(plane)));
+        } catch (RuntimeException e) {
+            plane.close();
+            throw e;
+        }
+        try {
+            start(node, plane, nodeSettings, config, listener);
+        } catch (RuntimeException e) {
+            node.close();
+            throw e;
+        }
+        return node;
+    }
+
+    /** This node's data plane, with frame authentication when {@code tributary.data-plane.authenticate} is on. */
+    static NodeDataPlane openDataPlane(NodeSettings nodeSettings, Config config) {
+        ModelSpec spec = ModelSpec.from(config);
+        ShardSettings shardSettings = ShardSettings.from(config);
+        Config dp = config.getConfig("tributary.data-plane");
+        long runId = config.getLong("tributary.cluster.run-id");
+        ShardLayout layout = new ShardLayout(spec.parameterCount(), shardSettings.shards());
+        DataPlane.Settings planeSettings = DataPlane.Settings.defaults().withMtuLength(dp.getInt("mtu"));
+        FrameAuth auth = dp.getBoolean("authenticate") ? FrameAuth.generate() : null;
+        return new NodeDataPlane(planeSettings, nodeSettings.host(), dp.getInt("port"), runId, 0, layout,
+                dp.getDuration("send-timeout"), auth);
+    }
+
+    /** The membership role that publishes {@code plane}'s endpoint and public key ("-" with authentication off). */
+    static String dataPlaneRole(NodeDataPlane plane) {
+        return DATA_PLANE_ROLE_PREFIX + plane.endpoint() + "|" + (plane.auth() == null ? "-" : plane.auth().publicKeyText());
+    }
+
+    /**
+     * Feeds the data plane the endpoints and keys of the cluster's members as they join and leave:
+     * the members known now, then every membership event.
+     */
+    private static void followPeers(ActorSystem<?> system, NodeDataPlane plane) {
+        org.apache.pekko.cluster.typed.Cluster cluster = org.apache.pekko.cluster.typed.Cluster.get(system);
+        for (org.apache.pekko.cluster.Member m : cluster.state().getMembers()) {
+            peerEvent(plane, m, false);
+        }
+        Behavior<org.apache.pekko.cluster.ClusterEvent.MemberEvent> follower = Behaviors.setup(ctx -> {
+            cluster.subscriptions().tell(org.apache.pekko.cluster.typed.Subscribe.create(ctx.getSelf(),
+                    org.apache.pekko.cluster.ClusterEvent.MemberEvent.class));
+            return Behaviors.receive(org.apache.pekko.cluster.ClusterEvent.MemberEvent.class)
+                    .onMessage(org.apache.pekko.cluster.ClusterEvent.MemberEvent.class, e -> {
+                        peerEvent(plane, e.member(), e instanceof org.apache.pekko.cluster.ClusterEvent.MemberRemoved);
+                        return Behaviors.same();
+                    })
+                    .build();
+        });
+        system.systemActorOf(follower, "data-plane-peers", org.apache.pekko.actor.typed.Props.empty());
+    }
+
+    private static void peerEvent(NodeDataPlane plane, org.apache.pekko.cluster.Member member, boolean removed) {
+        for (String role : member.getRoles()) {
+            if (!role.startsWith(DATA_PLANE_ROLE_PREFIX)) {
+                continue;
+            }
+            String[] parts = role.substring(DATA_PLANE_ROLE_PREFIX.length()).split("\\|", -1);
+            if (parts.length != 2) {
+                LOG.warn("member {} has a malformed data-plane role '{}': its frames will be dropped", member.address(),
+                        role);
+                continue;
+            }
+            if (removed) {
+                plane.peerLeft(parts[0]);
+            } else if (plane.auth() != null && parts[1].equals("-")) {
+                LOG.error("member {} runs with tributary.data-plane.authenticate = off and this node with on: its frames"
+                        + " are dropped; set the same value on every node", member.address());
+            } else if (plane.auth() != null) {
+                try {
+                    plane.peerJoined(parts[0], parts[1]);
+                } catch (IllegalArgumentException e) {
+                    LOG.error("member {}: {}; its frames will be dropped", member.address(), e.getMessage());
+                }
+            }
+        }
+    }
+
+    /**
+     * Starts this node's part of the run on {@code node}, whose membership must carry
+     * {@link #dataPlaneRole(NodeDataPlane)}. {@code listener} is used only if this node ends up
+     * hosting the coordinator.
+     */
+    public static ClusterTraining start(TributaryNode node, NodeDataPlane plane, NodeSettings nodeSettings, Config config,
                                         TrainingCoordinator.Listener listener) {
         ActorSystem<?> system = node.system();
         ModelSpec spec = ModelSpec.from(config);
@@ -77,10 +171,8 @@ public final class ClusterTraining {
         TrainSettings train = TrainSettings.from(config);
         Config dp = config.getConfig("tributary.data-plane");
         long runId = config.getLong("tributary.cluster.run-id");
-        ShardLayout layout = new ShardLayout(spec.parameterCount(), shardSettings.shards());
-        DataPlane.Settings planeSettings = DataPlane.Settings.defaults().withMtuLength(dp.getInt("mtu"));
-        NodeDataPlane plane = new NodeDataPlane(planeSettings, nodeSettings.host(), dp.getInt("port"), runId, 0, layout,
-                dp.getDuration("send-timeout"));
+        ShardLayout layout = plane.layout();
+        followPeers(system, plane);
         CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "close-data-plane",
                 () -> {
                     plane.close();

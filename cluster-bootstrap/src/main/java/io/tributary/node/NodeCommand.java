@@ -85,13 +85,7 @@ public final class NodeCommand {
             }
             Config config = ConfigLoader.load(configFile, overrides);
             NodeSettings settings = NodeSettings.from(config);
-            node = TributaryNode.start(settings, config);
-            try {
-                ClusterTraining.start(node, settings, config, new LoggingListener(out));
-            } catch (RuntimeException e) {
-                node.close();
-                throw e;
-            }
+            node = ClusterTraining.launch(settings, config, new LoggingListener(out));
             out.println("tributary node " + node.address() + " started, roles " + settings.roles()
                     + ", joining " + (settings.seedNodes().isEmpty() ? "itself" : settings.seedNodes())
                     + "; metrics at http://" + settings.host() + ":" + node.metricsPort() + "/metrics");

@@ -74,7 +74,8 @@ final class NodeGuardian {
                                        boolean leaving) {
         Member member = event.member();
         String name = event.getClass().getSimpleName().replaceFirst("^Member", "").toLowerCase(java.util.Locale.ROOT);
-        context.getLog().info("member {}: {} roles {}", name, member.address(), member.getRoles());
+        context.getLog().info("member {}: {} roles {}", name, member.address(), member.getRoles().stream()
+                .map(r -> r.startsWith("dp|") ? "data-plane " + r.split("\\|")[1] : r).toList());
         metrics.memberEvent(name);
         Map<Address, Member> next = new HashMap<>(members);
         if (event instanceof ClusterEvent.MemberRemoved) {

@@ -54,17 +54,26 @@ public final class TributaryNode implements AutoCloseable {
      * @throws NodeStartException when a port is taken or the system cannot start
      */
     public static TributaryNode start(NodeSettings settings, Config config) {
-        return start(settings, config, ProtocolRegistry.PROTOCOL_VERSION);
+        return start(settings, config, ProtocolRegistry.PROTOCOL_VERSION, List.of());
+    }
+
+    /** As {@link #start(NodeSettings, Config)}, with roles the node publishes besides its configured ones. */
+    public static TributaryNode start(NodeSettings settings, Config config, List<String> extraRoles) {
+        return start(settings, config, ProtocolRegistry.PROTOCOL_VERSION, extraRoles);
     }
 
     /** As {@link #start(NodeSettings, Config)}, claiming {@code protocolVersion}: tests start mismatched nodes. */
     static TributaryNode start(NodeSettings settings, Config config, int protocolVersion) {
+        return start(settings, config, protocolVersion, List.of());
+    }
+
+    private static TributaryNode start(NodeSettings settings, Config config, int protocolVersion, List<String> extraRoles) {
         requireJdkInternalMiscExport();
         NodeMetrics metrics = NodeMetrics.start(settings.host(), settings.metricsPort());
         ActorSystem<NodeGuardian.Command> system;
         try {
             system = ActorSystem.create(NodeGuardian.create(metrics, protocolVersion), SYSTEM_NAME,
-                    pekkoConfig(settings, protocolVersion).withFallback(PekkoDefaults.over(config)));
+                    pekkoConfig(settings, protocolVersion, extraRoles).withFallback(PekkoDefaults.over(config)));
         } catch (RuntimeException e) {
             metrics.close();
             throw startFailure(settings, e);
@@ -102,9 +111,10 @@ public final class TributaryNode implements AutoCloseable {
     }
 
     /** The settings laid over the loaded configuration: they come from NodeSettings, so they win. */
-    static Config pekkoConfig(NodeSettings settings, int protocolVersion) {
+    static Config pekkoConfig(NodeSettings settings, int protocolVersion, List<String> extraRoles) {
         List<String> roles = new ArrayList<>(settings.roles());
         roles.add(NodeGuardian.PROTOCOL_ROLE_PREFIX + protocolVersion);
+        roles.addAll(extraRoles);
         Map<String, Object> m = new HashMap<>();
         m.put("pekko.actor.provider", "cluster");
         m.put("pekko.remote.artery.canonical.hostname", settings.host());

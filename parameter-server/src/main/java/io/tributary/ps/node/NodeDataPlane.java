@@ -5,6 +5,7 @@ import io.aeron.Publication;
 import io.aeron.Subscription;
 import io.tributary.ps.shard.ShardLayout;
 import io.tributary.ps.wire.DataPlane;
+import io.tributary.ps.wire.FrameAuth;
 import io.tributary.ps.wire.FramePublisher;
 import io.tributary.ps.wire.FrameReceiver;
 import io.tributary.ps.wire.FrameSink;
@@ -53,6 +54,7 @@ public final class NodeDataPlane implements AutoCloseable {
     private final AtomicReferenceArray<ParameterAssembler> replicas = new AtomicReferenceArray<>(REPLICAS);
     private final ConcurrentHashMap<String, FramePublisher> publishers = new ConcurrentHashMap<>();
     private final Duration sendTimeout;
+    private final FrameAuth auth;
 
     /**
      * @param host     the address this node receives on (127.0.0.1 for a local cluster)
@@ -61,6 +63,17 @@ public final class NodeDataPlane implements AutoCloseable {
      */
     public NodeDataPlane(DataPlane.Settings settings, String host, int port, long runId, int senderId,
                          ShardLayout layout, Duration sendTimeout) {
+        this(settings, host, port, runId, senderId, layout, sendTimeout, null);
+    }
+
+    /**
+     * @param auth this node's frame authentication: every frame sent is signed, every frame received
+     *     must come from a peer learned with {@link #peerJoined} with a valid MAC and a fresh sequence;
+     *     null turns authentication off
+     */
+    public NodeDataPlane(DataPlane.Settings settings, String host, int port, long runId, int senderId,
+                         ShardLayout layout, Duration sendTimeout, FrameAuth auth) {
+        this.auth = auth;
         this.dataPlane = DataPlane.launch(settings);
         this.runId = runId;
         this.senderId = senderId;
@@ -77,10 +90,14 @@ public final class NodeDataPlane implements AutoCloseable {
         }
         String resolved = subscription.tryResolveChannelEndpointPort();
         this.endpoint = resolved != null ? endpointOf(resolved) : host + ":" + port;
-        this.receiver = new FrameReceiver(subscription, runId, 64, "data-plane-receiver-udp");
+        this.receiver = new FrameReceiver(subscription, runId, 64, "data-plane-receiver-udp",
+                auth == null ? null : auth.newVerifier());
         // Frames between roles in this JVM (a trainer and a shard on one node) go through IPC.
         this.ipcReceiver = new FrameReceiver(dataPlane.addSubscription(DataPlane.IPC_CHANNEL, STREAM_ID), runId, 64,
-                "data-plane-receiver-ipc");
+                "data-plane-receiver-ipc", auth == null ? null : auth.newVerifier());
+        if (auth != null) {
+            auth.addPeer(endpoint, auth.publicKeyText());
+        }
         FrameSink sink = new Router();
         for (FrameReceiver r : new FrameReceiver[] {receiver, ipcReceiver}) {
             for (int k = 0; k < layout.shardCount(); k++) {
@@ -93,7 +110,8 @@ public final class NodeDataPlane implements AutoCloseable {
         this.runner = new AgentRunner(new BackoffIdleStrategy(100, 10, 1_000, 200_000),
                 t -> LOG.error("data-plane receiver failed", t), null, new BothReceivers());
         AgentRunner.startOnThread(runner);
-        LOG.info("data plane receiving on {} (run {}, {} shards)", endpoint, runId, layout.shardCount());
+        LOG.info("data plane receiving on {} (run {}, {} shards, frames {})", endpoint, runId, layout.shardCount(),
+                auth == null ? "unauthenticated" : "authenticated, session " + Integer.toHexString(auth.sessionId()));
     }
 
     private static String endpointOf(String channel) {
@@ -194,6 +212,7 @@ public final class NodeDataPlane implements AutoCloseable {
         }
         String channel = target.equals(endpoint) ? DataPlane.IPC_CHANNEL
                 : DataPlane.udpChannel(target.substring(0, colon), Integer.parseInt(target.substring(colon + 1)));
+        FrameAuth.Signer signer = auth == null ? null : awaitSigner(target);
         ExclusivePublication pub = dataPlane.addPublication(channel, STREAM_ID);
         try {
             DataPlane.awaitConnected(pub, sendTimeout);
@@ -201,7 +220,54 @@ public final class NodeDataPlane implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         return new FramePublisher(pub, runId, sender, Math.min(FramePublisher.DEFAULT_MAX_FRAME_LENGTH, pub.maxMessageLength()),
-                sendTimeout, new SleepingMillisIdleStrategy(1), null);
+                sendTimeout, new SleepingMillisIdleStrategy(1), null, signer);
+    }
+
+    /** The key for {@code target} comes with its node's membership, which may lag a message naming it. */
+    private FrameAuth.Signer awaitSigner(String target) {
+        long deadline = System.nanoTime() + sendTimeout.toNanos();
+        while (true) {
+            FrameAuth.Signer signer = auth.signerFor(target);
+            if (signer != null) {
+                return signer;
+            }
+            if (System.nanoTime() - deadline >= 0) {
+                throw new OfferFailedException("no data-plane key for " + target + " after " + sendTimeout
+                        + ": no cluster member published one for that endpoint (it left, or it runs with"
+                        + " tributary.data-plane.authenticate = off while this node has it on)", Publication.NOT_CONNECTED);
+            }
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new OfferFailedException("interrupted while waiting for the data-plane key of " + target,
+                        Publication.NOT_CONNECTED);
+            }
+        }
+    }
+
+    /** This node's frame authentication, or null when it is off. */
+    public FrameAuth auth() {
+        return auth;
+    }
+
+    /**
+     * A node that receives at {@code endpoint} published {@code publicKeyText} (its membership on the
+     * control plane says so): frames to it are signed, and its frames accepted, under the key the two
+     * agree. Does nothing when authentication is off.
+     */
+    public void peerJoined(String endpoint, String publicKeyText) {
+        if (auth != null) {
+            auth.addPeer(endpoint, publicKeyText);
+        }
+    }
+
+    /** The node at {@code endpoint} left: its frames are dropped from now on and its publications closed. */
+    public void peerLeft(String endpoint) {
+        if (auth != null && !endpoint.equals(this.endpoint)) {
+            auth.removePeer(endpoint);
+        }
+        forget(endpoint);
     }
 
     /** Drops the publication to {@code target} (the node left); the next send reconnects. */

@@ -15,8 +15,11 @@ import org.apache.pekko.actor.typed.ActorRef;
  */
 public final class ProtocolRegistry {
 
-    /** The version of the wire protocol; nodes of different versions do not stay in one cluster. */
-    public static final int PROTOCOL_VERSION = 2;
+    /**
+     * The version of the wire protocol, control messages and data-plane frames together; nodes of
+     * different versions do not stay in one cluster. 3: frame header version 2 (session, sequence, MAC).
+     */
+    public static final int PROTOCOL_VERSION = 3;
 
     /** One registered class and its id. */
     public record Entry(int id, Class<?> type) {

@@ -9,7 +9,7 @@ import org.agrona.MutableDirectBuffer;
  * Flyweight over the fixed header that starts every data-plane frame; the payload follows it.
  * Wrap once, re-wrap per frame: it holds no state besides the buffer and offset.
  *
- * <p>Layout, little-endian, 64 bytes, payload starting at {@link #HEADER_LENGTH} (8-byte aligned):
+ * <p>Layout, little-endian, 80 bytes, payload starting at {@link #HEADER_LENGTH} (8-byte aligned):
  *
  * <pre>
  *   0      4   magic            0x46425254, the bytes "TRBF"
@@ -24,14 +24,22 @@ import org.agrona.MutableDirectBuffer;
  *  32      8   step or version  trainer step for gradients, model version for parameters
  *  40      4   payload length   in bytes, a multiple of the element size
  *  44      4   flags            reserved, zero
- *  48     16   MAC              reserved for frame authentication, zero for now
- *  64      -   payload          payload length bytes
+ *  48      8   sequence         per sending node, rises with every frame it sends (replay protection)
+ *  56      4   session          the sending node's data-plane session ({@link FrameAuth#sessionId()})
+ *  60      4   reserved         zero
+ *  64     16   MAC              HMAC-SHA-256 (first 16 bytes) of every other byte of the frame under the
+ *                               key the sending and the receiving node agreed ({@link FrameAuth});
+ *                               zero when authentication is off
+ *  80      -   payload          payload length bytes
+ * </pre>
+ *
+ * <p>Version 1 had a 64-byte header without sequence and session.
  * </pre>
  */
 public final class FrameHeader {
 
     public static final int MAGIC = 0x4642_5254;
-    public static final short VERSION = 1;
+    public static final short VERSION = 2;
     public static final byte ENCODING_FLOAT32 = 1;
 
     public static final int MAGIC_OFFSET = 0;
@@ -46,9 +54,12 @@ public final class FrameHeader {
     public static final int STEP_OFFSET = 32;
     public static final int PAYLOAD_LENGTH_OFFSET = 40;
     public static final int FLAGS_OFFSET = 44;
-    public static final int MAC_OFFSET = 48;
+    public static final int SEQUENCE_OFFSET = 48;
+    public static final int SESSION_OFFSET = 56;
+    public static final int RESERVED_OFFSET = 60;
+    public static final int MAC_OFFSET = 64;
     public static final int MAC_LENGTH = 16;
-    public static final int HEADER_LENGTH = 64;
+    public static final int HEADER_LENGTH = 80;
 
     private DirectBuffer buffer;
     private MutableDirectBuffer mutableBuffer;
@@ -84,8 +95,8 @@ public final class FrameHeader {
     }
 
     /**
-     * Writes magic, version, type and encoding, the run and addressing fields, and zeroes flags and
-     * MAC; the payload length is left to {@link #payloadLength(int)}.
+     * Writes magic, version, type and encoding, the run and addressing fields, and zeroes flags,
+     * sequence, session and MAC; the payload length is left to {@link #payloadLength(int)}.
      */
     public FrameHeader writeHeader(FrameType type, long runId, int sender, int shard, int tensor, int elementOffset,
             long step) {
@@ -100,6 +111,9 @@ public final class FrameHeader {
         mutableBuffer.putInt(offset + ELEMENT_OFFSET_OFFSET, elementOffset, LITTLE_ENDIAN);
         mutableBuffer.putLong(offset + STEP_OFFSET, step, LITTLE_ENDIAN);
         mutableBuffer.putInt(offset + FLAGS_OFFSET, 0, LITTLE_ENDIAN);
+        mutableBuffer.putLong(offset + SEQUENCE_OFFSET, 0L, LITTLE_ENDIAN);
+        mutableBuffer.putInt(offset + SESSION_OFFSET, 0, LITTLE_ENDIAN);
+        mutableBuffer.putInt(offset + RESERVED_OFFSET, 0, LITTLE_ENDIAN);
         mutableBuffer.setMemory(offset + MAC_OFFSET, MAC_LENGTH, (byte) 0);
         return this;
     }
@@ -207,6 +221,26 @@ public final class FrameHeader {
 
     public int flags() {
         return buffer.getInt(offset + FLAGS_OFFSET, LITTLE_ENDIAN);
+    }
+
+    /** The sending node's frame counter; 0 when authentication is off. */
+    public long sequence() {
+        return buffer.getLong(offset + SEQUENCE_OFFSET, LITTLE_ENDIAN);
+    }
+
+    public FrameHeader sequence(long sequence) {
+        mutableBuffer.putLong(offset + SEQUENCE_OFFSET, sequence, LITTLE_ENDIAN);
+        return this;
+    }
+
+    /** The sending node's data-plane session; 0 when authentication is off. */
+    public int session() {
+        return buffer.getInt(offset + SESSION_OFFSET, LITTLE_ENDIAN);
+    }
+
+    public FrameHeader session(int session) {
+        mutableBuffer.putInt(offset + SESSION_OFFSET, session, LITTLE_ENDIAN);
+        return this;
     }
 
     /** Copies the 16 MAC bytes into {@code dst} at {@code dstIndex}. */

@@ -39,6 +39,7 @@ public final class FramePublisher {
     private final AtomicLong backPressureWaits = new AtomicLong();
     private final AtomicLong notConnectedWaits = new AtomicLong();
     private final AtomicLong framesSent = new AtomicLong();
+    private final FrameAuth.Signer signer;
 
     /**
      * @param maxFrameLength largest frame in bytes, header included; at most the publication's max message
@@ -47,6 +48,16 @@ public final class FramePublisher {
      */
     public FramePublisher(Publication publication, long runId, int senderId, int maxFrameLength, Duration sendTimeout,
             IdleStrategy idleStrategy, CounterDataPoint backPressureMetric) {
+        this(publication, runId, senderId, maxFrameLength, sendTimeout, idleStrategy, backPressureMetric, null);
+    }
+
+    /**
+     * As above, signing every frame with {@code signer} (session, sequence and MAC of
+     * {@link FrameAuth}); null sends unsigned frames.
+     */
+    public FramePublisher(Publication publication, long runId, int senderId, int maxFrameLength, Duration sendTimeout,
+            IdleStrategy idleStrategy, CounterDataPoint backPressureMetric, FrameAuth.Signer signer) {
+        this.signer = signer;
         if (maxFrameLength > publication.maxMessageLength()) {
             throw new IllegalArgumentException("maxFrameLength " + maxFrameLength + " exceeds the publication's max "
                     + "message length " + publication.maxMessageLength() + " on " + publication.channel()
@@ -113,7 +124,11 @@ public final class FramePublisher {
                     .writeHeader(type, runId, senderId, shard, tensor, destOffset + done, step)
                     .payloadLength(count * Float.BYTES);
             DirectFloats.copyFromArray(src, srcOffset + done, frame, FrameHeader.HEADER_LENGTH, count);
-            offer(FrameHeader.HEADER_LENGTH + count * Float.BYTES);
+            int frameLength = FrameHeader.HEADER_LENGTH + count * Float.BYTES;
+            if (signer != null) {
+                signer.sign(frame, 0, frameLength);
+            }
+            offer(frameLength);
             frames++;
         }
         framesSent.lazySet(framesSent.get() + frames);

@@ -12,8 +12,8 @@ import org.agrona.concurrent.Agent;
 
 /**
  * Agent that polls one subscription, reassembles fragmented frames, validates each frame's header
- * (magic and version, type, encoding, run, lengths, and bounds against the registered destination)
- * and hands the payload to the {@link FrameSink} registered for its (type, shard, tensor). Rejected
+ * (magic and version, type, encoding, run, lengths, with authentication on also session, MAC and
+ * sequence, and bounds against the registered destination) and hands the payload to the {@link FrameSink} registered for its (type, shard, tensor). Rejected
  * frames are counted by {@link RejectReason} and otherwise ignored.
  *
  * <p>Run it with an {@code AgentRunner} (own thread) or an {@code AgentInvoker} (caller's thread).
@@ -46,12 +46,22 @@ public final class FrameReceiver implements Agent, FragmentHandler {
     private final AtomicLongArray rejected = new AtomicLongArray(RejectReason.values().length);
     private final AtomicLong framesAccepted = new AtomicLong();
     private final AtomicLong payloadBytesAccepted = new AtomicLong();
+    private final FrameAuth.Verifier verifier;
 
     public FrameReceiver(Subscription subscription, long runId) {
         this(subscription, runId, DEFAULT_FRAGMENT_LIMIT, "frame-receiver");
     }
 
     public FrameReceiver(Subscription subscription, long runId, int fragmentLimit, String roleName) {
+        this(subscription, runId, fragmentLimit, roleName, null);
+    }
+
+    /**
+     * @param verifier checks session, MAC and sequence of every frame before it reaches a sink; null
+     *     when authentication is off (frames are then taken as they come)
+     */
+    public FrameReceiver(Subscription subscription, long runId, int fragmentLimit, String roleName,
+                         FrameAuth.Verifier verifier) {
         if (fragmentLimit < 1) {
             throw new IllegalArgumentException("fragmentLimit " + fragmentLimit + " must be at least 1");
         }
@@ -59,6 +69,7 @@ public final class FrameReceiver implements Agent, FragmentHandler {
         this.runId = runId;
         this.fragmentLimit = fragmentLimit;
         this.roleName = roleName;
+        this.verifier = verifier;
     }
 
     /** Routes gradient frames for (shard, tensor), {@code elementCount} elements long, to {@code sink}. */
@@ -133,6 +144,13 @@ public final class FrameReceiver implements Agent, FragmentHandler {
         if ((payloadLength & (Float.BYTES - 1)) != 0) {
             reject(RejectReason.BAD_LENGTH);
             return;
+        }
+        if (verifier != null) {
+            FrameAuth.Verdict verdict = verifier.verify(buffer, offset, length, h.session(), h.sender(), h.sequence());
+            if (verdict != FrameAuth.Verdict.AUTHENTIC) {
+                reject(verdict == FrameAuth.Verdict.REPLAYED ? RejectReason.REPLAYED : RejectReason.FORGED);
+                return;
+            }
         }
         int shard = h.shard();
         int tensor = h.tensor();

@@ -23,5 +23,9 @@ public enum RejectReason {
     /** No sink registered for this (type, shard, tensor). */
     UNKNOWN_DESTINATION,
     /** Element offset plus element count falls outside the registered destination. */
-    OUT_OF_BOUNDS
+    OUT_OF_BOUNDS,
+    /** Authentication on: unknown or missing session, or a MAC that does not match ({@link FrameAuth}). */
+    FORGED,
+    /** Authentication on: a sequence number not above the last one accepted from its session and sender. */
+    REPLAYED
 }

@@ -159,7 +159,7 @@ class DataPlaneTransferTest {
             frame.putFloat(FrameHeader.HEADER_LENGTH + 4 * i, 1f, java.nio.ByteOrder.LITTLE_ENDIAN);
         }
         offerOrFail(publication, frame.byteArray().clone(), h -> h.magic(0xDEAD_BEEF));
-        offerOrFail(publication, frame.byteArray().clone(), h -> h.version((short) 2));
+        offerOrFail(publication, frame.byteArray().clone(), h -> h.version((short) 1));
         offerOrFail(publication, frame.byteArray().clone(), h -> h.runId(RUN + 1));
         offerOrFail(publication, frame.byteArray().clone(), h -> h.encoding((byte) 9));
         offerOrFail(publication, frame.byteArray().clone(), h -> h.elementOffset(1));

@@ -12,7 +12,6 @@ import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
@@ -44,8 +43,9 @@ class ReceivePathAllocationTest {
      */
     private static final long ALLOWED_BYTES = 16_384;
 
-    @Test
-    void nodeReceivePathIntoContributionSlotsAllocatesNothingPerFrameOnceWarm() throws Exception {
+    @org.junit.jupiter.params.ParameterizedTest(name = "authenticated frames: {0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void nodeReceivePathIntoContributionSlotsAllocatesNothingPerFrameOnceWarm(boolean authenticated) throws Exception {
         com.sun.management.ThreadMXBean threads =
                 (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         assertTrue(threads.isThreadAllocatedMemorySupported());
@@ -56,12 +56,16 @@ class ReceivePathAllocationTest {
         Set<Long> threadsBefore = threadIds(null);
         // 8 KiB datagrams: 64 KiB frames still arrive in fragments and are reassembled, in fewer packets.
         try (NodeDataPlane node = new NodeDataPlane(settings().withMtuLength(8192), "127.0.0.1", 0, 1L, TRAINER,
-                layout, Duration.ofSeconds(5))) {
+                layout, Duration.ofSeconds(5), authenticated ? FrameAuth.generate() : null)) {
             Set<Long> started = threadIds(NodeDataPlane.RECEIVER_THREAD);
             // A second node sends, so that frames take the UDP path (a node's sends to itself go by IPC).
             NodeDataPlane sender = new NodeDataPlane(settings().withMtuLength(8192), "127.0.0.1", 0, 1L, TRAINER,
-                    layout, Duration.ofSeconds(5));
+                    layout, Duration.ofSeconds(5), authenticated ? FrameAuth.generate() : null);
             closeLater = sender;
+            if (authenticated) {
+                node.peerJoined(sender.endpoint(), sender.auth().publicKeyText());
+                sender.peerJoined(node.endpoint(), node.auth().publicKeyText());
+            }
             started.removeAll(threadsBefore);
             assertEquals(1, started.size(), "one new receiver thread named " + NodeDataPlane.RECEIVER_THREAD);
             long receiverThread = started.iterator().next();
