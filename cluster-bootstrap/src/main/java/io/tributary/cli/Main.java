@@ -29,6 +29,7 @@ public final class Main {
             "  demo               a local cluster of JVMs (1 coordinator, 2 ps, 3 trainers) trains the model together",
             "  node               run one cluster node (see 'tributary node --help')",
             "  history show|verify [DIR]  a run's model history as a table, or check its hash chain and checkpoints",
+            "  credits [DIR]      a run's credit ledger: samples, compute, accepted/rejected slices, reputation per trainer",
             "  chaos run FILE     run a chaos scenario (config/chaos/*.conf) and write its verdicts and chart",
             "  train --local      train the configured model in this one process (MNIST MLP by default)",
             "  help               show this text",
@@ -96,6 +97,9 @@ public final class Main {
         String command = args[0];
         if (command.equals("history")) {
             return HistoryCommand.run(List.of(args).subList(1, args.length), out, System.err);
+        }
+        if (command.equals("credits")) {
+            return CreditsCommand.run(List.of(args).subList(1, args.length), out, System.err);
         }
         if (command.equals("node")) {
             return io.tributary.node.NodeCommand.run(List.of(args).subList(1, args.length), out, System.err);

@@ -42,6 +42,10 @@ public final class RunRecorder {
 
     private static final String CHECKPOINT_FOLDER = "checkpoints";
 
+    /** The run directory's file with the credit ledger ({@link CreditLedger#toJson}). */
+    public static final String CREDITS_FILE = "credits.json";
+
+    private final Path runDirectory;
     private final Path historyDirectory;
     private final Path checkpointDirectory;
     private final long runId;
@@ -57,6 +61,7 @@ public final class RunRecorder {
      */
     public RunRecorder(Path runDirectory, long runId, String configHash, int[] layerSizes) {
         Checkpoint.parameterCount(layerSizes);
+        this.runDirectory = runDirectory;
         this.historyDirectory = runDirectory.resolve(HISTORY_FOLDER);
         this.checkpointDirectory = historyDirectory.resolve(CHECKPOINT_FOLDER);
         this.runId = runId;
@@ -113,6 +118,22 @@ public final class RunRecorder {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot record step " + step + " in " + historyDirectory + ": "
                     + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Replaces {@code credits.json} in the run directory with {@code json}: written to a temporary
+     * file and moved over the old one, so a reader sees the old ledger or the new, never half of one.
+     */
+    public void writeCredits(String json) {
+        Path target = runDirectory.resolve(CREDITS_FILE);
+        Path tmp = runDirectory.resolve(CREDITS_FILE + ".tmp");
+        try {
+            java.nio.file.Files.writeString(tmp, json, StandardCharsets.UTF_8);
+            java.nio.file.Files.move(tmp, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the credit ledger " + target + ": " + e.getMessage(), e);
         }
     }
 

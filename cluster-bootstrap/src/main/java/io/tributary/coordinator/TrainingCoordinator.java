@@ -63,6 +63,10 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         /** A trainer joined after the start and took over the partition of trainer {@code replaced}. */
         default void trainerJoined(int trainer, int replaced, long step) {
         }
+
+        /** A trainer was quarantined (its contributions kept being rejected); {@code reason} says how. */
+        default void trainerQuarantined(int trainer, String node, String reason) {
+        }
     }
 
     /** The outcome of a run, with the consistency figures the tests check. */
@@ -76,7 +80,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
      * @param globalBatch samples per step over all trainers
      */
     public record Settings(long runId, int minTrainers, int globalBatch, int epochs, long seed, ShardSettings shards,
-                           int evalEverySteps) {
+                           int evalEverySteps, double reputationRate, double quarantineBelow) {
     }
 
     /** The node-local things the coordinator uses (it is created on the node that hosts it). */
@@ -102,6 +106,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         long samples;
         boolean live = true;
         boolean handedOver;
+        boolean quarantined;
 
         Member(int id, String nodeId, ActorRef<TrainerCommand> ref, int partition) {
             this.id = id;
@@ -144,6 +149,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
     private long lastProgressNanos;
     private final GradientChecksums checksums;
     private final Map<String, RegisterTrainer> standby = new LinkedHashMap<>();
+    private final CreditLedger ledger;
 
     public static Behavior<CoordinatorCommand> create(Settings settings, Resources resources) {
         return Behaviors.setup(ctx -> new TrainingCoordinator(ctx, settings, resources));
@@ -154,6 +160,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         this.settings = settings;
         this.res = res;
         this.layout = res.dataPlane().layout();
+        this.ledger = new CreditLedger(settings.reputationRate(), settings.quarantineBelow());
         ActorRef<CoordinatorCommand> self = ctx.getSelf();
         this.evalAssembler = new ParameterAssembler(layout, v -> self.tell(new EvalParamsReady(v)));
         res.dataPlane().hostReplica(NodeDataPlane.COORDINATOR_REPLICA, evalAssembler);
@@ -193,6 +200,11 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
             return this;
         }
         Member known = byNode.get(r.nodeId());
+        if (known != null && known.quarantined) {
+            r.trainer().tell(new Rejected("this node's trainer " + known.id + " was quarantined in run " + settings.runId()
+                    + " (its contributions kept being rejected); it may not rejoin this run"));
+            return this;
+        }
         if (known != null) {
             // A restarted trainer (same node): same id and partition, from where the run stands.
             known.ref = r.trainer();
@@ -219,6 +231,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         Member m = new Member(byNode.size(), r.nodeId(), r.trainer(), byNode.size());
         byNode.put(r.nodeId(), m);
         byId.put(m.id, m);
+        ledger.admitted(m.id, m.nodeId);
         getContext().watchWith(r.trainer(), new TrainerTerminated(m.id));
         getContext().getLog().info("trainer {} registered from {} ({}), data plane {}", m.id, r.nodeId(), r.backend(),
                 r.dataEndpoint());
@@ -259,6 +272,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         m.doneSteps = committedSteps;
         byNode.put(r.nodeId(), m);
         byId.put(m.id, m);
+        ledger.admitted(m.id, m.nodeId);
         getContext().watchWith(r.trainer(), new TrainerTerminated(m.id));
         getContext().getLog().warn("trainer {} joined mid-run from {}: it takes over partition {} of trainer {} from step {}",
                 m.id, r.nodeId(), orphan.partition, orphan.id, committedSteps);
@@ -323,6 +337,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         }
         m.doneSteps = Math.max(m.doneSteps, d.step() + 1);
         m.samples += d.samples();
+        ledger.stepDone(d.trainerId(), d.samples(), d.computeNanos());
         checksums.sent(d.trainerId(), d.step(), d.checksums());
         samples += d.samples();
         contributions++;
@@ -375,6 +390,11 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
     private Behavior<CoordinatorCommand> onShardCommitted(ShardCommitted c) {
         for (Map.Entry<Integer, Long> e : c.checksums().entrySet()) {
             checksums.received(e.getKey(), c.step(), c.shard(), e.getValue());
+        }
+        if (!finished) {
+            for (int fallen : ledger.sliceVerdicts(c.checksums().keySet(), c.rejected())) {
+                quarantine(fallen);
+            }
         }
         if (settings.shards().policy() != ShardSettings.Policy.SYNC || finished) {
             return this;
@@ -443,6 +463,14 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
             res.recorder().recordEvaluation(step, epoch, evalAssembler.parameters(), byTrainer,
                     Double.isNaN(loss) ? 0 : loss, accuracy);
         }
+        if (step >= totalSteps) {
+            for (Member m : byNode.values()) {
+                if (m.live) {
+                    ledger.status(m.id, CreditLedger.Status.FINISHED);
+                }
+            }
+        }
+        publishCredits(step);
         res.listener().evaluated(epoch, step, accuracy);
         evalInFlight = -1;
         if (step >= totalSteps) {
@@ -463,12 +491,79 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
                 maxStaleness, closedByDeadline, closedShort, checksums.compared(), checksums.mismatches()));
     }
 
+    /**
+     * A trainer's reputation fell below {@code tributary.trust.quarantine-below}: it leaves the
+     * quorum at once, is told why and stops, its partition goes to a trainer on standby if one waits,
+     * and its node is downed (unless it is this node), which removes its data-plane key everywhere
+     * so that its frames are dropped. The operator is told in the log, the listener and a metric.
+     */
+    private void quarantine(int id) {
+        Member m = byId.get(id);
+        CreditLedger.Entry e = ledger.entry(id);
+        if (m == null || e == null || m.quarantined) {
+            return;
+        }
+        m.quarantined = true;
+        ledger.status(id, CreditLedger.Status.QUARANTINED);
+        String reason = String.format(java.util.Locale.ROOT, "reputation %.2f fell below %.2f: %d of its %d gradient "
+                        + "slices were rejected (non-finite or over the norm bound)", e.reputation(), ledger.quarantineBelow(),
+                e.rejected(), e.rejected() + e.accepted());
+        getContext().getLog().error("trainer {} ({}) quarantined: {}. It leaves the quorum, its node is downed; check that"
+                + " volunteer before it joins another run", id, m.nodeId, reason);
+        res.metrics().trainersQuarantined.inc();
+        res.listener().trainerQuarantined(id, m.nodeId, reason);
+        if (m.live) {
+            m.live = false;
+            if (started) {
+                sendQuorum();
+            }
+            m.ref.tell(new Rejected("quarantined by the coordinator: " + reason));
+            if (started && !standby.isEmpty()) {
+                joinMidRun(standby.values().iterator().next());
+            }
+        }
+        try {
+            org.apache.pekko.actor.Address address = org.apache.pekko.actor.AddressFromURIString.parse(m.nodeId);
+            org.apache.pekko.cluster.typed.Cluster cluster = org.apache.pekko.cluster.typed.Cluster.get(getContext().getSystem());
+            if (address.equals(cluster.selfMember().address())) {
+                getContext().getLog().warn("trainer {} runs on the coordinator's own node: it is stopped, the node stays", id);
+            } else {
+                cluster.manager().tell(new org.apache.pekko.cluster.typed.Down(address));
+            }
+        } catch (RuntimeException ex) {
+            getContext().getLog().warn("trainer {}: its node id '{}' is not a cluster address ({}); the node is not downed",
+                    id, m.nodeId, ex.getMessage());
+        }
+        publishCredits(committedSteps);
+    }
+
+    /** The ledger to the metrics and, when the run is recorded, to {@code credits.json}. */
+    private void publishCredits(long step) {
+        for (CreditLedger.Entry e : ledger.entries()) {
+            String t = Integer.toString(e.trainer());
+            res.metrics().creditSamples.labelValues(t).set(e.samples());
+            res.metrics().creditSlices.labelValues(t, "accepted").set(e.accepted());
+            res.metrics().creditSlices.labelValues(t, "rejected").set(e.rejected());
+            res.metrics().creditComputeSeconds.labelValues(t).set(e.computeSeconds());
+            res.metrics().creditReputation.labelValues(t).set(e.reputation());
+        }
+        if (res.recorder() != null) {
+            res.recorder().writeCredits(ledger.toJson(settings.runId(), step));
+        }
+    }
+
+    /** The credit ledger (tests, and the run's end). */
+    CreditLedger ledger() {
+        return ledger;
+    }
+
     private Behavior<CoordinatorCommand> onTrainerTerminated(TrainerTerminated t) {
         Member m = byId.get(t.trainerId());
         if (m == null || !m.live || finished) {
             return this;
         }
         m.live = false;
+        ledger.status(m.id, CreditLedger.Status.GONE);
         getContext().getLog().warn("trainer {} ({}) is gone; {} trainers remain", m.id, m.nodeId, liveTrainers());
         if (started) {
             sendQuorum();

@@ -260,6 +260,15 @@ public final class DemoCommand {
         }
 
         @Override
+        public void trainerQuarantined(int trainer, String node, String reason) {
+            if (observer != null) {
+                observer.trainerQuarantined(trainer, node, reason);
+            }
+            bar.finishLine();
+            out.printf(Locale.ROOT, "trainer %d (%s) QUARANTINED: %s; its node is downed%n", trainer, node, reason);
+        }
+
+        @Override
         public void finished(TrainingCoordinator.RunResult r) {
             if (observer != null) {
                 observer.finished(r);

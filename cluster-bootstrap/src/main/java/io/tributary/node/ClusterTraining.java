@@ -193,7 +193,8 @@ public final class ClusterTraining {
 
         TrainingCoordinator.Settings coordinatorSettings = new TrainingCoordinator.Settings(runId,
                 config.getInt("tributary.cluster.min-trainers"), train.batchSize(), train.epochs(), train.seed(),
-                shardSettings, config.getInt("tributary.cluster.eval-every-steps"));
+                shardSettings, config.getInt("tributary.cluster.eval-every-steps"),
+                config.getDouble("tributary.trust.reputation-rate"), config.getDouble("tributary.trust.quarantine-below"));
         TrainingCoordinator.Resources coordinatorResources = new TrainingCoordinator.Resources(plane,
                 () -> CpuBackend.create(), spec, () -> DataSets.load(config, false, spec.inputs(), spec.classes()), DataSets.trainCount(config), shards, listener, metrics,
                 recorder(config, runId, spec));

@@ -40,6 +40,11 @@ final class LoggingListener implements TrainingCoordinator.Listener {
     }
 
     @Override
+    public void trainerQuarantined(int trainer, String node, String reason) {
+        out.printf(Locale.ROOT, "trainer %d (%s) QUARANTINED: %s; its node is downed%n", trainer, node, reason);
+    }
+
+    @Override
     public void finished(TrainingCoordinator.RunResult r) {
         out.printf(Locale.ROOT, "result: final test accuracy %.2f%% after %d steps, %,.0f samples/s%n",
                 r.accuracy() * 100, r.steps(), r.samplesPerSecond());

@@ -51,6 +51,30 @@ class ClusterTrainingIT {
         assertTrue(log.contains("result: final test accuracy"), log);
     }
 
+    /**
+     * One of three trainers sends NaN gradients: every slice of it is rejected, its reputation falls
+     * below the threshold, the coordinator quarantines it (out of the quorum, node downed) and the
+     * two honest trainers finish the run; the ledger in the run folder says who did what.
+     */
+    @Test
+    void aTrainerSendingNanIsQuarantinedAndTheOthersFinish() throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        RunResult r = run(3, Map.of("tributary.train.epochs", "1", "tributary.data.set", "synthetic",
+                        "tributary.model.layers", "[784,64,10]", "tributary.consistency.policy", "sync"),
+                Map.of(3, Map.of("tributary.trainer.attack", "nan")), out);
+        String log = out.toString(StandardCharsets.UTF_8);
+        assertTrue(log.contains("QUARANTINED"), log);
+        assertTrue(r.accuracy() > 0.9, "synthetic blobs should be learnt by the honest two: " + r + "\n" + log);
+        Path credits;
+        try (var s = Files.list(runs)) {
+            credits = s.map(p -> p.resolve("credits.json")).filter(Files::isRegularFile).findFirst().orElseThrow();
+        }
+        String json = Files.readString(credits);
+        assertEquals(1, json.split("\"status\": \"quarantined\"", -1).length - 1, json);
+        assertEquals(2, json.split("\"status\": \"finished\"", -1).length - 1, json);
+        assertTrue(json.matches("(?s).*\"rejected\": [1-9][0-9]*, \"reputation\": 0\\.4.*\"quarantined\".*"), json);
+    }
+
     @Test
     void boundedStalenessKeepsAFastTrainerWithinSStepsOfASlowOne() throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();

@@ -30,6 +30,11 @@ public final class TrainingMetrics {
     public final Gauge runAccuracy;
     public final Gauge runLiveTrainers;
     public final Counter checksumMismatches;
+    public final Gauge creditSamples;
+    public final Gauge creditSlices;
+    public final Gauge creditComputeSeconds;
+    public final Gauge creditReputation;
+    public final Counter trainersQuarantined;
 
     public TrainingMetrics(PrometheusRegistry registry) {
         trainerSteps = Counter.builder().name("tributary_trainer_steps_total")
@@ -65,6 +70,21 @@ public final class TrainingMetrics {
                 .help("Trainers in the quorum (coordinator)").register(registry);
         checksumMismatches = Counter.builder().name("tributary_run_checksum_mismatches_total")
                 .help("Gradients whose CRC32 at the shard differed from the trainer's (coordinator)").register(registry);
+        creditSamples = Gauge.builder().name("tributary_credit_samples")
+                .help("Credit ledger: samples each trainer processed in this run (coordinator)")
+                .labelNames("trainer").register(registry);
+        creditSlices = Gauge.builder().name("tributary_credit_gradient_slices")
+                .help("Credit ledger: gradient slices of each trainer the shards accepted or rejected (coordinator)")
+                .labelNames("trainer", "verdict").register(registry);
+        creditComputeSeconds = Gauge.builder().name("tributary_credit_compute_seconds")
+                .help("Credit ledger: forward and backward time each trainer reported (coordinator)")
+                .labelNames("trainer").register(registry);
+        creditReputation = Gauge.builder().name("tributary_credit_reputation")
+                .help("Credit ledger: reputation of each trainer, 1 = every recent slice accepted (coordinator)")
+                .labelNames("trainer").register(registry);
+        trainersQuarantined = Counter.builder().name("tributary_run_trainers_quarantined_total")
+                .help("Trainers quarantined because their contributions kept being rejected (coordinator)")
+                .register(registry);
     }
 
     /** Exposes the data plane's frame counters (accepted, rejected by reason, send waits) as counters. */

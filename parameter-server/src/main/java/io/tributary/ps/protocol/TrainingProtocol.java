@@ -66,13 +66,14 @@ public final class TrainingProtocol {
      * A shard closed step {@code step} (sync: it is now at version {@code step + 1}) with the
      * gradients of {@code contributors} trainers, whose bytes as received had the CRC32s in
      * {@code checksums} (trainer id to CRC): the coordinator compares them with what was sent.
-     * {@code rejected} of the contributors failed the shard's contribution check (non-finite, or
-     * over the norm bound) and were left out of the update; when all were, the step closed without one.
+     * The trainers in {@code rejected} failed the shard's contribution check (non-finite, or over
+     * the norm bound) and were left out of the update; when all were, the step closed without one.
      */
-    public record ShardCommitted(int shard, long step, int contributors, int quorum, boolean byDeadline, int rejected,
-                                 Map<Integer, Long> checksums)
+    public record ShardCommitted(int shard, long step, int contributors, int quorum, boolean byDeadline,
+                                 Set<Integer> rejected, Map<Integer, Long> checksums)
             implements CoordinatorCommand, WireMessage {
         public ShardCommitted {
+            rejected = Set.copyOf(rejected);
             checksums = Map.copyOf(checksums);
         }
     }

@@ -231,7 +231,8 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
             metrics.shardCommits.labelValues(shardLabel).inc();
             metrics.shardVersion.labelValues(shardLabel).set(version);
             if (coordinator != null) {
-                coordinator.tell(new ShardCommitted(shard, c.step(), 1, quorum.size(), false, ok ? 0 : 1,
+                coordinator.tell(new ShardCommitted(shard, c.step(), 1, quorum.size(), false,
+                        ok ? Set.of() : Set.of(c.trainer()),
                         Map.of(c.trainer(), crc)));
             }
             serveWaiting();
@@ -276,11 +277,13 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
         long aggregationStart = System.nanoTime();
         Map<Integer, Long> checksums = new HashMap<>();
         int acceptedCount = 0;
+        Set<Integer> rejectedTrainers = new HashSet<>(2);
         for (int t : readySlots) {
             checksums.put(t, checksum.of(slots.slot(t), 0, slots.length()));
             if (admit(t, version)) {
                 accepted[acceptedCount++] = t;
             } else {
+                rejectedTrainers.add(t);
                 slots.release(t);
             }
         }
@@ -295,7 +298,6 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
         metrics.shardAggregationSeconds.observe((System.nanoTime() - aggregationStart) / 1e9);
         long closed = version;
         int count = readySlots.size();
-        int rejected = count - acceptedCount;
         version++;
         slots.acceptFrom(version);
         contributors.clear();
@@ -304,7 +306,8 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
         metrics.shardCommits.labelValues(shardLabel).inc();
         metrics.shardVersion.labelValues(shardLabel).set(version);
         if (coordinator != null) {
-            coordinator.tell(new ShardCommitted(shard, closed, count, quorum.size(), !enough, rejected, checksums));
+            coordinator.tell(new ShardCommitted(shard, closed, count, quorum.size(), !enough, rejectedTrainers,
+                    checksums));
         }
         serveWaiting();
     }

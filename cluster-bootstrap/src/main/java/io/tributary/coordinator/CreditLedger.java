@@ -1,0 +1,186 @@
+package io.tributary.coordinator;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Who contributed what to a run, per trainer: samples processed, steps done, compute time, gradient
+ * slices the shards accepted and rejected, and a reputation. The coordinator keeps it (on its own
+ * thread: not thread-safe), exports it as metrics, writes it to {@code credits.json} and prints it
+ * with {@code tributary credits}.
+ *
+ * <p>Reputation starts at 1 and moves by an exponential average over the trainer's gradient
+ * slices: {@code r <- (1 - rate) r + rate} for an accepted slice, {@code r <- (1 - rate) r} for a
+ * rejected one (non-finite, or over {@code tributary.trust.max-gradient-norm}). Its steady value is
+ * the fraction accepted lately; a trainer whose reputation falls below the quarantine threshold is
+ * quarantined by the coordinator. Slices that robust aggregation down-weights (clipping, trimming)
+ * do not count against it yet.
+ */
+public final class CreditLedger {
+
+    /** A trainer's standing. */
+    public enum Status {
+        LIVE, GONE, QUARANTINED, FINISHED;
+
+        public String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /** One trainer's credits (mutable; the coordinator's copy). */
+    public static final class Entry {
+        final int trainer;
+        final String node;
+        long samples;
+        long steps;
+        long computeNanos;
+        long accepted;
+        long rejected;
+        double reputation = 1.0;
+        Status status = Status.LIVE;
+
+        Entry(int trainer, String node) {
+            this.trainer = trainer;
+            this.node = node;
+        }
+
+        public int trainer() {
+            return trainer;
+        }
+
+        public String node() {
+            return node;
+        }
+
+        public long samples() {
+            return samples;
+        }
+
+        public long steps() {
+            return steps;
+        }
+
+        public double computeSeconds() {
+            return computeNanos / 1e9;
+        }
+
+        public long accepted() {
+            return accepted;
+        }
+
+        public long rejected() {
+            return rejected;
+        }
+
+        public double reputation() {
+            return reputation;
+        }
+
+        public Status status() {
+            return status;
+        }
+    }
+
+    private final double rate;
+    private final double quarantineBelow;
+    private final Map<Integer, Entry> entries = new TreeMap<>();
+
+    /**
+     * @param rate            weight of one slice in the reputation, in (0, 1]
+     * @param quarantineBelow reputation under which a trainer is to be quarantined; 0 never
+     */
+    public CreditLedger(double rate, double quarantineBelow) {
+        if (!(rate > 0 && rate <= 1)) {
+            throw new IllegalArgumentException("tributary.trust.reputation-rate = " + rate + " is invalid: use (0, 1]");
+        }
+        if (!(quarantineBelow >= 0 && quarantineBelow < 1)) {
+            throw new IllegalArgumentException("tributary.trust.quarantine-below = " + quarantineBelow
+                    + " is invalid: use [0, 1) (0 turns quarantine off)");
+        }
+        this.rate = rate;
+        this.quarantineBelow = quarantineBelow;
+    }
+
+    /** A trainer was admitted. */
+    public void admitted(int trainer, String node) {
+        entries.computeIfAbsent(trainer, t -> new Entry(t, node));
+    }
+
+    /** A trainer finished a step of {@code samples} samples in {@code computeNanos}. */
+    public void stepDone(int trainer, int samples, long computeNanos) {
+        Entry e = entries.get(trainer);
+        if (e != null) {
+            e.samples += samples;
+            e.steps++;
+            e.computeNanos += computeNanos;
+        }
+    }
+
+    /**
+     * A shard closed a step with the slices of {@code contributors}, of which {@code rejected}
+     * failed its check. Returns the trainers that have just fallen below the quarantine threshold
+     * (live ones only; each once).
+     */
+    public List<Integer> sliceVerdicts(Set<Integer> contributors, Set<Integer> rejected) {
+        List<Integer> fallen = new ArrayList<>(0);
+        for (int t : contributors) {
+            Entry e = entries.get(t);
+            if (e == null) {
+                continue;
+            }
+            boolean ok = !rejected.contains(t);
+            if (ok) {
+                e.accepted++;
+            } else {
+                e.rejected++;
+            }
+            e.reputation = (1 - rate) * e.reputation + (ok ? rate : 0);
+            if (e.status == Status.LIVE && quarantineBelow > 0 && e.reputation < quarantineBelow) {
+                fallen.add(t);
+            }
+        }
+        return fallen;
+    }
+
+    /** Marks a trainer's status (gone, quarantined, finished). */
+    public void status(int trainer, Status status) {
+        Entry e = entries.get(trainer);
+        if (e != null && e.status != Status.QUARANTINED) {
+            e.status = status;
+        }
+    }
+
+    public Entry entry(int trainer) {
+        return entries.get(trainer);
+    }
+
+    /** All entries by trainer id. */
+    public List<Entry> entries() {
+        return List.copyOf(entries.values());
+    }
+
+    public double quarantineBelow() {
+        return quarantineBelow;
+    }
+
+    /** The ledger as JSON (an object with a "trainers" array), for {@code credits.json}. */
+    public String toJson(long runId, long step) {
+        StringBuilder b = new StringBuilder();
+        b.append("{\n  \"run\": ").append(runId).append(",\n  \"step\": ").append(step)
+                .append(",\n  \"quarantine_below\": ").append(quarantineBelow).append(",\n  \"trainers\": [");
+        String sep = "\n";
+        for (Entry e : entries.values()) {
+            b.append(sep).append(String.format(Locale.ROOT, "    {\"trainer\": %d, \"node\": \"%s\", \"samples\": %d, "
+                            + "\"steps\": %d, \"compute_seconds\": %.3f, \"accepted\": %d, \"rejected\": %d, "
+                            + "\"reputation\": %.4f, \"status\": \"%s\"}", e.trainer, e.node.replace("\"", "'"),
+                    e.samples, e.steps, e.computeSeconds(), e.accepted, e.rejected, e.reputation, e.status.label()));
+            sep = ",\n";
+        }
+        b.append("\n  ]\n}\n");
+        return b.toString();
+    }
+}

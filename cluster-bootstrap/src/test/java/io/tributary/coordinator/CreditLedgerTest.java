@@ -1,0 +1,76 @@
+package io.tributary.coordinator;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class CreditLedgerTest {
+
+    @Test
+    void aTrainerWhoseSlicesAreAllRejectedFallsBelowTheThresholdAfterTheExpectedCountOnce() {
+        CreditLedger ledger = new CreditLedger(0.02, 0.5);
+        ledger.admitted(0, "a");
+        ledger.admitted(1, "b");
+        List<Integer> fallenAt = new ArrayList<>();
+        for (int slice = 1; slice <= 100; slice++) {
+            List<Integer> fallen = ledger.sliceVerdicts(Set.of(0, 1), Set.of(1));
+            if (!fallen.isEmpty()) {
+                assertEquals(List.of(1), fallen);
+                fallenAt.add(slice);
+                ledger.status(1, CreditLedger.Status.QUARANTINED);
+            }
+        }
+        // 0.98^n < 0.5 first at n = 35
+        assertEquals(List.of(35), fallenAt);
+        assertEquals(1.0, ledger.entry(0).reputation(), 1e-12);
+        assertEquals(100, ledger.entry(0).accepted());
+        assertEquals(100, ledger.entry(1).rejected());
+        assertEquals(CreditLedger.Status.QUARANTINED, ledger.entry(1).status());
+        ledger.status(1, CreditLedger.Status.FINISHED);
+        assertEquals(CreditLedger.Status.QUARANTINED, ledger.entry(1).status(), "quarantine is final");
+    }
+
+    @Test
+    void anHonestTrainerWithOccasionalRejectionsStaysAboveTheThreshold() {
+        CreditLedger ledger = new CreditLedger(0.02, 0.5);
+        ledger.admitted(0, "a");
+        for (int slice = 0; slice < 10_000; slice++) {
+            // one slice in five rejected (a loss spike, an over-eager norm bound)
+            assertTrue(ledger.sliceVerdicts(Set.of(0), slice % 5 == 0 ? Set.of(0) : Set.of()).isEmpty(), "slice " + slice);
+        }
+        assertTrue(ledger.entry(0).reputation() > 0.7, "reputation " + ledger.entry(0).reputation());
+        assertEquals(2_000, ledger.entry(0).rejected());
+    }
+
+    @Test
+    void zeroThresholdNeverQuarantinesAndBadSettingsAreRefused() {
+        CreditLedger ledger = new CreditLedger(0.5, 0);
+        ledger.admitted(0, "a");
+        for (int i = 0; i < 100; i++) {
+            assertTrue(ledger.sliceVerdicts(Set.of(0), Set.of(0)).isEmpty());
+        }
+        assertThrows(IllegalArgumentException.class, () -> new CreditLedger(0, 0.5));
+        assertThrows(IllegalArgumentException.class, () -> new CreditLedger(0.1, 1.0));
+    }
+
+    @Test
+    void stepsSamplesAndComputeAddUpAndTheJsonCarriesThem() {
+        CreditLedger ledger = new CreditLedger(0.02, 0.5);
+        ledger.admitted(3, "pekko://tributary@127.0.0.1:4000");
+        ledger.stepDone(3, 64, 2_000_000_000L);
+        ledger.stepDone(3, 64, 1_000_000_000L);
+        ledger.stepDone(9, 64, 1L); // never admitted: ignored
+        assertEquals(128, ledger.entry(3).samples());
+        assertEquals(2, ledger.entry(3).steps());
+        assertEquals(3.0, ledger.entry(3).computeSeconds(), 1e-9);
+        String json = ledger.toJson(77, 12);
+        assertTrue(json.contains("\"trainer\": 3, \"node\": \"pekko://tributary@127.0.0.1:4000\", \"samples\": 128, "
+                + "\"steps\": 2, \"compute_seconds\": 3.000"), json);
+        assertTrue(json.contains("\"status\": \"live\""), json);
+    }
+}
