@@ -1,6 +1,7 @@
 package io.tributary.chaos;
 
 import io.tributary.coordinator.TrainingCoordinator;
+import io.tributary.coordinator.UpdateAudit;
 import io.tributary.demo.ChildJvms;
 import io.tributary.demo.DemoCommand;
 import java.io.IOException;
@@ -202,9 +203,19 @@ public final class ChaosRunner {
             v.add(new Verdict("updates-intact", Boolean.toString(ok), r.checksumsCompared()
                     + " gradients checksummed at trainer and shard, " + r.checksumMismatches() + " differed"));
         }
-        v.add(new Verdict("no-lost-or-duplicate-update", "unknown",
-                "not checked yet: shard updates carry no ids across restarts (issue 4)"));
-        v.add(new Verdict("single-shard-owner", "unknown", "not checked yet (issue 4)"));
+        if (r == null || r.updates().audited() == 0) {
+            v.add(new Verdict("no-lost-or-duplicate-update", "unknown", r == null ? "no result" : "no update audited"));
+            v.add(new Verdict("single-shard-owner", "unknown", r == null ? "no result" : "no update audited"));
+        } else {
+            UpdateAudit.Summary u = r.updates();
+            v.add(new Verdict("no-lost-or-duplicate-update", Boolean.toString(u.lost() == 0 && u.duplicates() == 0),
+                    String.format(Locale.ROOT, "%d shard updates audited by id: %d lost, %d applied twice%s",
+                            u.audited(), u.lost(), u.duplicates(), u.firstProblem() == null ? "" : "; first: "
+                                    + u.firstProblem())));
+            v.add(new Verdict("single-shard-owner", Boolean.toString(u.conflicts() == 0), String.format(Locale.ROOT,
+                    "%d commits from a shard's former owner after a newer one, %d hand-overs", u.conflicts(),
+                    u.ownerChanges())));
+        }
         v.addAll(recovery());
         return v;
     }

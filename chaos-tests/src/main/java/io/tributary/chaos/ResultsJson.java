@@ -31,9 +31,12 @@ final class ResultsJson {
         if (r != null) {
             b.append(String.format(Locale.ROOT, "  \"result\": {\"accuracy\": %.6f, \"steps\": %d, \"epochs\": %d, "
                             + "\"samplesPerSecond\": %.1f, \"seconds\": %.1f, \"checksumsCompared\": %d, "
-                            + "\"checksumMismatches\": %d, \"stepsClosedByDeadline\": %d, \"stepsClosedShort\": %d}\n",
+                            + "\"checksumMismatches\": %d, \"stepsClosedByDeadline\": %d, \"stepsClosedShort\": %d, "
+                            + "\"updatesAudited\": %d, \"updatesLost\": %d, \"updatesDuplicated\": %d, "
+                            + "\"shardOwnerChanges\": %d, \"shardOwnerConflicts\": %d}\n",
                     r.accuracy(), r.steps(), r.epochs(), r.samplesPerSecond(), r.seconds(), r.checksumsCompared(),
-                    r.checksumMismatches(), r.stepsClosedByDeadline(), r.stepsClosedShort()));
+                    r.checksumMismatches(), r.stepsClosedByDeadline(), r.stepsClosedShort(), r.updates().audited(),
+                    r.updates().lost(), r.updates().duplicates(), r.updates().ownerChanges(), r.updates().conflicts()));
         } else {
             b.append("  \"result\": null\n");
         }

@@ -72,7 +72,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
     /** The outcome of a run, with the consistency figures the tests check. */
     public record RunResult(double accuracy, long steps, int epochs, double samplesPerSecond, double seconds,
                             int maxStaleness, long stepsClosedByDeadline, long stepsClosedShort,
-                            long checksumsCompared, long checksumMismatches) {
+                            long checksumsCompared, long checksumMismatches, UpdateAudit.Summary updates) {
     }
 
     /**
@@ -150,6 +150,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
     private final GradientChecksums checksums;
     private final Map<String, RegisterTrainer> standby = new LinkedHashMap<>();
     private final CreditLedger ledger;
+    private final UpdateAudit audit = new UpdateAudit();
 
     public static Behavior<CoordinatorCommand> create(Settings settings, Resources resources) {
         return Behaviors.setup(ctx -> new TrainingCoordinator(ctx, settings, resources));
@@ -391,6 +392,13 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         for (Map.Entry<Integer, Long> e : c.checksums().entrySet()) {
             checksums.received(e.getKey(), c.step(), c.shard(), e.getValue());
         }
+        long handOvers = audit.summary().ownerChanges();
+        String wrong = audit.committed(c.shard(), c.version(), c.owner());
+        if (wrong != null) {
+            getContext().getLog().error("update audit: {}", wrong);
+        } else if (audit.summary().ownerChanges() > handOvers) {
+            getContext().getLog().warn("shard {} changed owner at version {}: now {}", c.shard(), c.version(), c.owner());
+        }
         if (!finished) {
             for (int fallen : ledger.sliceVerdicts(c.checksums().keySet(), c.rejected())) {
                 quarantine(fallen);
@@ -488,7 +496,8 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
             m.ref.tell(new Finish("the run reached its " + totalSteps + " steps"));
         }
         res.listener().finished(new RunResult(accuracy, totalSteps, settings.epochs(), samples / seconds, seconds,
-                maxStaleness, closedByDeadline, closedShort, checksums.compared(), checksums.mismatches()));
+                maxStaleness, closedByDeadline, closedShort, checksums.compared(), checksums.mismatches(),
+                audit.summary()));
     }
 
     /**

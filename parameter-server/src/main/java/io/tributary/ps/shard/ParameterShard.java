@@ -99,6 +99,8 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
     private long version;
     private final TrainingMetrics metrics;
     private final String shardLabel;
+    /** This instance of the shard (node endpoint and a random tag): the owner named in its commits. */
+    private final String incarnation;
 
     public static Behavior<ShardCommand> create(int shard, ShardSettings settings, NodeDataPlane dataPlane,
                                                 Supplier<float[]> initialParameters, TrainingMetrics metrics) {
@@ -115,6 +117,8 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
         super(ctx);
         this.metrics = metrics;
         this.shardLabel = Integer.toString(shard);
+        this.incarnation = dataPlane.endpoint() + "/" + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current()
+                .nextLong() >>> 16);
         this.timers = timers;
         this.shard = shard;
         this.settings = settings;
@@ -232,8 +236,7 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
             metrics.shardVersion.labelValues(shardLabel).set(version);
             if (coordinator != null) {
                 coordinator.tell(new ShardCommitted(shard, c.step(), 1, quorum.size(), false,
-                        ok ? Set.of() : Set.of(c.trainer()),
-                        Map.of(c.trainer(), crc)));
+                        ok ? Set.of() : Set.of(c.trainer()), Map.of(c.trainer(), crc), version, incarnation));
             }
             serveWaiting();
             return this;
@@ -307,7 +310,7 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
         metrics.shardVersion.labelValues(shardLabel).set(version);
         if (coordinator != null) {
             coordinator.tell(new ShardCommitted(shard, closed, count, quorum.size(), !enough, rejectedTrainers,
-                    checksums));
+                    checksums, version, incarnation));
         }
         serveWaiting();
     }
