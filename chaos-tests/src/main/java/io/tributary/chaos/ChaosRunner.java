@@ -31,7 +31,7 @@ public final class ChaosRunner {
     public record Outcome(String overall, List<Verdict> verdicts, Path resultsDir, TrainingCoordinator.RunResult result) {
     }
 
-    private record Sample(double seconds, long step, int liveTrainers) {
+    record Sample(double seconds, long step, int liveTrainers) {
     }
 
     private final Scenario scenario;
@@ -112,6 +112,11 @@ public final class ChaosRunner {
                     @Override
                     public void finished(TrainingCoordinator.RunResult r) {
                         event("run finished");
+                    }
+
+                    @Override
+                    public void psFailover(String node, long step, long toStep) {
+                        event("ps failover: " + node + " left at step " + step + ", shards roll back to step " + toStep);
                     }
 
                     @Override
@@ -209,9 +214,10 @@ public final class ChaosRunner {
         } else {
             UpdateAudit.Summary u = r.updates();
             v.add(new Verdict("no-lost-or-duplicate-update", Boolean.toString(u.lost() == 0 && u.duplicates() == 0),
-                    String.format(Locale.ROOT, "%d shard updates audited by id: %d lost, %d applied twice%s",
-                            u.audited(), u.lost(), u.duplicates(), u.firstProblem() == null ? "" : "; first: "
-                                    + u.firstProblem())));
+                    String.format(Locale.ROOT, "%d shard updates audited by id: %d lost, %d applied twice%s%s",
+                            u.audited(), u.lost(), u.duplicates(), u.rolledBack() == 0 ? "" : ", " + u.rolledBack()
+                                    + " rolled back to a checkpoint by a ps failover and done again",
+                            u.firstProblem() == null ? "" : "; first: " + u.firstProblem())));
             v.add(new Verdict("single-shard-owner", Boolean.toString(u.conflicts() == 0), String.format(Locale.ROOT,
                     "%d commits from a shard's former owner after a newer one, %d hand-overs", u.conflicts(),
                     u.ownerChanges())));
@@ -220,36 +226,63 @@ public final class ChaosRunner {
         return v;
     }
 
-    /** Per kill or pause: seconds from the fault's end until the committed step next advanced. */
+    /**
+     * Per kill or pause: seconds from the fault's end until the run makes progress again. Progress is
+     * a committed step above every step before it. When a stall (no progress for 2 s) begins after
+     * the fault started and within 10 s of its end (the fault took a while to bite: detection, a
+     * rollback), recovery is the end of that stall; otherwise it is the first progress after the fault.
+     */
     private List<Verdict> recovery() {
         List<Verdict> v = new ArrayList<>();
         List<Sample> s = new ArrayList<>(samples);
+        Map<String, Double> started = new LinkedHashMap<>();
         for (String e : new ArrayList<>(events)) {
             String[] parts = e.trim().split(" ", 3);
+            if (parts[1].equals("fault-start")) {
+                started.put(parts[2].replaceAll(" pid [0-9]+", ""), Double.parseDouble(parts[0]));
+            }
             if (!parts[1].equals("fault-end") || parts[2].startsWith("slow")) {
                 continue;
             }
             double t = Double.parseDouble(parts[0]);
-            long stepAt = -1;
-            Double recovered = null;
-            for (Sample x : s) {
-                if (x.seconds() <= t) {
-                    stepAt = x.step();
-                } else if (stepAt >= 0 && x.step() > stepAt) {
-                    recovered = x.seconds() - t;
-                    break;
-                }
-            }
+            Double recovered = recoveredAt(s, started.getOrDefault(parts[2], t), t);
             String name = "recovery (" + parts[2] + ")";
             if (recovered == null) {
-                v.add(new Verdict(name, "unknown", "the step did not advance after the fault within the run"));
+                v.add(new Verdict(name, "unknown", "the run made no progress after the fault within the run"));
             } else {
-                boolean ok = recovered <= scenario.maxRecovery().toSeconds();
+                double seconds = recovered - t;
+                boolean ok = seconds <= scenario.maxRecovery().toSeconds();
                 v.add(new Verdict(name, Boolean.toString(ok), String.format(Locale.ROOT,
-                        "steps advanced again %.1f s after the fault (limit %d s)", recovered,
-                        scenario.maxRecovery().toSeconds())));
+                        "progress again %.1f s after the fault (limit %d s)", seconds, scenario.maxRecovery().toSeconds())));
             }
         }
         return v;
+    }
+
+    /** See {@link #recovery()}: a fault from {@code start} to {@code t}; null when the run never progressed after it. */
+    static Double recoveredAt(List<Sample> s, double start, double t) {
+        long high = Long.MIN_VALUE;
+        double lastProgress = Double.NaN;
+        Double firstAfter = null;
+        for (Sample x : s) {
+            if (x.step() > high) {
+                if (x.seconds() > t) {
+                    boolean stalled = !Double.isNaN(lastProgress) && x.seconds() - lastProgress >= 2.0
+                            && lastProgress >= start && lastProgress - t <= 10.0;
+                    if (stalled) {
+                        return x.seconds(); // the end of the stall the fault caused
+                    }
+                    if (firstAfter == null) {
+                        firstAfter = x.seconds();
+                    }
+                    if (x.seconds() - t > 10.0) {
+                        return firstAfter; // no stall began near the fault
+                    }
+                }
+                high = x.step();
+                lastProgress = x.seconds();
+            }
+        }
+        return firstAfter;
     }
 }

@@ -50,7 +50,9 @@ public final class Main {
             "  --ps N             parameter-server JVMs (default 2)",
             "  --shards K         parameter shards (default 4)",
             "  --policy P         sync or bounded-staleness",
-            "  --timeout SECONDS  give up after this long (default 1800)");
+            "  --timeout SECONDS  give up after this long (default 1800)",
+            "  --resume PATH      go on from a checkpoint (a step-N.safetensors, or a run folder: its last one);",
+            "                     the optimizer's moments start again from zero");
 
     private static final Map<String, String> FLAG_KEYS = Map.of(
             "--backend", "tributary.backend.mode",
@@ -130,6 +132,9 @@ public final class Main {
                     throw new UsageError("--set needs KEY=VALUE, got '" + kv + "'");
                 }
                 overrides.put(kv.substring(0, eq).trim(), kv.substring(eq + 1).trim());
+            } else if (a.equals("--resume")) {
+                // absolute: the demo's child JVMs read it too
+                overrides.put("tributary.cluster.resume-from", Path.of(value(rest, ++i, a)).toAbsolutePath().toString());
             } else if (FLAG_KEYS.containsKey(a)) {
                 overrides.put(FLAG_KEYS.get(a), value(rest, ++i, a));
             } else {

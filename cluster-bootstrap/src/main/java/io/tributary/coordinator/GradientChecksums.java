@@ -44,6 +44,14 @@ final class GradientChecksums {
         compare(key);
     }
 
+    /** Forgets every (trainer, step) at or after {@code step}: the shards were rolled back and those steps are done again. */
+    void forgetFrom(long step) {
+        long mask = (1L << 40) - 1;
+        sent.keySet().removeIf(k -> (k & mask) >= step);
+        received.keySet().removeIf(k -> (k & mask) >= step);
+        comparedShards.keySet().removeIf(k -> (k & mask) >= step);
+    }
+
     long compared() {
         return compared;
     }

@@ -13,6 +13,10 @@ import io.tributary.ps.protocol.TrainingProtocol.ParamsSent;
 import io.tributary.ps.protocol.TrainingProtocol.RegisterTrainer;
 import io.tributary.ps.protocol.TrainingProtocol.Rejected;
 import io.tributary.ps.protocol.TrainingProtocol.RequestParams;
+import io.tributary.ps.protocol.TrainingProtocol.RestoreChunk;
+import io.tributary.ps.protocol.TrainingProtocol.Rewind;
+import io.tributary.ps.protocol.TrainingProtocol.RollbackShard;
+import io.tributary.ps.protocol.TrainingProtocol.ShardRestored;
 import io.tributary.ps.protocol.TrainingProtocol.SetQuorum;
 import io.tributary.ps.protocol.TrainingProtocol.ShardCommand;
 import io.tributary.ps.protocol.TrainingProtocol.ShardCommitted;
@@ -64,6 +68,18 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         default void trainerJoined(int trainer, int replaced, long step) {
         }
 
+        /** The run goes on from the checkpoint of {@code step} ({@code tributary.cluster.resume-from}). */
+        default void resumed(long step, long totalSteps) {
+        }
+
+        /** A ps node left: the shards go back from {@code step} to the checkpoint of {@code toStep}. */
+        default void psFailover(String node, long step, long toStep) {
+        }
+
+        /** The run cannot go on; {@code reason} says why and what to change. */
+        default void failed(String reason) {
+        }
+
         /** A trainer was quarantined (its contributions kept being rejected); {@code reason} says how. */
         default void trainerQuarantined(int trainer, String node, String reason) {
         }
@@ -80,20 +96,31 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
      * @param globalBatch samples per step over all trainers
      */
     public record Settings(long runId, int minTrainers, int globalBatch, int epochs, long seed, ShardSettings shards,
-                           int evalEverySteps, double reputationRate, double quarantineBelow) {
+                           int evalEverySteps, double reputationRate, double quarantineBelow, long resumeStep) {
     }
 
     /** The node-local things the coordinator uses (it is created on the node that hosts it). */
     public record Resources(NodeDataPlane dataPlane, Supplier<Backend> backend, ModelSpec spec,
                             Supplier<Dataset> testSet, int trainCount,
                             Function<Integer, EntityRef<ShardCommand>> shards, Listener listener,
-                            TrainingMetrics metrics, RunRecorder recorder) {
+                            TrainingMetrics metrics, RunRecorder recorder, Supplier<float[]> initialParameters) {
     }
 
     record TrainerTerminated(int trainerId) implements CoordinatorCommand {
     }
 
     record EvalParamsReady(long version) implements CoordinatorCommand {
+    }
+
+    /** A cluster member was removed (a ps node's removal starts a rollback). */
+    record MemberGone(org.apache.pekko.cluster.Member member) implements CoordinatorCommand {
+    }
+
+    /** Floats per restore message: 128 KiB, well under Artery's frame size. */
+    private static final int RESTORE_CHUNK_FLOATS = io.tributary.ps.shard.ParameterShard.RESTORE_CHUNK;
+
+    /** Sends the rollback again to the shards that have not answered. */
+    record RollbackTick(long rollbackId) implements CoordinatorCommand {
     }
 
     /** One admitted trainer. */
@@ -107,6 +134,8 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         boolean live = true;
         boolean handedOver;
         boolean quarantined;
+        /** Told to rewind and not registered again yet: its step reports are from before the rollback. */
+        boolean rewinding;
 
         Member(int id, String nodeId, ActorRef<TrainerCommand> ref, int partition) {
             this.id = id;
@@ -150,7 +179,16 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
     private final GradientChecksums checksums;
     private final Map<String, RegisterTrainer> standby = new LinkedHashMap<>();
     private final CreditLedger ledger;
-    private final UpdateAudit audit = new UpdateAudit();
+    private final UpdateAudit audit;
+    /** The last consistent cut of the model (every shard at {@code cutStep}): what a rollback restores. */
+    private float[] cut;
+    private long cutStep;
+    private long rollbackId;
+    private boolean rollingBack;
+    private int shardsRestored;
+    private boolean[] restored = new boolean[0];
+    private long rollbackStartNanos;
+    private long rollbackFrom;
 
     public static Behavior<CoordinatorCommand> create(Settings settings, Resources resources) {
         return Behaviors.setup(ctx -> new TrainingCoordinator(ctx, settings, resources));
@@ -162,6 +200,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         this.res = res;
         this.layout = res.dataPlane().layout();
         this.ledger = new CreditLedger(settings.reputationRate(), settings.quarantineBelow());
+        this.audit = new UpdateAudit(settings.resumeStep());
         ActorRef<CoordinatorCommand> self = ctx.getSelf();
         this.evalAssembler = new ParameterAssembler(layout, v -> self.tell(new EvalParamsReady(v)));
         res.dataPlane().hostReplica(NodeDataPlane.COORDINATOR_REPLICA, evalAssembler);
@@ -171,6 +210,10 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
             ctx.getLog().error("gradient of trainer {} step {} for shard {} arrived with CRC32 {} but was sent with {}",
                     trainer, step, shard, received, sent);
         });
+        ActorRef<org.apache.pekko.cluster.ClusterEvent.MemberRemoved> removed = ctx.messageAdapter(
+                org.apache.pekko.cluster.ClusterEvent.MemberRemoved.class, e -> new MemberGone(e.member()));
+        org.apache.pekko.cluster.typed.Cluster.get(ctx.getSystem()).subscriptions().tell(
+                org.apache.pekko.cluster.typed.Subscribe.create(removed, org.apache.pekko.cluster.ClusterEvent.MemberRemoved.class));
         ctx.getLog().info("coordinator up: waiting for {} trainers ({} policy, {} shards)", settings.minTrainers(),
                 settings.shards().policy().configName(), settings.shards().shards());
     }
@@ -184,6 +227,16 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
                 .onMessage(TrainerTerminated.class, this::onTrainerTerminated)
                 .onMessage(EvalParamsReady.class, this::onEvalParams)
                 .onMessage(ParamsSent.class, p -> this)
+                .onMessage(MemberGone.class, this::onMemberGone)
+                .onMessage(ShardRestored.class, this::onShardRestored)
+                .onMessage(RollbackTick.class, t -> {
+                    if (rollingBack && t.rollbackId() == rollbackId) {
+                        getContext().getLog().warn("rollback {}: {} of {} shards restored; sending it again to the others",
+                                rollbackId, shardsRestored, layout.shardCount());
+                        sendRollback();
+                    }
+                    return this;
+                })
                 .onSignal(PostStop.class, s -> {
                     res.dataPlane().unhostReplica(NodeDataPlane.COORDINATOR_REPLICA, evalAssembler);
                     if (backend != null) {
@@ -209,6 +262,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         if (known != null) {
             // A restarted trainer (same node): same id and partition, from where the run stands.
             known.ref = r.trainer();
+            known.rewinding = false;
             getContext().watchWith(r.trainer(), new TrainerTerminated(known.id));
             if (started) {
                 if (!known.live) {
@@ -290,9 +344,30 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         stepsPerEpoch = Math.max(1, smallestPartition / localBatch);
         totalSteps = (long) stepsPerEpoch * settings.epochs();
         startNanos = System.nanoTime();
+        long first = settings.resumeStep();
+        if (first >= totalSteps) {
+            String why = "the checkpoint to resume from is at step " + first + " but this run has only " + totalSteps
+                    + " steps (" + settings.epochs() + " epochs of " + stepsPerEpoch + "): raise --epochs";
+            getContext().getLog().error("{}", why);
+            finished = true;
+            for (Member m : byNode.values()) {
+                m.ref.tell(new Finish(why));
+            }
+            res.listener().failed(why);
+            return;
+        }
+        committedSteps = first;
+        lastFloor = first > 0 ? first - 1 : -1;
+        cut = res.initialParameters().get().clone();
+        cutStep = first;
         sendQuorum();
         for (Member m : byNode.values()) {
-            m.ref.tell(assignment(m, 0));
+            m.doneSteps = first;
+            m.ref.tell(assignment(m, first));
+        }
+        if (first > 0) {
+            getContext().getLog().info("run {} resumes at step {} of {}", settings.runId(), first, totalSteps);
+            res.listener().resumed(first, totalSteps);
         }
         res.listener().started(partitionCount, layout.shardCount(), totalSteps, stepsPerEpoch, localBatch,
                 settings.shards().policy().configName());
@@ -333,7 +408,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
 
     private Behavior<CoordinatorCommand> onStepDone(StepDone d) {
         Member m = byId.get(d.trainerId());
-        if (m == null || finished) {
+        if (m == null || finished || m.rewinding || rollingBack) {
             return this;
         }
         m.doneSteps = Math.max(m.doneSteps, d.step() + 1);
@@ -389,6 +464,9 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
     }
 
     private Behavior<CoordinatorCommand> onShardCommitted(ShardCommitted c) {
+        if (rollingBack) {
+            return this; // commits from before the rollback reached us late: void
+        }
         for (Map.Entry<Integer, Long> e : c.checksums().entrySet()) {
             checksums.received(e.getKey(), c.step(), c.shard(), e.getValue());
         }
@@ -458,6 +536,12 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
             evalModel = new Mlp(res.spec(), backend, 500);
         }
         backend.upload(evalAssembler.parameters(), 0, evalModel.parameters());
+        if (settings.shards().policy() == ShardSettings.Policy.SYNC && evalAssembler.uniformVersion() == step
+                && !rollingBack) {
+            // every shard at exactly this step: a consistent cut that a ps failover can roll back to
+            System.arraycopy(evalAssembler.parameters(), 0, cut, 0, cut.length);
+            cutStep = step;
+        }
         double accuracy = Evaluation.accuracy(evalModel, test);
         lastAccuracy = accuracy;
         res.metrics().runAccuracy.set(accuracy);
@@ -559,6 +643,93 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         if (res.recorder() != null) {
             res.recorder().writeCredits(ledger.toJson(settings.runId(), step));
         }
+    }
+
+    /**
+     * A ps node left the cluster: its shards start again on another ps node with nothing in them.
+     * Every shard is rolled back to the last consistent cut (the parameters of the last evaluation
+     * at which all shards stood at the same version, or the start), the trainers rewind to that
+     * step, and the run goes on: the steps since the cut are lost and done again, no update is
+     * applied twice (the update audit counts them as rolled back). Sync policy only.
+     */
+    private Behavior<CoordinatorCommand> onMemberGone(MemberGone g) {
+        if (!g.member().getRoles().contains("ps") || !started || finished || cut == null) {
+            return this;
+        }
+        if (settings.shards().policy() != ShardSettings.Policy.SYNC) {
+            String why = "parameter-server node " + g.member().address() + " left and its shards' state went with it; "
+                    + "failover by rollback needs tributary.consistency.policy = sync";
+            getContext().getLog().error("{}", why);
+            finished = true;
+            res.listener().failed(why);
+            return this;
+        }
+        rollbackId++;
+        rollingBack = true;
+        shardsRestored = 0;
+        rollbackStartNanos = System.nanoTime();
+        rollbackFrom = committedSteps;
+        getContext().getLog().warn("parameter-server node {} left: rolling every shard back to step {} (the run stood at "
+                + "{}; {} steps are done again), rollback {}", g.member().address(), cutStep, committedSteps,
+                committedSteps - cutStep, rollbackId);
+        res.listener().psFailover(g.member().address().toString(), committedSteps, cutStep);
+        restored = new boolean[layout.shardCount()];
+        sendRollback();
+        return this;
+    }
+
+    /** The rollback to every shard not restored yet, then a check in 5 s. */
+    private void sendRollback() {
+        for (int k = 0; k < layout.shardCount(); k++) {
+            if (restored[k]) {
+                continue;
+            }
+            EntityRef<ShardCommand> shard = res.shards().apply(k);
+            int length = layout.length(k);
+            shard.tell(new RollbackShard(settings.runId(), rollbackId, cutStep, length, getContext().getSelf()));
+            for (int off = 0; off < length; off += RESTORE_CHUNK_FLOATS) {
+                int n = Math.min(RESTORE_CHUNK_FLOATS, length - off);
+                float[] values = new float[n];
+                System.arraycopy(cut, layout.offset(k) + off, values, 0, n);
+                shard.tell(new RestoreChunk(settings.runId(), rollbackId, off, values));
+            }
+        }
+        getContext().scheduleOnce(java.time.Duration.ofSeconds(5), getContext().getSelf(), new RollbackTick(rollbackId));
+    }
+
+    private Behavior<CoordinatorCommand> onShardRestored(ShardRestored r) {
+        if (!rollingBack || r.rollbackId() != rollbackId) {
+            return this;
+        }
+        if (restored[r.shard()]) {
+            return this;
+        }
+        restored[r.shard()] = true;
+        audit.rolledBack(r.shard(), r.version());
+        if (++shardsRestored < layout.shardCount()) {
+            return this;
+        }
+        rollingBack = false;
+        committedSteps = cutStep;
+        commits.clear();
+        evalQueue.removeIf(e -> e[0] > cutStep);
+        evalInFlight = -1;
+        for (Member m : byNode.values()) {
+            m.doneSteps = cutStep;
+        }
+        checksums.forgetFrom(cutStep);
+        sendQuorum();
+        double seconds = (System.nanoTime() - rollbackStartNanos) / 1e9;
+        getContext().getLog().warn("rollback {} done in {} s: every shard at step {}; {} steps lost and done again; "
+                + "trainers rewind", rollbackId, String.format(java.util.Locale.ROOT, "%.1f", seconds), cutStep,
+                rollbackFrom - cutStep);
+        for (Member m : byNode.values()) {
+            if (m.live) {
+                m.rewinding = true;
+                m.ref.tell(new Rewind(cutStep, "a parameter-server node left; the shards went back to step " + cutStep));
+            }
+        }
+        return this;
     }
 
     /** The credit ledger (tests, and the run's end). */

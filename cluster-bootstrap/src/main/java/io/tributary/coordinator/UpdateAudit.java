@@ -23,7 +23,8 @@ import java.util.Set;
 public final class UpdateAudit {
 
     /** The counts a run ends with. */
-    public record Summary(long audited, long lost, long duplicates, long ownerChanges, long conflicts, String firstProblem) {
+    public record Summary(long audited, long lost, long duplicates, long ownerChanges, long conflicts, long rolledBack,
+                          String firstProblem) {
         public boolean clean() {
             return lost == 0 && duplicates == 0 && conflicts == 0;
         }
@@ -36,12 +37,24 @@ public final class UpdateAudit {
     }
 
     private final Map<Integer, ShardTrack> shards = new HashMap<>();
+    private final long initialVersion;
     private long audited;
     private long lost;
     private long duplicates;
     private long ownerChanges;
     private long conflicts;
+    private long rolledBack;
     private String firstProblem;
+
+    /** An audit of shards that start at version 0. */
+    public UpdateAudit() {
+        this(0);
+    }
+
+    /** An audit of shards that start at {@code initialVersion} (a resumed run). */
+    public UpdateAudit(long initialVersion) {
+        this.initialVersion = initialVersion;
+    }
 
     /**
      * One commit of {@code shard}, reaching {@code version}, applied by {@code owner}.
@@ -50,7 +63,11 @@ public final class UpdateAudit {
      */
     public String committed(int shard, long version, String owner) {
         String wrong = null;
-        ShardTrack t = shards.computeIfAbsent(shard, k -> new ShardTrack());
+        ShardTrack t = shards.computeIfAbsent(shard, k -> {
+            ShardTrack fresh = new ShardTrack();
+            fresh.lastVersion = initialVersion;
+            return fresh;
+        });
         audited++;
         if (t.owner == null) {
             t.owner = owner;
@@ -87,7 +104,21 @@ public final class UpdateAudit {
         return what;
     }
 
+    /**
+     * The coordinator rolled {@code shard} back to the checkpoint of {@code version}: the updates
+     * after it are void (counted as rolled back) and the ids go on from {@code version}.
+     */
+    public void rolledBack(int shard, long version) {
+        ShardTrack t = shards.computeIfAbsent(shard, k -> {
+            ShardTrack fresh = new ShardTrack();
+            fresh.lastVersion = initialVersion;
+            return fresh;
+        });
+        rolledBack += Math.max(0, t.lastVersion - version);
+        t.lastVersion = version;
+    }
+
     public Summary summary() {
-        return new Summary(audited, lost, duplicates, ownerChanges, conflicts, firstProblem);
+        return new Summary(audited, lost, duplicates, ownerChanges, conflicts, rolledBack, firstProblem);
     }
 }

@@ -260,6 +260,33 @@ public final class DemoCommand {
         }
 
         @Override
+        public void resumed(long step, long totalSteps) {
+            if (observer != null) {
+                observer.resumed(step, totalSteps);
+            }
+            bar.finishLine();
+            out.printf(Locale.ROOT, "resuming at step %d of %d from the checkpoint%n", step, totalSteps);
+        }
+
+        @Override
+        public void psFailover(String node, long step, long toStep) {
+            if (observer != null) {
+                observer.psFailover(node, step, toStep);
+            }
+            bar.finishLine();
+            out.printf(Locale.ROOT, "parameter-server node %s left at step %d: every shard rolls back to the checkpoint of "
+                    + "step %d and the trainers go on from there%n", node, step, toStep);
+        }
+
+        @Override
+        public void failed(String reason) {
+            if (observer != null) {
+                observer.failed(reason);
+            }
+            result.completeExceptionally(new IllegalStateException(reason));
+        }
+
+        @Override
         public void trainerQuarantined(int trainer, String node, String reason) {
             if (observer != null) {
                 observer.trainerQuarantined(trainer, node, reason);

@@ -1,6 +1,7 @@
 package io.tributary.node;
 
 import com.typesafe.config.Config;
+import io.tributary.coordinator.ResumePoint;
 import io.tributary.coordinator.RunRecorder;
 import io.tributary.coordinator.TrainingCoordinator;
 import java.nio.file.Path;
@@ -181,11 +182,21 @@ public final class ClusterTraining {
 
         TrainingMetrics metrics = new TrainingMetrics(node.metricsRegistry());
         metrics.watchDataPlane(plane, node.metricsRegistry());
-        Supplier<float[]> initial = memoize(() -> Mlp.initialParameters(spec, train.seed()));
+        String resumeFrom = config.getString("tributary.cluster.resume-from").trim();
+        // Only the nodes that hold parameters (ps) or start the run (coordinator) need the checkpoint.
+        boolean needsCheckpoint = nodeSettings.roles().contains("ps") || nodeSettings.roles().contains("coordinator");
+        ResumePoint resume = resumeFrom.isEmpty() || !needsCheckpoint ? null
+                : ResumePoint.load(Path.of(resumeFrom), spec.sizes());
+        if (resume != null) {
+            LOG.info("resuming from {} (step {})", resume.file(), resume.step());
+        }
+        Supplier<float[]> initial = resume != null ? resume::parameters
+                : memoize(() -> Mlp.initialParameters(spec, train.seed()));
+        long initialVersion = resume == null ? 0 : resume.step();
         ClusterSharding sharding = ClusterSharding.get(system);
         sharding.init(Entity.of(ParameterShard.KEY,
                         ctx -> ParameterShard.create(Integer.parseInt(ctx.getEntityId()), shardSettings, plane, initial,
-                                metrics))
+                                initialVersion, metrics))
                 .withRole("ps")
                 .withEntityProps(DispatcherSelector.fromConfig("tributary.dispatchers.shard")));
         Function<Integer, EntityRef<ShardCommand>> shards = k -> sharding.entityRefFor(ParameterShard.KEY,
@@ -194,10 +205,11 @@ public final class ClusterTraining {
         TrainingCoordinator.Settings coordinatorSettings = new TrainingCoordinator.Settings(runId,
                 config.getInt("tributary.cluster.min-trainers"), train.batchSize(), train.epochs(), train.seed(),
                 shardSettings, config.getInt("tributary.cluster.eval-every-steps"),
-                config.getDouble("tributary.trust.reputation-rate"), config.getDouble("tributary.trust.quarantine-below"));
+                config.getDouble("tributary.trust.reputation-rate"), config.getDouble("tributary.trust.quarantine-below"),
+                resume == null ? 0 : resume.step());
         TrainingCoordinator.Resources coordinatorResources = new TrainingCoordinator.Resources(plane,
                 () -> CpuBackend.create(), spec, () -> DataSets.load(config, false, spec.inputs(), spec.classes()), DataSets.trainCount(config), shards, listener, metrics,
-                recorder(config, runId, spec));
+                recorder(config, runId, spec), initial);
         Behavior<CoordinatorCommand> coordinator = Behaviors.supervise(
                         TrainingCoordinator.create(coordinatorSettings, coordinatorResources))
                 .onFailure(SupervisorStrategy.restartWithBackoff(Duration.ofSeconds(1), Duration.ofSeconds(10), 0.2));
@@ -214,7 +226,10 @@ public final class ClusterTraining {
                     train.seed(), plane, coordinatorProxy, shards, dp.getDuration("request-timeout"),
                     config.getDouble("tributary.trainer.slowdown"), metrics,
                     Attack.parse(config.getString("tributary.trainer.attack")));
-            Behavior<TrainerCommand> trainer = Behaviors.supervise(TrainerActor.create(res))
+            // A rewind (shards rolled back) restarts the trainer at once and quietly; failures restart it with back-off.
+            Behavior<TrainerCommand> rewindable = Behaviors.supervise(TrainerActor.create(res))
+                    .onFailure(TrainerActor.RewindRequested.class, SupervisorStrategy.restart().withLoggingEnabled(false));
+            Behavior<TrainerCommand> trainer = Behaviors.supervise(rewindable)
                     .onFailure(SupervisorStrategy.restartWithBackoff(Duration.ofSeconds(1), Duration.ofSeconds(15), 0.2));
             system.systemActorOf(trainer, "trainer", DispatcherSelector.fromConfig("tributary.dispatchers.trainer"));
             LOG.info("trainer started on {} ({})", plane.endpoint(), backend.description());

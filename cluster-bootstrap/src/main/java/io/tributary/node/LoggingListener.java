@@ -40,6 +40,22 @@ final class LoggingListener implements TrainingCoordinator.Listener {
     }
 
     @Override
+    public void resumed(long step, long totalSteps) {
+        out.printf(Locale.ROOT, "resuming at step %d of %d from the checkpoint%n", step, totalSteps);
+    }
+
+    @Override
+    public void psFailover(String node, long step, long toStep) {
+        out.printf(Locale.ROOT, "parameter-server node %s left at step %d: every shard rolls back to step %d%n", node, step,
+                toStep);
+    }
+
+    @Override
+    public void failed(String reason) {
+        out.println("run failed: " + reason);
+    }
+
+    @Override
     public void trainerQuarantined(int trainer, String node, String reason) {
         out.printf(Locale.ROOT, "trainer %d (%s) QUARANTINED: %s; its node is downed%n", trainer, node, reason);
     }

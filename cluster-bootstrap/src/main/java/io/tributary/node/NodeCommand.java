@@ -28,13 +28,15 @@ public final class NodeCommand {
             "  --port P           Pekko port (default 25520; 0 picks a free one)",
             "  --join HOST:PORT   a seed node to join; repeat or separate with commas (default: start a new cluster)",
             "  --metrics-port M   port of the Prometheus /metrics endpoint (default 0: a free one)",
+            "  --resume PATH      (coordinator and ps nodes) go on from a checkpoint or a run folder's last one",
             "  --config FILE      a HOCON file with tributary.* settings",
             "  --set KEY=VALUE    set any config key");
 
     private static final Map<String, String> FLAG_KEYS = Map.of(
             "--port", "tributary.node.port",
             "--host", "tributary.node.host",
-            "--metrics-port", "tributary.node.metrics-port");
+            "--metrics-port", "tributary.node.metrics-port",
+            "--resume", "tributary.cluster.resume-from");
 
     private NodeCommand() {
     }

@@ -75,6 +75,36 @@ class ClusterTrainingIT {
         assertTrue(json.matches("(?s).*\"rejected\": [1-9][0-9]*, \"reputation\": 0\\.4.*\"quarantined\".*"), json);
     }
 
+    /**
+     * A run of one epoch, then a second run of two epochs resumed from the first one's folder: it
+     * starts at the first run's last step with its parameters, every shard's update ids go on from
+     * there, and it finishes the second epoch.
+     */
+    @Test
+    void aRunResumedFromACheckpointGoesOnAtItsStep() throws Exception {
+        Map<String, String> common = Map.of("tributary.data.set", "synthetic", "tributary.model.layers", "[784,64,10]",
+                "tributary.consistency.policy", "sync");
+        Map<String, String> first = new java.util.HashMap<>(common);
+        first.put("tributary.train.epochs", "1");
+        RunResult one = run(2, first, Map.of(), new ByteArrayOutputStream());
+        Path firstRun;
+        try (var s = Files.list(runs)) {
+            firstRun = s.filter(Files::isDirectory).findFirst().orElseThrow();
+        }
+        Map<String, String> second = new java.util.HashMap<>(common);
+        second.put("tributary.train.epochs", "2");
+        second.put("tributary.cluster.resume-from", firstRun.toAbsolutePath().toString());
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        RunResult two = run(2, second, Map.of(), out);
+        String log = out.toString(StandardCharsets.UTF_8);
+        assertTrue(log.contains("resuming at step " + one.steps() + " of " + two.steps()), log);
+        assertEquals(2 * one.steps(), two.steps(), "two epochs of the same length");
+        assertTrue(two.updates().clean(), two.updates().toString());
+        // only the second epoch's updates were made in the resumed run: 4 shards x one epoch
+        assertEquals(4 * one.steps(), two.updates().audited(), two.updates().toString());
+        assertTrue(two.accuracy() >= one.accuracy() - 0.02, "resumed " + two + " vs first " + one + "\n" + log);
+    }
+
     @Test
     void boundedStalenessKeepsAFastTrainerWithinSStepsOfASlowOne() throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();

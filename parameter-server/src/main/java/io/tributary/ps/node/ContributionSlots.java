@@ -35,6 +35,7 @@ public final class ContributionSlots {
     private final boolean[] sealed;
     private final CompletionListener listener;
     private volatile long minAcceptedStep;
+    private volatile boolean strictOrder = true;
     private long duplicates;
     private long stale;
     private long unknownSender;
@@ -76,10 +77,12 @@ public final class ContributionSlots {
             return;
         }
         if (slotStep[trainer] != step) {
-            if (slotStep[trainer] > step) {
+            if (slotStep[trainer] > step && strictOrder) {
                 stale++;
                 return;
             }
+            // Not strict (sync): a partial gradient of a later step gives way to an earlier one. Only a
+            // trainer rewound after a rollback goes back, and its later step is void.
             slotStep[trainer] = step;
             received[trainer] = 0;
             Arrays.fill(chunkSeen[trainer], false);
@@ -102,6 +105,27 @@ public final class ContributionSlots {
     public float[] slot(int trainer) {
         synchronized (this) {
             return slots[trainer];
+        }
+    }
+
+    /**
+     * Strict (the default): a chunk of a step older than the slot's is dropped, so no gradient is
+     * applied twice even where the shard applies whatever completes (bounded staleness). Not strict:
+     * an older step restarts a slot that holds a partial newer one; for the sync policy, whose shard
+     * applies a gradient only at the step it stands at, so that a trainer rewound after a rollback
+     * is not locked out by frames of its void steps.
+     */
+    public void strictOrder(boolean strict) {
+        this.strictOrder = strict;
+    }
+
+    /** Frees every slot and forgets their steps (a shard rolled back to a checkpoint). */
+    public synchronized void resetAll() {
+        for (int t = 0; t < slots.length; t++) {
+            sealed[t] = false;
+            received[t] = 0;
+            slotStep[t] = -1;
+            Arrays.fill(chunkSeen[t], false);
         }
     }
 

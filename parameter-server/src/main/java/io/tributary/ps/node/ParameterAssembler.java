@@ -116,6 +116,20 @@ public final class ParameterAssembler {
         return min;
     }
 
+    /**
+     * The version every shard's complete parameters are at, when it is the same for all of them
+     * (a consistent cut of the model); -1 when a shard is incomplete or they differ.
+     */
+    public synchronized long uniformVersion() {
+        long v = shardVersion[0];
+        for (int k = 0; k < complete.length; k++) {
+            if (!complete[k] || shardVersion[k] != v) {
+                return -1;
+            }
+        }
+        return v;
+    }
+
     public synchronized long stale() {
         return stale;
     }

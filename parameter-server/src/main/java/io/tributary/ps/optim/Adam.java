@@ -31,6 +31,13 @@ final class Adam implements Optimizer {
     }
 
     @Override
+    public void reset() {
+        backend.fill(m, 0f);
+        backend.fill(v, 0f);
+        steps = 0;
+    }
+
+    @Override
     public int length() {
         return m.length();
     }

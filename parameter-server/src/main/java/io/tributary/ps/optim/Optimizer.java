@@ -18,6 +18,9 @@ public interface Optimizer {
     /** Steps applied so far. */
     long steps();
 
+    /** Zeroes the state and the step count, as a fresh optimizer (a shard restored from a checkpoint). */
+    void reset();
+
     /** Creates the optimizer for {@code length} parameters with zeroed state on {@code backend}. */
     static Optimizer create(OptimizerSettings settings, Backend backend, int length) {
         return switch (settings.type()) {

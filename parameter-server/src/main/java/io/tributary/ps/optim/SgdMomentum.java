@@ -29,6 +29,12 @@ final class SgdMomentum implements Optimizer {
     }
 
     @Override
+    public void reset() {
+        backend.fill(velocity, 0f);
+        steps = 0;
+    }
+
+    @Override
     public int length() {
         return velocity.length();
     }

@@ -35,20 +35,26 @@ public final class ProtocolRegistry {
             new Entry(112, Set.of().getClass()),
             new Entry(113, Set.of(1).getClass()),
             new Entry(114, Map.of().getClass()),
-            new Entry(115, Map.of(1, 1).getClass()));
+            new Entry(115, Map.of(1, 1).getClass()),
+            // The parameter slices of a shard restore.
+            new Entry(116, float[].class));
 
     private static final List<Entry> MESSAGES = List.of(
             // 200-204: retired (the first draft's join messages); never reuse these ids.
             new Entry(300, TrainingProtocol.RegisterTrainer.class),
             new Entry(301, TrainingProtocol.StepDone.class),
             new Entry(302, TrainingProtocol.ShardCommitted.class),
+            new Entry(303, TrainingProtocol.ShardRestored.class),
             new Entry(310, TrainingProtocol.Assignment.class),
             new Entry(311, TrainingProtocol.Rejected.class),
             new Entry(312, TrainingProtocol.ClockFloor.class),
             new Entry(313, TrainingProtocol.Finish.class),
             new Entry(314, TrainingProtocol.ParamsSent.class),
+            new Entry(315, TrainingProtocol.Rewind.class),
             new Entry(320, TrainingProtocol.RequestParams.class),
-            new Entry(321, TrainingProtocol.SetQuorum.class));
+            new Entry(321, TrainingProtocol.SetQuorum.class),
+            new Entry(322, TrainingProtocol.RollbackShard.class),
+            new Entry(323, TrainingProtocol.RestoreChunk.class));
 
     static {
         Set<Integer> ids = new HashSet<>();

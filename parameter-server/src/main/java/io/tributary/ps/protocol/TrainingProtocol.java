@@ -81,7 +81,25 @@ public final class TrainingProtocol {
         }
     }
 
+    /** A shard finished the rollback {@code rollbackId}: it is at {@code version} with the checkpoint's parameters. */
+    public record ShardRestored(int shard, long rollbackId, long version, String owner)
+            implements CoordinatorCommand, WireMessage {
+        public ShardRestored {
+            Objects.requireNonNull(owner, "owner");
+        }
+    }
+
     // ---- to trainers --------------------------------------------------------------------------------
+
+    /**
+     * The shards were rolled back to the checkpoint of {@code step}: drop the work in hand and go
+     * on from that step (the trainer restarts and registers again).
+     */
+    public record Rewind(long step, String reason) implements TrainerCommand, WireMessage {
+        public Rewind {
+            Objects.requireNonNull(reason, "reason");
+        }
+    }
 
     /**
      * The coordinator admits a trainer: its id in frames, its data partition, where the run
@@ -148,6 +166,44 @@ public final class TrainingProtocol {
         public SetQuorum {
             trainers = Set.copyOf(trainers);
             Objects.requireNonNull(coordinator, "coordinator");
+        }
+    }
+
+    /**
+     * Roll this shard back to the checkpoint of {@code version}: drop the step in hand, the waiting
+     * requests and the optimizer state, and take the parameters from the {@link RestoreChunk}s of
+     * the same {@code rollbackId} that follow ({@code length} floats in all); then answer
+     * {@link ShardRestored} to {@code coordinator}.
+     */
+    public record RollbackShard(long runId, long rollbackId, long version, int length,
+                                ActorRef<CoordinatorCommand> coordinator) implements ShardCommand, WireMessage {
+        public RollbackShard {
+            Objects.requireNonNull(coordinator, "coordinator");
+        }
+    }
+
+    /** Parameters {@code [offset, offset + values.length)} of the shard for rollback {@code rollbackId}. */
+    public record RestoreChunk(long runId, long rollbackId, int offset, float[] values)
+            implements ShardCommand, WireMessage {
+        public RestoreChunk {
+            Objects.requireNonNull(values, "values");
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof RestoreChunk c && c.runId == runId && c.rollbackId == rollbackId && c.offset == offset
+                    && java.util.Arrays.equals(c.values, values);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(runId, rollbackId, offset, java.util.Arrays.hashCode(values));
+        }
+
+        @Override
+        public String toString() {
+            return "RestoreChunk[runId=" + runId + ", rollbackId=" + rollbackId + ", offset=" + offset + ", "
+                    + values.length + " floats]";
         }
     }
 }

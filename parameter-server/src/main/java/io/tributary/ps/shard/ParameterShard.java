@@ -13,6 +13,9 @@ import io.tributary.ps.optim.Optimizer;
 import io.tributary.ps.protocol.TrainingProtocol.CoordinatorCommand;
 import io.tributary.ps.protocol.TrainingProtocol.ParamsSent;
 import io.tributary.ps.protocol.TrainingProtocol.RequestParams;
+import io.tributary.ps.protocol.TrainingProtocol.RestoreChunk;
+import io.tributary.ps.protocol.TrainingProtocol.RollbackShard;
+import io.tributary.ps.protocol.TrainingProtocol.ShardRestored;
 import io.tributary.ps.protocol.TrainingProtocol.SetQuorum;
 import io.tributary.ps.protocol.TrainingProtocol.ShardCommand;
 import io.tributary.ps.protocol.TrainingProtocol.ShardCommitted;
@@ -55,6 +58,9 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
 
     /** The sharding entity type; entity ids are the shard numbers {@code 0..K-1}. */
     public static final EntityTypeKey<ShardCommand> KEY = EntityTypeKey.create(ShardCommand.class, "ps-shard");
+
+    /** Floats per {@link RestoreChunk} (the last one of a shard may be shorter). */
+    public static final int RESTORE_CHUNK = 32 * 1024;
 
     /** Sender ids of shards in parameter frames: this plus the shard number. */
     public static final int SENDER_BASE = 1_000_000;
@@ -101,20 +107,38 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
     private final String shardLabel;
     /** This instance of the shard (node endpoint and a random tag): the owner named in its commits. */
     private final String incarnation;
+    private long rollbackId = -1;
+    private boolean restoring;
+    private long restoreVersion;
+    private int restoreReceived;
+    private boolean[] restoreChunks = new boolean[0];
+    private ActorRef<CoordinatorCommand> restoreReplyTo;
 
     public static Behavior<ShardCommand> create(int shard, ShardSettings settings, NodeDataPlane dataPlane,
                                                 Supplier<float[]> initialParameters, TrainingMetrics metrics) {
+        return create(shard, settings, dataPlane, initialParameters, 0, metrics);
+    }
+
+    /**
+     * As above, starting at {@code initialVersion} (a run resumed from the checkpoint of that step:
+     * the next sync step to close is that one).
+     */
+    public static Behavior<ShardCommand> create(int shard, ShardSettings settings, NodeDataPlane dataPlane,
+                                                Supplier<float[]> initialParameters, long initialVersion,
+                                                TrainingMetrics metrics) {
         // An unexpected failure is logged and the shard resumes with its parameters and version: stopping
         // would make sharding start it again from the initial parameters and stall the run.
         return Behaviors.supervise(Behaviors.<ShardCommand>withTimers(timers -> Behaviors.setup(
-                        ctx -> new ParameterShard(ctx, timers, shard, settings, dataPlane, initialParameters, metrics))))
+                        ctx -> new ParameterShard(ctx, timers, shard, settings, dataPlane, initialParameters,
+                                initialVersion, metrics))))
                 .onFailure(RuntimeException.class, SupervisorStrategy.resume());
     }
 
     private ParameterShard(ActorContext<ShardCommand> ctx, TimerScheduler<ShardCommand> timers, int shard,
                            ShardSettings settings, NodeDataPlane dataPlane, Supplier<float[]> initialParameters,
-                           TrainingMetrics metrics) {
+                           long initialVersion, TrainingMetrics metrics) {
         super(ctx);
+        this.version = initialVersion;
         this.metrics = metrics;
         this.shardLabel = Integer.toString(shard);
         this.incarnation = dataPlane.endpoint() + "/" + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current()
@@ -143,7 +167,8 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
         this.accepted = new int[settings.maxTrainers()];
         this.check = new ContributionCheck(settings.trust().maxGradientNorm());
         this.rule = AggregationRule.create(settings.trust(), settings.maxTrainers(), length);
-        slots.acceptFrom(settings.policy() == ShardSettings.Policy.SYNC ? 0 : Long.MIN_VALUE);
+        slots.acceptFrom(settings.policy() == ShardSettings.Policy.SYNC ? version : Long.MIN_VALUE);
+        slots.strictOrder(settings.policy() != ShardSettings.Policy.SYNC);
         dataPlane.hostShard(shard, slots);
         ctx.getLog().info("shard {} of {} up on {} with {} parameters ({} policy, {} trainers, {} aggregation{})", shard,
                 layout.shardCount(), dataPlane.endpoint(), length, settings.policy().configName(),
@@ -159,6 +184,8 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
                 .onMessage(RequestParams.class, this::onRequestParams)
                 .onMessage(ContributionComplete.class, this::onContribution)
                 .onMessage(DeadlineReached.class, this::onDeadline)
+                .onMessage(RollbackShard.class, this::onRollback)
+                .onMessage(RestoreChunk.class, this::onRestoreChunk)
                 .onSignal(PostStop.class, s -> {
                     dataPlane.unhostShard(shard, slots);
                     backend.close();
@@ -192,7 +219,7 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
     }
 
     private Behavior<ShardCommand> onRequestParams(RequestParams r) {
-        if (r.minVersion() <= version) {
+        if (!restoring && r.minVersion() <= version) {
             sendParams(r);
         } else {
             waiting.add(r);
@@ -221,6 +248,10 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
     }
 
     private Behavior<ShardCommand> onContribution(ContributionComplete c) {
+        if (restoring) {
+            slots.release(c.trainer());
+            return this;
+        }
         if (settings.policy() == ShardSettings.Policy.BOUNDED_STALENESS) {
             // Each contribution is applied as it comes; its staleness is bounded by the trainers' clocks.
             // Robust rules need several contributions of one step, so here only the check applies. A rejected
@@ -255,7 +286,7 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
     }
 
     private Behavior<ShardCommand> onDeadline(DeadlineReached d) {
-        if (d.step() == version && !contributors.isEmpty()) {
+        if (!restoring && d.step() == version && !contributors.isEmpty()) {
             getContext().getLog().warn("shard {}: step {} closes at its deadline ({}) with {} of {} trainers", shard,
                     version, settings.deadline(), contributors.size(), quorum.size());
             maybeCommit(true);
@@ -264,7 +295,7 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
     }
 
     private void maybeCommit(boolean deadlinePassed) {
-        if (contributors.isEmpty()) {
+        if (restoring || contributors.isEmpty()) {
             return;
         }
         int fromQuorum = 0;
@@ -313,6 +344,77 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
                     checksums, version, incarnation));
         }
         serveWaiting();
+    }
+
+    /**
+     * A ps node died and the coordinator rolls every shard back to its last checkpoint (this one may
+     * be the dead node's shard, started afresh on a surviving node). Until the restore is complete
+     * no frame is accepted, no step closes and parameter requests wait.
+     */
+    private Behavior<ShardCommand> onRollback(RollbackShard r) {
+        if (r.runId() != dataPlane.runId() || r.rollbackId() < rollbackId) {
+            return this;
+        }
+        if (r.rollbackId() == rollbackId) {
+            // The coordinator sends a rollback again until it hears back (sharding may lose messages to
+            // a shard while it moves): answer again when done, else keep the chunks already here.
+            if (!restoring) {
+                r.coordinator().tell(new ShardRestored(shard, rollbackId, version, incarnation));
+            }
+            return this;
+        }
+        if (r.length() != paramArray.length) {
+            getContext().getLog().error("shard {}: rollback {} carries {} parameters but this shard has {}; ignored",
+                    shard, r.rollbackId(), r.length(), paramArray.length);
+            return this;
+        }
+        getContext().getLog().warn("shard {}: rolling back from version {} to the checkpoint of version {} (rollback {})",
+                shard, version, r.version(), r.rollbackId());
+        rollbackId = r.rollbackId();
+        restoring = true;
+        restoreVersion = r.version();
+        restoreReceived = 0;
+        restoreChunks = new boolean[(paramArray.length + RESTORE_CHUNK - 1) / RESTORE_CHUNK];
+        restoreReplyTo = r.coordinator();
+        coordinator = r.coordinator();
+        slots.acceptFrom(Long.MAX_VALUE);
+        slots.resetAll();
+        contributors.clear();
+        readySlots.clear();
+        waiting.clear();
+        timers.cancel("deadline");
+        return this;
+    }
+
+    private Behavior<ShardCommand> onRestoreChunk(RestoreChunk c) {
+        if (!restoring || c.runId() != dataPlane.runId() || c.rollbackId() != rollbackId) {
+            return this;
+        }
+        if (c.offset() < 0 || c.offset() > paramArray.length - c.values().length || c.offset() % RESTORE_CHUNK != 0) {
+            getContext().getLog().error("shard {}: restore chunk [{}, +{}) is outside its {} parameters; ignored", shard,
+                    c.offset(), c.values().length, paramArray.length);
+            return this;
+        }
+        if (restoreChunks[c.offset() / RESTORE_CHUNK]) {
+            return this; // sent again
+        }
+        restoreChunks[c.offset() / RESTORE_CHUNK] = true;
+        System.arraycopy(c.values(), 0, paramArray, c.offset(), c.values().length);
+        restoreReceived += c.values().length;
+        if (restoreReceived < paramArray.length) {
+            return this;
+        }
+        optimizer.reset();
+        version = restoreVersion;
+        restoring = false;
+        slots.resetAll();
+        slots.acceptFrom(settings.policy() == ShardSettings.Policy.SYNC ? version : Long.MIN_VALUE);
+        metrics.shardVersion.labelValues(shardLabel).set(version);
+        getContext().getLog().warn("shard {}: restored at version {} (rollback {}); optimizer state starts again",
+                shard, version, rollbackId);
+        restoreReplyTo.tell(new ShardRestored(shard, rollbackId, version, incarnation));
+        serveWaiting();
+        return this;
     }
 
     /**

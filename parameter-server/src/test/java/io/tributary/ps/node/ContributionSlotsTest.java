@@ -138,6 +138,18 @@ class ContributionSlotsTest {
     }
 
     @Test
+    void notStrictAnOlderStepRestartsASlotHoldingAPartialNewerOne() {
+        slots.strictOrder(false);
+        float[] g = gradient(new SplittableRandom(8), LENGTH);
+        UnsafeBuffer buffer = payload(g);
+        feedChunk(slots, 0, 79, buffer, LENGTH, 0); // a void step's first chunk, after a rollback
+        feed(slots, 0, 50, g);                       // the rewound trainer's step
+        assertEquals(List.of("0@50"), completions);
+        assertArrayEquals(g, slots.slot(0));
+        assertEquals(0, slots.stale());
+    }
+
+    @Test
     void unknownTrainerIdsAreCountedAndTouchNoSlot() {
         float[] g = gradient(new SplittableRandom(5), LENGTH);
         UnsafeBuffer buffer = payload(g);

@@ -72,12 +72,18 @@ class KryoSerializerTest {
                 Map.entry(ShardCommitted.class, new ShardCommitted(3, 99L, 2, 3, true, Set.of(2), Map.of(0, 12L, 2, 4_000_000_000L), 100L, "127.0.0.1:4000/ab12")),
                 Map.entry(Assignment.class, new Assignment(7L, 2, 1, 3, 10L, 2340L, 468, 42, "sync", 2,
                         Set.of(0, 1, 2, 3))),
+                Map.entry(TrainingProtocol.ShardRestored.class, new TrainingProtocol.ShardRestored(2, 3L, 50L, "ps/ab")),
+                Map.entry(TrainingProtocol.Rewind.class, new TrainingProtocol.Rewind(50L, "a ps node left")),
                 Map.entry(Rejected.class, new Rejected("protocol version 2 differs from the coordinator's 1")),
                 Map.entry(ClockFloor.class, new ClockFloor(41L)),
                 Map.entry(Finish.class, new Finish("the run reached its 2340 steps")),
                 Map.entry(ParamsSent.class, new ParamsSent(1, 100L, "127.0.0.1:40999")),
                 Map.entry(RequestParams.class, new RequestParams(2, "127.0.0.1:40123", 100L, paramReplies.ref())),
-                Map.entry(SetQuorum.class, new SetQuorum(7L, 3L, Set.of(0, 2), 1, coordinator.ref())));
+                Map.entry(SetQuorum.class, new SetQuorum(7L, 3L, Set.of(0, 2), 1, coordinator.ref())),
+                Map.entry(TrainingProtocol.RollbackShard.class,
+                        new TrainingProtocol.RollbackShard(7L, 2L, 50L, 133955, coordinator.ref())),
+                Map.entry(TrainingProtocol.RestoreChunk.class,
+                        new TrainingProtocol.RestoreChunk(7L, 2L, 32768, new float[] {1.5f, Float.NaN, -0f, 3e-39f})));
     }
 
     private static Object roundTrip(Object message) {

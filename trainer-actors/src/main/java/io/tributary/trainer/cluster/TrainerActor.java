@@ -15,6 +15,7 @@ import io.tributary.ps.protocol.TrainingProtocol.ParamsSent;
 import io.tributary.ps.protocol.TrainingProtocol.RegisterTrainer;
 import io.tributary.ps.protocol.TrainingProtocol.Rejected;
 import io.tributary.ps.protocol.TrainingProtocol.RequestParams;
+import io.tributary.ps.protocol.TrainingProtocol.Rewind;
 import io.tributary.ps.protocol.TrainingProtocol.ShardCommand;
 import io.tributary.ps.protocol.TrainingProtocol.StepDone;
 import io.tributary.ps.protocol.TrainingProtocol.TrainerCommand;
@@ -32,6 +33,7 @@ import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.PreRestart;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -93,6 +95,18 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
 
     /** The push stream sent a step's gradient; CRC32 per shard slice as sent. */
     record Pushed(Push push, long pushNanos, java.util.List<Long> checksums) implements TrainerCommand {
+    }
+
+    /**
+     * Thrown on {@link Rewind}: the supervisor restarts the actor at once (without logging it as a
+     * failure), and the new one registers again and gets an assignment at the rewound step.
+     */
+    public static final class RewindRequested extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        RewindRequested(String message) {
+            super(message, null, false, false);
+        }
     }
 
     private final Resources res;
@@ -165,15 +179,21 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
                 .onMessage(BatchReady.class, this::onBatchReady)
                 .onMessage(Pushed.class, this::onPushed)
                 .onMessage(ClockFloor.class, this::onClockFloor)
+                .onMessage(Rewind.class, r -> {
+                    getContext().getLog().warn("trainer {}: rewinding to step {}: {}", assignment == null ? "-"
+                            : assignment.trainerId(), r.step(), r.reason());
+                    throw new RewindRequested("rewind to step " + r.step());
+                })
                 .onMessage(Finish.class, f -> {
                     getContext().getLog().info("run finished: {}", f.reason());
                     return Behaviors.stopped();
                 })
                 .onSignal(PostStop.class, s -> {
-                    res.dataPlane().unhostReplica(NodeDataPlane.TRAINER_REPLICA, assembler);
-                    if (pipeline != null) {
-                        pipeline.close();
-                    }
+                    release();
+                    return this;
+                })
+                .onSignal(PreRestart.class, s -> {
+                    release();
                     return this;
                 })
                 .build();
@@ -214,6 +234,13 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
                 a.totalSteps(), a.policy());
         requestParams();
         return this;
+    }
+
+    private void release() {
+        res.dataPlane().unhostReplica(NodeDataPlane.TRAINER_REPLICA, assembler);
+        if (pipeline != null) {
+            pipeline.close();
+        }
     }
 
     private boolean boundedStaleness() {
