@@ -58,6 +58,11 @@ final class FaultInjector implements AutoCloseable {
                 c.process().destroyForcibly();
                 events.accept("fault-end " + f.describe());
             }
+            case LEAVE -> {
+                events.accept("fault-start " + f.describe() + " pid " + c.pid());
+                signal("TERM", c);
+                events.accept("fault-end " + f.describe());
+            }
             case PAUSE -> {
                 events.accept("fault-start " + f.describe() + " pid " + c.pid());
                 signal("STOP", c);

@@ -40,6 +40,8 @@ public record Scenario(String name, int trainers, int psNodes, int epochs, Map<S
     public enum Action {
         /** SIGKILL. */
         KILL,
+        /** SIGTERM: the node leaves the cluster gracefully (CoordinatedShutdown) and its JVM exits. */
+        LEAVE,
         /** SIGSTOP, then SIGCONT after {@code duration}. */
         PAUSE,
         /** Slows the JVM by {@code factor} for {@code duration}: SIGSTOP/SIGCONT in 100 ms cycles. */

@@ -1,6 +1,7 @@
 package io.tributary.ps.protocol;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
@@ -36,6 +37,15 @@ class PekkoDefaultsTest {
             assertEquals("tributary-kryo",
                     fixed.getString("pekko.actor.serialization-bindings.\"io.tributary.ps.protocol.WireMessage\""));
         }
+    }
+
+    @Test
+    void shardRebalancingIsOffWithinWhatPekkosSchedulerTakes() {
+        Config fixed = PekkoDefaults.over(ConfigFactory.empty());
+        Duration interval = fixed.getDuration("pekko.cluster.sharding.rebalance-interval");
+        // a longer delay makes the shard coordinator fail at start (the scheduler's limit is 2^31 ticks of 10 ms)
+        assertTrue(interval.getSeconds() <= 21_474_835L, interval.toString());
+        assertTrue(interval.toDays() >= 100, "rebalancing must stay off for any run: " + interval);
     }
 
     @Test
