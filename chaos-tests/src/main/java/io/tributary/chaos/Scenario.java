@@ -111,9 +111,14 @@ public record Scenario(String name, int trainers, int psNodes, int epochs, Map<S
                 }
             }
             List<Fault> faults = new ArrayList<>();
+            java.util.Map<String, Duration> joined = new java.util.HashMap<>();
             if (s.hasPath("faults")) {
                 for (Config f : s.getConfigList("faults")) {
-                    faults.add(fault(f, trainers, ps, file));
+                    Fault fault = fault(f, trainers, ps, file, joined);
+                    if (fault.action() == Action.JOIN) {
+                        joined.put(fault.target(), fault.at());
+                    }
+                    faults.add(fault);
                 }
             }
             return new Scenario(s.hasPath("name") ? s.getString("name") : file.getFileName().toString().replace(".conf", ""),
@@ -127,7 +132,8 @@ public record Scenario(String name, int trainers, int psNodes, int epochs, Map<S
         }
     }
 
-    private static Fault fault(Config f, int trainers, int ps, Path file) {
+    /** {@code joined}: trainers started by join faults listed earlier, with their times. */
+    private static Fault fault(Config f, int trainers, int ps, Path file, java.util.Map<String, Duration> joined) {
         known(f, FAULT, "scenario.faults[]", file);
         int line = f.origin().lineNumber();
         String actionName = f.getString("action");
@@ -136,7 +142,7 @@ public record Scenario(String name, int trainers, int psNodes, int epochs, Map<S
             action = Action.valueOf(actionName.toUpperCase(Locale.ROOT).replace('-', '_'));
         } catch (IllegalArgumentException e) {
             throw new ScenarioException(file + ": scenario.faults[].action = '" + actionName + "' (line " + line
-                    + ") is unknown: use kill, pause, slow, drop-packets or join");
+                    + ") is unknown: use kill, leave, pause, slow, drop-packets or join");
         }
         String target = f.getString("target");
         if (action == Action.JOIN) {
@@ -146,11 +152,17 @@ public record Scenario(String name, int trainers, int psNodes, int epochs, Map<S
             }
         } else if (!target.matches("(trainer-[1-9][0-9]*|ps-[1-9][0-9]*)")
                 || target.startsWith("trainer-") && Integer.parseInt(target.substring(8)) > trainers
+                    && !joined.containsKey(target)
                 || target.startsWith("ps-") && Integer.parseInt(target.substring(3)) > ps) {
             throw new ScenarioException(file + ": scenario.faults[].target = '" + target + "' (line " + line
-                    + ") is not a JVM of this cluster: use trainer-1..trainer-" + trainers + " or ps-1..ps-" + ps);
+                    + ") is not a JVM of this cluster: use trainer-1..trainer-" + trainers + ", ps-1..ps-" + ps
+                    + " or a trainer an earlier join fault starts");
         }
         Duration at = f.hasPath("at") ? f.getDuration("at") : Duration.ZERO;
+        if (action != Action.JOIN && joined.containsKey(target) && at.compareTo(joined.get(target)) <= 0) {
+            throw new ScenarioException(file + ": scenario.faults[] (line " + line + ") acts on " + target + " at " + at
+                    + " but it joins only at " + joined.get(target));
+        }
         Duration duration = f.hasPath("duration") ? f.getDuration("duration") : Duration.ZERO;
         if ((action == Action.PAUSE || action == Action.SLOW) && duration.isZero()) {
             throw new ScenarioException(file + ": scenario.faults[].duration (line " + line + ") is required for "

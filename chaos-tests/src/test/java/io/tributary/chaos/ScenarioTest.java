@@ -67,6 +67,18 @@ class ScenarioTest {
     }
 
     @Test
+    void aJoinedTrainerCanBeTargetedOnlyAfterItJoins() throws IOException {
+        ScenarioException early = bad("scenario {\n  cluster { trainers = 2 }\n  faults = [\n"
+                + "    { at = 10s, action = join, target = trainer-3 }\n"
+                + "    { at = 5s, action = kill, target = trainer-3 }\n  ]\n}\n");
+        assertTrue(early.getMessage().contains("joins only at") && early.getMessage().contains("line 5"),
+                early.getMessage());
+        ScenarioException never = bad("scenario {\n  cluster { trainers = 2 }\n"
+                + "  faults = [ { at = 5s, action = pause, target = trainer-3, duration = 1s } ]\n}\n");
+        assertTrue(never.getMessage().contains("an earlier join fault"), never.getMessage());
+    }
+
+    @Test
     void illTypedValueAndSyntaxErrorAreOneLine() throws IOException {
         ScenarioException e = bad("scenario {\n  cluster { trainers = many }\n}\n");
         assertTrue(e.getMessage().contains("trainers"), e.getMessage());
