@@ -104,16 +104,20 @@ final class CreditsCommand {
         try {
             out.printf(Locale.ROOT, "credits of run %d as of step %d (%s; quarantine below reputation %.2f)%n%n",
                     c.getLong("run"), c.getLong("step"), file, c.getDouble("quarantine_below"));
-            out.printf(Locale.ROOT, "%7s  %-34s %10s %7s %10s %9s %9s %10s  %s%n", "trainer", "node", "samples", "steps",
-                    "compute s", "accepted", "rejected", "reputation", "status");
+            out.printf(Locale.ROOT, "%7s  %-34s %10s %7s %10s %9s %9s %9s %10s  %s%n", "trainer", "node", "samples",
+                    "steps", "compute s", "accepted", "outliers", "rejected", "reputation", "status");
             long samples = 0;
             for (Config t : c.getConfigList("trainers")) {
                 samples += t.getLong("samples");
-                out.printf(Locale.ROOT, "%7d  %-34s %,10d %7d %10.1f %9d %9d %10.2f  %s%n", t.getInt("trainer"),
+                // ledgers written before outliers were counted lack the key: show 0
+                long outliers = t.hasPath("outliers") ? t.getLong("outliers") : 0;
+                out.printf(Locale.ROOT, "%7d  %-34s %,10d %7d %10.1f %9d %9d %9d %10.2f  %s%n", t.getInt("trainer"),
                         t.getString("node"), t.getLong("samples"), t.getLong("steps"), t.getDouble("compute_seconds"),
-                        t.getLong("accepted"), t.getLong("rejected"), t.getDouble("reputation"), t.getString("status"));
+                        t.getLong("accepted"), outliers, t.getLong("rejected"), t.getDouble("reputation"),
+                        t.getString("status"));
             }
-            out.printf(Locale.ROOT, "%n%,d samples in all; accepted/rejected count gradient slices (one per shard per step)%n",
+            out.printf(Locale.ROOT, "%n%,d samples in all; accepted/rejected count gradient slices (one per shard per step); "
+                    + "outliers: accepted slices a robust rule clipped or trimmed%n",
                     samples);
         } catch (ConfigException e) {
             throw new IllegalArgumentException(file + " is not a credit ledger: " + e.getMessage(), e);

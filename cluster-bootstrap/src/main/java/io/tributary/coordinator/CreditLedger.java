@@ -40,6 +40,7 @@ public final class CreditLedger {
         long computeNanos;
         long accepted;
         long rejected;
+        long outliers;
         double reputation = 1.0;
         Status status = Status.LIVE;
 
@@ -74,6 +75,11 @@ public final class CreditLedger {
 
         public long rejected() {
             return rejected;
+        }
+
+        /** Accepted slices a robust rule had to clip or trim (far from the aggregate); they cost reputation. */
+        public long outliers() {
+            return outliers;
         }
 
         public double reputation() {
@@ -122,10 +128,11 @@ public final class CreditLedger {
 
     /**
      * A shard closed a step with the slices of {@code contributors}, of which {@code rejected}
-     * failed its check. Returns the trainers that have just fallen below the quarantine threshold
+     * failed its check and {@code outliers} were aggregated but lay far from the aggregate (a robust
+     * rule clipped or trimmed them). Both count 0 in the reputation, the others 1. Returns the trainers that have just fallen below the quarantine threshold
      * (live ones only; each once).
      */
-    public List<Integer> sliceVerdicts(Set<Integer> contributors, Set<Integer> rejected) {
+    public List<Integer> sliceVerdicts(Set<Integer> contributors, Set<Integer> rejected, Set<Integer> outliers) {
         List<Integer> fallen = new ArrayList<>(0);
         for (int t : contributors) {
             Entry e = entries.get(t);
@@ -135,6 +142,10 @@ public final class CreditLedger {
             boolean ok = !rejected.contains(t);
             if (ok) {
                 e.accepted++;
+                if (outliers.contains(t)) {
+                    e.outliers++;
+                    ok = false;
+                }
             } else {
                 e.rejected++;
             }
@@ -176,8 +187,9 @@ public final class CreditLedger {
         for (Entry e : entries.values()) {
             b.append(sep).append(String.format(Locale.ROOT, "    {\"trainer\": %d, \"node\": \"%s\", \"samples\": %d, "
                             + "\"steps\": %d, \"compute_seconds\": %.3f, \"accepted\": %d, \"rejected\": %d, "
-                            + "\"reputation\": %.4f, \"status\": \"%s\"}", e.trainer, e.node.replace("\"", "'"),
-                    e.samples, e.steps, e.computeSeconds(), e.accepted, e.rejected, e.reputation, e.status.label()));
+                            + "\"outliers\": %d, \"reputation\": %.4f, \"status\": \"%s\"}", e.trainer, e.node.replace("\"", "'"),
+                    e.samples, e.steps, e.computeSeconds(), e.accepted, e.rejected, e.outliers, e.reputation,
+                    e.status.label()));
             sep = ",\n";
         }
         b.append("\n  ]\n}\n");

@@ -478,7 +478,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
             getContext().getLog().warn("shard {} changed owner at version {}: now {}", c.shard(), c.version(), c.owner());
         }
         if (!finished) {
-            for (int fallen : ledger.sliceVerdicts(c.checksums().keySet(), c.rejected())) {
+            for (int fallen : ledger.sliceVerdicts(c.checksums().keySet(), c.rejected(), c.outliers())) {
                 quarantine(fallen);
             }
         }
@@ -598,9 +598,10 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         }
         m.quarantined = true;
         ledger.status(id, CreditLedger.Status.QUARANTINED);
-        String reason = String.format(java.util.Locale.ROOT, "reputation %.2f fell below %.2f: %d of its %d gradient "
-                        + "slices were rejected (non-finite or over the norm bound)", e.reputation(), ledger.quarantineBelow(),
-                e.rejected(), e.rejected() + e.accepted());
+        String reason = String.format(java.util.Locale.ROOT, "reputation %.2f fell below %.2f: of its %d gradient "
+                        + "slices %d were rejected (non-finite or over the norm bound) and %d lay far outside the others' "
+                        + "(clipped or trimmed by the aggregation rule)", e.reputation(), ledger.quarantineBelow(),
+                e.rejected() + e.accepted(), e.rejected(), e.outliers());
         getContext().getLog().error("trainer {} ({}) quarantined: {}. It leaves the quorum, its node is downed; check that"
                 + " volunteer before it joins another run", id, m.nodeId, reason);
         res.metrics().trainersQuarantined.inc();
@@ -637,6 +638,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
             res.metrics().creditSamples.labelValues(t).set(e.samples());
             res.metrics().creditSlices.labelValues(t, "accepted").set(e.accepted());
             res.metrics().creditSlices.labelValues(t, "rejected").set(e.rejected());
+            res.metrics().creditSlices.labelValues(t, "outlier").set(e.outliers());
             res.metrics().creditComputeSeconds.labelValues(t).set(e.computeSeconds());
             res.metrics().creditReputation.labelValues(t).set(e.reputation());
         }

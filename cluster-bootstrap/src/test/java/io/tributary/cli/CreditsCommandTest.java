@@ -25,7 +25,7 @@ class CreditsCommandTest {
         ledger.admitted(0, "node-a");
         ledger.admitted(1, "node-b");
         ledger.stepDone(0, 100, 1_500_000_000L);
-        ledger.sliceVerdicts(Set.of(0, 1), Set.of(1));
+        ledger.sliceVerdicts(Set.of(0, 1), Set.of(1), Set.of());
         ledger.status(1, CreditLedger.Status.QUARANTINED);
         Path run = Files.createDirectories(runs.resolve("demo-20261125-220000"));
         Files.writeString(run.resolve("credits.json"), ledger.toJson(42, 7));

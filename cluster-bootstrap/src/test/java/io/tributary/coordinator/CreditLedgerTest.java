@@ -18,7 +18,7 @@ class CreditLedgerTest {
         ledger.admitted(1, "b");
         List<Integer> fallenAt = new ArrayList<>();
         for (int slice = 1; slice <= 100; slice++) {
-            List<Integer> fallen = ledger.sliceVerdicts(Set.of(0, 1), Set.of(1));
+            List<Integer> fallen = ledger.sliceVerdicts(Set.of(0, 1), Set.of(1), Set.of());
             if (!fallen.isEmpty()) {
                 assertEquals(List.of(1), fallen);
                 fallenAt.add(slice);
@@ -36,12 +36,34 @@ class CreditLedgerTest {
     }
 
     @Test
+    void outliersCountAsAcceptedButCostReputationLikeRejections() {
+        CreditLedger ledger = new CreditLedger(0.02, 0.5);
+        ledger.admitted(0, "a");
+        ledger.admitted(4, "e");
+        int fellAt = -1;
+        for (int slice = 1; slice <= 40; slice++) {
+            List<Integer> fallen = ledger.sliceVerdicts(Set.of(0, 4), Set.of(), Set.of(4));
+            if (!fallen.isEmpty() && fellAt < 0) {
+                assertEquals(List.of(4), fallen);
+                fellAt = slice;
+                ledger.status(4, CreditLedger.Status.QUARANTINED);
+            }
+        }
+        assertEquals(35, fellAt);
+        assertEquals(40, ledger.entry(4).accepted());
+        assertEquals(40, ledger.entry(4).outliers());
+        assertEquals(0, ledger.entry(4).rejected());
+        assertEquals(1.0, ledger.entry(0).reputation(), 1e-12);
+        assertTrue(ledger.toJson(1, 2).contains("\"outliers\": 40"), ledger.toJson(1, 2));
+    }
+
+    @Test
     void anHonestTrainerWithOccasionalRejectionsStaysAboveTheThreshold() {
         CreditLedger ledger = new CreditLedger(0.02, 0.5);
         ledger.admitted(0, "a");
         for (int slice = 0; slice < 10_000; slice++) {
             // one slice in five rejected (a loss spike, an over-eager norm bound)
-            assertTrue(ledger.sliceVerdicts(Set.of(0), slice % 5 == 0 ? Set.of(0) : Set.of()).isEmpty(), "slice " + slice);
+            assertTrue(ledger.sliceVerdicts(Set.of(0), slice % 5 == 0 ? Set.of(0) : Set.of(), Set.of()).isEmpty(), "slice " + slice);
         }
         assertTrue(ledger.entry(0).reputation() > 0.7, "reputation " + ledger.entry(0).reputation());
         assertEquals(2_000, ledger.entry(0).rejected());
@@ -52,7 +74,7 @@ class CreditLedgerTest {
         CreditLedger ledger = new CreditLedger(0.5, 0);
         ledger.admitted(0, "a");
         for (int i = 0; i < 100; i++) {
-            assertTrue(ledger.sliceVerdicts(Set.of(0), Set.of(0)).isEmpty());
+            assertTrue(ledger.sliceVerdicts(Set.of(0), Set.of(0), Set.of()).isEmpty());
         }
         assertThrows(IllegalArgumentException.class, () -> new CreditLedger(0, 0.5));
         assertThrows(IllegalArgumentException.class, () -> new CreditLedger(0.1, 1.0));

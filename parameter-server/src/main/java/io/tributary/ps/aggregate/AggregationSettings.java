@@ -9,13 +9,19 @@ import java.util.Locale;
  * @param mode            {@link Mode#TRUSTED} or {@link Mode#UNTRUSTED}; picks the rule when {@code aggregation = auto}
  * @param rule            the aggregation rule, {@code auto} already resolved (mean when trusted, centered clipping when not)
  * @param trimFraction    trimmed mean: the fraction f of trainers dropped at each end per coordinate, in [0, 0.5)
- * @param clipTau         centered clipping: the radius tau each trainer's deviation from the center is clipped to, &gt; 0
+ * @param clipTau         centered clipping: the radius tau each trainer's deviation from the center is clipped to, &gt; 0;
+ *                        {@link #AUTO_TAU}: each iteration's median distance of the trainers to the center
  * @param clipIterations  centered clipping: how many clipping iterations per step, 1..100
  * @param clipMomentum    centered clipping: the per-trainer momentum the rule keeps, in [0, 1)
  * @param maxGradientNorm the largest L2 norm a trainer's gradient slice may have on a shard; 0: no bound
+ * @param outlierFactor   robust rules: a slice further from the step's aggregate than this many times the median
+ *                        trainer's distance counts against its trainer's reputation; 0: off
  */
 public record AggregationSettings(Mode mode, Rule rule, float trimFraction, float clipTau, int clipIterations,
-                                  float clipMomentum, double maxGradientNorm) {
+                                  float clipMomentum, double maxGradientNorm, float outlierFactor) {
+
+    /** {@link #clipTau()} value meaning "from the trainers' spread" ({@code clip-tau = auto}). */
+    public static final float AUTO_TAU = 0f;
 
     /** Whether the trainers are trusted; untrusted makes a robust rule the default. */
     public enum Mode {
@@ -64,11 +70,14 @@ public record AggregationSettings(Mode mode, Rule rule, float trimFraction, floa
             throw new IllegalArgumentException("tributary.trust: mode and aggregation must be set");
         }
         require(trimFraction >= 0 && trimFraction < 0.5f, "trim-fraction", trimFraction, "in [0, 0.5)");
-        require(clipTau > 0 && Float.isFinite(clipTau), "clip-tau", clipTau, "a finite number > 0");
+        require(clipTau == AUTO_TAU || (clipTau > 0 && Float.isFinite(clipTau)), "clip-tau", clipTau,
+                "auto or a finite number > 0");
         require(clipIterations >= 1 && clipIterations <= 100, "clip-iterations", clipIterations, "in 1..100");
         require(clipMomentum >= 0 && clipMomentum < 1, "clip-momentum", clipMomentum, "in [0, 1)");
         require(maxGradientNorm >= 0 && Double.isFinite(maxGradientNorm), "max-gradient-norm", maxGradientNorm,
                 "a finite number >= 0 (0: no bound)");
+        require(outlierFactor == 0 || (outlierFactor >= 1 && Float.isFinite(outlierFactor)), "outlier-factor",
+                outlierFactor, "0 (off) or a finite number >= 1");
     }
 
     private static void require(boolean ok, String key, double value, String rule) {
@@ -79,12 +88,24 @@ public record AggregationSettings(Mode mode, Rule rule, float trimFraction, floa
 
     /** Trusted trainers, plain mean, no norm bound: the behaviour before robust aggregation existed. */
     public static AggregationSettings trustedMean() {
-        return new AggregationSettings(Mode.TRUSTED, Rule.MEAN, 0.2f, 10f, 3, 0.9f, 0);
+        return new AggregationSettings(Mode.TRUSTED, Rule.MEAN, 0.2f, AUTO_TAU, 3, 0f, 0, 3f);
     }
 
     /** The same settings with another rule (tests, benchmarks). */
     public AggregationSettings withRule(Rule other) {
-        return new AggregationSettings(mode, other, trimFraction, clipTau, clipIterations, clipMomentum, maxGradientNorm);
+        return new AggregationSettings(mode, other, trimFraction, clipTau, clipIterations, clipMomentum, maxGradientNorm,
+                outlierFactor);
+    }
+
+    /** The same settings with another clipping radius and momentum (benchmarks). */
+    public AggregationSettings withClipping(float tau, float momentum) {
+        return new AggregationSettings(mode, rule, trimFraction, tau, clipIterations, momentum, maxGradientNorm,
+                outlierFactor);
+    }
+
+    /** Whether centered clipping picks its radius from the trainers' spread. */
+    public boolean autoTau() {
+        return clipTau == AUTO_TAU;
     }
 
     /** Reads the {@code tributary.trust} block. */
@@ -92,7 +113,26 @@ public record AggregationSettings(Mode mode, Rule rule, float trimFraction, floa
         Config c = root.getConfig("tributary.trust");
         Mode mode = Mode.parse(c.getString("mode"));
         return new AggregationSettings(mode, Rule.parse(c.getString("aggregation"), mode),
-                (float) c.getDouble("trim-fraction"), (float) c.getDouble("clip-tau"), c.getInt("clip-iterations"),
-                (float) c.getDouble("clip-momentum"), c.getDouble("max-gradient-norm"));
+                (float) c.getDouble("trim-fraction"), clipTau(c), c.getInt("clip-iterations"),
+                (float) c.getDouble("clip-momentum"), c.getDouble("max-gradient-norm"), (float) c.getDouble("outlier-factor"));
+    }
+
+    private static float clipTau(Config c) {
+        Object raw = c.getValue("clip-tau").unwrapped();
+        if (raw instanceof String text && text.trim().equalsIgnoreCase("auto")) {
+            return AUTO_TAU;
+        }
+        double tau;
+        try {
+            tau = raw instanceof Number number ? number.doubleValue() : Double.parseDouble(String.valueOf(raw).trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("tributary.trust.clip-tau = '" + raw
+                    + "' is invalid: it must be auto or a finite number > 0", e);
+        }
+        if (!(tau > 0) || !Double.isFinite(tau)) {
+            throw new IllegalArgumentException("tributary.trust.clip-tau = " + tau
+                    + " is invalid: it must be auto or a finite number > 0");
+        }
+        return (float) tau;
     }
 }

@@ -16,6 +16,13 @@ import jdk.incubator.vector.VectorSpecies;
  * iteration, whatever it sends, and the momentum shrinks the honest trainers' spread so that a
  * small tau still leaves them unclipped.
  *
+ * <p>With {@code tau} = {@link AggregationSettings#AUTO_TAU} ({@code clip-tau = auto}) the radius is
+ * chosen each iteration as the (lower) median of the trainers' distances to the current center: as
+ * long as fewer than half the trainers are Byzantine it is an honest trainer's distance, so it
+ * scales with the honest spread whatever the model, the slice length or the phase of training,
+ * and a fixed radius need not be tuned. One attacker then moves the center by at most about the
+ * honest spread divided by T per iteration.
+ *
  * <p>The state (the momenta, indexed by trainer, and the previous aggregate) is why one instance
  * belongs to one shard; norms are over the shard's slice {@code [0, length)}. Cost per step: one
  * pass that updates the momenta and measures their distances to the center, then one pass per
@@ -39,15 +46,17 @@ public final class CenteredClipping implements AggregationRule {
     private double[] distSq;
     private double[] nextDistSq;
     private final float[] weight;
+    private final double[] sortedDist;
 
     /**
-     * @param tau        clipping radius, &gt; 0
+     * @param tau        clipping radius, &gt; 0, or {@link AggregationSettings#AUTO_TAU}
      * @param iterations clipping iterations per step, &gt;= 1
      * @param momentum   the per-trainer momentum, in [0, 1); 0: clip the gradients themselves
      */
     public CenteredClipping(float tau, int iterations, float momentum, int maxTrainers, int length) {
-        if (!(tau > 0) || !Float.isFinite(tau)) {
-            throw new IllegalArgumentException("tributary.trust.clip-tau = " + tau + " is invalid: it must be a finite number > 0");
+        if (tau != AggregationSettings.AUTO_TAU && (!(tau > 0) || !Float.isFinite(tau))) {
+            throw new IllegalArgumentException("tributary.trust.clip-tau = " + tau
+                    + " is invalid: it must be auto or a finite number > 0");
         }
         if (iterations < 1) {
             throw new IllegalArgumentException("tributary.trust.clip-iterations = " + iterations + " is invalid: it must be >= 1");
@@ -66,6 +75,7 @@ public final class CenteredClipping implements AggregationRule {
         this.distSq = new double[maxTrainers];
         this.nextDistSq = new double[maxTrainers];
         this.weight = new float[maxTrainers];
+        this.sortedDist = new double[maxTrainers];
     }
 
     @Override
@@ -80,9 +90,10 @@ public final class CenteredClipping implements AggregationRule {
             started[trainer] = true;
         }
         for (int it = 0; it < iterations; it++) {
+            double radius = tau == AggregationSettings.AUTO_TAU ? medianDistance(count) : tau;
             for (int t = 0; t < count; t++) {
                 double d = Math.sqrt(distSq[t]);
-                weight[t] = (float) ((d > tau ? tau / d : 1.0) / count);
+                weight[t] = (float) ((d > radius ? radius / d : 1.0) / count);
             }
             boolean last = it == iterations - 1;
             Arrays.fill(nextDistSq, 0, count, 0.0);
@@ -100,6 +111,15 @@ public final class CenteredClipping implements AggregationRule {
             nextDistSq = swap;
         }
         System.arraycopy(v, 0, previous, 0, length);
+    }
+
+    /** The lower median of the {@code count} distances in {@link #distSq}. */
+    private double medianDistance(int count) {
+        for (int t = 0; t < count; t++) {
+            sortedDist[t] = distSq[t];
+        }
+        Arrays.sort(sortedDist, 0, count);
+        return Math.sqrt(sortedDist[(count - 1) / 2]);
     }
 
     /** {@code v[start, end) += sum_t weight[t] * (m_t - v)}. */

@@ -74,7 +74,7 @@ public final class TrainingMetrics {
                 .help("Credit ledger: samples each trainer processed in this run (coordinator)")
                 .labelNames("trainer").register(registry);
         creditSlices = Gauge.builder().name("tributary_credit_gradient_slices")
-                .help("Credit ledger: gradient slices of each trainer the shards accepted or rejected (coordinator)")
+                .help("Credit ledger: gradient slices of each trainer the shards accepted or rejected, and accepted ones that were outliers (coordinator)")
                 .labelNames("trainer", "verdict").register(registry);
         creditComputeSeconds = Gauge.builder().name("tributary_credit_compute_seconds")
                 .help("Credit ledger: forward and backward time each trainer reported (coordinator)")

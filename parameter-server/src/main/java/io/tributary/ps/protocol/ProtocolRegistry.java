@@ -17,9 +17,10 @@ public final class ProtocolRegistry {
 
     /**
      * The version of the wire protocol, control messages and data-plane frames together; nodes of
-     * different versions do not stay in one cluster. 3: frame header version 2 (session, sequence, MAC).
+     * different versions do not stay in one cluster. 3: frame header version 2 (session, sequence, MAC);
+     * 4: {@code ShardCommitted} names the outliers a robust rule clipped or trimmed.
      */
-    public static final int PROTOCOL_VERSION = 3;
+    public static final int PROTOCOL_VERSION = 4;
 
     /** One registered class and its id. */
     public record Entry(int id, Class<?> type) {

@@ -68,14 +68,18 @@ public final class TrainingProtocol {
      * {@code checksums} (trainer id to CRC): the coordinator compares them with what was sent.
      * The trainers in {@code rejected} failed the shard's contribution check (non-finite, or over
      * the norm bound) and were left out of the update; when all were, the step closed without one.
+     * Those in {@code outliers} were aggregated, but a robust rule had to clip or trim them (they lay
+     * far from the aggregate, see {@code OutlierScreen}): they count against their trainer's reputation.
      * {@code version} is the shard's version after this update, its id (1, 2, 3, ... per shard), and
      * {@code owner} the shard incarnation that applied it: the coordinator audits both.
      */
     public record ShardCommitted(int shard, long step, int contributors, int quorum, boolean byDeadline,
-                                 Set<Integer> rejected, Map<Integer, Long> checksums, long version, String owner)
+                                 Set<Integer> rejected, Set<Integer> outliers, Map<Integer, Long> checksums, long version,
+                                 String owner)
             implements CoordinatorCommand, WireMessage {
         public ShardCommitted {
             rejected = Set.copyOf(rejected);
+            outliers = Set.copyOf(outliers);
             checksums = Map.copyOf(checksums);
             Objects.requireNonNull(owner, "owner");
         }

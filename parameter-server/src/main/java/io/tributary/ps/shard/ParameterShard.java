@@ -4,6 +4,8 @@ import io.tributary.kernels.Backend;
 import io.tributary.kernels.Tensor;
 import io.tributary.kernels.cpu.CpuBackend;
 import io.tributary.ps.aggregate.AggregationRule;
+import io.tributary.ps.aggregate.AggregationSettings;
+import io.tributary.ps.aggregate.OutlierScreen;
 import io.tributary.ps.aggregate.ContributionCheck;
 import io.tributary.ps.node.ContributionSlots;
 import io.tributary.ps.node.FloatChecksum;
@@ -87,6 +89,8 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
     private final Tensor[] slotTensors;
     private final float[][] slotArrays;
     private final int[] accepted;
+    private final OutlierScreen outliers;
+    private final boolean[] outlier;
     private final ContributionCheck check;
     private final AggregationRule rule;
     private long rejectedSinceLog;
@@ -167,6 +171,9 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
         this.accepted = new int[settings.maxTrainers()];
         this.check = new ContributionCheck(settings.trust().maxGradientNorm());
         this.rule = AggregationRule.create(settings.trust(), settings.maxTrainers(), length);
+        this.outliers = new OutlierScreen(settings.trust().rule() == AggregationSettings.Rule.MEAN ? 0f
+                : settings.trust().outlierFactor(), settings.maxTrainers());
+        this.outlier = new boolean[settings.maxTrainers()];
         slots.acceptFrom(settings.policy() == ShardSettings.Policy.SYNC ? version : Long.MIN_VALUE);
         slots.strictOrder(settings.policy() != ShardSettings.Policy.SYNC);
         dataPlane.hostShard(shard, slots);
@@ -267,7 +274,7 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
             metrics.shardVersion.labelValues(shardLabel).set(version);
             if (coordinator != null) {
                 coordinator.tell(new ShardCommitted(shard, c.step(), 1, quorum.size(), false,
-                        ok ? Set.of() : Set.of(c.trainer()), Map.of(c.trainer(), crc), version, incarnation));
+                        ok ? Set.of() : Set.of(c.trainer()), Set.of(), Map.of(c.trainer(), crc), version, incarnation));
             }
             serveWaiting();
             return this;
@@ -326,6 +333,15 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
             rule.aggregate(slotArrays, accepted, acceptedCount, slots.length(), gradArray);
             optimizer.apply(params, gradSum);
         }
+        Set<Integer> outlierTrainers = Set.of();
+        if (outliers.screen(slotArrays, accepted, acceptedCount, slots.length(), gradArray, outlier) > 0) {
+            outlierTrainers = new HashSet<>(2);
+            for (int i = 0; i < acceptedCount; i++) {
+                if (outlier[i]) {
+                    outlierTrainers.add(accepted[i]);
+                }
+            }
+        }
         for (int i = 0; i < acceptedCount; i++) {
             slots.release(accepted[i]);
         }
@@ -341,7 +357,7 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
         metrics.shardVersion.labelValues(shardLabel).set(version);
         if (coordinator != null) {
             coordinator.tell(new ShardCommitted(shard, closed, count, quorum.size(), !enough, rejectedTrainers,
-                    checksums, version, incarnation));
+                    outlierTrainers, checksums, version, incarnation));
         }
         serveWaiting();
     }

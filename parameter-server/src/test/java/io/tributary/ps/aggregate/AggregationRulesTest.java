@@ -108,7 +108,9 @@ class AggregationRulesTest {
         for (int length : LENGTHS) {
             for (int count : new int[] {1, 2, 5, 16}) {
                 // Radii from "clips everyone" to "clips no one" (the slots' norms are about sqrt(length)).
-                float tau = (float) ((0.05 + 3 * r.nextDouble()) * Math.sqrt(length));
+                // Every third case: auto (the median distance each iteration).
+                float tau = count % 3 == 2 ? AggregationSettings.AUTO_TAU
+                        : (float) ((0.05 + 3 * r.nextDouble()) * Math.sqrt(length));
                 int iterations = 1 + r.nextInt(5);
                 float momentum = r.nextBoolean() ? 0f : 0.9f;
                 CenteredClipping rule = new CenteredClipping(tau, iterations, momentum, MAX_TRAINERS, length);
@@ -152,6 +154,7 @@ class AggregationRulesTest {
             new TrimmedMean(0.2f, trainers, length),
             new CoordinateMedian(trainers, length),
             new CenteredClipping(honestSpread, 3, 0.9f, trainers, length),
+            new CenteredClipping(AggregationSettings.AUTO_TAU, 3, 0f, trainers, length),
         };
         double[] lastDistance = new double[rules.length];
         int steps = 30;
@@ -183,6 +186,7 @@ class AggregationRulesTest {
         assertTrue(lastDistance[1] < 0.1, "trimmed mean" + where);
         assertTrue(lastDistance[2] < 0.1, "median" + where);
         assertTrue(lastDistance[3] < 0.1, "centered clipping" + where);
+        assertTrue(lastDistance[4] < 0.1, "centered clipping, auto tau, no momentum" + where);
     }
 
     // ---- argument checks and allocation -------------------------------------------------------------

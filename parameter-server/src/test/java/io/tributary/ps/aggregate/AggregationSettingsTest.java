@@ -23,10 +23,12 @@ class AggregationSettingsTest {
         assertEquals(Mode.TRUSTED, s.mode());
         assertEquals(Rule.MEAN, s.rule());
         assertEquals(0.2f, s.trimFraction());
-        assertEquals(10f, s.clipTau());
+        assertTrue(s.autoTau());
         assertEquals(3, s.clipIterations());
-        assertEquals(0.9f, s.clipMomentum());
+        assertEquals(0f, s.clipMomentum());
         assertEquals(0.0, s.maxGradientNorm());
+        assertEquals(3f, s.outlierFactor());
+        assertEquals(2.5f, read("tributary.trust.clip-tau = 2.5").clipTau());
         assertEquals(AggregationSettings.trustedMean(), s);
     }
 
@@ -47,7 +49,10 @@ class AggregationSettingsTest {
             {"tributary.trust.clip-tau = 0", "tributary.trust.clip-tau"},
             {"tributary.trust.clip-iterations = 0", "tributary.trust.clip-iterations"},
             {"tributary.trust.clip-momentum = 1", "tributary.trust.clip-momentum"},
+            {"tributary.trust.clip-tau = -3", "tributary.trust.clip-tau"},
+            {"tributary.trust.clip-tau = sometimes", "clip-tau"},
             {"tributary.trust.max-gradient-norm = -1", "tributary.trust.max-gradient-norm"},
+            {"tributary.trust.outlier-factor = 0.5", "tributary.trust.outlier-factor"},
         };
         for (String[] c : cases) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> read(c[0]), c[0]);

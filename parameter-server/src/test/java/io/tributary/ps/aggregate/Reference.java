@@ -75,14 +75,21 @@ final class Reference {
             double[] v = previous.clone();
             for (int it = 0; it < iterations; it++) {
                 double[] move = new double[n];
+                double[] dist = new double[c.count()];
                 for (int t = 0; t < c.count(); t++) {
                     double[] m = momenta[c.which()[t]];
-                    double d = 0;
                     for (int i = 0; i < n; i++) {
-                        d += (m[i] - v[i]) * (m[i] - v[i]);
+                        dist[t] += (m[i] - v[i]) * (m[i] - v[i]);
                     }
-                    d = Math.sqrt(d);
-                    double f = d > tau ? tau / d : 1;
+                    dist[t] = Math.sqrt(dist[t]);
+                }
+                double[] sorted = dist.clone();
+                java.util.Arrays.sort(sorted);
+                double radius = tau == 0 ? sorted[(sorted.length - 1) / 2] : tau;
+                for (int t = 0; t < c.count(); t++) {
+                    double[] m = momenta[c.which()[t]];
+                    double d = dist[t];
+                    double f = d > radius ? radius / d : 1;
                     for (int i = 0; i < n; i++) {
                         move[i] += f * (m[i] - v[i]) / c.count();
                     }

@@ -121,6 +121,7 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
     private Tensor input;
     private Tensor labels;
     private final float[][] gradBuffers = new float[2][];
+    private Attack.Corruptor corruptor;
     private BatchPipeline pipeline;
     private BatchPipeline.Batch batch;
     private BoundedSourceQueue<Push> pushes;
@@ -218,6 +219,7 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
         labels = res.backend().allocate(a.localBatch());
         gradBuffers[0] = new float[model.parameterCount()];
         gradBuffers[1] = new float[model.parameterCount()];
+        corruptor = res.attack().corruptor(model.parameterCount());
         step = a.startStep();
         batches.startEpoch((int) (step / a.stepsPerEpoch()));
         Materializer materializer = Materializer.createMaterializer(getContext());
@@ -316,7 +318,7 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
         float loss = model.computeGradients(input, labels, n);
         float[] grad = gradBuffers[(int) (step & 1)];
         b.download(model.gradients(), grad, 0);
-        res.attack().apply(grad);
+        corruptor.apply(grad);
         long t1 = System.nanoTime();
         if (res.slowdown() > 1.0) {
             straggle((long) ((res.slowdown() - 1.0) * (t1 - t0)));

@@ -1,9 +1,11 @@
 package io.tributary.trainer.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 class AttackTest {
@@ -11,13 +13,32 @@ class AttackTest {
     @Test
     void eachAttackCorruptsAsNamed() {
         float[] g = {1f, -2f};
-        Attack.SIGN_FLIP_SCALE.apply(g);
+        Attack.SIGN_FLIP_SCALE.corruptor(2).apply(g);
         assertArrayEquals(new float[] {-100f, 200f}, g);
-        Attack.NONE.apply(g);
+        Attack.NONE.corruptor(2).apply(g);
         assertArrayEquals(new float[] {-100f, 200f}, g);
-        Attack.NAN.apply(g);
+        Attack.SIGN_FLIP.corruptor(2).apply(g);
+        assertArrayEquals(new float[] {100f, -200f}, g);
+        Attack.NAN.corruptor(2).apply(g);
         assertTrue(Float.isNaN(g[0]) && Float.isNaN(g[1]));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> Attack.parse("gaslight")).getMessage()
-                .contains("tributary.trainer.attack"));
+                .contains("little-is-enough"));
+        assertEquals(Attack.LITTLE_IS_ENOUGH, Attack.parse("little-is-enough"));
+    }
+
+    @Test
+    void littleIsEnoughSendsTheRunningMeanLessZSpreads() {
+        // gradients: coordinate 0 around 1 with spread 0.5, coordinate 1 constant 3
+        Attack.Corruptor c = Attack.LITTLE_IS_ENOUGH.corruptor(2);
+        Random random = new Random(7);
+        float[] g = new float[2];
+        for (int step = 0; step < 400; step++) {
+            g[0] = 1f + (float) (0.5 * random.nextGaussian());
+            g[1] = 3f;
+            c.apply(g);
+        }
+        // after many steps: about mean - z * sigma = 1 - 0.5 in coordinate 0, exactly 3 in coordinate 1
+        assertEquals(1f - Attack.LIE_Z * 0.5f, g[0], 0.25f);
+        assertEquals(3f, g[1], 1e-3f);
     }
 }
