@@ -89,6 +89,11 @@ public final class DemoCommand {
         Path runDir = options.runsDir().resolve(options.runName() + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         Files.createDirectories(runDir);
         coordinatorOverrides.put("tributary.cluster.run-dir", runDir.toAbsolutePath().toString());
+        DemoCertificates certs = DemoCertificates.create(ConfigLoader.load(options.configFile(), coordinatorOverrides),
+                runDir);
+        if (certs != null) {
+            coordinatorOverrides.put("tributary.tls.dir", certs.forNode("coordinator", "coordinator").toString());
+        }
         Config config = ConfigLoader.load(options.configFile(), coordinatorOverrides);
         NodeSettings nodeSettings = NodeSettings.from(config);
         CompletableFuture<TrainingCoordinator.RunResult> result = new CompletableFuture<>();
@@ -104,7 +109,7 @@ public final class DemoCommand {
             List<String> metrics = new java.util.concurrent.CopyOnWriteArrayList<>();
             metrics.add("coordinator http://" + nodeSettings.host() + ":" + node.metricsPort() + "/metrics");
             List<ChildJvms.Child> trainers = new java.util.concurrent.CopyOnWriteArrayList<>();
-            ChildStarter starter = new ChildStarter(children, seed, common, runDir, nodeSettings.host(), metrics);
+            ChildStarter starter = new ChildStarter(children, seed, common, runDir, nodeSettings.host(), metrics, certs);
             for (int i = 0; i < options.psNodes() + options.trainers(); i++) {
                 boolean ps = i < options.psNodes();
                 ChildJvms.Child c = starter.start(ps ? "ps-" + (i + 1) : "trainer-" + (i - options.psNodes() + 1), ps);
@@ -158,9 +163,11 @@ public final class DemoCommand {
         private final Path runDir;
         private final String host;
         private final List<String> metrics;
+        private final DemoCertificates certs;
 
         ChildStarter(ChildJvms children, String seed, Map<String, String> common, Path runDir, String host,
-                     List<String> metrics) {
+                     List<String> metrics, DemoCertificates certs) {
+            this.certs = certs;
             this.children = children;
             this.seed = seed;
             this.common = common;
@@ -176,6 +183,10 @@ public final class DemoCommand {
             if (options.configFile() != null) {
                 args.add("--config");
                 args.add(options.configFile().toString());
+            }
+            if (certs != null) {
+                args.add("--tls-dir");
+                args.add(certs.forNode(name, ps ? "ps" : "trainer").toString());
             }
             Map<String, String> sets = new LinkedHashMap<>(common);
             if (!ps && name.startsWith("trainer-")) {

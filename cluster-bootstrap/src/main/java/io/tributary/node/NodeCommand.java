@@ -29,6 +29,7 @@ public final class NodeCommand {
             "  --join HOST:PORT   a seed node to join; repeat or separate with commas (default: start a new cluster)",
             "  --metrics-port M   port of the Prometheus /metrics endpoint (default 0: a free one)",
             "  --resume PATH      (coordinator and ps nodes) go on from a checkpoint or a run folder's last one",
+            "  --tls-dir DIR      this node's certificate folder (node.crt, node.key, ca.crt from 'tributary certs sign')",
             "  --config FILE      a HOCON file with tributary.* settings",
             "  --set KEY=VALUE    set any config key");
 
@@ -36,7 +37,8 @@ public final class NodeCommand {
             "--port", "tributary.node.port",
             "--host", "tributary.node.host",
             "--metrics-port", "tributary.node.metrics-port",
-            "--resume", "tributary.cluster.resume-from");
+            "--resume", "tributary.cluster.resume-from",
+            "--tls-dir", "tributary.tls.dir");
 
     private NodeCommand() {
     }

@@ -1,9 +1,18 @@
 package io.tributary.node;
 
+import io.tributary.ps.protocol.TrainingProtocol.AdmissionDenied;
+import io.tributary.tls.ClusterCertificates;
+import io.tributary.tls.PeerCertificates;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -14,12 +23,18 @@ import org.apache.pekko.cluster.ClusterEvent;
 import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Down;
 import org.apache.pekko.cluster.typed.Subscribe;
 
 /**
  * The node's root actor: logs membership and reachability, keeps the membership metrics, and
  * checks that every member speaks this node's protocol version. The cluster's version is that of
  * its oldest Up member; a node of another version logs one line and leaves on its own.
+ *
+ * <p>With mutual TLS on, it also checks every other member's claimed roles against the
+ * certificate that member presented when this node connected to it ({@link PeerCertificates}):
+ * a member claiming a role (coordinator, ps, trainer) its certificate does not grant is told why
+ * ({@link AdmissionDenied}, which its own guardian logs) and downed, and this node logs why.
  */
 final class NodeGuardian {
 
@@ -35,6 +50,15 @@ final class NodeGuardian {
     private record ReachabilityChanged(ClusterEvent.ReachabilityEvent event) implements Command {
     }
 
+    /** Check a member's roles against its certificate (again, until this node has connected to it). */
+    private record CheckRoles(Address member, int attempt) implements Command {
+    }
+
+    /** The name of the child that receives {@link AdmissionDenied} ({@code /user/admission}). */
+    static final String ADMISSION = "admission";
+    private static final Duration ROLE_CHECK_RETRY = Duration.ofMillis(500);
+    private static final int ROLE_CHECK_ATTEMPTS = 60;
+
     /** Why this node shut itself down: it speaks another protocol version than the cluster. */
     record ProtocolMismatch(String message) implements CoordinatedShutdown.Reason {
     }
@@ -42,15 +66,28 @@ final class NodeGuardian {
     private final ActorContext<Command> context;
     private final NodeMetrics metrics;
     private final int protocolVersion;
+    private final boolean tls;
+    private final Set<Address> roleChecks = new HashSet<>();
 
-    private NodeGuardian(ActorContext<Command> context, NodeMetrics metrics, int protocolVersion) {
+    private NodeGuardian(ActorContext<Command> context, NodeMetrics metrics, int protocolVersion, boolean tls) {
         this.context = context;
         this.metrics = metrics;
         this.protocolVersion = protocolVersion;
+        this.tls = tls;
     }
 
-    static Behavior<Command> create(NodeMetrics metrics, int protocolVersion) {
+    /**
+     * @param tls     whether members' roles are checked against their certificates
+     * @param refusal receives the reason when another member refuses this node
+     */
+    static Behavior<Command> create(NodeMetrics metrics, int protocolVersion, boolean tls, AtomicReference<String> refusal) {
         return Behaviors.setup(context -> {
+            context.spawn(Behaviors.<AdmissionDenied>setup(own -> Behaviors.receive(AdmissionDenied.class)
+                    .onMessage(AdmissionDenied.class, d -> {
+                        refusal.set(d.reason() + " (said " + d.by() + ")");
+                        own.getLog().error("this node was refused by {}: {}", d.by(), d.reason());
+                        return Behaviors.same();
+                    }).build()), ADMISSION);
             Cluster cluster = Cluster.get(context.getSystem());
             ActorRef<ClusterEvent.MemberEvent> members =
                     context.messageAdapter(ClusterEvent.MemberEvent.class, MemberChanged::new);
@@ -58,7 +95,7 @@ final class NodeGuardian {
                     context.messageAdapter(ClusterEvent.ReachabilityEvent.class, ReachabilityChanged::new);
             cluster.subscriptions().tell(Subscribe.create(members, ClusterEvent.MemberEvent.class));
             cluster.subscriptions().tell(Subscribe.create(reachability, ClusterEvent.ReachabilityEvent.class));
-            return new NodeGuardian(context, metrics, protocolVersion).running(Map.of(), false);
+            return new NodeGuardian(context, metrics, protocolVersion, tls).running(Map.of(), false);
         });
     }
 
@@ -67,6 +104,7 @@ final class NodeGuardian {
         return Behaviors.receive(Command.class)
                 .onMessage(MemberChanged.class, m -> onMember(m.event(), members, leaving))
                 .onMessage(ReachabilityChanged.class, r -> onReachability(r.event()))
+                .onMessage(CheckRoles.class, c -> checkRoles(c, members))
                 .build();
     }
 
@@ -84,6 +122,13 @@ final class NodeGuardian {
             next.put(member.address(), member);
         }
         metrics.membersUp((int) next.values().stream().filter(NodeGuardian::isUp).count());
+        boolean self = member.address().equals(Cluster.get(context.getSystem()).selfMember().address());
+        if (tls && !self && !(event instanceof ClusterEvent.MemberRemoved) && roleChecks.add(member.address())) {
+            context.getSelf().tell(new CheckRoles(member.address(), 1));
+        }
+        if (event instanceof ClusterEvent.MemberRemoved) {
+            roleChecks.remove(member.address());
+        }
         boolean nowLeaving = leaving;
         if (!leaving && event instanceof ClusterEvent.MemberUp) {
             nowLeaving = checkProtocol(next);
@@ -108,6 +153,52 @@ final class NodeGuardian {
         context.getLog().error(message);
         CoordinatedShutdown.get(context.getSystem()).runAll(new ProtocolMismatch(message));
         return true;
+    }
+
+    /**
+     * Compares the roles {@code c.member()} claims with those its certificate grants; downs it
+     * when it claims more. Tries again while this node has not yet connected to it.
+     */
+    private Behavior<Command> checkRoles(CheckRoles c, Map<Address, Member> members) {
+        Member member = members.get(c.member());
+        if (member == null || !roleChecks.contains(c.member())) {
+            return Behaviors.same();
+        }
+        Optional<X509Certificate> cert = PeerCertificates.get(context.getSystem())
+                .of(c.member().getHost().orElse(""), c.member().getPort().orElse(-1));
+        if (cert.isEmpty()) {
+            if (c.attempt() < ROLE_CHECK_ATTEMPTS) {
+                context.scheduleOnce(ROLE_CHECK_RETRY, context.getSelf(), new CheckRoles(c.member(), c.attempt() + 1));
+            } else {
+                context.getLog().warn("cannot check the roles of member {}: this node has not connected to it over TLS"
+                        + " within {} s", c.member(), ROLE_CHECK_RETRY.multipliedBy(ROLE_CHECK_ATTEMPTS).toSeconds());
+            }
+            return Behaviors.same();
+        }
+        Set<String> claimed = new TreeSet<>();
+        for (String role : member.getRoles()) {
+            if (ClusterCertificates.KNOWN_ROLES.contains(role)) {
+                claimed.add(role);
+            }
+        }
+        Set<String> granted = ClusterCertificates.grantedRoles(cert.get());
+        Set<String> excess = new TreeSet<>(claimed);
+        excess.removeAll(granted);
+        if (excess.isEmpty()) {
+            context.getLog().info("member {} ({}) holds roles {} within its certificate's {}", c.member(),
+                    ClusterCertificates.subjectName(cert.get()), claimed, granted);
+            return Behaviors.same();
+        }
+        String reason = "member " + c.member() + " claims roles " + claimed + " but its certificate "
+                + ClusterCertificates.subjectName(cert.get()) + " grants only " + granted + " (not " + excess + ")";
+        context.getLog().error("{}: downing it; the operator can sign it a certificate with those roles"
+                + " (tributary certs sign --roles ...)", reason);
+        metrics.memberEvent("refused");
+        context.getSystem().classicSystem().actorSelection(c.member() + "/user/" + ADMISSION)
+                .tell(new AdmissionDenied(Cluster.get(context.getSystem()).selfMember().address().toString(), reason),
+                        org.apache.pekko.actor.ActorRef.noSender());
+        Cluster.get(context.getSystem()).manager().tell(new Down(c.member()));
+        return Behaviors.same();
     }
 
     private Behavior<Command> onReachability(ClusterEvent.ReachabilityEvent event) {

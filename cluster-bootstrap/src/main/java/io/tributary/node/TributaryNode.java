@@ -3,6 +3,14 @@ package io.tributary.node;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.tributary.ps.protocol.PekkoDefaults;
+import io.tributary.tls.ClusterCertificates;
+import io.tributary.tls.TlsMaterial;
+import io.tributary.tls.TributarySslEngineProvider;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicReference;
 import io.tributary.ps.protocol.ProtocolRegistry;
 import java.net.BindException;
 import java.time.Duration;
@@ -41,9 +49,12 @@ public final class TributaryNode implements AutoCloseable {
     private final ActorSystem<NodeGuardian.Command> system;
     private final NodeMetrics metrics;
 
-    private TributaryNode(ActorSystem<NodeGuardian.Command> system, NodeMetrics metrics) {
+    private final AtomicReference<String> refusal;
+
+    private TributaryNode(ActorSystem<NodeGuardian.Command> system, NodeMetrics metrics, AtomicReference<String> refusal) {
         this.system = system;
         this.metrics = metrics;
+        this.refusal = refusal;
     }
 
     /**
@@ -69,11 +80,13 @@ public final class TributaryNode implements AutoCloseable {
 
     private static TributaryNode start(NodeSettings settings, Config config, int protocolVersion, List<String> extraRoles) {
         requireJdkInternalMiscExport();
+        TlsMaterial.Node tls = loadTls(settings, config);
         NodeMetrics metrics = NodeMetrics.start(settings.host(), settings.metricsPort());
+        AtomicReference<String> refusal = new AtomicReference<>();
         ActorSystem<NodeGuardian.Command> system;
         try {
-            system = ActorSystem.create(NodeGuardian.create(metrics, protocolVersion), SYSTEM_NAME,
-                    pekkoConfig(settings, protocolVersion, extraRoles).withFallback(PekkoDefaults.over(config)));
+            system = ActorSystem.create(NodeGuardian.create(metrics, protocolVersion, tls != null, refusal), SYSTEM_NAME,
+                    pekkoConfig(settings, protocolVersion, extraRoles, tls != null).withFallback(PekkoDefaults.over(config)));
         } catch (RuntimeException e) {
             metrics.close();
             throw startFailure(settings, e);
@@ -93,10 +106,11 @@ public final class TributaryNode implements AutoCloseable {
             }
             cluster.manager().tell(new JoinSeedNodes(seeds));
         }
-        LOG.info("node {} started with roles {}, joining {}; metrics at http://{}:{}/metrics",
-                cluster.selfMember().address(), settings.roles(),
+        LOG.info("node {} started with roles {}{}, joining {}; metrics at http://{}:{}/metrics",
+                cluster.selfMember().address(), settings.roles(), tls == null ? ", TLS OFF (plain TCP)"
+                        : ", mutual TLS as " + ClusterCertificates.subjectName(tls.certificate()),
                 settings.seedNodes().isEmpty() ? "itself" : settings.seedNodes(), settings.host(), metrics.port());
-        return new TributaryNode(system, metrics);
+        return new TributaryNode(system, metrics, refusal);
     }
 
     /** The JVM option Artery needs: its buffer pools are Agrona queues, and Agrona 2.x uses jdk.internal.misc.Unsafe. */
@@ -110,8 +124,44 @@ public final class TributaryNode implements AutoCloseable {
         }
     }
 
+    /**
+     * When set, nodes skip the checks of their own certificate's dates and roles, as a modified
+     * node would: tests of the checks the other members make.
+     */
+    static volatile boolean skipOwnChecks;
+
+    /**
+     * With {@code tributary.tls.enabled}: reads and checks this node's certificate, and refuses to
+     * start when it does not grant every role the node is configured with. Null when TLS is off.
+     */
+    private static TlsMaterial.Node loadTls(NodeSettings settings, Config config) {
+        if (!config.getBoolean("tributary.tls.enabled")) {
+            return null;
+        }
+        String dir = config.getString("tributary.tls.dir");
+        if (dir.isBlank()) {
+            throw new NodeStartException("tributary.tls.enabled = on, but no certificate folder is set: pass --tls-dir DIR"
+                    + " (a folder made by 'tributary certs sign'), or set tributary.tls.enabled = off on a network you control");
+        }
+        TlsMaterial.Node node;
+        try {
+            node = TlsMaterial.loadNode(Path.of(dir), !skipOwnChecks);
+        } catch (IOException | IllegalArgumentException e) {
+            throw new NodeStartException("TLS: " + e.getMessage(), e);
+        }
+        Set<String> missing = new TreeSet<>(settings.roles());
+        missing.removeAll(node.roles());
+        if (!missing.isEmpty() && !skipOwnChecks) {
+            throw new NodeStartException("TLS: this node is configured with roles " + new TreeSet<>(settings.roles())
+                    + " but its certificate " + ClusterCertificates.subjectName(node.certificate()) + " grants only "
+                    + node.roles() + ": the cluster would refuse it; drop " + missing
+                    + " from --roles or ask the operator for a certificate with them (tributary certs sign --roles ...)");
+        }
+        return node;
+    }
+
     /** The settings laid over the loaded configuration: they come from NodeSettings, so they win. */
-    static Config pekkoConfig(NodeSettings settings, int protocolVersion, List<String> extraRoles) {
+    static Config pekkoConfig(NodeSettings settings, int protocolVersion, List<String> extraRoles, boolean tls) {
         List<String> roles = new ArrayList<>(settings.roles());
         roles.add(NodeGuardian.PROTOCOL_ROLE_PREFIX + protocolVersion);
         roles.addAll(extraRoles);
@@ -119,6 +169,10 @@ public final class TributaryNode implements AutoCloseable {
         m.put("pekko.actor.provider", "cluster");
         m.put("pekko.remote.artery.canonical.hostname", settings.host());
         m.put("pekko.remote.artery.canonical.port", settings.port());
+        if (tls) {
+            m.put("pekko.remote.artery.transport", "tls-tcp");
+            m.put("pekko.remote.artery.ssl.ssl-engine-provider", TributarySslEngineProvider.class.getName());
+        }
         m.put("pekko.cluster.roles", roles);
         // Joining is explicit (start() above), never from pekko.cluster.seed-nodes.
         m.put("pekko.cluster.seed-nodes", List.of());
@@ -189,6 +243,9 @@ public final class TributaryNode implements AutoCloseable {
         CoordinatedShutdown.Reason r = reason.get();
         if (r instanceof NodeGuardian.ProtocolMismatch mismatch) {
             return Optional.of(mismatch.message());
+        }
+        if (r == CoordinatedShutdown.clusterDowningReason() && refusal.get() != null) {
+            return Optional.of("this node was refused by the cluster: " + refusal.get());
         }
         if (r == CoordinatedShutdown.clusterDowningReason()) {
             return Optional.of("this node was downed by the cluster (unreachable too long, or on the minority side"

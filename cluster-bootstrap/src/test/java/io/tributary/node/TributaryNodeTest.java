@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.typesafe.config.Config;
 import io.tributary.config.ConfigLoader;
 import io.tributary.ps.protocol.ProtocolRegistry;
+import io.tributary.tls.TestPki;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -33,8 +34,11 @@ class TributaryNodeTest {
 
     private static final Duration FORMATION_TIMEOUT = Duration.ofSeconds(40);
 
-    private static Config config() {
-        return ConfigLoader.load(null, Map.of());
+    private static final TestPki PKI = new TestPki("node-test");
+
+    /** A node's config: mutual TLS (the default) with a fresh certificate granting ps and trainer. */
+    static Config config() {
+        return ConfigLoader.load(null, Map.of("tributary.tls.dir", PKI.node("ps", "trainer").toString()));
     }
 
     private static NodeSettings settings(int port, List<NodeSettings.HostPort> seeds, int metricsPort) {
@@ -84,7 +88,7 @@ class TributaryNodeTest {
             Config effective = first.system().settings().config();
             assertEquals("org.apache.pekko.cluster.sbr.SplitBrainResolverProvider",
                     effective.getString("pekko.cluster.downing-provider-class"));
-            assertEquals("tcp", effective.getString("pekko.remote.artery.transport"));
+            assertEquals("tls-tcp", effective.getString("pekko.remote.artery.transport"));
 
             await("metrics show 2 members Up", FORMATION_TIMEOUT, () -> {
                 try {

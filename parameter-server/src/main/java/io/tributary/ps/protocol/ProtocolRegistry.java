@@ -18,7 +18,7 @@ public final class ProtocolRegistry {
     /**
      * The version of the wire protocol, control messages and data-plane frames together; nodes of
      * different versions do not stay in one cluster. 3: frame header version 2 (session, sequence, MAC);
-     * 4: {@code ShardCommitted} names the outliers a robust rule clipped or trimmed.
+     * 4: {@code ShardCommitted} names the outliers a robust rule clipped or trimmed; {@code AdmissionDenied}.
      */
     public static final int PROTOCOL_VERSION = 4;
 
@@ -55,7 +55,8 @@ public final class ProtocolRegistry {
             new Entry(320, TrainingProtocol.RequestParams.class),
             new Entry(321, TrainingProtocol.SetQuorum.class),
             new Entry(322, TrainingProtocol.RollbackShard.class),
-            new Entry(323, TrainingProtocol.RestoreChunk.class));
+            new Entry(323, TrainingProtocol.RestoreChunk.class),
+            new Entry(330, TrainingProtocol.AdmissionDenied.class));
 
     static {
         Set<Integer> ids = new HashSet<>();
