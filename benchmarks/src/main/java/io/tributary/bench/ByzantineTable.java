@@ -63,13 +63,15 @@ public final class ByzantineTable {
         System.out.println(line);
         for (String rule : rules) {
             Outcome clean = run(rule, "none", extra);
-            StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "| %s | %.2f%% |", rule, clean.accuracy * 100));
+            System.out.printf(Locale.ROOT, "| %s | %.2f%% |", rule, clean.accuracy * 100);
+            System.out.flush();
             for (String attack : attacks) {
                 Outcome o = run(rule, attack, extra);
-                row.append(String.format(Locale.ROOT, " %.2f%% (%+.2f%s) |", o.accuracy * 100,
-                        (o.accuracy - clean.accuracy) * 100, o.attackerQuarantined ? ", Q" : ""));
+                System.out.printf(Locale.ROOT, " %.2f%% (%+.2f%s) |", o.accuracy * 100,
+                        (o.accuracy - clean.accuracy) * 100, o.attackerQuarantined ? ", Q" : "");
+                System.out.flush();
             }
-            System.out.println(row);
+            System.out.println();
         }
     }
 
@@ -78,6 +80,7 @@ public final class ByzantineTable {
 
     private static Outcome run(String rule, String attack, Map<String, String> extra) throws Exception {
         Path runs = Files.createTempDirectory("tributary-byzantine");
+        System.err.println("# " + java.time.LocalTime.now().withNano(0) + " rule " + rule + ", attack " + attack + ": " + runs);
         Map<String, String> config = new HashMap<>(extra);
         config.put("tributary.train.epochs", "1");
         config.put("tributary.trust.mode", "untrusted");
