@@ -7,6 +7,7 @@ import io.tributary.ps.aggregate.AggregationRule;
 import io.tributary.ps.aggregate.AggregationSettings;
 import io.tributary.ps.aggregate.AggregationSettings.Rule;
 import io.tributary.ps.aggregate.ContributionCheck;
+import io.tributary.ps.aggregate.OutlierScreen;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -36,8 +37,10 @@ public final class AggregationTable {
                 + Runtime.getRuntime().availableProcessors() + " cores, " + System.getProperty("java.vm.name") + " "
                 + System.getProperty("java.version") + ", one thread, median of repeated timings, about " + seconds
                 + " s each");
-        System.out.printf(Locale.ROOT, "# settings: trim-fraction %.2f, clip-tau %.1f, clip-iterations %d, clip-momentum %.2f%n",
-                defaults.trimFraction(), defaults.clipTau(), defaults.clipIterations(), defaults.clipMomentum());
+        System.out.printf(Locale.ROOT, "# settings: trim-fraction %.2f, clip-tau %s, clip-iterations %d, clip-momentum %.2f,"
+                        + " outlier-factor %.1f%n", defaults.trimFraction(),
+                defaults.autoTau() ? "auto" : String.format(Locale.ROOT, "%.3f", defaults.clipTau()),
+                defaults.clipIterations(), defaults.clipMomentum(), defaults.outlierFactor());
         System.out.println();
         System.out.println("| n | rule | ms per aggregation | x mean | input GB/s |");
         System.out.println("|---|---|---|---|---|");
@@ -65,6 +68,10 @@ public final class AggregationTable {
                 }
             }, seconds);
             row(n, "contribution check, " + TRAINERS + " slots", checkSeconds, meanSeconds, inputBytes);
+            OutlierScreen screen = new OutlierScreen(defaults.outlierFactor(), TRAINERS);
+            boolean[] outlier = new boolean[TRAINERS];
+            double screenSeconds = medianSeconds(() -> screen.screen(slots, which, TRAINERS, n, out, outlier), seconds);
+            row(n, "outlier screen (robust rules), " + TRAINERS + " slots", screenSeconds, meanSeconds, inputBytes);
             try (Backend backend = CpuBackend.create()) {
                 Tensor sum = CpuBackend.wrap(out);
                 Tensor[] tensors = new Tensor[TRAINERS];

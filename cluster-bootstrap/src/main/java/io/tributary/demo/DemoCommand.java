@@ -116,6 +116,9 @@ public final class DemoCommand {
                 if (!ps) {
                     trainers.add(c);
                 }
+                // One JVM at a time: a starting JVM's JIT, TLS handshakes and data loading take whole cores,
+                // and on a small machine several starting at once starve the others' heartbeats.
+                awaitMembers(node, i + 2, c);
             }
             options.hooks().started(children, runDir, name -> trainers.add(starter.start(name, false)));
             TrainingCoordinator.RunResult r = await(result, trainers, runDir);
@@ -132,6 +135,26 @@ public final class DemoCommand {
             return r;
         } finally {
             node.close();
+        }
+    }
+
+    /** How long the demo waits for each started JVM to become a member before it starts the next one. */
+    private static final long MEMBER_WAIT_SECONDS = 60;
+
+    /** Waits until {@code count} members are Up (or the child exits, or {@link #MEMBER_WAIT_SECONDS} pass). */
+    private static void awaitMembers(TributaryNode node, int count, ChildJvms.Child child) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(MEMBER_WAIT_SECONDS);
+        while (System.nanoTime() < deadline && child.process().isAlive()) {
+            int up = 0;
+            for (org.apache.pekko.cluster.Member m : org.apache.pekko.cluster.typed.Cluster.get(node.system()).state().getMembers()) {
+                if (m.status().equals(org.apache.pekko.cluster.MemberStatus.up())) {
+                    up++;
+                }
+            }
+            if (up >= count) {
+                return;
+            }
+            Thread.sleep(100);
         }
     }
 

@@ -1,6 +1,9 @@
 package io.tributary.ps.aggregate;
 
 import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * After a robust rule has aggregated a step, finds the contributions it had to fight: those whose
@@ -11,6 +14,8 @@ import java.util.Arrays;
  * there is no majority to measure against). Allocates only at construction.
  */
 public final class OutlierScreen {
+
+    private static final VectorSpecies<Float> S = Lanes.S;
 
     private final float factor;
     private final double[] distance;
@@ -38,13 +43,7 @@ public final class OutlierScreen {
             return 0;
         }
         for (int t = 0; t < count; t++) {
-            float[] s = slots[which[t]];
-            double sum = 0;
-            for (int i = 0; i < length; i++) {
-                double d = (double) s[i] - aggregate[i];
-                sum += d * d;
-            }
-            distance[t] = Math.sqrt(sum);
+            distance[t] = Math.sqrt(distanceSq(slots[which[t]], aggregate, length));
             sorted[t] = distance[t];
         }
         Arrays.sort(sorted, 0, count);
@@ -57,6 +56,27 @@ public final class OutlierScreen {
             }
         }
         return marked;
+    }
+
+    /** {@code sum (a - b)^2} over {@code [0, length)}: float lanes within a block of 1024, double across blocks. */
+    private static double distanceSq(float[] a, float[] b, int length) {
+        double total = 0;
+        for (int start = 0; start < length; start += 1024) {
+            int end = Math.min(length, start + 1024);
+            int vectorEnd = start + S.loopBound(end - start);
+            FloatVector acc = FloatVector.zero(S);
+            int i = start;
+            for (; i < vectorEnd; i += S.length()) {
+                FloatVector d = FloatVector.fromArray(S, a, i).sub(FloatVector.fromArray(S, b, i));
+                acc = d.fma(d, acc);
+            }
+            total += acc.reduceLanes(VectorOperators.ADD);
+            for (; i < end; i++) {
+                double d = (double) a[i] - b[i];
+                total += d * d;
+            }
+        }
+        return total;
     }
 
     /** The distance of position t to the aggregate in the last {@link #screen} call. */
