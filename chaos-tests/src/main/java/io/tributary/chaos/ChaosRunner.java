@@ -83,7 +83,13 @@ public final class ChaosRunner {
                         event("fault-start " + f.describe() + " (whole run)");
                     }
                 }
-                injector[0] = new FaultInjector(children, ChaosRunner.this::event, startTrainer);
+                injector[0] = new FaultInjector(children, ChaosRunner.this::event, startTrainer, dir.resolve("control"));
+            }
+
+            @Override
+            public boolean controlFiles() {
+                return scenario.faults().stream().anyMatch(f -> f.action() == Scenario.Action.PARTITION
+                        || f.action() == Scenario.Action.BANDWIDTH);
             }
 
             @Override

@@ -2,6 +2,10 @@ package io.tributary.chaos;
 
 import io.tributary.demo.ChildJvms;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -23,11 +27,26 @@ final class FaultInjector implements AutoCloseable {
     private final ChildJvms children;
     private final Consumer<String> events;
     private final Consumer<String> startTrainer;
+    private final Path controlDir;
 
-    FaultInjector(ChildJvms children, Consumer<String> events, Consumer<String> startTrainer) {
+    /** @param controlDir where each JVM reads its in-process faults ({@code tributary.chaos.control-file}) */
+    FaultInjector(ChildJvms children, Consumer<String> events, Consumer<String> startTrainer, Path controlDir) {
         this.children = children;
         this.events = events;
         this.startTrainer = startTrainer;
+        this.controlDir = controlDir;
+    }
+
+    /** Tells JVM {@code name} an in-process fault: written whole, then renamed, so it never reads half a line. */
+    private void control(String name, String command) {
+        try {
+            Files.createDirectories(controlDir);
+            Path tmp = controlDir.resolve(name + ".tmp");
+            Files.writeString(tmp, command + "\n", StandardCharsets.UTF_8);
+            Files.move(tmp, controlDir.resolve(name), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            events.accept("error: cannot tell " + name + " '" + command + "': " + e.getMessage());
+        }
     }
 
     void schedule(List<Scenario.Fault> faults) {
@@ -89,6 +108,22 @@ final class FaultInjector implements AutoCloseable {
                         clock.schedule(this, period, TimeUnit.MILLISECONDS);
                     }
                 }, 0, TimeUnit.MILLISECONDS);
+            }
+            case PARTITION -> {
+                events.accept("fault-start " + f.describe() + " pid " + c.pid());
+                control(c.name(), "partition");
+                clock.schedule(() -> {
+                    control(c.name(), "heal");
+                    events.accept("fault-end " + f.describe());
+                }, f.duration().toMillis(), TimeUnit.MILLISECONDS);
+            }
+            case BANDWIDTH -> {
+                events.accept("fault-start " + f.describe() + " pid " + c.pid());
+                control(c.name(), "bandwidth " + f.bandwidth());
+                clock.schedule(() -> {
+                    control(c.name(), "bandwidth 0");
+                    events.accept("fault-end " + f.describe());
+                }, f.duration().toMillis(), TimeUnit.MILLISECONDS);
             }
             default -> throw new IllegalStateException("unexpected " + f.action());
         }

@@ -49,23 +49,35 @@ public record Scenario(String name, int trainers, int psNodes, int epochs, Map<S
         /** The JVM's Aeron media driver drops {@code rate} of the data packets it receives, for the whole run. */
         DROP_PACKETS,
         /** A new trainer JVM of that name starts and joins mid-run (it takes over a gone trainer's partition). */
-        JOIN
+        JOIN,
+        /**
+         * The node is cut off from every other member for {@code duration}, in-process (Artery's test-mode
+         * blackhole for the control plane, the data plane drops every frame), then heals.
+         */
+        PARTITION,
+        /** The node's data plane sends at most {@code bandwidth} bytes per second for {@code duration}. */
+        BANDWIDTH
     }
 
     /** One entry of the timeline. */
     public record Fault(Duration at, Action action, String target, Duration duration, double factor, double rate,
-                        int line) {
+                        long bandwidth, int line) {
         public String describe() {
             return action.name().toLowerCase(Locale.ROOT).replace('_', '-') + " " + target
-                    + (action == Action.PAUSE || action == Action.SLOW ? " for " + duration.toSeconds() + " s" : "")
-                    + (action == Action.SLOW ? " x" + factor : "") + (action == Action.DROP_PACKETS ? " " + rate : "");
+                    + (timed(action) ? " for " + duration.toSeconds() + " s" : "")
+                    + (action == Action.SLOW ? " x" + factor : "") + (action == Action.DROP_PACKETS ? " " + rate : "")
+                    + (action == Action.BANDWIDTH ? " at " + bandwidth + " B/s" : "");
+        }
+
+        static boolean timed(Action a) {
+            return a == Action.PAUSE || a == Action.SLOW || a == Action.PARTITION || a == Action.BANDWIDTH;
         }
     }
 
     private static final Set<String> TOP = Set.of("name", "cluster", "job", "faults", "checks", "timeout");
     private static final Set<String> CLUSTER = Set.of("trainers", "ps");
     private static final Set<String> JOB = Set.of("epochs", "settings");
-    private static final Set<String> FAULT = Set.of("at", "action", "target", "duration", "factor", "rate");
+    private static final Set<String> FAULT = Set.of("at", "action", "target", "duration", "factor", "rate", "bandwidth");
     private static final Set<String> CHECKS = Set.of("baseline-accuracy", "accuracy-margin", "max-recovery");
 
     /** Reads and checks {@code file}. */
@@ -142,7 +154,7 @@ public record Scenario(String name, int trainers, int psNodes, int epochs, Map<S
             action = Action.valueOf(actionName.toUpperCase(Locale.ROOT).replace('-', '_'));
         } catch (IllegalArgumentException e) {
             throw new ScenarioException(file + ": scenario.faults[].action = '" + actionName + "' (line " + line
-                    + ") is unknown: use kill, leave, pause, slow, drop-packets or join");
+                    + ") is unknown: use kill, leave, pause, slow, drop-packets, join, partition or bandwidth");
         }
         String target = f.getString("target");
         if (action == Action.JOIN) {
@@ -164,7 +176,7 @@ public record Scenario(String name, int trainers, int psNodes, int epochs, Map<S
                     + " but it joins only at " + joined.get(target));
         }
         Duration duration = f.hasPath("duration") ? f.getDuration("duration") : Duration.ZERO;
-        if ((action == Action.PAUSE || action == Action.SLOW) && duration.isZero()) {
+        if (Fault.timed(action) && duration.isZero()) {
             throw new ScenarioException(file + ": scenario.faults[].duration (line " + line + ") is required for "
                     + actionName);
         }
@@ -178,7 +190,12 @@ public record Scenario(String name, int trainers, int psNodes, int epochs, Map<S
             throw new ScenarioException(file + ": scenario.faults[].rate = " + rate + " (line " + line
                     + ") must be in (0, 1)");
         }
-        return new Fault(at, action, target, duration, factor, rate, line);
+        long bandwidth = f.hasPath("bandwidth") ? f.getBytes("bandwidth") : 0;
+        if (action == Action.BANDWIDTH && bandwidth <= 0) {
+            throw new ScenarioException(file + ": scenario.faults[].bandwidth (line " + line + ") is required for bandwidth:"
+                    + " bytes per second, e.g. bandwidth = 2MiB");
+        }
+        return new Fault(at, action, target, duration, factor, rate, bandwidth, line);
     }
 
     private static void known(Config c, Set<String> allowed, String where, Path file) {

@@ -91,4 +91,25 @@ class ScenarioTest {
         ScenarioException e = bad("scenario {\n  faults = [ { action = pause, target = trainer-1 } ]\n}\n");
         assertTrue(e.getMessage().contains("duration") && e.getMessage().contains("line 2"), e.getMessage());
     }
+
+    @Test
+    void partitionAndBandwidthFaultsReadTheirDurationAndRate() throws IOException {
+        Path f = Files.writeString(dir.resolve("net.conf"), String.join("\n",
+                "scenario {",
+                "  cluster { trainers = 2, ps = 1 }",
+                "  faults = [",
+                "    { at = 5s, action = partition, target = trainer-2, duration = 3s }",
+                "    { at = 9s, action = bandwidth, target = ps-1, bandwidth = 2MiB, duration = 4s }",
+                "  ]",
+                "}"));
+        Scenario s = Scenario.load(f);
+        assertEquals(Scenario.Action.PARTITION, s.faults().get(0).action());
+        assertEquals("partition trainer-2 for 3 s", s.faults().get(0).describe());
+        assertEquals(2L * 1024 * 1024, s.faults().get(1).bandwidth());
+        assertEquals("bandwidth ps-1 for 4 s at 2097152 B/s", s.faults().get(1).describe());
+        ScenarioException noRate = bad("scenario {\n  faults = [ { action = bandwidth, target = trainer-1, duration = 2s } ]\n}\n");
+        assertTrue(noRate.getMessage().contains("bandwidth") && noRate.getMessage().contains("line 2"), noRate.getMessage());
+        ScenarioException noDuration = bad("scenario {\n  faults = [ { action = partition, target = trainer-1 } ]\n}\n");
+        assertTrue(noDuration.getMessage().contains("duration"), noDuration.getMessage());
+    }
 }

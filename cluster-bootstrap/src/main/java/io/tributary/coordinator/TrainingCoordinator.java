@@ -470,11 +470,11 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         for (Map.Entry<Integer, Long> e : c.checksums().entrySet()) {
             checksums.received(e.getKey(), c.step(), c.shard(), e.getValue());
         }
-        long handOvers = audit.summary().ownerChanges();
+        long handOvers = audit.ownerChanges();
         String wrong = audit.committed(c.shard(), c.version(), c.owner());
         if (wrong != null) {
             getContext().getLog().error("update audit: {}", wrong);
-        } else if (audit.summary().ownerChanges() > handOvers) {
+        } else if (audit.ownerChanges() > handOvers) {
             getContext().getLog().warn("shard {} changed owner at version {}: now {}", c.shard(), c.version(), c.owner());
         }
         if (!finished) {

@@ -118,6 +118,11 @@ public final class UpdateAudit {
         t.lastVersion = version;
     }
 
+    /** How many times a shard's updates came from a new owner (hand-overs), without building a summary. */
+    public long ownerChanges() {
+        return ownerChanges;
+    }
+
     public Summary summary() {
         return new Summary(audited, lost, duplicates, ownerChanges, conflicts, rolledBack, firstProblem);
     }

@@ -67,6 +67,14 @@ public final class DemoCommand {
         default TrainingCoordinator.Listener observer() {
             return null;
         }
+
+        /**
+         * Whether each child JVM reads in-process faults from {@code <run>/control/<name>}
+         * ({@code tributary.chaos.control-file}; the chaos tool writes them).
+         */
+        default boolean controlFiles() {
+            return false;
+        }
     }
 
     private final Options options;
@@ -206,6 +214,10 @@ public final class DemoCommand {
             if (options.configFile() != null) {
                 args.add("--config");
                 args.add(options.configFile().toString());
+            }
+            if (options.hooks().controlFiles()) {
+                args.add("--set");
+                args.add("tributary.chaos.control-file=" + runDir.resolve("control").resolve(name).toAbsolutePath());
             }
             if (certs != null) {
                 args.add("--tls-dir");

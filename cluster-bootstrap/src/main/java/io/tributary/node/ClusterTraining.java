@@ -90,6 +90,11 @@ public final class ClusterTraining {
             node.close();
             throw e;
         }
+        String control = config.getString("tributary.chaos.control-file");
+        if (!control.isBlank()) {
+            ChaosControl chaos = new ChaosControl(java.nio.file.Path.of(control), node, plane);
+            node.whenTerminated().thenRun(chaos::close);
+        }
         return node;
     }
 

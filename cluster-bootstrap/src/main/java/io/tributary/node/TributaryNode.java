@@ -86,7 +86,9 @@ public final class TributaryNode implements AutoCloseable {
         ActorSystem<NodeGuardian.Command> system;
         try {
             system = ActorSystem.create(NodeGuardian.create(metrics, protocolVersion, tls != null, refusal), SYSTEM_NAME,
-                    pekkoConfig(settings, protocolVersion, extraRoles, tls != null).withFallback(PekkoDefaults.over(config)));
+                    pekkoConfig(settings, protocolVersion, extraRoles, tls != null,
+                            !config.getString("tributary.chaos.control-file").isBlank())
+                            .withFallback(PekkoDefaults.over(config)));
         } catch (RuntimeException e) {
             metrics.close();
             throw startFailure(settings, e);
@@ -161,7 +163,8 @@ public final class TributaryNode implements AutoCloseable {
     }
 
     /** The settings laid over the loaded configuration: they come from NodeSettings, so they win. */
-    static Config pekkoConfig(NodeSettings settings, int protocolVersion, List<String> extraRoles, boolean tls) {
+    static Config pekkoConfig(NodeSettings settings, int protocolVersion, List<String> extraRoles, boolean tls,
+                              boolean chaosControl) {
         List<String> roles = new ArrayList<>(settings.roles());
         roles.add(NodeGuardian.PROTOCOL_ROLE_PREFIX + protocolVersion);
         roles.addAll(extraRoles);
@@ -169,6 +172,10 @@ public final class TributaryNode implements AutoCloseable {
         m.put("pekko.actor.provider", "cluster");
         m.put("pekko.remote.artery.canonical.hostname", settings.host());
         m.put("pekko.remote.artery.canonical.port", settings.port());
+        if (chaosControl) {
+            // the chaos tool's partitions drop messages in Artery's test stages
+            m.put("pekko.remote.artery.advanced.test-mode", "on");
+        }
         if (tls) {
             m.put("pekko.remote.artery.transport", "tls-tcp");
             m.put("pekko.remote.artery.ssl.ssl-engine-provider", TributarySslEngineProvider.class.getName());

@@ -179,9 +179,60 @@ public final class NodeDataPlane implements AutoCloseable {
      */
     public void send(String target, FrameType type, int sender, int shard, int tensor, long stepOrVersion, float[] src,
                      int srcOffset, int length) {
+        if (cutOff) {
+            return;
+        }
         FramePublisher p = publishers.computeIfAbsent(target + "#" + sender, key -> open(target, sender));
         synchronized (p) {
             p.send(type, shard, tensor, stepOrVersion, src, srcOffset, length, 0);
+        }
+        pace(4L * length);
+    }
+
+    // ---- in-process faults for the chaos tool (tributary.chaos.control-file) ----------------------------
+
+    private volatile boolean cutOff;
+    private volatile long capBytesPerSecond;
+    private long paceNanos;
+
+    /**
+     * Chaos tool: while true, every frame this node would send or receive is dropped, as if its
+     * network were cut (the Aeron connections stay up, so frames flow again at once when it ends).
+     */
+    public void cutOff(boolean cut) {
+        this.cutOff = cut;
+    }
+
+    public boolean isCutOff() {
+        return cutOff;
+    }
+
+    /** Chaos tool: caps what this node sends to {@code bytesPerSecond} (0: no cap) by pacing its senders. */
+    public void capBandwidth(long bytesPerSecond) {
+        if (bytesPerSecond < 0) {
+            throw new IllegalArgumentException("a bandwidth cap must be >= 0 bytes/s (0: none), got " + bytesPerSecond);
+        }
+        this.capBytesPerSecond = bytesPerSecond;
+    }
+
+    /** Sleeps so that the bytes sent since the cap started average at most the cap (bursts up to 50 ms). */
+    private void pace(long bytes) {
+        long cap = capBytesPerSecond;
+        if (cap <= 0) {
+            return;
+        }
+        long sleep;
+        synchronized (this) {
+            long now = System.nanoTime();
+            paceNanos = Math.max(paceNanos, now - 50_000_000L) + bytes * 1_000_000_000L / cap;
+            sleep = paceNanos - now;
+        }
+        if (sleep > 0) {
+            try {
+                Thread.sleep(sleep / 1_000_000L, (int) (sleep % 1_000_000L));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -195,6 +246,9 @@ public final class NodeDataPlane implements AutoCloseable {
      */
     public void sendIfConnected(String target, FrameType type, int sender, int shard, int tensor, long stepOrVersion,
                                 float[] src, int srcOffset, int length) {
+        if (cutOff) {
+            return;
+        }
         FramePublisher p = publishers.computeIfAbsent(target + "#" + sender, key -> open(target, sender));
         if (!p.publication().isConnected()) {
             throw new OfferFailedException("nobody receives at data-plane endpoint " + target
@@ -203,6 +257,7 @@ public final class NodeDataPlane implements AutoCloseable {
         synchronized (p) {
             p.send(type, shard, tensor, stepOrVersion, src, srcOffset, length, 0);
         }
+        pace(4L * length);
     }
 
     private FramePublisher open(String target, int sender) {
@@ -302,6 +357,9 @@ public final class NodeDataPlane implements AutoCloseable {
         @Override
         public void onGradient(int sender, int shard, int tensor, long step, int elementOffset, DirectBuffer buffer,
                                int payloadOffset, int floatCount) {
+            if (cutOff) {
+                return;
+            }
             ContributionSlots s = shards.get(shard);
             if (s != null) {
                 s.onChunk(sender, step, elementOffset, buffer, payloadOffset, floatCount);
@@ -311,6 +369,9 @@ public final class NodeDataPlane implements AutoCloseable {
         @Override
         public void onParameters(int sender, int shard, int tensor, long version, int elementOffset, DirectBuffer buffer,
                                  int payloadOffset, int floatCount) {
+            if (cutOff) {
+                return;
+            }
             ParameterAssembler a = tensor >= 0 && tensor < REPLICAS ? replicas.get(tensor) : null;
             if (a != null) {
                 a.onChunk(shard, version, elementOffset, buffer, payloadOffset, floatCount);
