@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import io.tributary.kernels.Backend;
 import io.tributary.kernels.BackendMode;
 import io.tributary.kernels.Backends;
+import io.tributary.trainer.cluster.TrainerBackend;
 import io.tributary.kernels.cpu.CpuBackend;
 import io.tributary.ps.node.NodeDataPlane;
 import io.tributary.ps.node.TrainingMetrics;
@@ -226,8 +227,14 @@ public final class ClusterTraining {
         if (nodeSettings.roles().contains("trainer")) {
             BackendMode mode = BackendMode.parse(config.getString("tributary.backend.mode"));
             Backend backend = Backends.open(mode, line -> LOG.warn("{}", line));
+            TrainerBackend backends = new TrainerBackend(backend, backend instanceof io.tributary.kernels.cuda.CudaBackend,
+                    () -> Backends.open(BackendMode.CPU, line -> LOG.warn("{}", line)),
+                    config.getInt("tributary.trainer.gpu-failures-before-cpu"), line -> {
+                        LOG.error("{}", line);
+                        System.out.println(line);
+                    });
             Dataset trainSet = DataSets.load(config, true, spec.inputs(), spec.classes());
-            TrainerActor.Resources res = new TrainerActor.Resources(node.address().toString(), backend, spec, trainSet,
+            TrainerActor.Resources res = new TrainerActor.Resources(node.address().toString(), backends, spec, trainSet,
                     train.seed(), plane, coordinatorProxy, shards, dp.getDuration("request-timeout"),
                     config.getDouble("tributary.trainer.slowdown"), metrics,
                     Attack.parse(config.getString("tributary.trainer.attack")));

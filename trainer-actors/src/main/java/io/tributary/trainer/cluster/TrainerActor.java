@@ -61,7 +61,7 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
     public static final String PIPELINE_DISPATCHER = "tributary.dispatchers.pipeline";
 
     /** Everything a trainer needs from its node. */
-    public record Resources(String nodeId, Backend backend, ModelSpec spec, Dataset train, long seed,
+    public record Resources(String nodeId, TrainerBackend backends, ModelSpec spec, Dataset train, long seed,
                             NodeDataPlane dataPlane, ActorRef<CoordinatorCommand> coordinator,
                             Function<Integer, EntityRef<ShardCommand>> shards, Duration requestTimeout,
                             double slowdown, TrainingMetrics metrics, Attack attack) {
@@ -69,6 +69,11 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
             if (!(slowdown >= 1.0)) {
                 throw new IllegalArgumentException("tributary.trainer.slowdown = " + slowdown + " is invalid: it must be >= 1.0");
             }
+        }
+
+        /** The backend to compute on now (the CPU after a fallback from a failing GPU). */
+        public Backend backend() {
+            return backends.current();
         }
     }
 
@@ -308,6 +313,25 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
         timers.cancel("request");
         Backend b = res.backend();
         long t0 = System.nanoTime();
+        try {
+            computeStep(b);
+        } catch (RuntimeException e) {
+            if (res.backends().failed(e)) {
+                getContext().getLog().warn("trainer {}: fell back to the CPU backend after {} GPU failures", assignment
+                        .trainerId(), res.backends().gpuFailures());
+            }
+            throw e;
+        }
+        finishStep(t0);
+    }
+
+    /** The step just computed (set by {@link #computeStep}, read by {@link #finishStep}). */
+    private float stepLoss;
+    private float[] stepGrad;
+    private int stepSamples;
+
+    /** Uploads the parameters and the batch, computes the gradient and downloads it (all on the backend). */
+    private void computeStep(Backend b) {
         b.upload(assembler.parameters(), 0, model.parameters());
         int n = batch.size();
         b.upload(batch.features(), 0, n == assignment.localBatch() ? input : input.slice(0, n * res.train().features()));
@@ -315,9 +339,17 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
         pipeline.release(batch);
         batch = null;
         requestBatch();
-        float loss = model.computeGradients(input, labels, n);
-        float[] grad = gradBuffers[(int) (step & 1)];
-        b.download(model.gradients(), grad, 0);
+        stepLoss = model.computeGradients(input, labels, n);
+        stepGrad = gradBuffers[(int) (step & 1)];
+        stepSamples = n;
+        b.download(model.gradients(), stepGrad, 0);
+    }
+
+    /** Corrupts the gradient if this trainer attacks, sleeps if it straggles, pushes it and asks for the next parameters. */
+    private void finishStep(long t0) {
+        float[] grad = stepGrad;
+        float loss = stepLoss;
+        int n = stepSamples;
         corruptor.apply(grad);
         long t1 = System.nanoTime();
         if (res.slowdown() > 1.0) {
