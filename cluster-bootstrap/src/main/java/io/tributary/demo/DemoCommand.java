@@ -124,8 +124,8 @@ public final class DemoCommand {
                 if (!ps) {
                     trainers.add(c);
                 }
-                // One JVM at a time: a starting JVM's JIT, TLS handshakes and data loading take whole cores,
-                // and on a small machine several starting at once starve the others' heartbeats.
+                // Spread the starts: a starting JVM's JIT, TLS handshakes and data loading take whole cores,
+                // and on a small machine six starting at once starved the others' heartbeats (docs/security.md).
                 awaitMembers(node, i + 2, c);
             }
             options.hooks().started(children, runDir, name -> trainers.add(starter.start(name, false)));
@@ -146,8 +146,8 @@ public final class DemoCommand {
         }
     }
 
-    /** How long the demo waits for each started JVM to become a member before it starts the next one. */
-    private static final long MEMBER_WAIT_SECONDS = 60;
+    /** The longest the demo waits for a started JVM to become a member before it starts the next one. */
+    private static final long MEMBER_WAIT_SECONDS = 5;
 
     /** Waits until {@code count} members are Up (or the child exits, or {@link #MEMBER_WAIT_SECONDS} pass). */
     private static void awaitMembers(TributaryNode node, int count, ChildJvms.Child child) throws InterruptedException {

@@ -237,7 +237,7 @@ public final class ClusterTraining {
             TrainerActor.Resources res = new TrainerActor.Resources(node.address().toString(), backends, spec, trainSet,
                     train.seed(), plane, coordinatorProxy, shards, dp.getDuration("request-timeout"),
                     config.getDouble("tributary.trainer.slowdown"), metrics,
-                    Attack.parse(config.getString("tributary.trainer.attack")));
+                    Attack.parse(config.getString("tributary.trainer.attack")), config.getDouble("tributary.trainer.lie-z"));
             // A rewind (shards rolled back) restarts the trainer at once and quietly; failures restart it with back-off.
             Behavior<TrainerCommand> rewindable = Behaviors.supervise(TrainerActor.create(res))
                     .onFailure(TrainerActor.RewindRequested.class, SupervisorStrategy.restart().withLoggingEnabled(false));

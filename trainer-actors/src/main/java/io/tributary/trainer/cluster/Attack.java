@@ -15,9 +15,9 @@ import java.util.Locale;
  *       gradients. An attacker of this project sees only its own data, so it estimates both from its
  *       own recent gradients (exponential averages over steps, weight {@link #LIE_RATE}); its batch is
  *       as large as an honest trainer's, so the spread of its gradients over steps stands for the
- *       spread between trainers. {@code z} = {@link #LIE_Z}: larger than the paper's z for 5 trainers
- *       and 1 attacker (about 0.25), to make the attack stronger, while staying inside one honest
- *       standard deviation per coordinate, where norm and distance screens cannot tell it apart.</li>
+ *       spread between trainers. {@code z} ({@code tributary.trainer.lie-z}) defaults to the paper's
+ *       z_max for n = 5 trainers and f = 1 attacker: s = floor(n / 2 + 1) - f = 2 and
+ *       z = Phi^-1((n - s) / n) = Phi^-1(0.6) = 0.2533 ({@link #paperZ}).</li>
  * </ul>
  */
 public enum Attack {
@@ -25,8 +25,49 @@ public enum Attack {
 
     /** Weight of one step in the little-is-enough attacker's running mean and variance. */
     public static final float LIE_RATE = 0.1f;
-    /** How many estimated standard deviations the little-is-enough attacker moves each coordinate. */
-    public static final float LIE_Z = 1.0f;
+    /**
+     * The little-is-enough paper's z_max for {@code n} workers of which {@code f} attack:
+     * {@code Phi^-1((n - s) / n)} with {@code s = floor(n / 2 + 1) - f}.
+     */
+    public static double paperZ(int n, int f) {
+        int s = n / 2 + 1 - f;
+        return inverseNormal((double) (n - s) / n);
+    }
+
+    /** Phi^-1 by bisection on the error function's series (enough for a configuration default). */
+    static double inverseNormal(double p) {
+        if (!(p > 0 && p < 1)) {
+            throw new IllegalArgumentException("probability " + p + " is not in (0, 1)");
+        }
+        double lo = -10;
+        double hi = 10;
+        for (int i = 0; i < 200; i++) {
+            double mid = (lo + hi) / 2;
+            if (normalCdf(mid) < p) {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        return (lo + hi) / 2;
+    }
+
+    private static double normalCdf(double x) {
+        // Phi(x) = 1/2 + (1/sqrt(2 pi)) * sum_k (-1)^k x^(2k+1) / (2^k k! (2k+1)), fine for |x| < 6
+        if (x < -6) {
+            return 0;
+        }
+        if (x > 6) {
+            return 1;
+        }
+        double term = x;
+        double sum = x;
+        for (int k = 1; k < 200; k++) {
+            term *= -x * x / (2.0 * k);
+            sum += term / (2 * k + 1);
+        }
+        return 0.5 + sum / Math.sqrt(2 * Math.PI);
+    }
 
     /** Parses a config value such as {@code sign-flip}, naming the valid ones on a bad value. */
     public static Attack parse(String value) {
@@ -45,18 +86,28 @@ public enum Attack {
 
     /** A corruptor for gradients of {@code length} values: holds what a stateful attack remembers across steps. */
     public Corruptor corruptor(int length) {
-        return new Corruptor(this, length);
+        return corruptor(length, (float) paperZ(5, 1));
+    }
+
+    /** As {@link #corruptor(int)}, with the little-is-enough attacker's {@code z}. */
+    public Corruptor corruptor(int length, float lieZ) {
+        if (!(lieZ >= 0) || !Float.isFinite(lieZ)) {
+            throw new IllegalArgumentException("tributary.trainer.lie-z = " + lieZ + " is invalid: it must be >= 0");
+        }
+        return new Corruptor(this, length, lieZ);
     }
 
     /** Applies one {@link Attack} step by step; allocates only at construction. */
     public static final class Corruptor {
         private final Attack attack;
+        private final float z;
         private final float[] mean;
         private final float[] meanSq;
         private boolean started;
 
-        Corruptor(Attack attack, int length) {
+        Corruptor(Attack attack, int length, float z) {
             this.attack = attack;
+            this.z = z;
             boolean lie = attack == LITTLE_IS_ENOUGH;
             this.mean = lie ? new float[length] : null;
             this.meanSq = lie ? new float[length] : null;
@@ -94,7 +145,7 @@ public enum Attack {
                 mean[i] = m;
                 meanSq[i] = sq;
                 float sigma = (float) Math.sqrt(Math.max(0f, sq - m * m));
-                g[i] = m - LIE_Z * sigma;
+                g[i] = m - z * sigma;
             }
             started = true;
         }

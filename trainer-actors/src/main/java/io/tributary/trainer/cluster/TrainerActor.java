@@ -64,7 +64,7 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
     public record Resources(String nodeId, TrainerBackend backends, ModelSpec spec, Dataset train, long seed,
                             NodeDataPlane dataPlane, ActorRef<CoordinatorCommand> coordinator,
                             Function<Integer, EntityRef<ShardCommand>> shards, Duration requestTimeout,
-                            double slowdown, TrainingMetrics metrics, Attack attack) {
+                            double slowdown, TrainingMetrics metrics, Attack attack, double lieZ) {
         public Resources {
             if (!(slowdown >= 1.0)) {
                 throw new IllegalArgumentException("tributary.trainer.slowdown = " + slowdown + " is invalid: it must be >= 1.0");
@@ -224,7 +224,7 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
         labels = res.backend().allocate(a.localBatch());
         gradBuffers[0] = new float[model.parameterCount()];
         gradBuffers[1] = new float[model.parameterCount()];
-        corruptor = res.attack().corruptor(model.parameterCount());
+        corruptor = res.attack().corruptor(model.parameterCount(), (float) res.lieZ());
         step = a.startStep();
         batches.startEpoch((int) (step / a.stepsPerEpoch()));
         Materializer materializer = Materializer.createMaterializer(getContext());

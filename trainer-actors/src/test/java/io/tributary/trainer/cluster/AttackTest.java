@@ -29,7 +29,7 @@ class AttackTest {
     @Test
     void littleIsEnoughSendsTheRunningMeanLessZSpreads() {
         // gradients: coordinate 0 around 1 with spread 0.5, coordinate 1 constant 3
-        Attack.Corruptor c = Attack.LITTLE_IS_ENOUGH.corruptor(2);
+        Attack.Corruptor c = Attack.LITTLE_IS_ENOUGH.corruptor(2, 1.0f);
         Random random = new Random(7);
         float[] g = new float[2];
         for (int step = 0; step < 400; step++) {
@@ -38,7 +38,15 @@ class AttackTest {
             c.apply(g);
         }
         // after many steps: about mean - z * sigma = 1 - 0.5 in coordinate 0, exactly 3 in coordinate 1
-        assertEquals(1f - Attack.LIE_Z * 0.5f, g[0], 0.25f);
+        assertEquals(1f - 1.0f * 0.5f, g[0], 0.25f);
         assertEquals(3f, g[1], 1e-3f);
+    }
+
+    @Test
+    void theDefaultZIsThePapersForFiveTrainersAndOneAttacker() {
+        // s = floor(5/2 + 1) - 1 = 2, z = Phi^-1(3/5)
+        assertEquals(0.2533, Attack.paperZ(5, 1), 1e-4);
+        assertEquals(0.0, Attack.inverseNormal(0.5), 1e-9);
+        assertEquals(1.6449, Attack.inverseNormal(0.95), 1e-4);
     }
 }
