@@ -124,8 +124,9 @@ public final class DemoCommand {
                 if (!ps) {
                     trainers.add(c);
                 }
-                // Spread the starts: a starting JVM's JIT, TLS handshakes and data loading take whole cores,
-                // and on a small machine six starting at once starved the others' heartbeats (docs/security.md).
+                // One JVM at a time, each once it is Up: a starting JVM's JIT, TLS handshakes and data loading
+                // take whole cores, and on a 2-core machine six starting at once (or even 5 s apart) starved
+                // the others' heartbeats until the split-brain resolver downed everyone (docs/security.md).
                 awaitMembers(node, i + 2, c);
             }
             options.hooks().started(children, runDir, name -> trainers.add(starter.start(name, false)));
@@ -147,7 +148,7 @@ public final class DemoCommand {
     }
 
     /** The longest the demo waits for a started JVM to become a member before it starts the next one. */
-    private static final long MEMBER_WAIT_SECONDS = 5;
+    private static final long MEMBER_WAIT_SECONDS = 60;
 
     /** Waits until {@code count} members are Up (or the child exits, or {@link #MEMBER_WAIT_SECONDS} pass). */
     private static void awaitMembers(TributaryNode node, int count, ChildJvms.Child child) throws InterruptedException {
