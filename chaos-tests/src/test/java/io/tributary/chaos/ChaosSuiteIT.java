@@ -34,7 +34,7 @@ class ChaosSuiteIT {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"join-trainer", "pause-trainer", "aeron-loss", "kill-ps"})
+    @ValueSource(strings = {"join-trainer", "pause-trainer", "aeron-loss", "kill-ps", "partition-trainer"})
     void shippedScenarioEndsWithNoFalseVerdict(String name) throws Exception {
         Path file = Path.of(System.getProperty("user.dir")).getParent().resolve("config/chaos/" + name + ".conf");
         ByteArrayOutputStream out = new ByteArrayOutputStream();
