@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Tag;
+import io.tributary.tls.TestPki;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -110,10 +111,12 @@ class NodeProcessesTest {
         Child seed = null;
         Child joiner = null;
         try {
-            seed = startNode("seed", "--roles", "coordinator,ps", "--port", "0", "--metrics-port", "0");
+            TestPki pki = new TestPki("processes");
+            seed = startNode("seed", "--roles", "coordinator,ps", "--port", "0", "--metrics-port", "0",
+                    "--tls-dir", pki.node("coordinator", "ps").toString());
             int[] seedPorts = awaitStarted(seed);
             joiner = startNode("joiner", "--roles", "trainer", "--port", "0", "--metrics-port", "0",
-                    "--join", "127.0.0.1:" + seedPorts[0]);
+                    "--join", "127.0.0.1:" + seedPorts[0], "--tls-dir", pki.node("trainer").toString());
             int[] joinerPorts = awaitStarted(joiner);
 
             awaitMetric(joiner, joinerPorts[1], "tributary_cluster_members_up 2.0");
