@@ -72,7 +72,8 @@ class ClusterTrainingIT {
         String json = Files.readString(credits);
         assertEquals(1, json.split("\"status\": \"quarantined\"", -1).length - 1, json);
         assertEquals(2, json.split("\"status\": \"finished\"", -1).length - 1, json);
-        assertTrue(json.matches("(?s).*\"rejected\": [1-9][0-9]*, \"reputation\": 0\\.4.*\"quarantined\".*"), json);
+        assertTrue(json.matches("(?s).*\"rejected\": [1-9][0-9]*, \"outliers\": [0-9]+, \"reputation\": 0\\.4.*\"quarantined\".*"),
+                json);
     }
 
     /**
