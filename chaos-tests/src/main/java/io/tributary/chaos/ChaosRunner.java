@@ -41,6 +41,9 @@ public final class ChaosRunner {
     private final List<Sample> samples = Collections.synchronizedList(new ArrayList<>());
     private final List<Chart.Point> accuracy = Collections.synchronizedList(new ArrayList<>());
     private volatile long startNanos;
+    private final Object injectorLock = new Object();
+    private FaultInjector injector0;
+    private long runStartedNanos;
 
     public ChaosRunner(Scenario scenario, Path runsDir, PrintStream out) {
         this.scenario = scenario;
@@ -70,7 +73,6 @@ public final class ChaosRunner {
                         "-Daeron.debug.receive.data.loss.seed=" + (31L * f.line())));
             }
         }
-        FaultInjector[] injector = new FaultInjector[1];
         Path[] runDir = new Path[1];
         DemoCommand.Hooks hooks = new DemoCommand.Hooks() {
             @Override
@@ -83,7 +85,15 @@ public final class ChaosRunner {
                         event("fault-start " + f.describe() + " (whole run)");
                     }
                 }
-                injector[0] = new FaultInjector(children, ChaosRunner.this::event, startTrainer, dir.resolve("control"));
+                FaultInjector injector = new FaultInjector(children, ChaosRunner.this::event, startTrainer,
+                        dir.resolve("control"));
+                synchronized (injectorLock) {
+                    injector0 = injector;
+                    if (runStartedNanos != 0) {
+                        // the run started while the last JVMs were still starting (they start one by one)
+                        injector.schedule(scenario.faults(), System.nanoTime() - runStartedNanos);
+                    }
+                }
             }
 
             @Override
@@ -100,7 +110,12 @@ public final class ChaosRunner {
                                         String policy) {
                         event("run started: " + totalSteps + " steps, " + policy);
                         // Fault times count from here: JVM start-up and data loading vary a lot on a loaded host.
-                        injector[0].schedule(scenario.faults());
+                        synchronized (injectorLock) {
+                            runStartedNanos = System.nanoTime();
+                            if (injector0 != null) {
+                                injector0.schedule(scenario.faults(), 0);
+                            }
+                        }
                     }
 
                     @Override
@@ -143,8 +158,10 @@ public final class ChaosRunner {
             failure = e.getMessage();
             event("run failed: " + failure);
         } finally {
-            if (injector[0] != null) {
-                injector[0].close();
+            synchronized (injectorLock) {
+                if (injector0 != null) {
+                    injector0.close();
+                }
             }
         }
         Path dir = runDir[0] != null ? runDir[0] : Files.createDirectories(runsDir.resolve("chaos-" + scenario.name()));

@@ -49,12 +49,13 @@ final class FaultInjector implements AutoCloseable {
         }
     }
 
-    void schedule(List<Scenario.Fault> faults) {
+    /** Schedules every fault at its time from the start of training, {@code lateNanos} of which have passed. */
+    void schedule(List<Scenario.Fault> faults, long lateNanos) {
         for (Scenario.Fault f : faults) {
             if (f.action() == Scenario.Action.DROP_PACKETS) {
                 continue; // set up when the JVM starts
             }
-            clock.schedule(() -> start(f), f.at().toMillis(), TimeUnit.MILLISECONDS);
+            clock.schedule(() -> start(f), Math.max(0, f.at().toNanos() - lateNanos), TimeUnit.NANOSECONDS);
         }
     }
 

@@ -507,6 +507,9 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
 
     /** After each epoch, at the end, and every {@code eval-every-steps} steps when that is set. */
     private boolean evaluatesAt(long step) {
+        if (stepsPerEpoch == 0) {
+            return false; // the run has not started (a commit reached a coordinator that restarted)
+        }
         return step % stepsPerEpoch == 0 || step == totalSteps
                 || settings.evalEverySteps() > 0 && step % settings.evalEverySteps() == 0;
     }

@@ -77,6 +77,8 @@ public final class DemoCommand {
         }
     }
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(DemoCommand.class);
+
     private final Options options;
     private final PrintStream out;
 
@@ -264,11 +266,20 @@ public final class DemoCommand {
 
         private final TrainingCoordinator.Listener observer = options.hooks().observer();
 
+        /** An observer's failure is logged; it must not fail the coordinator that calls this listener. */
+        private void observe(Runnable call) {
+            try {
+                call.run();
+            } catch (RuntimeException e) {
+                LOG.error("the run's observer failed; the run goes on: {}", e.toString(), e);
+            }
+        }
+
         @Override
         public void started(int trainers, int shards, long totalSteps, int stepsPerEpoch, int localBatch, String policy) {
             this.stepsPerEpoch = stepsPerEpoch;
             if (observer != null) {
-                observer.started(trainers, shards, totalSteps, stepsPerEpoch, localBatch, policy);
+                observe(() -> observer.started(trainers, shards, totalSteps, stepsPerEpoch, localBatch, policy));
             }
             out.printf(Locale.ROOT, "training: %d trainers x batch %d, %d shards, %s policy, %d steps (%d per epoch)%n",
                     trainers, localBatch, shards, policy, totalSteps, stepsPerEpoch);
@@ -278,7 +289,7 @@ public final class DemoCommand {
         public void progress(long step, long totalSteps, double samplesPerSecond, int liveTrainers, double loss,
                              double lastAccuracy) {
             if (observer != null) {
-                observer.progress(step, totalSteps, samplesPerSecond, liveTrainers, loss, lastAccuracy);
+                observe(() -> observer.progress(step, totalSteps, samplesPerSecond, liveTrainers, loss, lastAccuracy));
             }
             bar.update(String.format(Locale.ROOT, "step %d/%d", step, totalSteps), (double) step / totalSteps,
                     String.format(Locale.ROOT, "%,.0f samples/s  trainers %d  loss %.4f  accuracy %s", samplesPerSecond,
@@ -289,7 +300,7 @@ public final class DemoCommand {
         @Override
         public void evaluated(int epoch, long step, double accuracy) {
             if (observer != null) {
-                observer.evaluated(epoch, step, accuracy);
+                observe(() -> observer.evaluated(epoch, step, accuracy));
             }
             bar.finishLine();
             out.printf(Locale.ROOT, "%s: test accuracy %.2f%%%n", stepsPerEpoch > 0 && step % stepsPerEpoch == 0
@@ -299,7 +310,7 @@ public final class DemoCommand {
         @Override
         public void trainerJoined(int trainer, int replaced, long step) {
             if (observer != null) {
-                observer.trainerJoined(trainer, replaced, step);
+                observe(() -> observer.trainerJoined(trainer, replaced, step));
             }
             bar.finishLine();
             out.printf(Locale.ROOT, "trainer %d joined at step %d and took over the data partition of trainer %d%n",
@@ -309,7 +320,7 @@ public final class DemoCommand {
         @Override
         public void resumed(long step, long totalSteps) {
             if (observer != null) {
-                observer.resumed(step, totalSteps);
+                observe(() -> observer.resumed(step, totalSteps));
             }
             bar.finishLine();
             out.printf(Locale.ROOT, "resuming at step %d of %d from the checkpoint%n", step, totalSteps);
@@ -318,7 +329,7 @@ public final class DemoCommand {
         @Override
         public void psFailover(String node, long step, long toStep) {
             if (observer != null) {
-                observer.psFailover(node, step, toStep);
+                observe(() -> observer.psFailover(node, step, toStep));
             }
             bar.finishLine();
             out.printf(Locale.ROOT, "parameter-server node %s left at step %d: every shard rolls back to the checkpoint of "
@@ -328,7 +339,7 @@ public final class DemoCommand {
         @Override
         public void failed(String reason) {
             if (observer != null) {
-                observer.failed(reason);
+                observe(() -> observer.failed(reason));
             }
             result.completeExceptionally(new IllegalStateException(reason));
         }
@@ -336,7 +347,7 @@ public final class DemoCommand {
         @Override
         public void trainerQuarantined(int trainer, String node, String reason) {
             if (observer != null) {
-                observer.trainerQuarantined(trainer, node, reason);
+                observe(() -> observer.trainerQuarantined(trainer, node, reason));
             }
             bar.finishLine();
             out.printf(Locale.ROOT, "trainer %d (%s) QUARANTINED: %s; its node is downed%n", trainer, node, reason);
@@ -345,7 +356,7 @@ public final class DemoCommand {
         @Override
         public void finished(TrainingCoordinator.RunResult r) {
             if (observer != null) {
-                observer.finished(r);
+                observe(() -> observer.finished(r));
             }
             result.complete(r);
         }

@@ -101,13 +101,7 @@ class MutualTlsTest {
     }
 
     private static void await(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out after " + timeout + " waiting until " + what);
-            }
-            Thread.sleep(100);
-        }
+        TributaryNodeTest.await(what, timeout, condition);
     }
 
     private boolean logged(String... parts) {

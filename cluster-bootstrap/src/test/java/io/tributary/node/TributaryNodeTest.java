@@ -59,7 +59,7 @@ class TributaryNodeTest {
         return up;
     }
 
-    private static void await(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
+    static void await(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {

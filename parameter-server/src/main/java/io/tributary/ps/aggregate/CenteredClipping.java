@@ -102,7 +102,7 @@ public final class CenteredClipping implements AggregationRule {
                 moveBlock(which, count, v, start, end);
                 if (!last) {
                     for (int t = 0; t < count; t++) {
-                        nextDistSq[t] += distanceSq(momenta[which[t]], v, start, end);
+                        nextDistSq[t] += Lanes.distanceSq(momenta[which[t]], v, start, end);
                     }
                 }
             }
@@ -173,23 +173,6 @@ public final class CenteredClipping implements AggregationRule {
             }
         }
         return total;
-    }
-
-    /** {@code sum (m - v)^2} over {@code [start, end)}: float lanes, then double. */
-    private static double distanceSq(float[] m, float[] v, int start, int end) {
-        int vectorEnd = start + S.loopBound(end - start);
-        FloatVector acc = FloatVector.zero(S);
-        int i = start;
-        for (; i < vectorEnd; i += S.length()) {
-            FloatVector d = FloatVector.fromArray(S, m, i).sub(FloatVector.fromArray(S, v, i));
-            acc = d.fma(d, acc);
-        }
-        double s = acc.reduceLanes(VectorOperators.ADD);
-        for (; i < end; i++) {
-            double d = (double) m[i] - v[i];
-            s += d * d;
-        }
-        return s;
     }
 
     @Override

@@ -1,9 +1,6 @@
 package io.tributary.ps.aggregate;
 
 import java.util.Arrays;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
  * After a robust rule has aggregated a step, finds the contributions it had to fight: those whose
@@ -14,8 +11,6 @@ import jdk.incubator.vector.VectorSpecies;
  * there is no majority to measure against). Allocates only at construction.
  */
 public final class OutlierScreen {
-
-    private static final VectorSpecies<Float> S = Lanes.S;
 
     private final float factor;
     private final double[] distance;
@@ -58,23 +53,11 @@ public final class OutlierScreen {
         return marked;
     }
 
-    /** {@code sum (a - b)^2} over {@code [0, length)}: float lanes within a block of 1024, double across blocks. */
+    /** {@code sum (a - b)^2} over {@code [0, length)}, in blocks of 1024 (float lanes within, double across). */
     private static double distanceSq(float[] a, float[] b, int length) {
         double total = 0;
         for (int start = 0; start < length; start += 1024) {
-            int end = Math.min(length, start + 1024);
-            int vectorEnd = start + S.loopBound(end - start);
-            FloatVector acc = FloatVector.zero(S);
-            int i = start;
-            for (; i < vectorEnd; i += S.length()) {
-                FloatVector d = FloatVector.fromArray(S, a, i).sub(FloatVector.fromArray(S, b, i));
-                acc = d.fma(d, acc);
-            }
-            total += acc.reduceLanes(VectorOperators.ADD);
-            for (; i < end; i++) {
-                double d = (double) a[i] - b[i];
-                total += d * d;
-            }
+            total += Lanes.distanceSq(a, b, start, Math.min(length, start + 1024));
         }
         return total;
     }
