@@ -81,13 +81,7 @@ class MutualTlsTest {
     }
 
     private static long up(TributaryNode node) {
-        long n = 0;
-        for (Member m : Cluster.get(node.system()).state().getMembers()) {
-            if (m.status().equals(MemberStatus.up())) {
-                n++;
-            }
-        }
-        return n;
+        return TributaryNodeTest.membersUp(node);
     }
 
     private static boolean isMember(TributaryNode cluster, TributaryNode other) {

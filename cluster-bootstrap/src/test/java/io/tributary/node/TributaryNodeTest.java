@@ -49,7 +49,7 @@ class TributaryNodeTest {
         return new NodeSettings.HostPort("127.0.0.1", node.port());
     }
 
-    private static long membersUp(TributaryNode node) {
+    static long membersUp(TributaryNode node) {
         long up = 0;
         for (Member m : Cluster.get(node.system()).state().getMembers()) {
             if (m.status().equals(MemberStatus.up())) {
