@@ -16,9 +16,13 @@ import java.util.Locale;
  * @param maxGradientNorm the largest L2 norm a trainer's gradient slice may have on a shard; 0: no bound
  * @param outlierFactor   robust rules: a slice further from the step's aggregate than this many times the median
  *                        trainer's distance counts against its trainer's reputation; 0: off
+ * @param biasThreshold   robust rules: a trainer whose deviations from the aggregate keep pointing the same way
+ *                        (running cosine above this, see {@link BiasScreen}) is left out of the aggregate; 0: off
+ * @param biasWarmup      steps a trainer is screened for bias before it can be left out, &gt;= 1
  */
 public record AggregationSettings(Mode mode, Rule rule, float trimFraction, float clipTau, int clipIterations,
-                                  float clipMomentum, double maxGradientNorm, float outlierFactor) {
+                                  float clipMomentum, double maxGradientNorm, float outlierFactor,
+                                  float biasThreshold, int biasWarmup) {
 
     /** {@link #clipTau()} value meaning "from the trainers' spread" ({@code clip-tau = auto}). */
     public static final float AUTO_TAU = 0f;
@@ -78,6 +82,9 @@ public record AggregationSettings(Mode mode, Rule rule, float trimFraction, floa
                 "a finite number >= 0 (0: no bound)");
         require(outlierFactor == 0 || (outlierFactor >= 1 && Float.isFinite(outlierFactor)), "outlier-factor",
                 outlierFactor, "0 (off) or a finite number >= 1");
+        require(biasThreshold == 0 || (biasThreshold > 0 && biasThreshold < 1), "bias-threshold", biasThreshold,
+                "0 (off) or in (0, 1)");
+        require(biasWarmup >= 1, "bias-warmup", biasWarmup, ">= 1");
     }
 
     private static void require(boolean ok, String key, double value, String rule) {
@@ -88,19 +95,19 @@ public record AggregationSettings(Mode mode, Rule rule, float trimFraction, floa
 
     /** Trusted trainers, plain mean, no norm bound: the behaviour before robust aggregation existed. */
     public static AggregationSettings trustedMean() {
-        return new AggregationSettings(Mode.TRUSTED, Rule.MEAN, 0.2f, AUTO_TAU, 3, 0f, 0, 3f);
+        return new AggregationSettings(Mode.TRUSTED, Rule.MEAN, 0.2f, AUTO_TAU, 3, 0f, 0, 3f, 0.3f, 10);
     }
 
     /** The same settings with another rule (tests, benchmarks). */
     public AggregationSettings withRule(Rule other) {
         return new AggregationSettings(mode, other, trimFraction, clipTau, clipIterations, clipMomentum, maxGradientNorm,
-                outlierFactor);
+                outlierFactor, biasThreshold, biasWarmup);
     }
 
     /** The same settings with another clipping radius and momentum (benchmarks). */
     public AggregationSettings withClipping(float tau, float momentum) {
         return new AggregationSettings(mode, rule, trimFraction, tau, clipIterations, momentum, maxGradientNorm,
-                outlierFactor);
+                outlierFactor, biasThreshold, biasWarmup);
     }
 
     /** Whether centered clipping picks its radius from the trainers' spread. */
@@ -114,7 +121,8 @@ public record AggregationSettings(Mode mode, Rule rule, float trimFraction, floa
         Mode mode = Mode.parse(c.getString("mode"));
         return new AggregationSettings(mode, Rule.parse(c.getString("aggregation"), mode),
                 (float) c.getDouble("trim-fraction"), clipTau(c), c.getInt("clip-iterations"),
-                (float) c.getDouble("clip-momentum"), c.getDouble("max-gradient-norm"), (float) c.getDouble("outlier-factor"));
+                (float) c.getDouble("clip-momentum"), c.getDouble("max-gradient-norm"), (float) c.getDouble("outlier-factor"),
+                (float) c.getDouble("bias-threshold"), c.getInt("bias-warmup"));
     }
 
     private static float clipTau(Config c) {

@@ -5,6 +5,7 @@ import io.tributary.kernels.Tensor;
 import io.tributary.kernels.cpu.CpuBackend;
 import io.tributary.ps.aggregate.AggregationRule;
 import io.tributary.ps.aggregate.AggregationSettings;
+import io.tributary.ps.aggregate.BiasScreen;
 import io.tributary.ps.aggregate.OutlierScreen;
 import io.tributary.ps.aggregate.ContributionCheck;
 import io.tributary.ps.node.ContributionSlots;
@@ -91,6 +92,8 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
     private final int[] accepted;
     private final OutlierScreen outliers;
     private final boolean[] outlier;
+    private final BiasScreen bias;
+    private final int[] suspects;
     private final ContributionCheck check;
     private final AggregationRule rule;
     private long rejectedSinceLog;
@@ -174,6 +177,9 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
         this.outliers = new OutlierScreen(settings.trust().rule() == AggregationSettings.Rule.MEAN ? 0f
                 : settings.trust().outlierFactor(), settings.maxTrainers());
         this.outlier = new boolean[settings.maxTrainers()];
+        this.bias = new BiasScreen(settings.trust().rule() == AggregationSettings.Rule.MEAN ? 0f
+                : settings.trust().biasThreshold(), settings.trust().biasWarmup(), settings.maxTrainers(), length);
+        this.suspects = new int[settings.maxTrainers()];
         slots.acceptFrom(settings.policy() == ShardSettings.Policy.SYNC ? version : Long.MIN_VALUE);
         slots.strictOrder(settings.policy() != ShardSettings.Policy.SYNC);
         dataPlane.hostShard(shard, slots);
@@ -208,6 +214,11 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
         generation = q.generation();
         quorum = q.trainers();
         backup = q.backup();
+        for (int t = 0; t < suspects.length; t++) {
+            if (!quorum.contains(t)) {
+                bias.reset(t); // its slot may go to another trainer
+            }
+        }
         coordinator = q.coordinator();
         getContext().getLog().info("shard {}: quorum generation {} = trainers {} (backup {})", shard, generation, quorum,
                 backup);
@@ -318,11 +329,18 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
         long aggregationStart = System.nanoTime();
         Map<Integer, Long> checksums = new HashMap<>();
         int acceptedCount = 0;
+        int suspectCount = 0;
         Set<Integer> rejectedTrainers = new HashSet<>(2);
         for (int t : readySlots) {
             checksums.put(t, checksum.of(slots.slot(t), 0, slots.length()));
             if (admit(t, version)) {
-                accepted[acceptedCount++] = t;
+                if (bias.suspect(t)) {
+                    // left out of the aggregate, but still screened against it (kept until then)
+                    suspects[suspectCount++] = t;
+                    rejectedTrainers.add(t);
+                } else {
+                    accepted[acceptedCount++] = t;
+                }
             } else {
                 rejectedTrainers.add(t);
                 slots.release(t);
@@ -342,8 +360,22 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
                 }
             }
         }
+        if (bias.enabled() && acceptedCount >= 3) {
+            for (int i = 0; i < acceptedCount; i++) {
+                screenBias(accepted[i]);
+            }
+            for (int i = 0; i < suspectCount; i++) {
+                screenBias(suspects[i]);
+            }
+            if (version % REJECTION_LOG_INTERVAL == 0) {
+                logBias();
+            }
+        }
         for (int i = 0; i < acceptedCount; i++) {
             slots.release(accepted[i]);
+        }
+        for (int i = 0; i < suspectCount; i++) {
+            slots.release(suspects[i]);
         }
         metrics.shardAggregationSeconds.observe((System.nanoTime() - aggregationStart) / 1e9);
         long closed = version;
@@ -452,6 +484,32 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
             lastRejectionLog = step;
         }
         return false;
+    }
+
+    private void screenBias(int trainer) {
+        boolean before = bias.suspect(trainer);
+        boolean now = bias.observe(trainer, slotArrays[trainer], gradArray);
+        if (now && !before) {
+            getContext().getLog().warn("shard {}: trainer {} keeps leaning one way (consistency {} over {} steps > {}): "
+                            + "its slices are left out of the aggregate and count as rejected until it stops", shard,
+                    trainer, String.format(java.util.Locale.ROOT, "%.3f", bias.consistency(trainer)), bias.seen(trainer),
+                    settings.trust().biasThreshold());
+        } else if (before && !now) {
+            getContext().getLog().info("shard {}: trainer {} no longer leans one way (consistency {}): aggregated again",
+                    shard, trainer, String.format(java.util.Locale.ROOT, "%.3f", bias.consistency(trainer)));
+        }
+    }
+
+    private void logBias() {
+        StringBuilder line = new StringBuilder();
+        for (int t : quorum) {
+            if (bias.seen(t) > 0) {
+                line.append(line.length() == 0 ? "" : ", ").append(t).append('=')
+                        .append(String.format(java.util.Locale.ROOT, "%.3f", bias.consistency(t)));
+            }
+        }
+        getContext().getLog().info("shard {}: bias consistency at version {} (trainer=cosine, threshold {}): {}", shard,
+                version, settings.trust().biasThreshold(), line);
     }
 
     private void serveWaiting() {

@@ -28,6 +28,8 @@ class AggregationSettingsTest {
         assertEquals(0f, s.clipMomentum());
         assertEquals(0.0, s.maxGradientNorm());
         assertEquals(3f, s.outlierFactor());
+        assertEquals(0.3f, s.biasThreshold());
+        assertEquals(10, s.biasWarmup());
         assertEquals(2.5f, read("tributary.trust.clip-tau = 2.5").clipTau());
         assertEquals(AggregationSettings.trustedMean(), s);
     }
@@ -53,6 +55,8 @@ class AggregationSettingsTest {
             {"tributary.trust.clip-tau = sometimes", "clip-tau"},
             {"tributary.trust.max-gradient-norm = -1", "tributary.trust.max-gradient-norm"},
             {"tributary.trust.outlier-factor = 0.5", "tributary.trust.outlier-factor"},
+            {"tributary.trust.bias-threshold = 1.5", "tributary.trust.bias-threshold"},
+            {"tributary.trust.bias-warmup = 0", "tributary.trust.bias-warmup"},
         };
         for (String[] c : cases) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> read(c[0]), c[0]);
