@@ -4,6 +4,7 @@ import io.tributary.kernels.Backend;
 import io.tributary.kernels.Tensor;
 import io.tributary.kernels.cpu.CpuBackend;
 import io.tributary.ps.aggregate.AggregationRule;
+import io.tributary.ps.aggregate.BiasScreen;
 import io.tributary.ps.aggregate.AggregationSettings;
 import io.tributary.ps.aggregate.AggregationSettings.Rule;
 import io.tributary.ps.aggregate.ContributionCheck;
@@ -17,7 +18,7 @@ import java.util.SplittableRandom;
  * Prints, from one run on this machine, what each aggregation rule of a parameter shard costs per
  * step for T = 5 trainers, at the size of one shard of the MNIST MLP (134,000 floats) and at 2^20
  * floats, next to the mean measured in the same run; plus the contribution check of the T slots and
- * the shard's former fill/axpy/scale average on CpuBackend. Every measurement is bounded in time.
+ * the outlier and bias screens robust rules add, and the shard's former fill/axpy/scale average on CpuBackend. Every measurement is bounded in time.
  *
  * <p>Run: {@code scripts/bench-aggregation.sh [SECONDS_PER_MEASUREMENT]}.
  */
@@ -38,9 +39,9 @@ public final class AggregationTable {
                 + System.getProperty("java.version") + ", one thread, median of repeated timings, about " + seconds
                 + " s each");
         System.out.printf(Locale.ROOT, "# settings: trim-fraction %.2f, clip-tau %s, clip-iterations %d, clip-momentum %.2f,"
-                        + " outlier-factor %.1f%n", defaults.trimFraction(),
+                        + " outlier-factor %.1f, bias-threshold %.2f%n", defaults.trimFraction(),
                 defaults.autoTau() ? "auto" : String.format(Locale.ROOT, "%.3f", defaults.clipTau()),
-                defaults.clipIterations(), defaults.clipMomentum(), defaults.outlierFactor());
+                defaults.clipIterations(), defaults.clipMomentum(), defaults.outlierFactor(), defaults.biasThreshold());
         System.out.println();
         System.out.println("| n | rule | ms per aggregation | x mean | input GB/s |");
         System.out.println("|---|---|---|---|---|");
@@ -72,6 +73,13 @@ public final class AggregationTable {
             boolean[] outlier = new boolean[TRAINERS];
             double screenSeconds = medianSeconds(() -> screen.screen(slots, which, TRAINERS, n, out, outlier), seconds);
             row(n, "outlier screen (robust rules), " + TRAINERS + " slots", screenSeconds, meanSeconds, inputBytes);
+            BiasScreen bias = new BiasScreen(defaults.biasThreshold(), defaults.biasWarmup(), TRAINERS, n);
+            double biasSeconds = medianSeconds(() -> {
+                for (int t = 0; t < TRAINERS; t++) {
+                    bias.observe(t, slots[t], out);
+                }
+            }, seconds);
+            row(n, "bias screen (robust rules), " + TRAINERS + " slots", biasSeconds, meanSeconds, inputBytes);
             try (Backend backend = CpuBackend.create()) {
                 Tensor sum = CpuBackend.wrap(out);
                 Tensor[] tensors = new Tensor[TRAINERS];

@@ -16,7 +16,8 @@ import jdk.incubator.vector.VectorOperators;
  * space of thousands of dimensions); for a biased one it stays well above. A trainer whose average
  * cosine exceeds {@code threshold} after {@code warmup} steps is a suspect: the shard leaves its
  * slices out of the aggregate (they count as rejected) and keeps screening them against the
- * aggregate of the others, so a trainer that stops leaning is readmitted.
+ * aggregate of the others, so a trainer that stops leaning is readmitted once its consistency is
+ * below half the threshold (hysteresis: no flapping around the threshold).
  *
  * <p>One vector per trainer slot, allocated at the trainer's first slice; nothing after that.
  */
@@ -54,6 +55,11 @@ public final class BiasScreen {
         this.seen = new int[maxTrainers];
         this.consistency = new double[maxTrainers];
         this.suspect = new boolean[maxTrainers];
+    }
+
+    /** The consistency under which a suspect is taken back: half the threshold. */
+    public float release() {
+        return threshold / 2;
     }
 
     /** Whether the screen runs at all. */
@@ -115,7 +121,9 @@ public final class BiasScreen {
                     : (1 - CONSISTENCY_RATE) * consistency[trainer] + CONSISTENCY_RATE * cos;
         }
         seen[trainer]++;
-        suspect[trainer] = seen[trainer] > warmup && consistency[trainer] > threshold;
+        // hysteresis: a suspect is taken back only well below the threshold, so one that hovers near it
+        // (a sign-flipper late in training) does not flap in and out of the aggregate
+        suspect[trainer] = seen[trainer] > warmup && consistency[trainer] > (suspect[trainer] ? release() : threshold);
         return suspect[trainer];
     }
 

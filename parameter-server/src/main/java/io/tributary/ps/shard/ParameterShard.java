@@ -495,8 +495,9 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
                     trainer, String.format(java.util.Locale.ROOT, "%.3f", bias.consistency(trainer)), bias.seen(trainer),
                     settings.trust().biasThreshold());
         } else if (before && !now) {
-            getContext().getLog().info("shard {}: trainer {} no longer leans one way (consistency {}): aggregated again",
-                    shard, trainer, String.format(java.util.Locale.ROOT, "%.3f", bias.consistency(trainer)));
+            getContext().getLog().info("shard {}: trainer {} no longer leans one way (consistency {} < {}): aggregated"
+                    + " again", shard, trainer, String.format(java.util.Locale.ROOT, "%.3f", bias.consistency(trainer)),
+                    bias.release());
         }
     }
 

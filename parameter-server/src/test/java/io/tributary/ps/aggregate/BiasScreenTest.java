@@ -120,6 +120,30 @@ class BiasScreenTest {
     }
 
     @Test
+    void aSuspectHoveringJustUnderTheThresholdStaysOut() {
+        BiasScreen screen = new BiasScreen(0.3f, 3, 1, 200);
+        Random r = new Random(11);
+        float[] aggregate = new float[200];
+        float[] x = new float[200];
+        // a strong lean first, then a weaker one whose consistency settles between 0.15 and 0.3
+        double settled = 0;
+        for (int step = 0; step < 200; step++) {
+            float lean = step < 20 ? 1f : 0.06f;
+            for (int i = 0; i < 200; i++) {
+                x[i] = lean + 0.2f * (float) r.nextGaussian();
+            }
+            screen.observe(0, x, aggregate);
+            if (step == 19) {
+                assertTrue(screen.suspect(0), "consistency " + screen.consistency(0));
+            }
+            settled = screen.consistency(0);
+        }
+        assertTrue(settled > screen.release() && settled < 0.3, "the test's lean settles between: " + settled);
+        assertTrue(screen.suspect(0), "taken back at consistency " + settled);
+        assertFalse(new BiasScreen(0.3f, 3, 1, 200).suspect(0));
+    }
+
+    @Test
     void offDoesNothingAndBadSettingsAreRefused() {
         BiasScreen off = new BiasScreen(0f, 10, 2, 10);
         assertFalse(off.enabled());
