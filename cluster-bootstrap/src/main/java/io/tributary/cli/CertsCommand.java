@@ -1,6 +1,7 @@
 package io.tributary.cli;
 
 import io.tributary.tls.ClusterCertificates;
+import io.tributary.tls.RevocationList;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -24,6 +25,9 @@ final class CertsCommand {
             "       tributary certs sign CA_DIR --name NODE --roles R1,R2 --out DIR [--days N]",
             "         sign a certificate for one node with the roles it may take (coordinator, ps, trainer);",
             "         writes node.crt, node.key and ca.crt into DIR for 'tributary node --tls-dir DIR'",
+            "       tributary certs revoke CA_DIR --cert NODE_DIR/node.crt [--reason TEXT]",
+            "         revoke a node's certificate: appends it to CA_DIR/revoked.txt; copy that file into every",
+            "         node's TLS folder, and nodes refuse the certificate and down a member holding it",
             "",
             "defaults: --days 3650 for a CA, 365 for a node; --name tributary for a CA.");
 
@@ -46,6 +50,8 @@ final class CertsCommand {
             String roles = null;
             Path outDir = null;
             Integer days = null;
+            Path certFile = null;
+            String reason = null;
             for (int i = 2; i < args.size(); i++) {
                 String a = args.get(i);
                 String v = i + 1 < args.size() ? args.get(i + 1) : null;
@@ -57,6 +63,8 @@ final class CertsCommand {
                     case "--name" -> name = v;
                     case "--roles" -> roles = v;
                     case "--out" -> outDir = Path.of(v);
+                    case "--cert" -> certFile = Path.of(v);
+                    case "--reason" -> reason = v;
                     case "--days" -> {
                         try {
                             days = Integer.parseInt(v);
@@ -101,7 +109,18 @@ final class CertsCommand {
                     out.println("give that folder to the node's owner; it joins with: tributary node --roles " + roles
                             + " --tls-dir " + outDir + " --join SEED_HOST:PORT");
                 }
-                default -> throw new IllegalArgumentException("unknown certs command '" + sub + "': use init or sign");
+                case "revoke" -> {
+                    if (certFile == null) {
+                        throw new IllegalArgumentException("'certs revoke' needs --cert FILE (the node's node.crt)");
+                    }
+                    X509Certificate cert = ClusterCertificates.revoke(caDir, certFile, reason);
+                    out.println("revoked " + ClusterCertificates.subjectName(cert) + " (serial "
+                            + RevocationList.serialHex(cert.getSerialNumber()) + ") in "
+                            + caDir.resolve(RevocationList.FILE).toAbsolutePath());
+                    out.println("copy " + caDir.resolve(RevocationList.FILE) + " into every node's TLS folder (--tls-dir):"
+                            + " within seconds each node refuses that certificate and downs a member holding it");
+                }
+                default -> throw new IllegalArgumentException("unknown certs command '" + sub + "': use init, sign or revoke");
             }
             return 0;
         } catch (IOException | IllegalArgumentException e) {

@@ -30,7 +30,7 @@ public final class Main {
             "  node               run one cluster node (see 'tributary node --help')",
             "  history show|verify [DIR]  a run's model history as a table, or check its hash chain and checkpoints",
             "  credits [DIR]      a run's credit ledger: samples, compute, accepted/rejected slices, reputation per trainer",
-            "  certs init|sign    make a cluster CA, or sign a node certificate with its roles (see 'tributary certs')",
+            "  certs init|sign|revoke  make a cluster CA, sign a node certificate with its roles, or revoke one",
             "  chaos run FILE     run a chaos scenario (config/chaos/*.conf) and write its verdicts and chart",
             "  train --local      train the configured model in this one process (MNIST MLP by default)",
             "  help               show this text",

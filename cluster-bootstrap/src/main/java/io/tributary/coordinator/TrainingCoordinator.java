@@ -602,7 +602,8 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         m.quarantined = true;
         ledger.status(id, CreditLedger.Status.QUARANTINED);
         String reason = String.format(java.util.Locale.ROOT, "reputation %.2f fell below %.2f: of its %d gradient "
-                        + "slices %d were rejected (non-finite or over the norm bound) and %d lay far outside the others' "
+                        + "slices %d were rejected (non-finite, over the norm bound, or leaning one way step after step) "
+                        + "and %d lay far outside the others' "
                         + "(clipped or trimmed by the aggregation rule)", e.reputation(), ledger.quarantineBelow(),
                 e.rejected() + e.accepted(), e.rejected(), e.outliers());
         getContext().getLog().error("trainer {} ({}) quarantined: {}. It leaves the quorum, its node is downed; check that"

@@ -50,6 +50,14 @@ final class NodeGuardian {
     private record ReachabilityChanged(ClusterEvent.ReachabilityEvent event) implements Command {
     }
 
+    /** Every {@link #REVOCATION_CHECK}: downs members whose certificate the operator has revoked since. */
+    private enum CheckRevocations implements Command {
+        TICK
+    }
+
+    /** How often the revocation list is read again and the members' certificates compared with it. */
+    static final Duration REVOCATION_CHECK = Duration.ofSeconds(2);
+
     /** Check a member's roles against its certificate (again, until this node has connected to it). */
     private record CheckRoles(Address member, int attempt) implements Command {
     }
@@ -68,6 +76,7 @@ final class NodeGuardian {
     private final int protocolVersion;
     private final boolean tls;
     private final Set<Address> roleChecks = new HashSet<>();
+    private final Set<Address> revokedDowned = new HashSet<>();
 
     private NodeGuardian(ActorContext<Command> context, NodeMetrics metrics, int protocolVersion, boolean tls) {
         this.context = context;
@@ -95,6 +104,9 @@ final class NodeGuardian {
                     context.messageAdapter(ClusterEvent.ReachabilityEvent.class, ReachabilityChanged::new);
             cluster.subscriptions().tell(Subscribe.create(members, ClusterEvent.MemberEvent.class));
             cluster.subscriptions().tell(Subscribe.create(reachability, ClusterEvent.ReachabilityEvent.class));
+            if (tls) {
+                context.scheduleOnce(REVOCATION_CHECK, context.getSelf(), CheckRevocations.TICK);
+            }
             return new NodeGuardian(context, metrics, protocolVersion, tls).running(Map.of(), false);
         });
     }
@@ -105,6 +117,7 @@ final class NodeGuardian {
                 .onMessage(MemberChanged.class, m -> onMember(m.event(), members, leaving))
                 .onMessage(ReachabilityChanged.class, r -> onReachability(r.event()))
                 .onMessage(CheckRoles.class, c -> checkRoles(c, members))
+                .onMessage(CheckRevocations.class, c -> checkRevocations(members))
                 .build();
     }
 
@@ -198,6 +211,34 @@ final class NodeGuardian {
                 .tell(new AdmissionDenied(Cluster.get(context.getSystem()).selfMember().address().toString(), reason),
                         org.apache.pekko.actor.ActorRef.noSender());
         Cluster.get(context.getSystem()).manager().tell(new Down(c.member()));
+        return Behaviors.same();
+    }
+
+    /** Downs every member whose recorded certificate is on this node's revocation list. */
+    private Behavior<Command> checkRevocations(Map<Address, Member> members) {
+        PeerCertificates peers = PeerCertificates.get(context.getSystem());
+        Address self = Cluster.get(context.getSystem()).selfMember().address();
+        peers.revocations().ifPresent(list -> {
+            for (Address a : members.keySet()) {
+                if (a.equals(self) || revokedDowned.contains(a)) {
+                    continue;
+                }
+                Optional<X509Certificate> cert = peers.of(a.getHost().orElse(""), a.getPort().orElse(-1));
+                Optional<String> line = cert.flatMap(list::reason);
+                if (line.isPresent()) {
+                    revokedDowned.add(a);
+                    String reason = "member " + a + " holds certificate " + ClusterCertificates.subjectName(cert.get())
+                            + ", which the cluster's operator revoked (" + line.get() + ")";
+                    context.getLog().error("{}: downing it", reason);
+                    metrics.memberEvent("refused");
+                    context.getSystem().classicSystem().actorSelection(a + "/user/" + ADMISSION)
+                            .tell(new AdmissionDenied(self.toString(), reason), org.apache.pekko.actor.ActorRef.noSender());
+                    Cluster.get(context.getSystem()).manager().tell(new Down(a));
+                }
+            }
+        });
+        revokedDowned.retainAll(members.keySet());
+        context.scheduleOnce(REVOCATION_CHECK, context.getSelf(), CheckRevocations.TICK);
         return Behaviors.same();
     }
 

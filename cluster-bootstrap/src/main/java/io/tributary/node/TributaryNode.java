@@ -151,6 +151,16 @@ public final class TributaryNode implements AutoCloseable {
         } catch (IOException | IllegalArgumentException e) {
             throw new NodeStartException("TLS: " + e.getMessage(), e);
         }
+        try {
+            java.util.Optional<String> revoked = io.tributary.tls.RevocationList.load(Path.of(dir)).reason(node.certificate());
+            if (revoked.isPresent() && !skipOwnChecks) {
+                throw new NodeStartException("TLS: this node's certificate " + ClusterCertificates.subjectName(node.certificate())
+                        + " is revoked by the cluster's operator (" + Path.of(dir).resolve(io.tributary.tls.RevocationList.FILE)
+                        + ": " + revoked.get() + "): the cluster would refuse it; ask the operator for a new certificate");
+            }
+        } catch (IOException | IllegalArgumentException e) {
+            throw new NodeStartException("TLS: " + e.getMessage(), e);
+        }
         Set<String> missing = new TreeSet<>(settings.roles());
         missing.removeAll(node.roles());
         if (!missing.isEmpty() && !skipOwnChecks) {

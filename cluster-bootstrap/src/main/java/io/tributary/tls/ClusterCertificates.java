@@ -136,10 +136,44 @@ public final class ClusterCertificates {
             writeKey(outDir.resolve(NODE_KEY), keys.getPrivate());
             writeAtomically(outDir.resolve(NODE_CERT), pem("CERTIFICATE", cert.getEncoded()));
             writeAtomically(outDir.resolve(CA_CERT), pem("CERTIFICATE", ca.certificate().getEncoded()));
+            Path revoked = caDir.resolve(RevocationList.FILE);
+            if (Files.exists(revoked)) {
+                Files.copy(revoked, outDir.resolve(RevocationList.FILE), StandardCopyOption.REPLACE_EXISTING);
+            }
             return cert;
         } catch (GeneralSecurityException | OperatorCreationException e) {
             throw new IllegalStateException("cannot sign the node certificate: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Revokes the node certificate in {@code certFile}, which this CA must have signed: appends its
+     * serial, subject, the time and {@code reason} to {@code caDir/revoked.txt}. Returns the certificate.
+     */
+    public static X509Certificate revoke(Path caDir, Path certFile, String reason) throws IOException {
+        TlsMaterial.Ca ca = TlsMaterial.loadCa(caDir);
+        X509Certificate cert = TlsMaterial.readCertificate(certFile, "the certificate to revoke");
+        try {
+            cert.verify(ca.certificate().getPublicKey());
+        } catch (GeneralSecurityException e) {
+            throw new IllegalArgumentException(certFile + " (" + subjectName(cert) + ") was not signed by the CA in "
+                    + caDir + ": revoke it with the CA that signed it", e);
+        }
+        Path list = caDir.resolve(RevocationList.FILE);
+        RevocationList current = RevocationList.load(caDir);
+        if (current.reason(cert).isPresent()) {
+            throw new IllegalArgumentException(subjectName(cert) + " (serial "
+                    + RevocationList.serialHex(cert.getSerialNumber()) + ") is already revoked in " + list);
+        }
+        String text = Files.exists(list) ? Files.readString(list, StandardCharsets.UTF_8) : "# certificates revoked by this"
+                + " cluster's operator: serial (hex), subject, time, reason; copy this file into every node's TLS folder\n";
+        if (!text.isEmpty() && !text.endsWith("\n")) {
+            text += "\n";
+        }
+        Path tmp = list.resolveSibling(RevocationList.FILE + ".tmp");
+        Files.writeString(tmp, text + RevocationList.line(cert, reason) + "\n", StandardCharsets.UTF_8);
+        Files.move(tmp, list, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        return cert;
     }
 
     /** The roles {@code cert} grants (empty when it carries none). */

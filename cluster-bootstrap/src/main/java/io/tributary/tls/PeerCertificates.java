@@ -20,6 +20,7 @@ public final class PeerCertificates implements Extension {
     private static final Id ID = new Id();
 
     private final Map<String, X509Certificate> byAddress = new ConcurrentHashMap<>();
+    private volatile RevocationList revocations;
 
     /** The instance of {@code system}. */
     public static PeerCertificates get(ActorSystem<?> system) {
@@ -37,6 +38,15 @@ public final class PeerCertificates implements Extension {
     /** The certificate the node at {@code host:port} presented, if this node has connected to it. */
     public Optional<X509Certificate> of(String host, int port) {
         return Optional.ofNullable(byAddress.get(key(host, port)));
+    }
+
+    void revocations(RevocationList list) {
+        this.revocations = list;
+    }
+
+    /** The revocation list this node's TLS engines check, if TLS is on. */
+    public Optional<RevocationList> revocations() {
+        return Optional.ofNullable(revocations);
     }
 
     private static String key(String host, int port) {

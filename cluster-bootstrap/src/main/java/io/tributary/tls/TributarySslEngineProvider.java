@@ -41,8 +41,15 @@ public final class TributarySslEngineProvider implements SSLEngineProvider {
         } catch (IOException e) {
             throw new IllegalArgumentException("cannot read the TLS files in " + dir + ": " + e.getMessage(), e);
         }
-        this.context = TlsMaterial.context(node, new LoggingTrust(TlsMaterial.trustOnly(node.ca())));
+        RevocationList revoked;
+        try {
+            revoked = RevocationList.load(dir);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read " + dir.resolve(RevocationList.FILE) + ": " + e.getMessage(), e);
+        }
+        this.context = TlsMaterial.context(node, new LoggingTrust(TlsMaterial.trustOnly(node.ca()), revoked));
         this.peers = PeerCertificates.get(system);
+        peers.revocations(revoked);
     }
 
     @Override
@@ -83,22 +90,38 @@ public final class TributarySslEngineProvider implements SSLEngineProvider {
         return Option.empty();
     }
 
-    /** Logs why a peer's certificate chain was refused, then refuses it. */
-    private static final class LoggingTrust implements X509TrustManager {
+    /** Refuses revoked certificates on top of {@code delegate}'s checks; logs why a peer's chain was refused. */
+    static final class LoggingTrust implements X509TrustManager {
         private final X509TrustManager delegate;
+        private final RevocationList revoked;
 
-        LoggingTrust(X509TrustManager delegate) {
+        LoggingTrust(X509TrustManager delegate, RevocationList revoked) {
             this.delegate = delegate;
+            this.revoked = revoked;
         }
 
         @Override
         public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-            check(chain, () -> delegate.checkClientTrusted(chain, authType), "an inbound");
+            check(chain, () -> {
+                delegate.checkClientTrusted(chain, authType);
+                notRevoked(chain);
+            }, "an inbound");
         }
 
         @Override
         public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-            check(chain, () -> delegate.checkServerTrusted(chain, authType), "an outbound");
+            check(chain, () -> {
+                delegate.checkServerTrusted(chain, authType);
+                notRevoked(chain);
+            }, "an outbound");
+        }
+
+        private void notRevoked(X509Certificate[] chain) throws CertificateException {
+            java.util.Optional<String> line = revoked.reason(chain[0]);
+            if (line.isPresent()) {
+                throw new CertificateException("the cluster's operator revoked it (" + revoked.file() + ": " + line.get()
+                        + ")");
+            }
         }
 
         @Override
@@ -110,7 +133,7 @@ public final class TributarySslEngineProvider implements SSLEngineProvider {
             void run() throws CertificateException;
         }
 
-        private static void check(X509Certificate[] chain, Check check, String direction) throws CertificateException {
+        static void check(X509Certificate[] chain, Check check, String direction) throws CertificateException {
             try {
                 check.run();
             } catch (CertificateException e) {

@@ -3,6 +3,7 @@ package io.tributary.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.tributary.tls.RevocationList;
 import io.tributary.tls.TlsMaterial;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -40,6 +41,41 @@ class CertsCommandTest {
         assertEquals(Set.of("trainer"), alice.roles());
         long days = (alice.certificate().getNotAfter().getTime() - System.currentTimeMillis()) / 86_400_000L;
         assertTrue(days >= 29 && days <= 30, "valid for " + days + " days");
+    }
+
+    @Test
+    void revokingAppendsTheSerialToTheListThatLaterNodesGetToo(@TempDir Path dir) throws Exception {
+        String ca = dir.resolve("ca").toString();
+        assertEquals(0, run("init", ca));
+        assertEquals(0, run("sign", ca, "--name", "mallory", "--roles", "trainer", "--out", dir.resolve("mallory").toString()));
+        assertEquals(0, run("revoke", ca, "--cert", dir.resolve("mallory/node.crt").toString(), "--reason", "sent NaN"));
+        String said = out.toString(StandardCharsets.UTF_8);
+        assertTrue(said.contains("revoked CN=mallory") && said.contains("copy "), said);
+        TlsMaterial.Node mallory = TlsMaterial.loadNode(dir.resolve("mallory"));
+        RevocationList list = RevocationList.load(dir.resolve("ca"));
+        assertEquals(1, list.size());
+        assertTrue(list.reason(mallory.certificate()).orElseThrow().contains("sent NaN"));
+        assertEquals(2, run("revoke", ca, "--cert", dir.resolve("mallory/node.crt").toString()));
+        assertTrue(err().contains("already revoked"), err());
+        // a node signed after the revocation carries the list in its folder
+        assertEquals(0, run("sign", ca, "--name", "bob", "--roles", "trainer", "--out", dir.resolve("bob").toString()));
+        assertTrue(RevocationList.load(dir.resolve("bob")).reason(mallory.certificate()).isPresent());
+        assertTrue(RevocationList.load(dir.resolve("bob")).reason(TlsMaterial.loadNode(dir.resolve("bob")).certificate()).isEmpty());
+        // only this CA's certificates can be revoked with it
+        assertEquals(0, run("init", dir.resolve("other").toString()));
+        assertEquals(2, run("revoke", dir.resolve("other").toString(), "--cert", dir.resolve("bob/node.crt").toString()));
+        assertTrue(err().contains("was not signed by the CA"), err());
+        assertEquals(2, run("revoke", ca));
+        assertTrue(err().contains("needs --cert"), err());
+    }
+
+    @Test
+    void aMalformedRevocationListNamesTheLine(@TempDir Path dir) throws Exception {
+        java.nio.file.Files.writeString(dir.resolve(RevocationList.FILE), "# revoked\nabc123 CN=x\nnot-hex CN=y\n");
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> RevocationList.load(dir));
+        assertTrue(e.getMessage().contains("line 3") && e.getMessage().contains("'not-hex'"), e.getMessage());
+        assertEquals(0, RevocationList.load(dir.resolve("absent")).size());
     }
 
     @Test

@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -74,6 +75,35 @@ class ClusterTrainingIT {
         assertEquals(2, json.split("\"status\": \"finished\"", -1).length - 1, json);
         assertTrue(json.matches("(?s).*\"rejected\": [1-9][0-9]*, \"outliers\": [0-9]+, \"reputation\": 0\\.4.*\"quarantined\".*"),
                 json);
+    }
+
+    /**
+     * Untrusted run, one of three trainers colluding in the "little is enough" way (a small steady
+     * bias, never far from the others): the shards' bias screen leaves it out and it is quarantined,
+     * while the honest two finish. Without the screen such a trainer is never rejected (docs/security.md).
+     */
+    @Test
+    void aLittleIsEnoughTrainerIsLeftOutByTheBiasScreenAndQuarantined() throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        RunResult r = run(3, Map.of("tributary.train.epochs", "1", "tributary.data.set", "synthetic",
+                        "tributary.model.layers", "[784,64,10]", "tributary.consistency.policy", "sync",
+                        "tributary.trust.mode", "untrusted"),
+                Map.of(3, Map.of("tributary.trainer.attack", "little-is-enough")), out);
+        String log = out.toString(StandardCharsets.UTF_8);
+        assertTrue(log.contains("QUARANTINED"), log);
+        assertTrue(r.accuracy() > 0.9, "synthetic blobs should be learnt by the honest two: " + r + "\n" + log);
+        String psLog;
+        Path credits;
+        try (var s = Files.walk(runs)) {
+            List<Path> files = s.filter(Files::isRegularFile).toList();
+            credits = files.stream().filter(p -> p.getFileName().toString().equals("credits.json")).findFirst().orElseThrow();
+            psLog = Files.readString(files.stream().filter(p -> p.getFileName().toString().equals("ps-1.log")).findFirst()
+                    .orElseThrow());
+        }
+        assertTrue(psLog.contains("keeps leaning one way"), "the shards name the biased trainer");
+        String json = Files.readString(credits);
+        assertEquals(1, json.split("\"status\": \"quarantined\"", -1).length - 1, json);
+        assertEquals(2, json.split("\"status\": \"finished\"", -1).length - 1, json);
     }
 
     /**

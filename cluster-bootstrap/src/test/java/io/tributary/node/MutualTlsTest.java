@@ -9,7 +9,10 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import com.typesafe.config.Config;
 import io.tributary.config.ConfigLoader;
+import io.tributary.tls.ClusterCertificates;
+import io.tributary.tls.RevocationList;
 import io.tributary.tls.TestPki;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -188,6 +191,38 @@ class MutualTlsTest {
                 assertTrue(logged("this node was refused by"), "the refused node logs why: " + messages());
                 await("it is removed", JOIN, () -> !isMember(seed, liar));
                 assertEquals(1, up(seed));
+            }
+        }
+    }
+
+    @Test
+    void aRevokedCertificateIsDownedWithinSecondsAndCannotComeBack() throws Exception {
+        TestPki pki = new TestPki("revoking");
+        Path seedDir = pki.node("coordinator");
+        Path trainerDir = pki.node("trainer");
+        try (TributaryNode seed = TributaryNode.start(settings(Set.of("coordinator"), null), tls(seedDir))) {
+            try (TributaryNode trainer = TributaryNode.start(settings(Set.of("trainer"), seed), tls(trainerDir))) {
+                await("both Up", JOIN, () -> up(seed) == 2 && up(trainer) == 2);
+                await("the seed has the trainer's certificate", JOIN, () -> logged("holds roles [trainer]"));
+                ClusterCertificates.revoke(pki.caDir(), trainerDir.resolve(ClusterCertificates.NODE_CERT), "lost laptop");
+                // the operator copies the list into the seed's TLS folder; the seed reads it again by itself
+                Files.copy(pki.caDir().resolve(RevocationList.FILE), seedDir.resolve(RevocationList.FILE));
+                await("the seed downs it and says why", JOIN,
+                        () -> logged("which the cluster's operator revoked", "lost laptop", "downing it"));
+                await("it is out", JOIN, () -> !isMember(seed, trainer));
+                // the downed node is told why; it is cut off (every handshake with its certificate is refused)
+                await("the revoked node is told", JOIN, () -> logged("this node was refused by", "revoked"));
+            }
+            Files.copy(pki.caDir().resolve(RevocationList.FILE), trainerDir.resolve(RevocationList.FILE));
+            NodeStartException own = assertThrows(NodeStartException.class,
+                    () -> TributaryNode.start(settings(Set.of("trainer"), seed), tls(trainerDir)).close());
+            assertTrue(own.getMessage().contains("is revoked by the cluster's operator"), own.getMessage());
+            TributaryNode.skipOwnChecks = true; // a node that ignores its own list
+            try (TributaryNode again = TributaryNode.start(settings(Set.of("trainer"), seed), tls(trainerDir))) {
+                TributaryNode.skipOwnChecks = false;
+                assertCannotJoin(seed, again);
+                assertTrue(logged("refused the certificate of an inbound connection", "revoked"), "the seed logs why: "
+                        + messages());
             }
         }
     }
