@@ -94,7 +94,8 @@ public final class BiasScreen {
 
     /**
      * Screens {@code trainer}'s slice {@code x} against this step's {@code aggregate}; returns whether
-     * the trainer is a suspect now. Does nothing (false) when the screen is off.
+     * the trainer is still a suspect (a suspect is taken back below {@link #release()}; new suspects
+     * are made by {@link #nominate}). Does nothing (false) when the screen is off.
      */
     public boolean observe(int trainer, float[] x, float[] aggregate) {
         if (threshold == 0) {
@@ -123,8 +124,36 @@ public final class BiasScreen {
         seen[trainer]++;
         // hysteresis: a suspect is taken back only well below the threshold, so one that hovers near it
         // (a sign-flipper late in training) does not flap in and out of the aggregate
-        suspect[trainer] = seen[trainer] > warmup && consistency[trainer] > (suspect[trainer] ? release() : threshold);
+        if (suspect[trainer]) {
+            suspect[trainer] = consistency[trainer] > release();
+        }
         return suspect[trainer];
+    }
+
+    /**
+     * After a step's {@link #observe} calls: makes at most one new suspect among {@code trainers[0, count)},
+     * the one with the highest consistency above the threshold (after its warm-up), and returns it, or -1.
+     * One per step because an attacker's bias is part of the aggregate too, so the honest trainers'
+     * deviations carry a share of it (1/n of it with n trainers) until the attacker is left out; with
+     * three trainers that share once lifted an honest trainer just over the threshold in the same step
+     * as the attacker.
+     */
+    public int nominate(int[] trainers, int count) {
+        if (threshold == 0) {
+            return -1;
+        }
+        int best = -1;
+        for (int i = 0; i < count; i++) {
+            int t = trainers[i];
+            if (!suspect[t] && seen[t] > warmup && consistency[t] > threshold
+                    && (best < 0 || consistency[t] > consistency[best])) {
+                best = t;
+            }
+        }
+        if (best >= 0) {
+            suspect[best] = true;
+        }
+        return best;
     }
 
     private final float[] sums = new float[3];

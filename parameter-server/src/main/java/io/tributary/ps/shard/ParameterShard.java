@@ -367,6 +367,13 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
             for (int i = 0; i < suspectCount; i++) {
                 screenBias(suspects[i]);
             }
+            int nominated = bias.nominate(accepted, acceptedCount);
+            if (nominated >= 0) {
+                getContext().getLog().warn("shard {}: trainer {} keeps leaning one way (consistency {} over {} steps > {}):"
+                                + " its slices are left out of the aggregate and count as rejected until it stops", shard,
+                        nominated, String.format(java.util.Locale.ROOT, "%.3f", bias.consistency(nominated)),
+                        bias.seen(nominated), settings.trust().biasThreshold());
+            }
             if (version % REJECTION_LOG_INTERVAL == 0) {
                 logBias();
             }
@@ -489,12 +496,7 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
     private void screenBias(int trainer) {
         boolean before = bias.suspect(trainer);
         boolean now = bias.observe(trainer, slotArrays[trainer], gradArray);
-        if (now && !before) {
-            getContext().getLog().warn("shard {}: trainer {} keeps leaning one way (consistency {} over {} steps > {}): "
-                            + "its slices are left out of the aggregate and count as rejected until it stops", shard,
-                    trainer, String.format(java.util.Locale.ROOT, "%.3f", bias.consistency(trainer)), bias.seen(trainer),
-                    settings.trust().biasThreshold());
-        } else if (before && !now) {
+        if (before && !now) {
             getContext().getLog().info("shard {}: trainer {} no longer leans one way (consistency {} < {}): aggregated"
                     + " again", shard, trainer, String.format(java.util.Locale.ROOT, "%.3f", bias.consistency(trainer)),
                     bias.release());

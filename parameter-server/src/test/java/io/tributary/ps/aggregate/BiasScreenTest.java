@@ -60,12 +60,41 @@ class BiasScreenTest {
             }
             new Mean(TRAINERS, LENGTH).aggregate(slots, which, count, LENGTH, aggregate);
             for (int t = 0; t < TRAINERS; t++) {
-                if (screen.observe(t, slots[t], aggregate) && first[t] < 0) {
-                    first[t] = step;
-                }
+                screen.observe(t, slots[t], aggregate);
+            }
+            int nominated = screen.nominate(which, count);
+            if (nominated >= 0 && first[nominated] < 0) {
+                first[nominated] = step;
             }
         }
         return first;
+    }
+
+    /** One step of one trainer: screened, then nominated if it leans. */
+    private static void step(BiasScreen screen, int trainer, float[] x, float[] aggregate) {
+        screen.observe(trainer, x, aggregate);
+        screen.nominate(new int[] {trainer}, 1);
+    }
+
+    @Test
+    void onlyTheMostConsistentTrainerBecomesASuspectInOneStep() {
+        BiasScreen screen = new BiasScreen(0.3f, 1, 2, 100);
+        float[] aggregate = new float[100];
+        float[] strong = new float[100];
+        float[] weak = new float[100];
+        Random r = new Random(5);
+        for (int step = 0; step < 5; step++) {
+            for (int i = 0; i < 100; i++) {
+                strong[i] = 1f + 0.1f * (float) r.nextGaussian();
+                weak[i] = 0.5f + 0.5f * (float) r.nextGaussian();
+            }
+            screen.observe(0, strong, aggregate);
+            screen.observe(1, weak, aggregate);
+        }
+        assertTrue(screen.consistency(1) > 0.3, "both lean: " + screen.consistency(1));
+        assertEquals(0, screen.nominate(new int[] {0, 1}, 2));
+        assertTrue(screen.suspect(0));
+        assertFalse(screen.suspect(1), "one new suspect per step");
     }
 
     @Test
@@ -99,19 +128,19 @@ class BiasScreenTest {
             for (int i = 0; i < 100; i++) {
                 x[i] = 1f + 0.1f * (float) r.nextGaussian();
             }
-            screen.observe(0, x, aggregate);
+            step(screen, 0, x, aggregate);
         }
         assertTrue(screen.suspect(0));
         for (int step = 0; step < 60; step++) {
             for (int i = 0; i < 100; i++) {
                 x[i] = (float) r.nextGaussian();
             }
-            screen.observe(0, x, aggregate);
+            step(screen, 0, x, aggregate);
         }
         assertFalse(screen.suspect(0), "consistency " + screen.consistency(0));
         for (int step = 0; step < 20; step++) {
             java.util.Arrays.fill(x, 1f);
-            screen.observe(1, x, aggregate);
+            step(screen, 1, x, aggregate);
         }
         assertTrue(screen.suspect(1));
         screen.reset(1);
@@ -132,7 +161,7 @@ class BiasScreenTest {
             for (int i = 0; i < 200; i++) {
                 x[i] = lean + 0.2f * (float) r.nextGaussian();
             }
-            screen.observe(0, x, aggregate);
+            step(screen, 0, x, aggregate);
             if (step == 19) {
                 assertTrue(screen.suspect(0), "consistency " + screen.consistency(0));
             }
