@@ -40,6 +40,8 @@ public final class ChaosRunner {
     private final List<String> events = Collections.synchronizedList(new ArrayList<>());
     private final List<Sample> samples = Collections.synchronizedList(new ArrayList<>());
     private final List<Chart.Point> accuracy = Collections.synchronizedList(new ArrayList<>());
+    /** Seconds each shard hand-over took (old owner's first piece of state to the new owner's answer). */
+    private final List<Double> moves = Collections.synchronizedList(new ArrayList<>());
     private volatile long startNanos;
     private final Object injectorLock = new Object();
     private FaultInjector injector0;
@@ -138,6 +140,13 @@ public final class ChaosRunner {
                     @Override
                     public void psFailover(String node, long step, long toStep) {
                         event("ps failover: " + node + " left at step " + step + ", shards roll back to step " + toStep);
+                    }
+
+                    @Override
+                    public void shardMoved(int shard, String from, String to, long version, double seconds) {
+                        moves.add(seconds);
+                        event(String.format(Locale.ROOT, "shard %d moved from %s to %s at version %d with its state"
+                                + " (%.2f s)", shard, from, to, version, seconds));
                     }
 
                     @Override
@@ -244,6 +253,14 @@ public final class ChaosRunner {
             v.add(new Verdict("single-shard-owner", Boolean.toString(u.conflicts() == 0), String.format(Locale.ROOT,
                     "%d commits from a shard's former owner after a newer one, %d hand-overs", u.conflicts(),
                     u.ownerChanges())));
+        }
+        if (scenario.faults().stream().anyMatch(f -> f.action() == Scenario.Action.JOIN && f.target().startsWith("ps-"))) {
+            List<Double> m = new ArrayList<>(moves);
+            double longest = m.stream().mapToDouble(Double::doubleValue).max().orElse(0);
+            v.add(new Verdict("shards-moved-with-state", Boolean.toString(!m.isEmpty()), m.isEmpty()
+                    ? "a ps node joined but no shard moved onto it with its state"
+                    : String.format(Locale.ROOT, "%d shard(s) moved onto joined ps nodes with their parameters and "
+                            + "optimizer state; the longest hand-over took %.2f s", m.size(), longest)));
         }
         v.addAll(recovery());
         return v;

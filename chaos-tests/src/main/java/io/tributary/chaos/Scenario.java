@@ -48,7 +48,10 @@ public record Scenario(String name, int trainers, int psNodes, int epochs, Map<S
         SLOW,
         /** The JVM's Aeron media driver drops {@code rate} of the data packets it receives, for the whole run. */
         DROP_PACKETS,
-        /** A new trainer JVM of that name starts and joins mid-run (it takes over a gone trainer's partition). */
+        /**
+         * A new JVM of that name starts and joins mid-run: a trainer takes over a gone trainer's partition,
+         * a ps node gets shards moved onto it with their state.
+         */
         JOIN,
         /**
          * The node is cut off from every other member for {@code duration}, in-process (Artery's test-mode
@@ -158,17 +161,20 @@ public record Scenario(String name, int trainers, int psNodes, int epochs, Map<S
         }
         String target = f.getString("target");
         if (action == Action.JOIN) {
-            if (!target.matches("trainer-[1-9][0-9]*") || Integer.parseInt(target.substring(8)) <= trainers) {
+            boolean newTrainer = target.matches("trainer-[1-9][0-9]*") && Integer.parseInt(target.substring(8)) > trainers;
+            boolean newPs = target.matches("ps-[1-9][0-9]*") && Integer.parseInt(target.substring(3)) > ps;
+            if (!newTrainer && !newPs || joined.containsKey(target)) {
                 throw new ScenarioException(file + ": scenario.faults[].target = '" + target + "' (line " + line
-                        + ") must name a new trainer for join: trainer-" + (trainers + 1) + " or higher");
+                        + ") must name a new JVM for join: trainer-" + (trainers + 1) + " or higher, or ps-" + (ps + 1)
+                        + " or higher, each joining once");
             }
         } else if (!target.matches("(trainer-[1-9][0-9]*|ps-[1-9][0-9]*)")
                 || target.startsWith("trainer-") && Integer.parseInt(target.substring(8)) > trainers
                     && !joined.containsKey(target)
-                || target.startsWith("ps-") && Integer.parseInt(target.substring(3)) > ps) {
+                || target.startsWith("ps-") && Integer.parseInt(target.substring(3)) > ps && !joined.containsKey(target)) {
             throw new ScenarioException(file + ": scenario.faults[].target = '" + target + "' (line " + line
                     + ") is not a JVM of this cluster: use trainer-1..trainer-" + trainers + ", ps-1..ps-" + ps
-                    + " or a trainer an earlier join fault starts");
+                    + " or a JVM an earlier join fault starts");
         }
         Duration at = f.hasPath("at") ? f.getDuration("at") : Duration.ZERO;
         if (action != Action.JOIN && joined.containsKey(target) && at.compareTo(joined.get(target)) <= 0) {

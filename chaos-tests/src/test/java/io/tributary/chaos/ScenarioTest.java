@@ -79,6 +79,23 @@ class ScenarioTest {
     }
 
     @Test
+    void aPsNodeCanJoinOnceAndThenBeTargeted() throws IOException {
+        Path f = Files.writeString(dir.resolve("addps.conf"), "scenario {\n  cluster { trainers = 2, ps = 1 }\n"
+                + "  faults = [\n    { at = 10s, action = join, target = ps-2 }\n"
+                + "    { at = 30s, action = kill, target = ps-2 }\n  ]\n}\n");
+        Scenario s = Scenario.load(f);
+        assertEquals(2, s.faults().size());
+        ScenarioException existing = bad("scenario {\n  cluster { ps = 2 }\n"
+                + "  faults = [ { at = 5s, action = join, target = ps-2 } ]\n}\n");
+        assertTrue(existing.getMessage().contains("ps-3 or higher") && existing.getMessage().contains("line 3"),
+                existing.getMessage());
+        ScenarioException twice = bad("scenario {\n  faults = [\n    { at = 5s, action = join, target = ps-2 }\n"
+                + "    { at = 9s, action = join, target = ps-2 }\n  ]\n}\n");
+        assertTrue(twice.getMessage().contains("each joining once") && twice.getMessage().contains("line 4"),
+                twice.getMessage());
+    }
+
+    @Test
     void illTypedValueAndSyntaxErrorAreOneLine() throws IOException {
         ScenarioException e = bad("scenario {\n  cluster { trainers = many }\n}\n");
         assertTrue(e.getMessage().contains("trainers"), e.getMessage());

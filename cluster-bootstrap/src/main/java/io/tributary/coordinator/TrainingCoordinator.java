@@ -16,6 +16,14 @@ import io.tributary.ps.protocol.TrainingProtocol.RequestParams;
 import io.tributary.ps.protocol.TrainingProtocol.RestoreChunk;
 import io.tributary.ps.protocol.TrainingProtocol.Rewind;
 import io.tributary.ps.protocol.TrainingProtocol.RollbackShard;
+import io.tributary.ps.protocol.TrainingProtocol.HandOverAck;
+import io.tributary.ps.protocol.TrainingProtocol.HandOverDone;
+import io.tributary.ps.protocol.TrainingProtocol.ResendGradient;
+import io.tributary.ps.protocol.TrainingProtocol.ShardReply;
+import io.tributary.ps.protocol.TrainingProtocol.ShardStarted;
+import io.tributary.ps.protocol.TrainingProtocol.ShardMoved;
+import io.tributary.ps.protocol.TrainingProtocol.ShardState;
+import io.tributary.ps.protocol.TrainingProtocol.StartShard;
 import io.tributary.ps.protocol.TrainingProtocol.ShardRestored;
 import io.tributary.ps.protocol.TrainingProtocol.SetQuorum;
 import io.tributary.ps.protocol.TrainingProtocol.ShardCommand;
@@ -76,6 +84,13 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         default void psFailover(String node, long step, long toStep) {
         }
 
+        /**
+         * Shard {@code shard} moved from incarnation {@code from} to {@code to} at {@code version} with its
+         * state; {@code seconds} from the old owner's first piece of state to the new owner's answer.
+         */
+        default void shardMoved(int shard, String from, String to, long version, double seconds) {
+        }
+
         /** The run cannot go on; {@code reason} says why and what to change. */
         default void failed(String reason) {
         }
@@ -113,7 +128,8 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
     }
 
     /** A cluster member was removed (a ps node's removal starts a rollback). */
-    record MemberGone(org.apache.pekko.cluster.Member member) implements CoordinatorCommand {
+    record MemberGone(org.apache.pekko.cluster.Member member, org.apache.pekko.cluster.MemberStatus previousStatus)
+            implements CoordinatorCommand {
     }
 
     /** Floats per restore message: 128 KiB, well under Artery's frame size. */
@@ -121,6 +137,27 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
 
     /** Sends the rollback again to the shards that have not answered. */
     record RollbackTick(long rollbackId) implements CoordinatorCommand {
+    }
+
+    /** The state a shard's previous owner handed over, while it arrives and until the next owner took it. */
+    private static final class HandOver {
+        final String owner;
+        final long version;
+        final long optimizerSteps;
+        final float[][] parts;
+        final boolean[][] got;
+        int missing;
+        final long startNanos = System.nanoTime();
+
+        HandOver(ShardState s, int length) {
+            owner = s.owner();
+            version = s.version();
+            optimizerSteps = s.optimizerSteps();
+            int chunks = (length + RESTORE_CHUNK_FLOATS - 1) / RESTORE_CHUNK_FLOATS;
+            parts = new float[s.parts()][length];
+            got = new boolean[s.parts()][chunks];
+            missing = s.parts() * chunks;
+        }
     }
 
     /** One admitted trainer. */
@@ -153,7 +190,10 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
     private final TreeMap<Long, Integer> commits = new TreeMap<>();
     private final ArrayDeque<long[]> evalQueue = new ArrayDeque<>();
     private final ParameterAssembler evalAssembler;
-    private final ActorRef<ParamsSent> ignoreParamsSent;
+    private final ActorRef<ShardReply> ignoreParamsSent;
+    private final Map<Integer, HandOver> handOvers = new HashMap<>();
+    /** Shards whose restart without state was already reported (one warning per incarnation). */
+    private final java.util.Set<String> reportedStateless = new java.util.HashSet<>();
     private Backend backend;
     private Mlp evalModel;
     private Dataset test;
@@ -204,14 +244,14 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         ActorRef<CoordinatorCommand> self = ctx.getSelf();
         this.evalAssembler = new ParameterAssembler(layout, v -> self.tell(new EvalParamsReady(v)));
         res.dataPlane().hostReplica(NodeDataPlane.COORDINATOR_REPLICA, evalAssembler);
-        this.ignoreParamsSent = ctx.messageAdapter(ParamsSent.class, p -> p);
+        this.ignoreParamsSent = ctx.messageAdapter(ShardReply.class, p -> (CoordinatorCommand) p);
         this.checksums = new GradientChecksums(layout.shardCount(), (trainer, step, shard, sent, received) -> {
             res.metrics().checksumMismatches.inc();
             ctx.getLog().error("gradient of trainer {} step {} for shard {} arrived with CRC32 {} but was sent with {}",
                     trainer, step, shard, received, sent);
         });
         ActorRef<org.apache.pekko.cluster.ClusterEvent.MemberRemoved> removed = ctx.messageAdapter(
-                org.apache.pekko.cluster.ClusterEvent.MemberRemoved.class, e -> new MemberGone(e.member()));
+                org.apache.pekko.cluster.ClusterEvent.MemberRemoved.class, e -> new MemberGone(e.member(), e.previousStatus()));
         org.apache.pekko.cluster.typed.Cluster.get(ctx.getSystem()).subscriptions().tell(
                 org.apache.pekko.cluster.typed.Subscribe.create(removed, org.apache.pekko.cluster.ClusterEvent.MemberRemoved.class));
         ctx.getLog().info("coordinator up: waiting for {} trainers ({} policy, {} shards)", settings.minTrainers(),
@@ -227,6 +267,10 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
                 .onMessage(TrainerTerminated.class, this::onTrainerTerminated)
                 .onMessage(EvalParamsReady.class, this::onEvalParams)
                 .onMessage(ParamsSent.class, p -> this)
+                .onMessage(ResendGradient.class, p -> this)
+                .onMessage(ShardStarted.class, this::onShardStarted)
+                .onMessage(ShardState.class, this::onShardState)
+                .onMessage(HandOverDone.class, this::onHandOverDone)
                 .onMessage(MemberGone.class, this::onMemberGone)
                 .onMessage(ShardRestored.class, this::onShardRestored)
                 .onMessage(RollbackTick.class, t -> {
@@ -386,16 +430,21 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
 
     private void sendQuorum() {
         generation++;
+        SetQuorum q = quorum();
+        for (int k = 0; k < layout.shardCount(); k++) {
+            res.shards().apply(k).tell(q);
+        }
+    }
+
+    /** The current quorum generation (also what a shard that moved starts with). */
+    private SetQuorum quorum() {
         Set<Integer> live = new java.util.HashSet<>();
         for (Member m : byNode.values()) {
             if (m.live) {
                 live.add(m.id);
             }
         }
-        for (int k = 0; k < layout.shardCount(); k++) {
-            res.shards().apply(k).tell(new SetQuorum(settings.runId(), generation, live, settings.shards().backup(),
-                    getContext().getSelf()));
-        }
+        return new SetQuorum(settings.runId(), generation, live, settings.shards().backup(), getContext().getSelf());
     }
 
     private int liveTrainers() {
@@ -662,6 +711,12 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         if (!g.member().getRoles().contains("ps") || !started || finished || cut == null) {
             return this;
         }
+        if (g.previousStatus() == org.apache.pekko.cluster.MemberStatus.exiting()) {
+            // A graceful leave: sharding handed its shards off first, each with its state (ShardState).
+            getContext().getLog().warn("parameter-server node {} left gracefully; its shards moved with their state "
+                    + "({} hand-over(s) not taken up yet)", g.member().address(), handOvers.size());
+            return this;
+        }
         if (settings.shards().policy() != ShardSettings.Policy.SYNC) {
             String why = "parameter-server node " + g.member().address() + " left and its shards' state went with it; "
                     + "failover by rollback needs tributary.consistency.policy = sync";
@@ -716,6 +771,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
             return this;
         }
         rollingBack = false;
+        handOvers.clear(); // state handed over before the rollback is older than what every shard holds now
         committedSteps = cutStep;
         commits.clear();
         evalQueue.removeIf(e -> e[0] > cutStep);
@@ -733,6 +789,106 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
             if (m.live) {
                 m.rewinding = true;
                 m.ref.tell(new Rewind(cutStep, "a parameter-server node left; the shards went back to step " + cutStep));
+            }
+        }
+        return this;
+    }
+
+    /**
+     * A shard incarnation waits for word. It gets the state its previous owner handed over if there is
+     * one; nothing during a rollback (the rollback restores it); nothing if the shard has committed
+     * before and no state was handed over (its node died: the rollback on the node's removal restores
+     * it); otherwise it starts from its initial state.
+     */
+    private Behavior<CoordinatorCommand> onShardStarted(ShardStarted s) {
+        if (s.runId() != settings.runId() || s.shard() < 0 || s.shard() >= layout.shardCount()) {
+            getContext().getLog().error("shard {} of run {} ({}) announced itself to run {} with {} shards: start every node"
+                    + " with the same tributary.cluster.run-id and shards", s.shard(), s.runId(), s.owner(),
+                    settings.runId(), layout.shardCount());
+            return this;
+        }
+        HandOver h = handOvers.get(s.shard());
+        if (h != null) {
+            if (h.missing == 0 && !rollingBack) {
+                sendHandOver(s.shard(), h, s.shardRef());
+            }
+            return this;
+        }
+        if (rollingBack) {
+            return this;
+        }
+        if (audit.owned(s.shard())) {
+            if (reportedStateless.add(s.owner())) {
+                getContext().getLog().warn("shard {} started again on {} without its state (its node left?): it waits "
+                        + "for the rollback that the node's removal starts", s.shard(), s.owner());
+            }
+            return this;
+        }
+        s.shardRef().tell(new StartShard(settings.runId(), s.shard()));
+        return this;
+    }
+
+    /** A piece of a moving shard's state from its old owner: kept, and acknowledged once all is here. */
+    private Behavior<CoordinatorCommand> onShardState(ShardState s) {
+        int k = s.shard();
+        if (s.runId() != settings.runId() || k < 0 || k >= layout.shardCount()) {
+            return this;
+        }
+        int length = layout.length(k);
+        if (s.part() < 0 || s.part() >= s.parts() || s.offset() < 0 || s.offset() % RESTORE_CHUNK_FLOATS != 0
+                || s.offset() > length - s.values().length) {
+            getContext().getLog().error("shard {}: a piece of handed-over state from {} (part {} of {}, [{}, +{})) does "
+                    + "not fit its {} parameters; ignored", k, s.owner(), s.part(), s.parts(), s.offset(),
+                    s.values().length, length);
+            return this;
+        }
+        HandOver h = handOvers.get(k);
+        if (h == null || !h.owner.equals(s.owner()) || h.version != s.version()) {
+            h = new HandOver(s, length);
+            handOvers.put(k, h);
+            getContext().getLog().warn("shard {} is moving to another ps node: receiving the state of version {} from {}",
+                    k, s.version(), s.owner());
+        }
+        int chunk = s.offset() / RESTORE_CHUNK_FLOATS;
+        if (s.parts() == h.parts.length && !h.got[s.part()][chunk]) {
+            h.got[s.part()][chunk] = true;
+            System.arraycopy(s.values(), 0, h.parts[s.part()], s.offset(), s.values().length);
+            h.missing--;
+        }
+        if (h.missing == 0) {
+            s.from().tell(new HandOverAck(k, h.owner)); // again for every piece sent again
+        }
+        return this;
+    }
+
+    private void sendHandOver(int k, HandOver h, ActorRef<ShardCommand> to) {
+        if (started) {
+            to.tell(quorum()); // the quorum changes it missed while it moved
+        }
+        int length = layout.length(k);
+        for (int part = 0; part < h.parts.length; part++) {
+            for (int off = 0; off < length; off += RESTORE_CHUNK_FLOATS) {
+                float[] values = java.util.Arrays.copyOfRange(h.parts[part], off, Math.min(length, off + RESTORE_CHUNK_FLOATS));
+                to.tell(new ShardState(settings.runId(), k, h.owner, h.version, h.optimizerSteps, h.parts.length, part, off,
+                        values, to));
+            }
+        }
+    }
+
+    private Behavior<CoordinatorCommand> onHandOverDone(HandOverDone d) {
+        HandOver h = handOvers.get(d.shard());
+        if (h == null || !h.owner.equals(d.previousOwner())) {
+            return this;
+        }
+        handOvers.remove(d.shard());
+        double seconds = (System.nanoTime() - h.startNanos) / 1e9;
+        getContext().getLog().warn("shard {} moved from {} to {} at version {} with its optimizer state ({} steps) in {} s",
+                d.shard(), h.owner, d.owner(), d.version(), h.optimizerSteps,
+                String.format(java.util.Locale.ROOT, "%.2f", seconds));
+        res.listener().shardMoved(d.shard(), h.owner, d.owner(), d.version(), seconds);
+        for (Member m : byNode.values()) {
+            if (m.live && !m.rewinding) {
+                m.ref.tell(new ShardMoved(d.shard(), d.version()));
             }
         }
         return this;

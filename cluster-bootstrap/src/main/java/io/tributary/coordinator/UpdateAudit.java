@@ -118,6 +118,11 @@ public final class UpdateAudit {
         t.lastVersion = version;
     }
 
+    /** Whether {@code shard} has committed (or been rolled back) in this run: it holds state of the run. */
+    public boolean owned(int shard) {
+        return shards.containsKey(shard);
+    }
+
     /** How many times a shard's updates came from a new owner (hand-overs), without building a summary. */
     public long ownerChanges() {
         return ownerChanges;

@@ -58,7 +58,8 @@ public final class DemoCommand {
 
         /**
          * Every JVM has been started; {@code children} can be signalled by name, and
-         * {@code startTrainer} starts one more trainer JVM of that name (it joins mid-run).
+         * {@code startTrainer} starts one more JVM of that name (it joins mid-run): a ps node when the
+         * name starts with {@code ps-}, else a trainer.
          */
         default void started(ChildJvms children, Path runDir, java.util.function.Consumer<String> startTrainer) {
         }
@@ -131,7 +132,13 @@ public final class DemoCommand {
                 // the others' heartbeats until the split-brain resolver downed everyone (docs/security.md).
                 awaitMembers(node, i + 2, c);
             }
-            options.hooks().started(children, runDir, name -> trainers.add(starter.start(name, false)));
+            options.hooks().started(children, runDir, name -> {
+                boolean ps = name.startsWith("ps-");
+                ChildJvms.Child c = starter.start(name, ps);
+                if (!ps) {
+                    trainers.add(c);
+                }
+            });
             TrainingCoordinator.RunResult r = await(result, trainers, runDir);
             listener.bar.finishLine();
             out.printf(Locale.ROOT, "result: final test accuracy %.2f%% after %d epochs (%d steps) across %d trainer JVMs, "
@@ -334,6 +341,16 @@ public final class DemoCommand {
             bar.finishLine();
             out.printf(Locale.ROOT, "parameter-server node %s left at step %d: every shard rolls back to the checkpoint of "
                     + "step %d and the trainers go on from there%n", node, step, toStep);
+        }
+
+        @Override
+        public void shardMoved(int shard, String from, String to, long version, double seconds) {
+            if (observer != null) {
+                observe(() -> observer.shardMoved(shard, from, to, version, seconds));
+            }
+            bar.finishLine();
+            out.printf(Locale.ROOT, "shard %d moved to another parameter-server node at version %d with its parameters and "
+                    + "optimizer state (%.2f s)%n", shard, version, seconds);
         }
 
         @Override

@@ -200,11 +200,6 @@ public final class ClusterTraining {
                 : memoize(() -> Mlp.initialParameters(spec, train.seed()));
         long initialVersion = resume == null ? 0 : resume.step();
         ClusterSharding sharding = ClusterSharding.get(system);
-        sharding.init(Entity.of(ParameterShard.KEY,
-                        ctx -> ParameterShard.create(Integer.parseInt(ctx.getEntityId()), shardSettings, plane, initial,
-                                initialVersion, metrics))
-                .withRole("ps")
-                .withEntityProps(DispatcherSelector.fromConfig("tributary.dispatchers.shard")));
         Function<Integer, EntityRef<ShardCommand>> shards = k -> sharding.entityRefFor(ParameterShard.KEY,
                 TrainerActor.entityId(k));
 
@@ -223,6 +218,15 @@ public final class ClusterTraining {
                 SingletonActor.of(coordinator, "training-coordinator")
                         .withSettings(ClusterSingletonSettings.create(system).withRole("coordinator"))
                         .withProps(DispatcherSelector.fromConfig("tributary.dispatchers.coordinator")));
+        // A shard asks the coordinator how to start, and hands its state over through it when sharding
+        // moves it to another ps node (HAND_OFF is the stop message of a rebalance).
+        sharding.init(Entity.of(ParameterShard.KEY,
+                        ctx -> ParameterShard.create(Integer.parseInt(ctx.getEntityId()), shardSettings, plane, initial,
+                                initialVersion, metrics, new ParameterShard.Links(coordinatorProxy,
+                                        m -> sharding.entityRefFor(ParameterShard.KEY, ctx.getEntityId()).tell(m))))
+                .withRole("ps")
+                .withStopMessage(ParameterShard.HAND_OFF)
+                .withEntityProps(DispatcherSelector.fromConfig("tributary.dispatchers.shard")));
 
         if (nodeSettings.roles().contains("trainer")) {
             BackendMode mode = BackendMode.parse(config.getString("tributary.backend.mode"));

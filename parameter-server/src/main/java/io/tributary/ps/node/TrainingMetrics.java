@@ -23,6 +23,8 @@ public final class TrainingMetrics {
     public final Histogram trainerPushSeconds;
     public final Gauge trainerStaleness;
     public final Counter shardCommits;
+    public final Counter gradientResends;
+    public final Counter shardHandOvers;
     public final Histogram shardAggregationSeconds;
     public final Gauge shardVersion;
     public final Counter bytesSent;
@@ -55,6 +57,12 @@ public final class TrainingMetrics {
         shardCommits = Counter.builder().name("tributary_shard_commits_total")
                 .help("Steps (sync) or contributions (bounded staleness) applied by shards on this node")
                 .labelNames("shard").register(registry);
+        gradientResends = Counter.builder().name("tributary_shard_gradient_resends_total")
+                .help("Trainers asked by shards on this node to send a step's gradient again (it went to a node the"
+                        + " shard left, or was lost)").register(registry);
+        shardHandOvers = Counter.builder().name("tributary_shard_hand_overs_total")
+                .help("Shards that moved onto this node and took over their previous owner's state")
+                .register(registry);
         shardAggregationSeconds = Histogram.builder().name("tributary_shard_aggregation_seconds")
                 .help("Summing the contributions of a step and applying the optimizer")
                 .classicUpperBounds(STEP_BUCKETS).register(registry);

@@ -38,6 +38,19 @@ final class Adam implements Optimizer {
     }
 
     @Override
+    public Tensor[] state() {
+        return new Tensor[] {m, v};
+    }
+
+    @Override
+    public void restoreSteps(long steps) {
+        if (steps < 0) {
+            throw new IllegalArgumentException("optimizer steps " + steps + " < 0");
+        }
+        this.steps = steps;
+    }
+
+    @Override
     public int length() {
         return m.length();
     }

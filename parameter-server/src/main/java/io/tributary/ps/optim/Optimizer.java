@@ -21,6 +21,15 @@ public interface Optimizer {
     /** Zeroes the state and the step count, as a fresh optimizer (a shard restored from a checkpoint). */
     void reset();
 
+    /** The state vectors it keeps, each {@link #length()} floats (Adam: 2, SGD with momentum: 1). */
+    Tensor[] state();
+
+    /**
+     * Sets the step count, with {@link #state()} already filled by the caller: a shard that moved to
+     * another node goes on with the optimizer state its previous owner had.
+     */
+    void restoreSteps(long steps);
+
     /** Creates the optimizer for {@code length} parameters with zeroed state on {@code backend}. */
     static Optimizer create(OptimizerSettings settings, Backend backend, int length) {
         return switch (settings.type()) {

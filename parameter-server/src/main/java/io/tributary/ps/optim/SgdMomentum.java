@@ -40,6 +40,19 @@ final class SgdMomentum implements Optimizer {
     }
 
     @Override
+    public Tensor[] state() {
+        return new Tensor[] {velocity};
+    }
+
+    @Override
+    public void restoreSteps(long steps) {
+        if (steps < 0) {
+            throw new IllegalArgumentException("optimizer steps " + steps + " < 0");
+        }
+        this.steps = steps;
+    }
+
+    @Override
     public long steps() {
         return steps;
     }

@@ -20,7 +20,7 @@ public final class ProtocolRegistry {
      * different versions do not stay in one cluster. 3: frame header version 2 (session, sequence, MAC);
      * 4: {@code ShardCommitted} names the outliers a robust rule clipped or trimmed; {@code AdmissionDenied}.
      */
-    public static final int PROTOCOL_VERSION = 4;
+    public static final int PROTOCOL_VERSION = 5;
 
     /** One registered class and its id. */
     public record Entry(int id, Class<?> type) {
@@ -52,10 +52,17 @@ public final class ProtocolRegistry {
             new Entry(313, TrainingProtocol.Finish.class),
             new Entry(314, TrainingProtocol.ParamsSent.class),
             new Entry(315, TrainingProtocol.Rewind.class),
+            new Entry(316, TrainingProtocol.ResendGradient.class),
+            new Entry(317, TrainingProtocol.ShardMoved.class),
             new Entry(320, TrainingProtocol.RequestParams.class),
             new Entry(321, TrainingProtocol.SetQuorum.class),
             new Entry(322, TrainingProtocol.RollbackShard.class),
             new Entry(323, TrainingProtocol.RestoreChunk.class),
+            new Entry(324, TrainingProtocol.ShardStarted.class),
+            new Entry(325, TrainingProtocol.StartShard.class),
+            new Entry(326, TrainingProtocol.ShardState.class),
+            new Entry(327, TrainingProtocol.HandOverAck.class),
+            new Entry(328, TrainingProtocol.HandOverDone.class),
             new Entry(330, TrainingProtocol.AdmissionDenied.class));
 
     static {

@@ -36,6 +36,10 @@ public final class TrainingProtocol {
     public interface ShardCommand {
     }
 
+    /** What a shard answers a {@link RequestParams} with. */
+    public interface ShardReply {
+    }
+
     // ---- to the coordinator ----------------------------------------------------------------------
 
     /** A trainer node asks to take part; {@code dataEndpoint} is where its data plane receives. */
@@ -141,7 +145,7 @@ public final class TrainingProtocol {
      * where its node receives gradients.
      */
     public record ParamsSent(int shard, long version, String shardEndpoint)
-            implements TrainerCommand, CoordinatorCommand, WireMessage {
+            implements TrainerCommand, CoordinatorCommand, ShardReply, WireMessage {
         public ParamsSent {
             Objects.requireNonNull(shardEndpoint, "shardEndpoint");
         }
@@ -153,7 +157,7 @@ public final class TrainingProtocol {
      * Send the parameters of version {@code minVersion} or newer to {@code endpoint} once the shard
      * has them, then answer {@code replyTo}.
      */
-    public record RequestParams(int requesterId, String endpoint, long minVersion, ActorRef<ParamsSent> replyTo)
+    public record RequestParams(int requesterId, String endpoint, long minVersion, ActorRef<ShardReply> replyTo)
             implements ShardCommand, WireMessage {
         public RequestParams {
             Objects.requireNonNull(endpoint, "endpoint");
@@ -208,6 +212,95 @@ public final class TrainingProtocol {
         public String toString() {
             return "RestoreChunk[runId=" + runId + ", rollbackId=" + rollbackId + ", offset=" + offset + ", "
                     + values.length + " floats]";
+        }
+    }
+
+    /**
+     * A sync trainer asked shard {@code shard} for the parameters after step {@code step}, but the
+     * shard has no gradient of that step from it (its frames went to the node the shard left, or were
+     * lost): send the shard's slice of that step's gradient again, to {@code shardEndpoint}.
+     */
+    public record ResendGradient(int shard, long step, String shardEndpoint)
+            implements TrainerCommand, CoordinatorCommand, ShardReply, WireMessage {
+        public ResendGradient {
+            Objects.requireNonNull(shardEndpoint, "shardEndpoint");
+        }
+    }
+
+    /**
+     * Shard {@code shard} moved to another ps node with its state: a trainer waiting for its
+     * parameters asks it again (sharding may drop messages to a shard while it moves).
+     */
+    public record ShardMoved(int shard, long version) implements TrainerCommand, WireMessage {
+    }
+
+    // ---- shard start and hand-over (rebalancing onto another ps node) -----------------------------
+
+    /**
+     * A shard incarnation {@code owner} started on a ps node and waits for the coordinator's word:
+     * {@link StartShard} (the run has not touched this shard yet), the {@link ShardState} its
+     * previous owner handed over, or a rollback. Sent again every 2 s until one comes.
+     */
+    public record ShardStarted(long runId, int shard, String owner, ActorRef<ShardCommand> shardRef)
+            implements CoordinatorCommand, WireMessage {
+        public ShardStarted {
+            Objects.requireNonNull(owner, "owner");
+            Objects.requireNonNull(shardRef, "shardRef");
+        }
+    }
+
+    /** The shard starts from its initial state (version and parameters it was created with). */
+    public record StartShard(long runId, int shard) implements ShardCommand, WireMessage {
+    }
+
+    /**
+     * One piece of the state of a shard that moves to another ps node: its previous owner
+     * {@code owner} sends it to the coordinator when sharding hands the shard off, and the coordinator
+     * sends it on to the new incarnation. Part 0 is the parameters, parts 1 .. {@code parts - 1} the
+     * optimizer's state vectors, each cut into pieces of at most {@code ParameterShard.RESTORE_CHUNK}
+     * floats at {@code offset}. {@code from} is the sender (the old owner gets {@link HandOverAck}).
+     */
+    public record ShardState(long runId, int shard, String owner, long version, long optimizerSteps, int parts,
+                             int part, int offset, float[] values, ActorRef<ShardCommand> from)
+            implements CoordinatorCommand, ShardCommand, WireMessage {
+        public ShardState {
+            Objects.requireNonNull(owner, "owner");
+            Objects.requireNonNull(values, "values");
+            Objects.requireNonNull(from, "from");
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof ShardState c && c.runId == runId && c.shard == shard && c.owner.equals(owner)
+                    && c.version == version && c.optimizerSteps == optimizerSteps && c.parts == parts && c.part == part
+                    && c.offset == offset && java.util.Arrays.equals(c.values, values) && c.from.equals(from);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(runId, shard, owner, version, part, offset, java.util.Arrays.hashCode(values));
+        }
+
+        @Override
+        public String toString() {
+            return "ShardState[shard=" + shard + ", owner=" + owner + ", version=" + version + ", part " + part + "/"
+                    + parts + ", offset=" + offset + ", " + values.length + " floats]";
+        }
+    }
+
+    /** The coordinator holds the whole state {@code owner} handed over: that incarnation may stop. */
+    public record HandOverAck(int shard, String owner) implements ShardCommand, WireMessage {
+        public HandOverAck {
+            Objects.requireNonNull(owner, "owner");
+        }
+    }
+
+    /** Incarnation {@code owner} took over shard {@code shard} at {@code version} with the state of {@code previousOwner}. */
+    public record HandOverDone(int shard, long version, String owner, String previousOwner)
+            implements CoordinatorCommand, WireMessage {
+        public HandOverDone {
+            Objects.requireNonNull(owner, "owner");
+            Objects.requireNonNull(previousOwner, "previousOwner");
         }
     }
 

@@ -14,6 +14,12 @@ import io.tributary.ps.node.TrainingMetrics;
 import io.tributary.ps.node.NodeDataPlane;
 import io.tributary.ps.optim.Optimizer;
 import io.tributary.ps.protocol.TrainingProtocol.CoordinatorCommand;
+import io.tributary.ps.protocol.TrainingProtocol.HandOverAck;
+import io.tributary.ps.protocol.TrainingProtocol.HandOverDone;
+import io.tributary.ps.protocol.TrainingProtocol.ResendGradient;
+import io.tributary.ps.protocol.TrainingProtocol.ShardStarted;
+import io.tributary.ps.protocol.TrainingProtocol.ShardState;
+import io.tributary.ps.protocol.TrainingProtocol.StartShard;
 import io.tributary.ps.protocol.TrainingProtocol.ParamsSent;
 import io.tributary.ps.protocol.TrainingProtocol.RequestParams;
 import io.tributary.ps.protocol.TrainingProtocol.RestoreChunk;
@@ -30,6 +36,7 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -54,8 +61,14 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
  * {@link AggregationRule} (mean when trusted); bounded staleness applies each accepted contribution
  * on its own, so the robust rules, which need several contributions of one step, apply to sync only.
  *
- * <p>State lives in memory: a shard that moves or whose node dies starts again from the initial
- * parameters (replicas and checkpoints are the churn issue's work).
+ * <p>State lives in memory. A new incarnation waits for the coordinator's word before it takes part
+ * ({@link ShardStarted}): it starts from its initial state, takes the state its previous owner handed
+ * over, or is rolled back. When sharding moves the shard to another ps node (rebalancing), the
+ * {@link #HAND_OFF} stop message makes it send its parameters, version and optimizer state to the
+ * coordinator ({@link ShardState}) and stop once the coordinator holds them; the next incarnation
+ * starts from them. Gradients sent to the old node meanwhile are asked for again
+ * ({@link ResendGradient}). A shard whose node dies loses its state: the coordinator rolls every
+ * shard back to the last consistent cut.
  */
 public final class ParameterShard extends AbstractBehavior<ShardCommand> {
 
@@ -78,6 +91,35 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
     /** The sync deadline of {@code step} passed. */
     record DeadlineReached(long step) implements ShardCommand {
     }
+
+    /** Gradients of {@code step} that trainers waiting for the next version have not sent: ask again. */
+    record ResendCheck(long step) implements ShardCommand {
+    }
+
+    /** Tell the coordinator again that this incarnation waits for its word. */
+    record AnnounceTick() implements ShardCommand {
+    }
+
+    /** Send the handed-over state again (no acknowledgement yet). */
+    record HandOverTick() implements ShardCommand {
+    }
+
+    /** Sharding's stop message when it moves the shard (rebalancing): hand the state over, then stop. */
+    public record HandOff() implements ShardCommand {
+    }
+
+    /** The one {@link HandOff} instance (the entity's stop message). */
+    public static final HandOff HAND_OFF = new HandOff();
+
+    /**
+     * How a shard in a cluster reaches the coordinator (a singleton proxy) and sends a message to its
+     * own sharding entity (to its next incarnation while it hands off).
+     */
+    public record Links(ActorRef<CoordinatorCommand> coordinator, Consumer<ShardCommand> toEntity) {
+    }
+
+    private static final java.time.Duration ANNOUNCE_EVERY = java.time.Duration.ofSeconds(2);
+    private static final long HAND_OVER_GIVE_UP_NANOS = 30_000_000_000L;
 
     private final int shard;
     private final ShardSettings settings;
@@ -120,6 +162,22 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
     private int restoreReceived;
     private boolean[] restoreChunks = new boolean[0];
     private ActorRef<CoordinatorCommand> restoreReplyTo;
+    private final Links links;
+    /** The coordinator's word came (or there is no coordinator to ask): the shard takes part. */
+    private boolean started;
+    private boolean handingOver;
+    private long handOverStartNanos;
+    /** State handed over by the previous owner, while it arrives. */
+    private String incomingOwner;
+    private long incomingVersion;
+    private long incomingSteps;
+    private float[][] incoming;
+    private boolean[][] incomingGot;
+    private int incomingMissing;
+    private String takenOverFrom;
+    /** The version this incarnation took over at (-1: it did not take over). */
+    private long takenOverAt = -1;
+    private final float[] stateScratch;
 
     public static Behavior<ShardCommand> create(int shard, ShardSettings settings, NodeDataPlane dataPlane,
                                                 Supplier<float[]> initialParameters, TrainingMetrics metrics) {
@@ -133,18 +191,29 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
     public static Behavior<ShardCommand> create(int shard, ShardSettings settings, NodeDataPlane dataPlane,
                                                 Supplier<float[]> initialParameters, long initialVersion,
                                                 TrainingMetrics metrics) {
+        return create(shard, settings, dataPlane, initialParameters, initialVersion, metrics, null);
+    }
+
+    /**
+     * As above; with {@code links} (a cluster) the shard waits for the coordinator's word before it
+     * takes part and hands its state over when sharding moves it. Without (a test), it starts at once.
+     */
+    public static Behavior<ShardCommand> create(int shard, ShardSettings settings, NodeDataPlane dataPlane,
+                                                Supplier<float[]> initialParameters, long initialVersion,
+                                                TrainingMetrics metrics, Links links) {
         // An unexpected failure is logged and the shard resumes with its parameters and version: stopping
         // would make sharding start it again from the initial parameters and stall the run.
         return Behaviors.supervise(Behaviors.<ShardCommand>withTimers(timers -> Behaviors.setup(
                         ctx -> new ParameterShard(ctx, timers, shard, settings, dataPlane, initialParameters,
-                                initialVersion, metrics))))
+                                initialVersion, metrics, links))))
                 .onFailure(RuntimeException.class, SupervisorStrategy.resume());
     }
 
     private ParameterShard(ActorContext<ShardCommand> ctx, TimerScheduler<ShardCommand> timers, int shard,
                            ShardSettings settings, NodeDataPlane dataPlane, Supplier<float[]> initialParameters,
-                           long initialVersion, TrainingMetrics metrics) {
+                           long initialVersion, TrainingMetrics metrics, Links links) {
         super(ctx);
+        this.links = links;
         this.version = initialVersion;
         this.metrics = metrics;
         this.shardLabel = Integer.toString(shard);
@@ -162,6 +231,7 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
         this.gradArray = new float[length];
         this.gradSum = CpuBackend.wrap(gradArray);
         this.optimizer = Optimizer.create(settings.optimizer(), backend, length);
+        this.stateScratch = new float[length];
         ActorRef<ShardCommand> self = ctx.getSelf();
         this.slots = new ContributionSlots(length, settings.maxTrainers(),
                 (trainer, step) -> self.tell(new ContributionComplete(trainer, step)));
@@ -180,8 +250,15 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
         this.bias = new BiasScreen(settings.trust().rule() == AggregationSettings.Rule.MEAN ? 0f
                 : settings.trust().biasThreshold(), settings.trust().biasWarmup(), settings.maxTrainers(), length);
         this.suspects = new int[settings.maxTrainers()];
-        slots.acceptFrom(settings.policy() == ShardSettings.Policy.SYNC ? version : Long.MIN_VALUE);
         slots.strictOrder(settings.policy() != ShardSettings.Policy.SYNC);
+        if (links == null) {
+            started = true;
+            openSlots();
+        } else {
+            slots.acceptFrom(Long.MAX_VALUE); // nothing until the coordinator's word
+            announce();
+            timers.startTimerWithFixedDelay("announce", new AnnounceTick(), ANNOUNCE_EVERY);
+        }
         dataPlane.hostShard(shard, slots);
         ctx.getLog().info("shard {} of {} up on {} with {} parameters ({} policy, {} trainers, {} aggregation{})", shard,
                 layout.shardCount(), dataPlane.endpoint(), length, settings.policy().configName(),
@@ -199,6 +276,20 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
                 .onMessage(DeadlineReached.class, this::onDeadline)
                 .onMessage(RollbackShard.class, this::onRollback)
                 .onMessage(RestoreChunk.class, this::onRestoreChunk)
+                .onMessage(ResendCheck.class, this::onResendCheck)
+                .onMessage(AnnounceTick.class, t -> {
+                    if (started) {
+                        timers.cancel("announce");
+                    } else {
+                        announce();
+                    }
+                    return this;
+                })
+                .onMessage(StartShard.class, this::onStartShard)
+                .onMessage(ShardState.class, this::onShardState)
+                .onMessage(HandOff.class, h -> onHandOff())
+                .onMessage(HandOverTick.class, t -> onHandOverTick())
+                .onMessage(HandOverAck.class, this::onHandOverAck)
                 .onSignal(PostStop.class, s -> {
                     dataPlane.unhostShard(shard, slots);
                     backend.close();
@@ -208,6 +299,10 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
     }
 
     private Behavior<ShardCommand> onSetQuorum(SetQuorum q) {
+        if (handingOver) {
+            links.toEntity().accept(q); // for the next owner
+            return this;
+        }
         if (q.runId() != dataPlane.runId() || q.generation() <= generation) {
             return this;
         }
@@ -232,16 +327,234 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
         }
         if (settings.policy() == ShardSettings.Policy.SYNC) {
             maybeCommit(false);
+            if (ready() && !waiting.isEmpty() && !timers.isTimerActive("resend")) {
+                timers.startSingleTimer("resend", new ResendCheck(version), settings.resendAfter());
+            }
         }
         return this;
     }
 
     private Behavior<ShardCommand> onRequestParams(RequestParams r) {
-        if (!restoring && r.minVersion() <= version) {
-            sendParams(r);
-        } else {
-            waiting.add(r);
+        if (handingOver) {
+            links.toEntity().accept(r); // for the next owner
+            return this;
         }
+        if (ready() && r.minVersion() <= version) {
+            sendParams(r);
+            return this;
+        }
+        // a request asked again (request timeout) replaces the one waiting
+        waiting.removeIf(w -> w.requesterId() == r.requesterId() && w.minVersion() == r.minVersion()
+                && w.endpoint().equals(r.endpoint()));
+        waiting.add(r);
+        if (ready() && settings.policy() == ShardSettings.Policy.SYNC && r.requesterId() >= 0
+                && r.minVersion() == version + 1 && !contributors.contains(r.requesterId())) {
+            if (version == takenOverAt && quorum.contains(r.requesterId())) {
+                // this step's gradients went to the node the shard left: nothing is on its way here
+                r.replyTo().tell(new ResendGradient(shard, version, dataPlane.endpoint()));
+                metrics.gradientResends.inc();
+            } else if (!timers.isTimerActive("resend")) {
+                // usually the gradient is on its way (the request overtook it); if not, ask for it again
+                timers.startSingleTimer("resend", new ResendCheck(version), settings.resendAfter());
+            }
+        }
+        return this;
+    }
+
+    /** Started, not restoring and not handing over: frames are accepted and steps close. */
+    private boolean ready() {
+        return started && !restoring && !handingOver;
+    }
+
+    private void openSlots() {
+        slots.resetAll();
+        slots.acceptFrom(settings.policy() == ShardSettings.Policy.SYNC ? version : Long.MIN_VALUE);
+    }
+
+    private void announce() {
+        links.coordinator().tell(new ShardStarted(dataPlane.runId(), shard, incarnation, getContext().getSelf()));
+    }
+
+    /**
+     * Trainers that wait for the version after {@code step} but whose gradient of it never came are
+     * asked to send it again: it went to the node this shard left, or was lost on the way.
+     */
+    private Behavior<ShardCommand> onResendCheck(ResendCheck c) {
+        if (!ready() || c.step() != version || settings.policy() != ShardSettings.Policy.SYNC) {
+            return this;
+        }
+        List<Integer> asked = new ArrayList<>(2);
+        for (RequestParams r : waiting) {
+            int t = r.requesterId();
+            if (t >= 0 && r.minVersion() == version + 1 && quorum.contains(t) && !contributors.contains(t)
+                    && !asked.contains(t)) {
+                r.replyTo().tell(new ResendGradient(shard, version, dataPlane.endpoint()));
+                asked.add(t);
+            }
+        }
+        if (!asked.isEmpty()) {
+            metrics.gradientResends.inc(asked.size());
+            getContext().getLog().info("shard {}: asked trainer(s) {} to send their gradient of step {} again, to {} ({})",
+                    shard, asked, version, dataPlane.endpoint(), version == takenOverAt
+                            ? "it went to the node this shard moved from"
+                            : "not here " + settings.resendAfter().toMillis() + " ms after they asked for the next parameters");
+            timers.startSingleTimer("resend", new ResendCheck(version), settings.resendAfter());
+        }
+        return this;
+    }
+
+    private Behavior<ShardCommand> onStartShard(StartShard s) {
+        if (started || s.runId() != dataPlane.runId() || s.shard() != shard) {
+            return this;
+        }
+        started = true;
+        timers.cancel("announce");
+        openSlots();
+        getContext().getLog().info("shard {}: starts at version {} (the coordinator's word)", shard, version);
+        serveWaiting();
+        return this;
+    }
+
+    /**
+     * Sharding moves this shard to another ps node: stop taking frames, send the parameters, the
+     * version and the optimizer state to the coordinator (again every 2 s until it acknowledges),
+     * pass on every request and quorum change for the next owner, and stop when acknowledged. The
+     * step in hand is dropped: its gradients are asked for again by the next owner.
+     */
+    private Behavior<ShardCommand> onHandOff() {
+        if (handingOver) {
+            return this;
+        }
+        if (links == null || !started || restoring) {
+            getContext().getLog().info("shard {}: handed off before it held state of its own ({}): nothing to hand over",
+                    shard, links == null ? "no coordinator" : !started ? "not started" : "restoring");
+            waiting.forEach(r -> {
+                if (links != null) {
+                    links.toEntity().accept(r);
+                }
+            });
+            return Behaviors.stopped();
+        }
+        handingOver = true;
+        handOverStartNanos = System.nanoTime();
+        slots.acceptFrom(Long.MAX_VALUE);
+        slots.resetAll();
+        contributors.clear();
+        readySlots.clear();
+        timers.cancel("deadline");
+        timers.cancel("resend");
+        waiting.forEach(r -> links.toEntity().accept(r));
+        int passedOn = waiting.size();
+        waiting.clear();
+        getContext().getLog().warn("shard {}: moving to another ps node: handing over version {} with {} optimizer "
+                + "steps; {} parameter request(s) passed on to the next owner", shard, version, optimizer.steps(), passedOn);
+        sendState();
+        timers.startTimerWithFixedDelay("hand-over", new HandOverTick(), ANNOUNCE_EVERY);
+        return this;
+    }
+
+    private Behavior<ShardCommand> onHandOverTick() {
+        if (System.nanoTime() - handOverStartNanos > HAND_OVER_GIVE_UP_NANOS) {
+            getContext().getLog().error("shard {}: the coordinator did not acknowledge the state of version {} within "
+                    + "30 s; stopping without it: the next owner waits for the coordinator (a rollback)", shard, version);
+            return Behaviors.stopped();
+        }
+        sendState();
+        return this;
+    }
+
+    private Behavior<ShardCommand> onHandOverAck(HandOverAck a) {
+        if (!handingOver || !a.owner().equals(incarnation)) {
+            return this;
+        }
+        getContext().getLog().info("shard {}: the coordinator holds its state of version {}; stopping here", shard,
+                version);
+        return Behaviors.stopped();
+    }
+
+    /** Parameters (part 0) and every optimizer state vector, in chunks, to the coordinator. */
+    private void sendState() {
+        Tensor[] state = optimizer.state();
+        int parts = 1 + state.length;
+        for (int part = 0; part < parts; part++) {
+            float[] source = paramArray;
+            if (part > 0) {
+                backend.download(state[part - 1], stateScratch, 0);
+                source = stateScratch;
+            }
+            for (int off = 0; off < source.length; off += RESTORE_CHUNK) {
+                float[] values = java.util.Arrays.copyOfRange(source, off, Math.min(source.length, off + RESTORE_CHUNK));
+                links.coordinator().tell(new ShardState(dataPlane.runId(), shard, incarnation, version, optimizer.steps(),
+                        parts, part, off, values, getContext().getSelf()));
+            }
+        }
+    }
+
+    /** A piece of the state the previous owner handed over, from the coordinator. */
+    private Behavior<ShardCommand> onShardState(ShardState s) {
+        if (s.runId() != dataPlane.runId() || s.shard() != shard) {
+            return this;
+        }
+        if (started) {
+            if (s.owner().equals(takenOverFrom) && links != null) {
+                links.coordinator().tell(new HandOverDone(shard, version, incarnation, takenOverFrom)); // sent again
+            }
+            return this;
+        }
+        int parts = 1 + optimizer.state().length;
+        if (s.parts() != parts) {
+            getContext().getLog().error("shard {}: the state handed over by {} has {} parts but this shard keeps {} (its"
+                    + " optimizer differs): set the same tributary.optimizer on every ps node; ignored", shard, s.owner(),
+                    s.parts(), parts);
+            return this;
+        }
+        int chunks = (paramArray.length + RESTORE_CHUNK - 1) / RESTORE_CHUNK;
+        if (s.part() < 0 || s.part() >= parts || s.offset() < 0 || s.offset() % RESTORE_CHUNK != 0
+                || s.offset() > paramArray.length - s.values().length
+                || s.values().length != Math.min(RESTORE_CHUNK, paramArray.length - s.offset())) {
+            getContext().getLog().error("shard {}: a piece of state from {} (part {}, [{}, +{})) does not fit its {} "
+                    + "parameters; ignored", shard, s.owner(), s.part(), s.offset(), s.values().length, paramArray.length);
+            return this;
+        }
+        if (incoming == null || !s.owner().equals(incomingOwner) || s.version() != incomingVersion) {
+            incomingOwner = s.owner();
+            incomingVersion = s.version();
+            incomingSteps = s.optimizerSteps();
+            incoming = new float[parts][paramArray.length];
+            incomingGot = new boolean[parts][chunks];
+            incomingMissing = parts * chunks;
+        }
+        int chunk = s.offset() / RESTORE_CHUNK;
+        if (incomingGot[s.part()][chunk]) {
+            return this;
+        }
+        incomingGot[s.part()][chunk] = true;
+        System.arraycopy(s.values(), 0, incoming[s.part()], s.offset(), s.values().length);
+        if (--incomingMissing > 0) {
+            return this;
+        }
+        System.arraycopy(incoming[0], 0, paramArray, 0, paramArray.length);
+        Tensor[] state = optimizer.state();
+        for (int i = 0; i < state.length; i++) {
+            backend.upload(incoming[i + 1], 0, state[i]);
+        }
+        optimizer.restoreSteps(incomingSteps);
+        version = incomingVersion;
+        takenOverAt = version;
+        takenOverFrom = incomingOwner;
+        incoming = null;
+        incomingGot = null;
+        started = true;
+        timers.cancel("announce");
+        openSlots();
+        metrics.shardVersion.labelValues(shardLabel).set(version);
+        metrics.shardHandOvers.inc();
+        getContext().getLog().warn("shard {}: took over at version {} from {} with its optimizer state ({} steps)",
+                shard, version, takenOverFrom, optimizer.steps());
+        links.coordinator().tell(new HandOverDone(shard, version, incarnation, takenOverFrom));
+        serveWaiting();
+        // gradients of this step went to the previous owner's node: ask for them now
+        onResendCheck(new ResendCheck(version));
         return this;
     }
 
@@ -266,7 +579,7 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
     }
 
     private Behavior<ShardCommand> onContribution(ContributionComplete c) {
-        if (restoring) {
+        if (!ready()) {
             slots.release(c.trainer());
             return this;
         }
@@ -304,7 +617,7 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
     }
 
     private Behavior<ShardCommand> onDeadline(DeadlineReached d) {
-        if (!restoring && d.step() == version && !contributors.isEmpty()) {
+        if (ready() && d.step() == version && !contributors.isEmpty()) {
             getContext().getLog().warn("shard {}: step {} closes at its deadline ({}) with {} of {} trainers", shard,
                     version, settings.deadline(), contributors.size(), quorum.size());
             maybeCommit(true);
@@ -313,7 +626,7 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
     }
 
     private void maybeCommit(boolean deadlinePassed) {
-        if (restoring || contributors.isEmpty()) {
+        if (!ready() || contributors.isEmpty()) {
             return;
         }
         int fromQuorum = 0;
@@ -392,6 +705,7 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
         contributors.clear();
         readySlots.clear();
         timers.cancel("deadline");
+        timers.cancel("resend");
         metrics.shardCommits.labelValues(shardLabel).inc();
         metrics.shardVersion.labelValues(shardLabel).set(version);
         if (coordinator != null) {
@@ -407,6 +721,10 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
      * no frame is accepted, no step closes and parameter requests wait.
      */
     private Behavior<ShardCommand> onRollback(RollbackShard r) {
+        if (handingOver) {
+            links.toEntity().accept(r);
+            return this;
+        }
         if (r.runId() != dataPlane.runId() || r.rollbackId() < rollbackId) {
             return this;
         }
@@ -442,6 +760,10 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
     }
 
     private Behavior<ShardCommand> onRestoreChunk(RestoreChunk c) {
+        if (handingOver) {
+            links.toEntity().accept(c);
+            return this;
+        }
         if (!restoring || c.runId() != dataPlane.runId() || c.rollbackId() != rollbackId) {
             return this;
         }
@@ -462,8 +784,9 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
         optimizer.reset();
         version = restoreVersion;
         restoring = false;
-        slots.resetAll();
-        slots.acceptFrom(settings.policy() == ShardSettings.Policy.SYNC ? version : Long.MIN_VALUE);
+        started = true;
+        timers.cancel("announce");
+        openSlots();
         metrics.shardVersion.labelValues(shardLabel).set(version);
         getContext().getLog().warn("shard {}: restored at version {} (rollback {}); optimizer state starts again",
                 shard, version, rollbackId);

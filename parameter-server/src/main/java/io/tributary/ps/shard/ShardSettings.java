@@ -18,9 +18,12 @@ import java.util.Locale;
  * @param maxTrainers the most trainers a run admits (slots are preallocated per trainer)
  * @param optimizer   the optimizer a shard applies to its slice
  * @param trust       how contributions are checked and aggregated (robust rules apply to sync only)
+ * @param resendAfter sync: a trainer that asked for the next parameters but whose gradient of the step
+ *                    has not arrived this long after is asked to send it again (it went to a node the
+ *                    shard has left, or was lost)
  */
 public record ShardSettings(int shards, Policy policy, int backup, Duration deadline, int staleness, int maxTrainers,
-                            OptimizerSettings optimizer, AggregationSettings trust) {
+                            OptimizerSettings optimizer, AggregationSettings trust, Duration resendAfter) {
 
     /** The consistency policies. */
     public enum Policy {
@@ -59,6 +62,9 @@ public record ShardSettings(int shards, Policy policy, int backup, Duration dead
         if (deadline.isNegative() || deadline.isZero()) {
             throw new IllegalArgumentException("tributary.consistency.deadline must be positive, got " + deadline);
         }
+        if (resendAfter.isNegative() || resendAfter.isZero()) {
+            throw new IllegalArgumentException("tributary.consistency.resend-after must be positive, got " + resendAfter);
+        }
     }
 
     public static ShardSettings from(Config root) {
@@ -66,6 +72,6 @@ public record ShardSettings(int shards, Policy policy, int backup, Duration dead
         Config c = root.getConfig("tributary.consistency");
         return new ShardSettings(cluster.getInt("shards"), Policy.parse(c.getString("policy")), c.getInt("backup"),
                 c.getDuration("deadline"), c.getInt("staleness"), cluster.getInt("max-trainers"),
-                OptimizerSettings.from(root), AggregationSettings.from(root));
+                OptimizerSettings.from(root), AggregationSettings.from(root), c.getDuration("resend-after"));
     }
 }

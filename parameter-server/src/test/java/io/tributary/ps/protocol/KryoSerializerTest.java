@@ -42,7 +42,8 @@ class KryoSerializerTest {
     private static ActorTestKit testKit;
     private static Serialization serialization;
     private static TestProbe<TrainerCommand> replies;
-    private static TestProbe<ParamsSent> paramReplies;
+    private static TestProbe<TrainingProtocol.ShardReply> paramReplies;
+    private static TestProbe<TrainingProtocol.ShardCommand> shardProbe;
     private static TestProbe<CoordinatorCommand> coordinator;
 
     /** A wire message that nobody registered. */
@@ -54,7 +55,8 @@ class KryoSerializerTest {
         testKit = ActorTestKit.create("KryoSerializerTest");
         serialization = SerializationExtension.get(testKit.system());
         replies = testKit.createTestProbe(TrainerCommand.class);
-        paramReplies = testKit.createTestProbe(ParamsSent.class);
+        paramReplies = testKit.createTestProbe(TrainingProtocol.ShardReply.class);
+        shardProbe = testKit.createTestProbe(TrainingProtocol.ShardCommand.class);
         coordinator = testKit.createTestProbe(CoordinatorCommand.class);
     }
 
@@ -84,7 +86,17 @@ class KryoSerializerTest {
                 Map.entry(TrainingProtocol.RollbackShard.class,
                         new TrainingProtocol.RollbackShard(7L, 2L, 50L, 133955, coordinator.ref())),
                 Map.entry(TrainingProtocol.RestoreChunk.class,
-                        new TrainingProtocol.RestoreChunk(7L, 2L, 32768, new float[] {1.5f, Float.NaN, -0f, 3e-39f})));
+                        new TrainingProtocol.RestoreChunk(7L, 2L, 32768, new float[] {1.5f, Float.NaN, -0f, 3e-39f})),
+                Map.entry(TrainingProtocol.ResendGradient.class, new TrainingProtocol.ResendGradient(2, 99L, "127.0.0.1:40999")),
+                Map.entry(TrainingProtocol.ShardStarted.class,
+                        new TrainingProtocol.ShardStarted(7L, 2, "127.0.0.1:40999/ab12", shardProbe.ref())),
+                Map.entry(TrainingProtocol.ShardMoved.class, new TrainingProtocol.ShardMoved(2, 240L)),
+                Map.entry(TrainingProtocol.StartShard.class, new TrainingProtocol.StartShard(7L, 2)),
+                Map.entry(TrainingProtocol.ShardState.class, new TrainingProtocol.ShardState(7L, 2, "127.0.0.1:40999/ab12",
+                        100L, 100L, 3, 1, 32768, new float[] {1.5f, Float.NaN, -0f}, shardProbe.ref())),
+                Map.entry(TrainingProtocol.HandOverAck.class, new TrainingProtocol.HandOverAck(2, "127.0.0.1:40999/ab12")),
+                Map.entry(TrainingProtocol.HandOverDone.class,
+                        new TrainingProtocol.HandOverDone(2, 100L, "127.0.0.1:41000/cd34", "127.0.0.1:40999/ab12")));
     }
 
     private static Object roundTrip(Object message) {

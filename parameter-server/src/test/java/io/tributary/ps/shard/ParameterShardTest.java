@@ -10,6 +10,13 @@ import io.tributary.ps.node.NodeDataPlane;
 import io.tributary.ps.node.ParameterAssembler;
 import io.tributary.ps.node.TrainingMetrics;
 import io.tributary.ps.protocol.TrainingProtocol.CoordinatorCommand;
+import io.tributary.ps.protocol.TrainingProtocol.HandOverAck;
+import io.tributary.ps.protocol.TrainingProtocol.HandOverDone;
+import io.tributary.ps.protocol.TrainingProtocol.ResendGradient;
+import io.tributary.ps.protocol.TrainingProtocol.ShardReply;
+import io.tributary.ps.protocol.TrainingProtocol.ShardStarted;
+import io.tributary.ps.protocol.TrainingProtocol.ShardState;
+import io.tributary.ps.protocol.TrainingProtocol.StartShard;
 import io.tributary.ps.protocol.TrainingProtocol.ParamsSent;
 import io.tributary.ps.protocol.TrainingProtocol.RequestParams;
 import io.tributary.ps.protocol.TrainingProtocol.SetQuorum;
@@ -18,7 +25,9 @@ import io.tributary.ps.protocol.TrainingProtocol.ShardCommitted;
 import io.tributary.ps.wire.DataPlane;
 import io.tributary.ps.wire.FrameType;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -78,7 +87,7 @@ class ParameterShardTest {
             ActorRef<ShardCommand> shard = KIT.spawn(ParameterShard.create(0, settings, ps, () -> initial,
                     new TrainingMetrics(new PrometheusRegistry())));
             TestProbe<CoordinatorCommand> coordinator = KIT.createTestProbe();
-            TestProbe<ParamsSent> sent = KIT.createTestProbe();
+            TestProbe<ShardReply> sent = KIT.createTestProbe();
             shard.tell(new SetQuorum(RUN, 1, Set.of(0, 1), 0, coordinator.getRef()));
             // version 0 to the live trainer: the shard is up and routes frames from here on
             shard.tell(new RequestParams(0, trainer.endpoint(), 0, sent.getRef()));
@@ -108,6 +117,120 @@ class ParameterShardTest {
             assertEquals(1, readyVersion.get());
             assertTrue(replica.parameters()[0] < 0.5f, "the optimizer step was applied: " + replica.parameters()[0]);
             KIT.stop(shard);
+        }
+    }
+
+    /**
+     * Sharding moves a shard to another ps node: the old incarnation hands its parameters, version and
+     * optimizer state over through the coordinator and stops when acknowledged; the new one waits for
+     * them, asks the trainer for the gradient that went to the old node, and from there on computes
+     * bit for bit what a shard that never moved computes.
+     */
+    @Test
+    void aMovedShardGoesOnWithItsStateAndAsksForTheGradientThatWentToTheOldNode() throws Exception {
+        ShardLayout layout = new ShardLayout(N, 1);
+        ShardSettings settings = ShardSettings.from(ConfigFactory.parseString("tributary.cluster.shards = 1\n"
+                + "tributary.consistency.deadline = 60s\ntributary.consistency.resend-after = 300ms\n"
+                + "tributary.optimizer.type = adam").withFallback(ConfigFactory.load()));
+        Duration sendTimeout = Duration.ofSeconds(2);
+        float[] initial = new float[N];
+        Arrays.fill(initial, 0.5f);
+        float[] g0 = new float[N];
+        float[] g1 = new float[N];
+        for (int i = 0; i < N; i++) {
+            g0[i] = (i % 7) * 0.1f - 0.3f;
+            g1[i] = (i % 5) * -0.2f + 0.4f;
+        }
+        CountDownLatch[] ready = {new CountDownLatch(1)};
+        try (NodeDataPlane oldPs = new NodeDataPlane(DataPlane.Settings.defaults(), "127.0.0.1", 0, RUN, 0, layout, sendTimeout);
+             NodeDataPlane newPs = new NodeDataPlane(DataPlane.Settings.defaults(), "127.0.0.1", 0, RUN, 0, layout, sendTimeout);
+             NodeDataPlane refPs = new NodeDataPlane(DataPlane.Settings.defaults(), "127.0.0.1", 0, RUN, 0, layout, sendTimeout);
+             NodeDataPlane trainer = new NodeDataPlane(DataPlane.Settings.defaults(), "127.0.0.1", 0, RUN, 0, layout,
+                     sendTimeout)) {
+            ParameterAssembler replica = new ParameterAssembler(layout, v -> ready[0].countDown());
+            trainer.hostReplica(NodeDataPlane.TRAINER_REPLICA, replica);
+            TestProbe<CoordinatorCommand> coordinator = KIT.createTestProbe();
+            TestProbe<ShardReply> replies = KIT.createTestProbe();
+            List<ShardCommand> passedOn = java.util.Collections.synchronizedList(new ArrayList<>());
+
+            // the reference never moves (no coordinator to ask: it starts at once)
+            ActorRef<ShardCommand> ref = KIT.spawn(ParameterShard.create(0, settings, refPs, () -> initial, 0,
+                    new TrainingMetrics(new PrometheusRegistry())));
+            ref.tell(new SetQuorum(RUN, 1, Set.of(0), 0, coordinator.getRef()));
+            ActorRef<ShardCommand> old = KIT.spawn(ParameterShard.create(0, settings, oldPs, () -> initial, 0,
+                    new TrainingMetrics(new PrometheusRegistry()), new ParameterShard.Links(coordinator.getRef(),
+                            passedOn::add)));
+            ShardStarted announced = coordinator.expectMessageClass(ShardStarted.class, Duration.ofSeconds(20));
+            // before the coordinator's word the shard sends nothing
+            old.tell(new SetQuorum(RUN, 1, Set.of(0), 0, coordinator.getRef()));
+            old.tell(new RequestParams(0, trainer.endpoint(), 0, replies.getRef()));
+            replies.expectNoMessage(Duration.ofMillis(300));
+            announced.shardRef().tell(new StartShard(RUN, 0));
+            assertEquals(0, ((ParamsSent) replies.expectMessageClass(ParamsSent.class, Duration.ofSeconds(20))).version());
+
+            // step 0 on both
+            trainer.send(oldPs.endpoint(), FrameType.GRADIENT, 0, 0, 0, 0L, g0, 0, N);
+            trainer.send(refPs.endpoint(), FrameType.GRADIENT, 0, 0, 0, 0L, g0, 0, N);
+            assertEquals(1, coordinator.expectMessageClass(ShardCommitted.class, Duration.ofSeconds(20)).version());
+            assertEquals(1, coordinator.expectMessageClass(ShardCommitted.class, Duration.ofSeconds(20)).version());
+
+            // the trainer asks the old owner for version 1 and 2 (its step-1 gradient will go nowhere)
+            old.tell(new RequestParams(0, trainer.endpoint(), 2, replies.getRef()));
+            // sharding moves the shard: the state goes to the coordinator, the request is passed on
+            old.tell(ParameterShard.HAND_OFF);
+            List<ShardState> pieces = new ArrayList<>();
+            int expected = -1;
+            while (expected < 0 || pieces.size() < expected) {
+                ShardState piece = coordinator.expectMessageClass(ShardState.class, Duration.ofSeconds(20));
+                pieces.add(piece);
+                expected = piece.parts() * ((N + ParameterShard.RESTORE_CHUNK - 1) / ParameterShard.RESTORE_CHUNK);
+            }
+            assertEquals(3, pieces.get(0).parts(), "parameters and Adam's two moments");
+            assertEquals(1, pieces.get(0).version());
+            assertEquals(1, pieces.get(0).optimizerSteps());
+            assertTrue(passedOn.stream().anyMatch(m -> m instanceof RequestParams r && r.minVersion() == 2),
+                    "the waiting request went on to the next owner: " + passedOn);
+            // a gradient frame that reaches the old node now is dropped
+            trainer.send(oldPs.endpoint(), FrameType.GRADIENT, 0, 0, 0, 1L, g1, 0, N);
+            TestProbe<Object> watcher = KIT.createTestProbe();
+            old.tell(new HandOverAck(0, pieces.get(0).owner()));
+            watcher.expectTerminated(old, Duration.ofSeconds(20));
+
+            ActorRef<ShardCommand> moved = KIT.spawn(ParameterShard.create(0, settings, newPs, () -> initial, 0,
+                    new TrainingMetrics(new PrometheusRegistry()), new ParameterShard.Links(coordinator.getRef(),
+                            passedOn::add)));
+            coordinator.expectMessageClass(ShardStarted.class, Duration.ofSeconds(20));
+            passedOn.forEach(moved::tell); // what sharding delivers to the next incarnation
+            moved.tell(new SetQuorum(RUN, 1, Set.of(0), 0, coordinator.getRef())); // what the coordinator sends first
+            pieces.forEach(moved::tell);
+            HandOverDone done = coordinator.expectMessageClass(HandOverDone.class, Duration.ofSeconds(20));
+            assertEquals(1, done.version());
+            assertEquals(pieces.get(0).owner(), done.previousOwner());
+            // the new owner asks for the step-1 gradient at once, to be sent to its node
+            ResendGradient resend = replies.expectMessageClass(ResendGradient.class, Duration.ofSeconds(20));
+            assertEquals(1, resend.step());
+            assertEquals(newPs.endpoint(), resend.shardEndpoint());
+            trainer.send(resend.shardEndpoint(), FrameType.GRADIENT, 0, 0, 0, 1L, g1, 0, N);
+            trainer.send(refPs.endpoint(), FrameType.GRADIENT, 0, 0, 0, 1L, g1, 0, N);
+            ShardCommitted c1 = coordinator.expectMessageClass(ShardCommitted.class, Duration.ofSeconds(20));
+            ShardCommitted c2 = coordinator.expectMessageClass(ShardCommitted.class, Duration.ofSeconds(20));
+            assertEquals(2, c1.version());
+            assertEquals(2, c2.version());
+
+            float[][] version2 = new float[2][];
+            ActorRef<ShardCommand>[] shards = new ActorRef[] {ref, moved};
+            for (int i = 0; i < 2; i++) {
+                ready[0] = new CountDownLatch(1);
+                replica.expect(2);
+                shards[i].tell(new RequestParams(0, trainer.endpoint(), 2, replies.getRef()));
+                assertTrue(ready[0].await(20, TimeUnit.SECONDS), "version 2 did not arrive");
+                version2[i] = replica.parameters().clone();
+            }
+            assertTrue(Arrays.equals(version2[0], version2[1]),
+                    "a moved shard computes what an unmoved one does (Adam's moments went with it)");
+            assertTrue(version2[0][0] != 0.5f);
+            KIT.stop(ref);
+            KIT.stop(moved);
         }
     }
 }

@@ -15,8 +15,11 @@ import io.tributary.ps.protocol.TrainingProtocol.ParamsSent;
 import io.tributary.ps.protocol.TrainingProtocol.RegisterTrainer;
 import io.tributary.ps.protocol.TrainingProtocol.Rejected;
 import io.tributary.ps.protocol.TrainingProtocol.RequestParams;
+import io.tributary.ps.protocol.TrainingProtocol.ResendGradient;
 import io.tributary.ps.protocol.TrainingProtocol.Rewind;
 import io.tributary.ps.protocol.TrainingProtocol.ShardCommand;
+import io.tributary.ps.protocol.TrainingProtocol.ShardMoved;
+import io.tributary.ps.protocol.TrainingProtocol.ShardReply;
 import io.tributary.ps.protocol.TrainingProtocol.StepDone;
 import io.tributary.ps.protocol.TrainingProtocol.TrainerCommand;
 import io.tributary.ps.shard.ParameterShard;
@@ -93,9 +96,12 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
     record BatchReady(BatchPipeline.Batch batch, Throwable failure) implements TrainerCommand {
     }
 
-    /** One step's gradient on its way to the shards. */
+    /**
+     * One step's gradient on its way to the shards; {@code onlyShard} >= 0: a slice sent again to that
+     * shard alone (it asked: {@link ResendGradient}), not reported as a step.
+     */
     record Push(long step, float[] gradient, float loss, int samples, long waitNanos, long computeNanos,
-                long floorAtRequest) {
+                long floorAtRequest, int onlyShard) {
     }
 
     /** The push stream sent a step's gradient; CRC32 per shard slice as sent. */
@@ -116,7 +122,7 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
 
     private final Resources res;
     private final TimerScheduler<TrainerCommand> timers;
-    private final ActorRef<ParamsSent> paramsSentAdapter;
+    private final ActorRef<ShardReply> paramsSentAdapter;
     private final ShardLayout layout;
     private final String[] shardEndpoints;
     private final ParameterAssembler assembler;
@@ -153,7 +159,7 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
         this.layout = res.dataPlane().layout();
         this.shardEndpoints = new String[layout.shardCount()];
         ActorRef<TrainerCommand> self = ctx.getSelf();
-        this.paramsSentAdapter = ctx.messageAdapter(ParamsSent.class, p -> p);
+        this.paramsSentAdapter = ctx.messageAdapter(ShardReply.class, p -> (TrainerCommand) p);
         this.assembler = new ParameterAssembler(layout, v -> self.tell(new ParamsReady(v)));
         res.dataPlane().hostReplica(NodeDataPlane.TRAINER_REPLICA, assembler);
         register();
@@ -180,6 +186,8 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
                     return Behaviors.stopped();
                 })
                 .onMessage(ParamsSent.class, this::onParamsSent)
+                .onMessage(ResendGradient.class, this::onResendGradient)
+                .onMessage(ShardMoved.class, this::onShardMoved)
                 .onMessage(ParamsReady.class, this::onParamsReady)
                 .onMessage(RequestTimeout.class, this::onRequestTimeout)
                 .onMessage(BatchReady.class, this::onBatchReady)
@@ -297,6 +305,40 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
         return this;
     }
 
+    /**
+     * A shard has not got this trainer's slice of the step it waits on (the shard moved to another
+     * node, or the frames were lost): send that slice again to where the shard is now. Sync only; the
+     * gradient of the last step is still in its buffer, since the next step waits for its parameters.
+     */
+    private Behavior<TrainerCommand> onResendGradient(ResendGradient r) {
+        if (assignment == null || boundedStaleness() || !awaitingParams || r.step() != step - 1 || r.shard() < 0
+                || r.shard() >= layout.shardCount()) {
+            return this; // not the step in hand (already past it, or not started)
+        }
+        shardEndpoints[r.shard()] = r.shardEndpoint();
+        QueueOfferResult offered = pushes.offer(new Push(r.step(), gradBuffers[(int) (r.step() & 1)], 0f, 0, 0, 0, 0,
+                r.shard()));
+        if (offered != QueueOfferResult.enqueued()) {
+            getContext().getLog().warn("trainer {}: shard {} asked for step {} again but the push stream is full ({}); "
+                    + "it asks again", assignment.trainerId(), r.shard(), r.step(), offered);
+        } else {
+            getContext().getLog().info("trainer {}: sending step {} to shard {} again, now at {}", assignment.trainerId(),
+                    r.step(), r.shard(), r.shardEndpoint());
+        }
+        return this;
+    }
+
+    /** A shard moved: the request waiting on it may have been lost on the way, so ask it again. */
+    private Behavior<TrainerCommand> onShardMoved(ShardMoved m) {
+        if (assignment == null || !awaitingParams || m.shard() < 0 || m.shard() >= layout.shardCount()) {
+            return this;
+        }
+        long minVersion = boundedStaleness() ? lastParamsVersion + 1 : step;
+        res.shards().apply(m.shard()).tell(new RequestParams(assignment.trainerId(), res.dataPlane().endpoint(), minVersion,
+                paramsSentAdapter));
+        return this;
+    }
+
     private Behavior<TrainerCommand> onClockFloor(ClockFloor f) {
         clockFloor = Math.max(clockFloor, f.slowestStep());
         if (assignment != null && !awaitingParams) {
@@ -356,7 +398,8 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
             straggle((long) ((res.slowdown() - 1.0) * (t1 - t0)));
             t1 = System.nanoTime();
         }
-        QueueOfferResult offered = pushes.offer(new Push(step, grad, loss, n, t0 - requestedAt, t1 - t0, floorAtRequest));
+        QueueOfferResult offered = pushes.offer(new Push(step, grad, loss, n, t0 - requestedAt, t1 - t0, floorAtRequest,
+                -1));
         if (offered != QueueOfferResult.enqueued()) {
             throw new IllegalStateException("gradient push stream refused step " + step + ": " + offered);
         }
@@ -371,6 +414,9 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
     /** The gradient push stage finished sending step {@code p.step}'s slices (called on this actor). */
     private Behavior<TrainerCommand> onPushed(Pushed done) {
         Push p = done.push();
+        if (p.onlyShard() >= 0) {
+            return this; // a slice sent again: the step was reported when it was first pushed
+        }
         res.coordinator().tell(new StepDone(assignment.trainerId(), p.step(), p.loss(), p.samples(), p.computeNanos(),
                 done.pushNanos(), p.floorAtRequest(), done.checksums()));
         TrainingMetrics m = res.metrics();
@@ -416,6 +462,12 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
     /** Sends one step's gradient slices to their shards; runs in the push stream, off this actor. */
     private Pushed sendGradient(Push p) {
         long t = System.nanoTime();
+        if (p.onlyShard() >= 0) {
+            int k = p.onlyShard();
+            res.dataPlane().send(shardEndpoints[k], FrameType.GRADIENT, assignment.trainerId(), k, 0, p.step(),
+                    p.gradient(), layout.offset(k), layout.length(k));
+            return new Pushed(p, System.nanoTime() - t, java.util.List.of());
+        }
         Long[] sums = new Long[layout.shardCount()];
         for (int k = 0; k < layout.shardCount(); k++) {
             sums[k] = pushChecksum.of(p.gradient(), layout.offset(k), layout.length(k));
