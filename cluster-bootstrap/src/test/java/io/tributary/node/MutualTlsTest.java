@@ -102,7 +102,7 @@ class MutualTlsTest {
     }
 
     private boolean logged(String... parts) {
-        return logs.list.stream().map(ILoggingEvent::getFormattedMessage).anyMatch(m -> {
+        return snapshot().stream().map(ILoggingEvent::getFormattedMessage).anyMatch(m -> {
             for (String p : parts) {
                 if (!m.contains(p)) {
                     return false;
@@ -227,8 +227,15 @@ class MutualTlsTest {
         }
     }
 
+    /** The events so far: the appender adds under its own lock (AppenderBase.doAppend), from other threads. */
+    private java.util.List<ILoggingEvent> snapshot() {
+        synchronized (logs) {
+            return new java.util.ArrayList<>(logs.list);
+        }
+    }
+
     private String messages() {
-        return logs.list.stream().map(ILoggingEvent::getFormattedMessage).filter(m -> m.contains("TLS") || m.contains("refused"))
+        return snapshot().stream().map(ILoggingEvent::getFormattedMessage).filter(m -> m.contains("TLS") || m.contains("refused"))
                 .toList().toString();
     }
 }
