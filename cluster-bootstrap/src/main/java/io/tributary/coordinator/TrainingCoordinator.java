@@ -18,6 +18,7 @@ import io.tributary.ps.protocol.TrainingProtocol.Rewind;
 import io.tributary.ps.protocol.TrainingProtocol.RollbackShard;
 import io.tributary.ps.protocol.TrainingProtocol.HandOverAck;
 import io.tributary.ps.protocol.TrainingProtocol.HandOverDone;
+import io.tributary.ps.protocol.TrainingProtocol.OptimizerSnapshot;
 import io.tributary.ps.protocol.TrainingProtocol.ResendGradient;
 import io.tributary.ps.protocol.TrainingProtocol.ShardReply;
 import io.tributary.ps.protocol.TrainingProtocol.ShardStarted;
@@ -139,6 +140,27 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
     record RollbackTick(long rollbackId) implements CoordinatorCommand {
     }
 
+    /** Every shard's optimizer state at one version, as the shards send it with an evaluation's parameters. */
+    private static final class OptimizerCut {
+        final float[][][] parts;
+        final boolean[][][] got;
+        final long[] steps;
+        int missing;
+
+        OptimizerCut(ShardLayout layout, int parts) {
+            int k = layout.shardCount();
+            this.parts = new float[k][][];
+            this.got = new boolean[k][][];
+            this.steps = new long[k];
+            for (int i = 0; i < k; i++) {
+                int chunks = (layout.length(i) + RESTORE_CHUNK_FLOATS - 1) / RESTORE_CHUNK_FLOATS;
+                this.parts[i] = new float[parts][layout.length(i)];
+                this.got[i] = new boolean[parts][chunks];
+                missing += parts * chunks;
+            }
+        }
+    }
+
     /** The state a shard's previous owner handed over, while it arrives and until the next owner took it. */
     private static final class HandOver {
         final String owner;
@@ -192,6 +214,8 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
     private final ParameterAssembler evalAssembler;
     private final ActorRef<ShardReply> ignoreParamsSent;
     private final Map<Integer, HandOver> handOvers = new HashMap<>();
+    /** Optimizer state by version, from evaluations: the cut's goes into a rollback (a few kept). */
+    private final TreeMap<Long, OptimizerCut> optimizerCuts = new TreeMap<>();
     /** Shards whose restart without state was already reported (one warning per incarnation). */
     private final java.util.Set<String> reportedStateless = new java.util.HashSet<>();
     private Backend backend;
@@ -271,6 +295,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
                 .onMessage(ShardStarted.class, this::onShardStarted)
                 .onMessage(ShardState.class, this::onShardState)
                 .onMessage(HandOverDone.class, this::onHandOverDone)
+                .onMessage(OptimizerSnapshot.class, this::onOptimizerSnapshot)
                 .onMessage(MemberGone.class, this::onMemberGone)
                 .onMessage(ShardRestored.class, this::onShardRestored)
                 .onMessage(RollbackTick.class, t -> {
@@ -593,6 +618,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
             // every shard at exactly this step: a consistent cut that a ps failover can roll back to
             System.arraycopy(evalAssembler.parameters(), 0, cut, 0, cut.length);
             cutStep = step;
+            optimizerCuts.headMap(step).clear(); // older than the cut: never restored
         }
         double accuracy = Evaluation.accuracy(evalModel, test);
         lastAccuracy = accuracy;
@@ -730,9 +756,12 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         shardsRestored = 0;
         rollbackStartNanos = System.nanoTime();
         rollbackFrom = committedSteps;
+        OptimizerCut oc = optimizerCuts.get(cutStep);
         getContext().getLog().warn("parameter-server node {} left: rolling every shard back to step {} (the run stood at "
-                + "{}; {} steps are done again), rollback {}", g.member().address(), cutStep, committedSteps,
-                committedSteps - cutStep, rollbackId);
+                + "{}; {} steps are done again), rollback {}; {}", g.member().address(), cutStep, committedSteps,
+                committedSteps - cutStep, rollbackId, oc != null && oc.missing == 0
+                        ? "with the optimizer state of that step" : "the optimizer state starts from zero (none was kept "
+                        + "for step " + cutStep + ")");
         res.listener().psFailover(g.member().address().toString(), committedSteps, cutStep);
         restored = new boolean[layout.shardCount()];
         sendRollback();
@@ -747,12 +776,21 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
             }
             EntityRef<ShardCommand> shard = res.shards().apply(k);
             int length = layout.length(k);
-            shard.tell(new RollbackShard(settings.runId(), rollbackId, cutStep, length, getContext().getSelf()));
+            OptimizerCut oc = optimizerCuts.get(cutStep);
+            boolean withOptimizer = oc != null && oc.missing == 0;
+            int parts = withOptimizer ? oc.parts[k].length : 0;
+            shard.tell(new RollbackShard(settings.runId(), rollbackId, cutStep, length, parts, getContext().getSelf()));
             for (int off = 0; off < length; off += RESTORE_CHUNK_FLOATS) {
                 int n = Math.min(RESTORE_CHUNK_FLOATS, length - off);
                 float[] values = new float[n];
                 System.arraycopy(cut, layout.offset(k) + off, values, 0, n);
                 shard.tell(new RestoreChunk(settings.runId(), rollbackId, off, values));
+            }
+            for (int part = 0; part < parts; part++) {
+                for (int off = 0; off < length; off += RESTORE_CHUNK_FLOATS) {
+                    shard.tell(new OptimizerSnapshot(settings.runId(), k, cutStep, oc.steps[k], parts, part, off,
+                            java.util.Arrays.copyOfRange(oc.parts[k][part], off, Math.min(length, off + RESTORE_CHUNK_FLOATS))));
+                }
             }
         }
         getContext().scheduleOnce(java.time.Duration.ofSeconds(5), getContext().getSelf(), new RollbackTick(rollbackId));
@@ -846,8 +884,13 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         if (h == null || !h.owner.equals(s.owner()) || h.version != s.version()) {
             h = new HandOver(s, length);
             handOvers.put(k, h);
-            getContext().getLog().warn("shard {} is moving to another ps node: receiving the state of version {} from {}",
-                    k, s.version(), s.owner());
+            if (finished) {
+                // the run is over and its ps nodes stop: sharding hands their shards off on the way out
+                getContext().getLog().debug("shard {} hands its state over while its node stops", k);
+            } else {
+                getContext().getLog().warn("shard {} is moving to another ps node: receiving the state of version {} from {}",
+                        k, s.version(), s.owner());
+            }
         }
         int chunk = s.offset() / RESTORE_CHUNK_FLOATS;
         if (s.parts() == h.parts.length && !h.got[s.part()][chunk]) {
@@ -890,6 +933,35 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
             if (m.live && !m.rewinding) {
                 m.ref.tell(new ShardMoved(d.shard(), d.version()));
             }
+        }
+        return this;
+    }
+
+    /** A piece of a shard's optimizer state at an evaluation's version (sync). */
+    private Behavior<CoordinatorCommand> onOptimizerSnapshot(OptimizerSnapshot o) {
+        int k = o.shard();
+        if (o.runId() != settings.runId() || k < 0 || k >= layout.shardCount() || o.parts() < 1 || o.parts() > 8
+                || o.part() < 0 || o.part() >= o.parts() || o.offset() < 0 || o.offset() % RESTORE_CHUNK_FLOATS != 0
+                || o.offset() > layout.length(k) - o.values().length || o.version() < cutStep) {
+            return this;
+        }
+        OptimizerCut c = optimizerCuts.get(o.version());
+        if (c == null) {
+            if (optimizerCuts.size() >= 4) {
+                optimizerCuts.pollFirstEntry();
+            }
+            c = new OptimizerCut(layout, o.parts());
+            optimizerCuts.put(o.version(), c);
+        }
+        if (c.parts[k].length != o.parts()) {
+            return this;
+        }
+        int chunk = o.offset() / RESTORE_CHUNK_FLOATS;
+        if (!c.got[k][o.part()][chunk]) {
+            c.got[k][o.part()][chunk] = true;
+            System.arraycopy(o.values(), 0, c.parts[k][o.part()], o.offset(), o.values().length);
+            c.steps[k] = o.optimizerSteps();
+            c.missing--;
         }
         return this;
     }

@@ -63,6 +63,7 @@ public final class ProtocolRegistry {
             new Entry(326, TrainingProtocol.ShardState.class),
             new Entry(327, TrainingProtocol.HandOverAck.class),
             new Entry(328, TrainingProtocol.HandOverDone.class),
+            new Entry(329, TrainingProtocol.OptimizerSnapshot.class),
             new Entry(330, TrainingProtocol.AdmissionDenied.class));
 
     static {

@@ -178,12 +178,13 @@ public final class TrainingProtocol {
     }
 
     /**
-     * Roll this shard back to the checkpoint of {@code version}: drop the step in hand, the waiting
-     * requests and the optimizer state, and take the parameters from the {@link RestoreChunk}s of
-     * the same {@code rollbackId} that follow ({@code length} floats in all); then answer
-     * {@link ShardRestored} to {@code coordinator}.
+     * Roll this shard back to the checkpoint of {@code version}: drop the step in hand and the waiting
+     * requests, take the parameters from the {@link RestoreChunk}s of the same {@code rollbackId} that
+     * follow ({@code length} floats in all) and, when {@code optimizerParts} > 0, the optimizer state
+     * from the {@link OptimizerSnapshot}s of that version that follow (else the optimizer starts
+     * again from zero); then answer {@link ShardRestored} to {@code coordinator}.
      */
-    public record RollbackShard(long runId, long rollbackId, long version, int length,
+    public record RollbackShard(long runId, long rollbackId, long version, int length, int optimizerParts,
                                 ActorRef<CoordinatorCommand> coordinator) implements ShardCommand, WireMessage {
         public RollbackShard {
             Objects.requireNonNull(coordinator, "coordinator");
@@ -285,6 +286,37 @@ public final class TrainingProtocol {
         public String toString() {
             return "ShardState[shard=" + shard + ", owner=" + owner + ", version=" + version + ", part " + part + "/"
                     + parts + ", offset=" + offset + ", " + values.length + " floats]";
+        }
+    }
+
+    /**
+     * One piece of a shard's optimizer state at {@code version}: a shard sends it to the coordinator
+     * with the parameters of an evaluation (sync), so that the consistent cut a ps failover rolls back
+     * to holds the optimizer's moments too, and the coordinator sends it back in a rollback. Part
+     * {@code part} of {@code parts} state vectors, floats {@code [offset, offset + values.length)}.
+     */
+    public record OptimizerSnapshot(long runId, int shard, long version, long optimizerSteps, int parts, int part,
+                                    int offset, float[] values) implements CoordinatorCommand, ShardCommand, WireMessage {
+        public OptimizerSnapshot {
+            Objects.requireNonNull(values, "values");
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof OptimizerSnapshot c && c.runId == runId && c.shard == shard && c.version == version
+                    && c.optimizerSteps == optimizerSteps && c.parts == parts && c.part == part && c.offset == offset
+                    && java.util.Arrays.equals(c.values, values);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(runId, shard, version, part, offset, java.util.Arrays.hashCode(values));
+        }
+
+        @Override
+        public String toString() {
+            return "OptimizerSnapshot[shard=" + shard + ", version=" + version + ", part " + part + "/" + parts
+                    + ", offset=" + offset + ", " + values.length + " floats]";
         }
     }
 

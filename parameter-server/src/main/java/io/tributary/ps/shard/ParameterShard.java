@@ -16,6 +16,7 @@ import io.tributary.ps.optim.Optimizer;
 import io.tributary.ps.protocol.TrainingProtocol.CoordinatorCommand;
 import io.tributary.ps.protocol.TrainingProtocol.HandOverAck;
 import io.tributary.ps.protocol.TrainingProtocol.HandOverDone;
+import io.tributary.ps.protocol.TrainingProtocol.OptimizerSnapshot;
 import io.tributary.ps.protocol.TrainingProtocol.ResendGradient;
 import io.tributary.ps.protocol.TrainingProtocol.ShardStarted;
 import io.tributary.ps.protocol.TrainingProtocol.ShardState;
@@ -162,6 +163,11 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
     private int restoreReceived;
     private boolean[] restoreChunks = new boolean[0];
     private ActorRef<CoordinatorCommand> restoreReplyTo;
+    /** Optimizer state of the rollback's version, while it arrives (null: the optimizer starts from zero). */
+    private float[][] restoreOptimizer;
+    private boolean[][] restoreOptimizerGot;
+    private int restoreOptimizerMissing;
+    private long restoreOptimizerSteps;
     private final Links links;
     /** The coordinator's word came (or there is no coordinator to ask): the shard takes part. */
     private boolean started;
@@ -276,6 +282,7 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
                 .onMessage(DeadlineReached.class, this::onDeadline)
                 .onMessage(RollbackShard.class, this::onRollback)
                 .onMessage(RestoreChunk.class, this::onRestoreChunk)
+                .onMessage(OptimizerSnapshot.class, this::onOptimizerSnapshot)
                 .onMessage(ResendCheck.class, this::onResendCheck)
                 .onMessage(AnnounceTick.class, t -> {
                     if (started) {
@@ -576,6 +583,18 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
         }
         metrics.bytesSent.labelValues("parameters").inc(4.0 * paramArray.length);
         r.replyTo().tell(new ParamsSent(shard, version, dataPlane.endpoint()));
+        if (r.requesterId() < 0 && coordinator != null && settings.policy() == ShardSettings.Policy.SYNC) {
+            // an evaluation: the optimizer state of this version goes with it, for the coordinator's consistent cut
+            Tensor[] state = optimizer.state();
+            for (int part = 0; part < state.length; part++) {
+                backend.download(state[part], stateScratch, 0);
+                for (int off = 0; off < stateScratch.length; off += RESTORE_CHUNK) {
+                    coordinator.tell(new OptimizerSnapshot(dataPlane.runId(), shard, version, optimizer.steps(),
+                            state.length, part, off, java.util.Arrays.copyOfRange(stateScratch, off,
+                            Math.min(stateScratch.length, off + RESTORE_CHUNK))));
+                }
+            }
+        }
     }
 
     private Behavior<ShardCommand> onContribution(ContributionComplete c) {
@@ -750,6 +769,22 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
         restoreChunks = new boolean[(paramArray.length + RESTORE_CHUNK - 1) / RESTORE_CHUNK];
         restoreReplyTo = r.coordinator();
         coordinator = r.coordinator();
+        int parts = optimizer.state().length;
+        if (r.optimizerParts() == parts && parts > 0) {
+            int chunks = restoreChunks.length;
+            restoreOptimizer = new float[parts][paramArray.length];
+            restoreOptimizerGot = new boolean[parts][chunks];
+            restoreOptimizerMissing = parts * chunks;
+        } else {
+            if (r.optimizerParts() > 0) {
+                getContext().getLog().error("shard {}: rollback {} carries {} optimizer state vectors but this shard's "
+                        + "optimizer keeps {} (set the same tributary.optimizer on every ps node); its optimizer starts "
+                        + "from zero", shard, r.rollbackId(), r.optimizerParts(), parts);
+            }
+            restoreOptimizer = null;
+            restoreOptimizerGot = null;
+            restoreOptimizerMissing = 0;
+        }
         slots.acceptFrom(Long.MAX_VALUE);
         slots.resetAll();
         contributors.clear();
@@ -778,21 +813,65 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
         restoreChunks[c.offset() / RESTORE_CHUNK] = true;
         System.arraycopy(c.values(), 0, paramArray, c.offset(), c.values().length);
         restoreReceived += c.values().length;
-        if (restoreReceived < paramArray.length) {
+        maybeFinishRestore();
+        return this;
+    }
+
+    /** A piece of the optimizer state of a rollback's version. */
+    private Behavior<ShardCommand> onOptimizerSnapshot(OptimizerSnapshot o) {
+        if (handingOver) {
+            links.toEntity().accept(o);
             return this;
         }
-        optimizer.reset();
+        if (!restoring || restoreOptimizer == null || o.runId() != dataPlane.runId() || o.shard() != shard
+                || o.version() != restoreVersion || o.parts() != restoreOptimizer.length) {
+            return this;
+        }
+        if (o.part() < 0 || o.part() >= o.parts() || o.offset() < 0 || o.offset() % RESTORE_CHUNK != 0
+                || o.offset() > paramArray.length - o.values().length) {
+            getContext().getLog().error("shard {}: optimizer state piece (part {}, [{}, +{})) is outside its {} "
+                    + "parameters; ignored", shard, o.part(), o.offset(), o.values().length, paramArray.length);
+            return this;
+        }
+        int chunk = o.offset() / RESTORE_CHUNK;
+        if (restoreOptimizerGot[o.part()][chunk]) {
+            return this;
+        }
+        restoreOptimizerGot[o.part()][chunk] = true;
+        System.arraycopy(o.values(), 0, restoreOptimizer[o.part()], o.offset(), o.values().length);
+        restoreOptimizerSteps = o.optimizerSteps();
+        restoreOptimizerMissing--;
+        maybeFinishRestore();
+        return this;
+    }
+
+    private void maybeFinishRestore() {
+        if (restoreReceived < paramArray.length || restoreOptimizerMissing > 0) {
+            return;
+        }
+        boolean withOptimizer = restoreOptimizer != null;
+        if (withOptimizer) {
+            Tensor[] state = optimizer.state();
+            for (int i = 0; i < state.length; i++) {
+                backend.upload(restoreOptimizer[i], 0, state[i]);
+            }
+            optimizer.restoreSteps(restoreOptimizerSteps);
+            restoreOptimizer = null;
+            restoreOptimizerGot = null;
+        } else {
+            optimizer.reset();
+        }
         version = restoreVersion;
         restoring = false;
         started = true;
         timers.cancel("announce");
         openSlots();
         metrics.shardVersion.labelValues(shardLabel).set(version);
-        getContext().getLog().warn("shard {}: restored at version {} (rollback {}); optimizer state starts again",
-                shard, version, rollbackId);
+        getContext().getLog().warn("shard {}: restored at version {} (rollback {}); {}", shard, version, rollbackId,
+                withOptimizer ? "optimizer state of that version restored (" + optimizer.steps() + " steps)"
+                        : "optimizer state starts again from zero");
         restoreReplyTo.tell(new ShardRestored(shard, rollbackId, version, incarnation));
         serveWaiting();
-        return this;
     }
 
     /**

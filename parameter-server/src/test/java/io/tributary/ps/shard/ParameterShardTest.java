@@ -12,6 +12,10 @@ import io.tributary.ps.node.TrainingMetrics;
 import io.tributary.ps.protocol.TrainingProtocol.CoordinatorCommand;
 import io.tributary.ps.protocol.TrainingProtocol.HandOverAck;
 import io.tributary.ps.protocol.TrainingProtocol.HandOverDone;
+import io.tributary.ps.protocol.TrainingProtocol.OptimizerSnapshot;
+import io.tributary.ps.protocol.TrainingProtocol.RestoreChunk;
+import io.tributary.ps.protocol.TrainingProtocol.RollbackShard;
+import io.tributary.ps.protocol.TrainingProtocol.ShardRestored;
 import io.tributary.ps.protocol.TrainingProtocol.ResendGradient;
 import io.tributary.ps.protocol.TrainingProtocol.ShardReply;
 import io.tributary.ps.protocol.TrainingProtocol.ShardStarted;
@@ -231,6 +235,86 @@ class ParameterShardTest {
             assertTrue(version2[0][0] != 0.5f);
             KIT.stop(ref);
             KIT.stop(moved);
+        }
+    }
+
+    /**
+     * The coordinator's consistent cut holds the optimizer state: an evaluation's request makes the
+     * shard send its moments with the parameters, and a shard rolled back to that cut with them goes
+     * on bit for bit as the shard it was taken from (Adam does not start again from zero).
+     */
+    @Test
+    void aRollbackWithTheCutsOptimizerStateGoesOnAsTheOriginal() throws Exception {
+        ShardLayout layout = new ShardLayout(N, 1);
+        ShardSettings settings = ShardSettings.from(ConfigFactory.parseString("tributary.cluster.shards = 1\n"
+                + "tributary.consistency.deadline = 60s\ntributary.optimizer.type = adam").withFallback(ConfigFactory.load()));
+        Duration sendTimeout = Duration.ofSeconds(2);
+        float[] initial = new float[N];
+        Arrays.fill(initial, 0.5f);
+        float[][] g = new float[3][N];
+        for (int s = 0; s < 3; s++) {
+            for (int i = 0; i < N; i++) {
+                g[s][i] = ((i + 3 * s) % 7) * 0.1f - 0.3f;
+            }
+        }
+        CountDownLatch[] ready = {new CountDownLatch(1)};
+        try (NodeDataPlane psA = new NodeDataPlane(DataPlane.Settings.defaults(), "127.0.0.1", 0, RUN, 0, layout, sendTimeout);
+             NodeDataPlane psB = new NodeDataPlane(DataPlane.Settings.defaults(), "127.0.0.1", 0, RUN, 0, layout, sendTimeout);
+             NodeDataPlane trainer = new NodeDataPlane(DataPlane.Settings.defaults(), "127.0.0.1", 0, RUN, 0, layout,
+                     sendTimeout)) {
+            ParameterAssembler replica = new ParameterAssembler(layout, v -> ready[0].countDown());
+            trainer.hostReplica(NodeDataPlane.COORDINATOR_REPLICA, replica);
+            TestProbe<CoordinatorCommand> coordinator = KIT.createTestProbe();
+            TestProbe<ShardReply> replies = KIT.createTestProbe();
+            ActorRef<ShardCommand> a = KIT.spawn(ParameterShard.create(0, settings, psA, () -> initial,
+                    new TrainingMetrics(new PrometheusRegistry())));
+            ActorRef<ShardCommand> b = KIT.spawn(ParameterShard.create(0, settings, psB, () -> initial,
+                    new TrainingMetrics(new PrometheusRegistry())));
+            a.tell(new SetQuorum(RUN, 1, Set.of(0), 0, coordinator.getRef()));
+            for (long step = 0; step < 2; step++) {
+                trainer.send(psA.endpoint(), FrameType.GRADIENT, 0, 0, 0, step, g[(int) step], 0, N);
+                assertEquals(step + 1, coordinator.expectMessageClass(ShardCommitted.class, Duration.ofSeconds(20)).version());
+            }
+            // the evaluation of version 2: parameters over the data plane, optimizer state to the coordinator
+            replica.expect(2);
+            a.tell(new RequestParams(-1, trainer.endpoint(), 2, replies.getRef()));
+            assertTrue(ready[0].await(20, TimeUnit.SECONDS), "version 2 did not arrive");
+            float[] cut = replica.parameters().clone();
+            List<OptimizerSnapshot> snapshot = new ArrayList<>();
+            int pieces = 2 * ((N + ParameterShard.RESTORE_CHUNK - 1) / ParameterShard.RESTORE_CHUNK);
+            while (snapshot.size() < pieces) {
+                OptimizerSnapshot o = coordinator.expectMessageClass(OptimizerSnapshot.class, Duration.ofSeconds(20));
+                assertEquals(2, o.version());
+                assertEquals(2, o.optimizerSteps());
+                snapshot.add(o);
+            }
+
+            // b (another node) is rolled back to that cut with the optimizer state
+            b.tell(new RollbackShard(RUN, 1, 2, N, 2, coordinator.getRef()));
+            for (int off = 0; off < N; off += ParameterShard.RESTORE_CHUNK) {
+                b.tell(new RestoreChunk(RUN, 1, off, Arrays.copyOfRange(cut, off, Math.min(N, off + ParameterShard.RESTORE_CHUNK))));
+            }
+            snapshot.forEach(b::tell);
+            assertEquals(2, coordinator.expectMessageClass(ShardRestored.class, Duration.ofSeconds(20)).version());
+            b.tell(new SetQuorum(RUN, 1, Set.of(0), 0, coordinator.getRef()));
+
+            // step 2 on both: the same version 3
+            trainer.send(psA.endpoint(), FrameType.GRADIENT, 0, 0, 0, 2L, g[2], 0, N);
+            trainer.send(psB.endpoint(), FrameType.GRADIENT, 0, 0, 0, 2L, g[2], 0, N);
+            assertEquals(3, coordinator.expectMessageClass(ShardCommitted.class, Duration.ofSeconds(20)).version());
+            assertEquals(3, coordinator.expectMessageClass(ShardCommitted.class, Duration.ofSeconds(20)).version());
+            float[][] v3 = new float[2][];
+            ActorRef<ShardCommand>[] shards = new ActorRef[] {a, b};
+            for (int i = 0; i < 2; i++) {
+                ready[0] = new CountDownLatch(1);
+                replica.expect(3);
+                shards[i].tell(new RequestParams(-1, trainer.endpoint(), 3, replies.getRef()));
+                assertTrue(ready[0].await(20, TimeUnit.SECONDS), "version 3 did not arrive");
+                v3[i] = replica.parameters().clone();
+            }
+            assertTrue(Arrays.equals(v3[0], v3[1]), "the rolled-back shard computes what the original does");
+            KIT.stop(a);
+            KIT.stop(b);
         }
     }
 }
