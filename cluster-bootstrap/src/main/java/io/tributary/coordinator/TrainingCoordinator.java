@@ -753,6 +753,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         }
         rollbackId++;
         rollingBack = true;
+        handOvers.clear(); // states handed over before this rollback: the rollback restores those shards
         shardsRestored = 0;
         rollbackStartNanos = System.nanoTime();
         rollbackFrom = committedSteps;
@@ -809,7 +810,8 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
             return this;
         }
         rollingBack = false;
-        handOvers.clear(); // state handed over before the rollback is older than what every shard holds now
+        // state handed over by a shard restored in this rollback is current; any other is from before it
+        handOvers.values().removeIf(h -> h.version != cutStep);
         committedSteps = cutStep;
         commits.clear();
         evalQueue.removeIf(e -> e[0] > cutStep);
@@ -847,7 +849,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         }
         HandOver h = handOvers.get(s.shard());
         if (h != null) {
-            if (h.missing == 0 && !rollingBack) {
+            if (h.missing == 0) {
                 sendHandOver(s.shard(), h, s.shardRef());
             }
             return this;
