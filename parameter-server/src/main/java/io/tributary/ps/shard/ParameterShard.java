@@ -378,6 +378,15 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
         slots.acceptFrom(settings.policy() == ShardSettings.Policy.SYNC ? version : Long.MIN_VALUE);
     }
 
+    /** The coordinator's word came (a fresh start, a hand-over or a restore): frames of {@code at} on are taken. */
+    private void takePartAt(long at) {
+        version = at;
+        started = true;
+        timers.cancel("announce");
+        openSlots();
+        metrics.shardVersion.labelValues(shardLabel).set(version);
+    }
+
     private void announce() {
         links.coordinator().tell(new ShardStarted(dataPlane.runId(), shard, incarnation, getContext().getSelf()));
     }
@@ -414,9 +423,7 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
         if (started || s.runId() != dataPlane.runId() || s.shard() != shard) {
             return this;
         }
-        started = true;
-        timers.cancel("announce");
-        openSlots();
+        takePartAt(version);
         getContext().getLog().info("shard {}: starts at version {} (the coordinator's word)", shard, version);
         serveWaiting();
         return this;
@@ -546,15 +553,11 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
             backend.upload(incoming[i + 1], 0, state[i]);
         }
         optimizer.restoreSteps(incomingSteps);
-        version = incomingVersion;
-        takenOverAt = version;
+        takenOverAt = incomingVersion;
         takenOverFrom = incomingOwner;
         incoming = null;
         incomingGot = null;
-        started = true;
-        timers.cancel("announce");
-        openSlots();
-        metrics.shardVersion.labelValues(shardLabel).set(version);
+        takePartAt(incomingVersion);
         metrics.shardHandOvers.inc();
         getContext().getLog().warn("shard {}: took over at version {} from {} with its optimizer state ({} steps)",
                 shard, version, takenOverFrom, optimizer.steps());
@@ -861,12 +864,8 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
         } else {
             optimizer.reset();
         }
-        version = restoreVersion;
         restoring = false;
-        started = true;
-        timers.cancel("announce");
-        openSlots();
-        metrics.shardVersion.labelValues(shardLabel).set(version);
+        takePartAt(restoreVersion);
         getContext().getLog().warn("shard {}: restored at version {} (rollback {}); {}", shard, version, rollbackId,
                 withOptimizer ? "optimizer state of that version restored (" + optimizer.steps() + " steps)"
                         : "optimizer state starts again from zero");

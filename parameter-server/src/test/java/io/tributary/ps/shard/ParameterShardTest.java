@@ -136,7 +136,6 @@ class ParameterShardTest {
         ShardSettings settings = ShardSettings.from(ConfigFactory.parseString("tributary.cluster.shards = 1\n"
                 + "tributary.consistency.deadline = 60s\ntributary.consistency.resend-after = 300ms\n"
                 + "tributary.optimizer.type = adam").withFallback(ConfigFactory.load()));
-        Duration sendTimeout = Duration.ofSeconds(2);
         float[] initial = new float[N];
         Arrays.fill(initial, 0.5f);
         float[] g0 = new float[N];
@@ -146,11 +145,8 @@ class ParameterShardTest {
             g1[i] = (i % 5) * -0.2f + 0.4f;
         }
         CountDownLatch[] ready = {new CountDownLatch(1)};
-        try (NodeDataPlane oldPs = new NodeDataPlane(DataPlane.Settings.defaults(), "127.0.0.1", 0, RUN, 0, layout, sendTimeout);
-             NodeDataPlane newPs = new NodeDataPlane(DataPlane.Settings.defaults(), "127.0.0.1", 0, RUN, 0, layout, sendTimeout);
-             NodeDataPlane refPs = new NodeDataPlane(DataPlane.Settings.defaults(), "127.0.0.1", 0, RUN, 0, layout, sendTimeout);
-             NodeDataPlane trainer = new NodeDataPlane(DataPlane.Settings.defaults(), "127.0.0.1", 0, RUN, 0, layout,
-                     sendTimeout)) {
+        try (NodeDataPlane oldPs = plane(layout); NodeDataPlane newPs = plane(layout); NodeDataPlane refPs = plane(layout);
+             NodeDataPlane trainer = plane(layout)) {
             ParameterAssembler replica = new ParameterAssembler(layout, v -> ready[0].countDown());
             trainer.hostReplica(NodeDataPlane.TRAINER_REPLICA, replica);
             TestProbe<CoordinatorCommand> coordinator = KIT.createTestProbe();
@@ -248,7 +244,6 @@ class ParameterShardTest {
         ShardLayout layout = new ShardLayout(N, 1);
         ShardSettings settings = ShardSettings.from(ConfigFactory.parseString("tributary.cluster.shards = 1\n"
                 + "tributary.consistency.deadline = 60s\ntributary.optimizer.type = adam").withFallback(ConfigFactory.load()));
-        Duration sendTimeout = Duration.ofSeconds(2);
         float[] initial = new float[N];
         Arrays.fill(initial, 0.5f);
         float[][] g = new float[3][N];
@@ -258,10 +253,7 @@ class ParameterShardTest {
             }
         }
         CountDownLatch[] ready = {new CountDownLatch(1)};
-        try (NodeDataPlane psA = new NodeDataPlane(DataPlane.Settings.defaults(), "127.0.0.1", 0, RUN, 0, layout, sendTimeout);
-             NodeDataPlane psB = new NodeDataPlane(DataPlane.Settings.defaults(), "127.0.0.1", 0, RUN, 0, layout, sendTimeout);
-             NodeDataPlane trainer = new NodeDataPlane(DataPlane.Settings.defaults(), "127.0.0.1", 0, RUN, 0, layout,
-                     sendTimeout)) {
+        try (NodeDataPlane psA = plane(layout); NodeDataPlane psB = plane(layout); NodeDataPlane trainer = plane(layout)) {
             ParameterAssembler replica = new ParameterAssembler(layout, v -> ready[0].countDown());
             trainer.hostReplica(NodeDataPlane.COORDINATOR_REPLICA, replica);
             TestProbe<CoordinatorCommand> coordinator = KIT.createTestProbe();
@@ -316,5 +308,10 @@ class ParameterShardTest {
             KIT.stop(a);
             KIT.stop(b);
         }
+    }
+
+    /** A data plane on 127.0.0.1 for run {@link #RUN}. */
+    private static NodeDataPlane plane(ShardLayout layout) throws Exception {
+        return new NodeDataPlane(DataPlane.Settings.defaults(), "127.0.0.1", 0, RUN, 0, layout, Duration.ofSeconds(2));
     }
 }
