@@ -151,14 +151,18 @@ public final class ChaosRunner {
 
                     @Override
                     public void trainerJoined(int trainer, int replaced, long step) {
-                        event("trainer " + trainer + " joined at step " + step + ", taking over the partition of trainer "
-                                + replaced);
+                        event("trainer " + trainer + " joined at step " + step + "; it gets a batch in the next work plan");
+                    }
+
+                    @Override
+                    public void workPlanned(int plan, long from, String why, Map<Integer, Integer> batches) {
+                        event("work plan " + plan + " from step " + from + " (" + why + "): batches by trainer " + batches);
                     }
                 };
             }
         };
         DemoCommand.Options options = new DemoCommand.Options(scenario.trainers(), scenario.psNodes(), null, overrides,
-                runsDir, scenario.timeout(), Map.of(), "chaos-" + scenario.name(), jvmOptions, hooks);
+                runsDir, scenario.timeout(), scenario.trainerSettings(), "chaos-" + scenario.name(), jvmOptions, hooks);
         TrainingCoordinator.RunResult result = null;
         String failure = null;
         try {
@@ -253,6 +257,15 @@ public final class ChaosRunner {
             v.add(new Verdict("single-shard-owner", Boolean.toString(u.conflicts() == 0), String.format(Locale.ROOT,
                     "%d commits from a shard's former owner after a newer one, %d hand-overs", u.conflicts(),
                     u.ownerChanges())));
+        }
+        if (r == null || r.samplesAudit().epochs() == 0) {
+            v.add(new Verdict("samples-each-once", "unknown", r == null ? "no result" : "no epoch audited"));
+        } else {
+            io.tributary.coordinator.WorkPlanner.Summary sa = r.samplesAudit();
+            v.add(new Verdict("samples-each-once", Boolean.toString(sa.missed() == 0 && sa.twice() == 0),
+                    String.format(Locale.ROOT, "%d epoch(s), %d samples to train: %d trained once, %d never, %d twice "
+                            + "(%d work plans)", sa.epochs(), sa.expected(), sa.trained(), sa.missed(), sa.twice(),
+                            sa.plans())));
         }
         if (scenario.faults().stream().anyMatch(f -> f.action() == Scenario.Action.JOIN && f.target().startsWith("ps-"))) {
             List<Double> m = new ArrayList<>(moves);

@@ -27,13 +27,15 @@ import java.util.Set;
  *   name = kill-a-trainer
  *   cluster { trainers = 3, ps = 1 }
  *   job { epochs = 1, settings { "tributary.data.train-limit" = 20000 } }
+ *   # settings of one trainer JVM only, e.g. a trainer that computes 3x slower all run
+ *   # job.trainer-settings { trainer-3 { "tributary.trainer.slowdown" = 3.0 } }
  *   faults = [ { at = 20s, action = kill, target = trainer-2 } ]
  *   checks { baseline-accuracy = 0.95, accuracy-margin = 0.02, max-recovery = 60s }
  * }
  * </pre>
  */
 public record Scenario(String name, int trainers, int psNodes, int epochs, Map<String, String> settings,
-                       List<Fault> faults, Double baselineAccuracy, double accuracyMargin, Duration maxRecovery,
+                       Map<Integer, Map<String, String>> trainerSettings, List<Fault> faults, Double baselineAccuracy, double accuracyMargin, Duration maxRecovery,
                        Duration timeout, Path file) {
 
     /** What a fault does to its target JVM. */
@@ -79,7 +81,7 @@ public record Scenario(String name, int trainers, int psNodes, int epochs, Map<S
 
     private static final Set<String> TOP = Set.of("name", "cluster", "job", "faults", "checks", "timeout");
     private static final Set<String> CLUSTER = Set.of("trainers", "ps");
-    private static final Set<String> JOB = Set.of("epochs", "settings");
+    private static final Set<String> JOB = Set.of("epochs", "settings", "trainer-settings");
     private static final Set<String> FAULT = Set.of("at", "action", "target", "duration", "factor", "rate", "bandwidth");
     private static final Set<String> CHECKS = Set.of("baseline-accuracy", "accuracy-margin", "max-recovery");
 
@@ -125,6 +127,28 @@ public record Scenario(String name, int trainers, int psNodes, int epochs, Map<S
                             .replaceAll("^\"|\"$", ""));
                 }
             }
+            Map<Integer, Map<String, String>> trainerSettings = new LinkedHashMap<>();
+            if (job.hasPath("trainer-settings")) {
+                Config ts = job.getConfig("trainer-settings");
+                for (String name : ts.root().keySet()) {
+                    int line = ts.root().get(name).origin().lineNumber();
+                    if (!name.matches("trainer-[1-9][0-9]*") || Integer.parseInt(name.substring(8)) > trainers) {
+                        throw new ScenarioException(file + ": scenario.job.trainer-settings key '" + name + "' (line " + line
+                                + ") is not a trainer of this cluster: use trainer-1..trainer-" + trainers);
+                    }
+                    Map<String, String> one = new LinkedHashMap<>();
+                    for (Map.Entry<String, ConfigValue> e : ts.getConfig("\"" + name + "\"").entrySet()) {
+                        String key = e.getKey().replace("\"", "");
+                        if (!key.startsWith("tributary.")) {
+                            throw new ScenarioException(file + ": scenario.job.trainer-settings." + name + " key '" + key
+                                    + "' (line " + e.getValue().origin().lineNumber() + ") must be a tributary.* config key");
+                        }
+                        one.put(key, e.getValue().render(com.typesafe.config.ConfigRenderOptions.concise())
+                                .replaceAll("^\"|\"$", ""));
+                    }
+                    trainerSettings.put(Integer.parseInt(name.substring(8)), one);
+                }
+            }
             List<Fault> faults = new ArrayList<>();
             java.util.Map<String, Duration> joined = new java.util.HashMap<>();
             if (s.hasPath("faults")) {
@@ -137,7 +161,7 @@ public record Scenario(String name, int trainers, int psNodes, int epochs, Map<S
                 }
             }
             return new Scenario(s.hasPath("name") ? s.getString("name") : file.getFileName().toString().replace(".conf", ""),
-                    trainers, ps, job.hasPath("epochs") ? job.getInt("epochs") : 1, settings, faults,
+                    trainers, ps, job.hasPath("epochs") ? job.getInt("epochs") : 1, settings, trainerSettings, faults,
                     checks.hasPath("baseline-accuracy") ? checks.getDouble("baseline-accuracy") : null,
                     checks.hasPath("accuracy-margin") ? checks.getDouble("accuracy-margin") : 0.01,
                     checks.hasPath("max-recovery") ? checks.getDuration("max-recovery") : Duration.ofSeconds(60),

@@ -31,6 +31,9 @@ import io.tributary.ps.protocol.TrainingProtocol.ShardCommand;
 import io.tributary.ps.protocol.TrainingProtocol.ShardCommitted;
 import io.tributary.ps.protocol.TrainingProtocol.StepDone;
 import io.tributary.ps.protocol.TrainingProtocol.TrainerCommand;
+import io.tributary.ps.protocol.TrainingProtocol.LeaseExtended;
+import io.tributary.ps.protocol.WorkPlan;
+import io.tributary.ps.aggregate.AggregationSettings;
 import io.tributary.ps.shard.ShardLayout;
 import io.tributary.ps.shard.ShardSettings;
 import io.tributary.trainer.data.Dataset;
@@ -73,7 +76,14 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
 
         void finished(RunResult result);
 
-        /** A trainer joined after the start and took over the partition of trainer {@code replaced}. */
+        /**
+         * A new work plan from step {@code from} on: {@code batches} is each trainer's batch in that
+         * step; {@code why} says what changed (a trainer gone or joined, speeds, a new epoch).
+         */
+        default void workPlanned(int plan, long from, String why, Map<Integer, Integer> batches) {
+        }
+
+        /** A trainer joined after the start ({@code replaced}: -1, it gets a share of the next work plan). */
         default void trainerJoined(int trainer, int replaced, long step) {
         }
 
@@ -104,7 +114,8 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
     /** The outcome of a run, with the consistency figures the tests check. */
     public record RunResult(double accuracy, long steps, int epochs, double samplesPerSecond, double seconds,
                             int maxStaleness, long stepsClosedByDeadline, long stepsClosedShort,
-                            long checksumsCompared, long checksumMismatches, UpdateAudit.Summary updates) {
+                            long checksumsCompared, long checksumMismatches, UpdateAudit.Summary updates,
+                            WorkPlanner.Summary samplesAudit) {
     }
 
     /**
@@ -112,7 +123,8 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
      * @param globalBatch samples per step over all trainers
      */
     public record Settings(long runId, int minTrainers, int globalBatch, int epochs, long seed, ShardSettings shards,
-                           int evalEverySteps, double reputationRate, double quarantineBelow, long resumeStep) {
+                           int evalEverySteps, double reputationRate, double quarantineBelow, long resumeStep,
+                           WorkSettings work) {
     }
 
     /** The node-local things the coordinator uses (it is created on the node that hosts it). */
@@ -193,6 +205,9 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         boolean live = true;
         boolean handedOver;
         boolean quarantined;
+        /** Work-plan weight (1000: an equal share) and measured compute nanoseconds per step (EWMA; 0: none yet). */
+        int weight = EQUAL_WEIGHT;
+        double stepNanos;
         /** Told to rewind and not registered again yet: its step reports are from before the rollback. */
         boolean rewinding;
 
@@ -204,8 +219,13 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         }
     }
 
+    /** The work-plan weight of an equal share. */
+    static final int EQUAL_WEIGHT = 1000;
+
     private final Settings settings;
     private final Resources res;
+    private WorkPlanner planner;
+    private long lastAdaptStep;
     private final ShardLayout layout;
     private final Map<String, Member> byNode = new LinkedHashMap<>();
     private final Map<Integer, Member> byId = new HashMap<>();
@@ -241,7 +261,6 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
     private long evalInFlight = -1;
     private long lastProgressNanos;
     private final GradientChecksums checksums;
-    private final Map<String, RegisterTrainer> standby = new LinkedHashMap<>();
     private final CreditLedger ledger;
     private final UpdateAudit audit;
     /** The last consistent cut of the model (every shard at {@code cutStep}): what a rollback restores. */
@@ -334,12 +353,14 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
             known.rewinding = false;
             getContext().watchWith(r.trainer(), new TrainerTerminated(known.id));
             if (started) {
+                long at = settings.shards().policy() == ShardSettings.Policy.SYNC ? committedSteps : known.doneSteps;
+                known.ref.tell(assignment(known, at));
                 if (!known.live) {
                     known.live = true;
                     sendQuorum();
+                    replan("trainer " + known.id + " is back", known);
                 }
-                known.ref.tell(assignment(known, settings.shards().policy() == ShardSettings.Policy.SYNC
-                        ? committedSteps : known.doneSteps));
+                sendPlans(known, at);
             }
             return this;
         }
@@ -366,43 +387,180 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
     }
 
     /**
-     * A trainer that registers after the start takes over the data partition of a trainer that
-     * is gone (the first one free), from the step the run stands at, and joins the quorum.
+     * A trainer that registers after the start joins the quorum at the step the run stands at and
+     * gets a batch in the next work plan (from the lease on); until then its steps are empty.
      */
     private void joinMidRun(RegisterTrainer r) {
-        Member orphan = null;
-        for (Member m : byNode.values()) {
-            if (!m.live && !m.handedOver) {
-                orphan = m;
-                break;
-            }
-        }
-        if (orphan == null) {
-            // Every partition has a live trainer: keep this one on standby for the next that goes.
-            if (standby.put(r.nodeId(), r) == null) {
-                getContext().getLog().info("trainer from {} waits on standby: every partition has a live trainer",
-                        r.nodeId());
-            }
-            return;
-        }
-        standby.remove(r.nodeId());
         if (byNode.size() >= settings.shards().maxTrainers()) {
             r.trainer().tell(new Rejected("the run is full (tributary.cluster.max-trainers = "
                     + settings.shards().maxTrainers() + ")"));
             return;
         }
-        orphan.handedOver = true;
-        Member m = new Member(byNode.size(), r.nodeId(), r.trainer(), orphan.partition);
+        Member m = new Member(byNode.size(), r.nodeId(), r.trainer(), -1);
         m.doneSteps = committedSteps;
         byNode.put(r.nodeId(), m);
         byId.put(m.id, m);
         ledger.admitted(m.id, m.nodeId);
         getContext().watchWith(r.trainer(), new TrainerTerminated(m.id));
-        getContext().getLog().warn("trainer {} joined mid-run from {}: it takes over partition {} of trainer {} from step {}",
-                m.id, r.nodeId(), orphan.partition, orphan.id, committedSteps);
+        getContext().getLog().warn("trainer {} joined mid-run from {} at step {}: it gets a batch from step {} on "
+                + "(the next work plan)", m.id, r.nodeId(), committedSteps, planner.leasedUntil());
         sendQuorum();
         m.ref.tell(assignment(m, committedSteps));
-        res.listener().trainerJoined(m.id, orphan.id, committedSteps);
+        replan("trainer " + m.id + " joined", m);
+        sendPlans(m, committedSteps);
+        res.listener().trainerJoined(m.id, -1, committedSteps);
+    }
+
+    /** The trainers of the next work plan, by id, and their weights. */
+    private int[][] planMembers() {
+        int n = 0;
+        for (Member m : byNode.values()) {
+            n += m.live && !m.quarantined ? 1 : 0;
+        }
+        int[][] out = new int[2][n];
+        int i = 0;
+        for (Member m : byNode.values()) {
+            if (m.live && !m.quarantined) {
+                out[0][i] = m.id;
+                out[1][i++] = m.weight;
+            }
+        }
+        return out;
+    }
+
+    /**
+     * A new work plan from the lease on, for the live trainers: the gone ones' undelivered slices
+     * are in it. Every live trainer but {@code except} (told with its assignment) gets it.
+     */
+    private void replan(String why, Member except) {
+        if (planner == null || finished) {
+            return;
+        }
+        int[][] tw = planMembers();
+        if (tw[0].length == 0) {
+            getContext().getLog().warn("no live trainer to plan the work for ({}): the run waits for one", why);
+            return;
+        }
+        Map<Integer, Long> gone = new HashMap<>();
+        for (Member m : byNode.values()) {
+            if (!m.live || m.quarantined) {
+                gone.put(m.id, m.doneSteps);
+            }
+        }
+        WorkPlan p = planner.replan(tw[0], tw[1], gone);
+        if (p != null) {
+            broadcastPlan(p, why, except);
+        }
+        extendLease();
+    }
+
+    private void broadcastPlan(WorkPlan p, String why, Member except) {
+        for (Member m : byNode.values()) {
+            if (m.live && !m.rewinding && !m.quarantined && m != except) {
+                m.ref.tell(p);
+            }
+        }
+        announcePlan(p, why);
+    }
+
+    private void announcePlan(WorkPlan p, String why) {
+        Map<Integer, Integer> batches = new TreeMap<>();
+        for (int i = 0; i < p.trainers().length; i++) {
+            batches.put(p.trainers()[i], p.sliceSize(i, p.from()));
+        }
+        getContext().getLog().info("work plan {} from step {} ({}): {} samples left in epoch {}, batches by trainer {}",
+                p.id(), p.from(), why, p.length() - p.windowStart(p.from()), p.epoch(), batches);
+        res.listener().workPlanned(p.id(), p.from(), why, batches);
+    }
+
+    /** Lets the trainers compute further as the run progresses (with the next epoch's plan when due). */
+    private void extendLease() {
+        if (planner == null || finished || rollingBack) {
+            return;
+        }
+        long progress = settings.shards().policy() == ShardSettings.Policy.SYNC ? committedSteps
+                : Math.max(lastFloor, 0) + settings.shards().staleness() + 1;
+        int[][] tw = planMembers();
+        if (tw[0].length == 0) {
+            return;
+        }
+        WorkPlanner.Extension x = planner.extend(progress, tw[0], tw[1]);
+        if (x == null) {
+            return;
+        }
+        for (WorkPlan p : x.plans()) {
+            broadcastPlan(p, "epoch " + p.epoch(), null);
+        }
+        LeaseExtended lease = new LeaseExtended(settings.runId(), x.until());
+        for (Member m : byNode.values()) {
+            if (m.live && !m.rewinding && !m.quarantined) {
+                m.ref.tell(lease);
+            }
+        }
+    }
+
+    /** What a trainer starting at {@code from} needs of the work plans, and the lease. */
+    private void sendPlans(Member m, long from) {
+        for (WorkPlan p : planner.plansFrom(from)) {
+            m.ref.tell(p);
+        }
+        m.ref.tell(new LeaseExtended(settings.runId(), planner.leasedUntil()));
+    }
+
+    /**
+     * Adaptive batches: every {@code adaptive-every-steps} steps each trainer's weight is multiplied
+     * by the mean compute time of a step over its own (measured, EWMA), so that the trainers' steps
+     * take equally long: a trainer twice as slow as the others ends with about half their batch
+     * (at least {@code adaptive-min-share} of an equal share). The weights are normalized to an
+     * equal share each on average; a new plan is made when one moved by more than a fifth.
+     */
+    private void maybeAdapt() {
+        WorkSettings w = settings.work();
+        if (!w.adaptive() || planner == null || rollingBack || committedSteps - lastAdaptStep < w.adaptiveEverySteps()) {
+            return;
+        }
+        lastAdaptStep = committedSteps;
+        java.util.List<Member> members = new java.util.ArrayList<>();
+        double timeSum = 0;
+        for (Member m : byNode.values()) {
+            if (m.live && !m.quarantined) {
+                if (m.stepNanos <= 0) {
+                    return; // not measured yet
+                }
+                members.add(m);
+                timeSum += m.stepNanos;
+            }
+        }
+        if (members.size() < 2) {
+            return;
+        }
+        double meanTime = timeSum / members.size();
+        double[] raw = new double[members.size()];
+        double rawSum = 0;
+        for (int i = 0; i < raw.length; i++) {
+            Member m = members.get(i);
+            raw[i] = m.weight * meanTime / m.stepNanos;
+            rawSum += raw[i];
+        }
+        int[] next = new int[members.size()];
+        boolean moved = false;
+        for (int i = 0; i < next.length; i++) {
+            Member m = members.get(i);
+            next[i] = (int) Math.max(Math.round(w.adaptiveMinShare() * EQUAL_WEIGHT),
+                    Math.round(raw[i] * EQUAL_WEIGHT * members.size() / rawSum));
+            moved |= Math.abs(next[i] - m.weight) > m.weight / 5; // measurements on shared CPUs are noisy
+        }
+        if (!moved) {
+            return;
+        }
+        StringBuilder times = new StringBuilder();
+        for (int i = 0; i < next.length; i++) {
+            Member m = members.get(i);
+            times.append(i == 0 ? "" : ", ").append(m.id).append(": ")
+                    .append(String.format(java.util.Locale.ROOT, "%.1f ms", m.stepNanos / 1e6));
+            m.weight = next[i];
+        }
+        replan("batches sized by speed (compute per step: " + times + ")", null);
     }
 
     private void start() {
@@ -430,9 +588,15 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         cut = res.initialParameters().get().clone();
         cutStep = first;
         sendQuorum();
+        int[][] tw = planMembers();
+        planner = new WorkPlanner(settings.runId(), stepsPerEpoch, localBatch * partitionCount, totalSteps,
+                settings.work().leaseSteps(), settings.shards().trust().rule() == AggregationSettings.Rule.MEAN);
+        WorkPlan firstPlan = planner.start(first, tw[0], tw[1]);
+        lastAdaptStep = first;
         for (Member m : byNode.values()) {
             m.doneSteps = first;
             m.ref.tell(assignment(m, first));
+            m.ref.tell(firstPlan);
         }
         if (first > 0) {
             getContext().getLog().info("run {} resumes at step {} of {}", settings.runId(), first, totalSteps);
@@ -440,6 +604,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         }
         res.listener().started(partitionCount, layout.shardCount(), totalSteps, stepsPerEpoch, localBatch,
                 settings.shards().policy().configName());
+        announcePlan(firstPlan, "the start");
         getContext().getLog().info("run {} started: {} trainers, batch {} each, {} steps per epoch, {} steps",
                 settings.runId(), partitionCount, localBatch, stepsPerEpoch, totalSteps);
     }
@@ -487,6 +652,9 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         }
         m.doneSteps = Math.max(m.doneSteps, d.step() + 1);
         m.samples += d.samples();
+        if (d.samples() > 0 && d.computeNanos() > 0) {
+            m.stepNanos = m.stepNanos <= 0 ? d.computeNanos() : 0.8 * m.stepNanos + 0.2 * d.computeNanos();
+        }
         ledger.stepDone(d.trainerId(), d.samples(), d.computeNanos());
         checksums.sent(d.trainerId(), d.step(), d.checksums());
         samples += d.samples();
@@ -518,6 +686,8 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
                 }
                 committedSteps = floor;
                 maybeEvaluate();
+                extendLease();
+                maybeAdapt();
             }
         }
         showProgress();
@@ -544,6 +714,11 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         for (Map.Entry<Integer, Long> e : c.checksums().entrySet()) {
             checksums.received(e.getKey(), c.step(), c.shard(), e.getValue());
         }
+        if (planner != null && c.shard() == 0 && !finished) {
+            for (int t : c.checksums().keySet()) {
+                planner.served(t, c.step());
+            }
+        }
         long handOvers = audit.ownerChanges();
         String wrong = audit.committed(c.shard(), c.version(), c.owner());
         if (wrong != null) {
@@ -569,6 +744,8 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         if (n == layout.shardCount()) {
             commits.remove(c.step());
             committedSteps = Math.max(committedSteps, c.step() + 1);
+            extendLease();
+            maybeAdapt();
             long s = c.step() + 1;
             if (evaluatesAt(s)) {
                 evalQueue.add(new long[] {s, s});
@@ -619,6 +796,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
             System.arraycopy(evalAssembler.parameters(), 0, cut, 0, cut.length);
             cutStep = step;
             optimizerCuts.headMap(step).clear(); // older than the cut: never restored
+            planner.closeBefore(cutStep); // no rollback reaches below the cut: those epochs are final
         }
         double accuracy = Evaluation.accuracy(evalModel, test);
         lastAccuracy = accuracy;
@@ -653,18 +831,23 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
 
     private void finish(double accuracy) {
         finished = true;
+        planner.closeBefore(totalSteps);
+        WorkPlanner.Summary audit = planner.summary();
+        getContext().getLog().info("samples audit over {} epoch(s): {} to train, {} trained once, {} lost, {} twice "
+                + "({} work plans)", audit.epochs(), audit.expected(), audit.trained(), audit.missed(), audit.twice(),
+                audit.plans());
         double seconds = (System.nanoTime() - startNanos) / 1e9;
         for (Member m : byNode.values()) {
             m.ref.tell(new Finish("the run reached its " + totalSteps + " steps"));
         }
         res.listener().finished(new RunResult(accuracy, totalSteps, settings.epochs(), samples / seconds, seconds,
                 maxStaleness, closedByDeadline, closedShort, checksums.compared(), checksums.mismatches(),
-                audit.summary()));
+                this.audit.summary(), audit));
     }
 
     /**
      * A trainer's reputation fell below {@code tributary.trust.quarantine-below}: it leaves the
-     * quorum at once, is told why and stops, its partition goes to a trainer on standby if one waits,
+     * quorum at once, is told why and stops, its undelivered samples go to the others (a new work plan),
      * and its node is downed (unless it is this node), which removes its data-plane key everywhere
      * so that its frames are dropped. The operator is told in the log, the listener and a metric.
      */
@@ -691,8 +874,8 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
                 sendQuorum();
             }
             m.ref.tell(new Rejected("quarantined by the coordinator: " + reason));
-            if (started && !standby.isEmpty()) {
-                joinMidRun(standby.values().iterator().next());
+            if (started) {
+                replan("trainer " + id + " quarantined", null);
             }
         }
         try {
@@ -817,7 +1000,9 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         evalQueue.removeIf(e -> e[0] > cutStep);
         evalInFlight = -1;
         for (Member m : byNode.values()) {
-            m.doneSteps = cutStep;
+            if (m.live) {
+                m.doneSteps = cutStep; // a gone trainer keeps its own: what it did not deliver is handed on
+            }
         }
         checksums.forgetFrom(cutStep);
         sendQuorum();
@@ -831,6 +1016,9 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
                 m.ref.tell(new Rewind(cutStep, "a parameter-server node left; the shards went back to step " + cutStep));
             }
         }
+        // the trainers get the new plan when they register again (after their rewind)
+        planner.rollback(cutStep);
+        replan("rollback to step " + cutStep, null);
         return this;
     }
 
@@ -983,10 +1171,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         getContext().getLog().warn("trainer {} ({}) is gone; {} trainers remain", m.id, m.nodeId, liveTrainers());
         if (started) {
             sendQuorum();
-            if (!standby.isEmpty()) {
-                RegisterTrainer next = standby.values().iterator().next();
-                joinMidRun(next);
-            }
+            replan("trainer " + m.id + " gone", null);
         }
         return this;
     }

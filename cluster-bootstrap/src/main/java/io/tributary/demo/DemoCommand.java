@@ -144,6 +144,9 @@ public final class DemoCommand {
             out.printf(Locale.ROOT, "result: final test accuracy %.2f%% after %d epochs (%d steps) across %d trainer JVMs, "
                             + "%,.0f samples/s, %.1f s%n", r.accuracy() * 100, r.epochs(), r.steps(), options.trainers(),
                     r.samplesPerSecond(), r.seconds());
+            out.printf(Locale.ROOT, "samples: %,d to train over %d epoch(s), %,d trained once, %d never, %d twice%n",
+                    r.samplesAudit().expected(), r.samplesAudit().epochs(), r.samplesAudit().trained(),
+                    r.samplesAudit().missed(), r.samplesAudit().twice());
             out.println("metrics endpoints (while the cluster ran):");
             metrics.forEach(m -> out.println("  " + m));
             out.println("logs: " + runDir.toAbsolutePath());
@@ -320,8 +323,19 @@ public final class DemoCommand {
                 observe(() -> observer.trainerJoined(trainer, replaced, step));
             }
             bar.finishLine();
-            out.printf(Locale.ROOT, "trainer %d joined at step %d and took over the data partition of trainer %d%n",
-                    trainer, step, replaced);
+            out.printf(Locale.ROOT, "trainer %d joined at step %d; it gets a batch in the next work plan%n", trainer, step);
+        }
+
+        @Override
+        public void workPlanned(int plan, long from, String why, Map<Integer, Integer> batches) {
+            if (observer != null) {
+                observe(() -> observer.workPlanned(plan, from, why, batches));
+            }
+            if (why.startsWith("epoch ") || why.equals("the start")) {
+                return; // routine
+            }
+            bar.finishLine();
+            out.printf(Locale.ROOT, "work plan %d from step %d (%s): batch by trainer %s%n", plan, from, why, batches);
         }
 
         @Override

@@ -207,7 +207,7 @@ public final class ClusterTraining {
                 config.getInt("tributary.cluster.min-trainers"), train.batchSize(), train.epochs(), train.seed(),
                 shardSettings, config.getInt("tributary.cluster.eval-every-steps"),
                 config.getDouble("tributary.trust.reputation-rate"), config.getDouble("tributary.trust.quarantine-below"),
-                resume == null ? 0 : resume.step());
+                resume == null ? 0 : resume.step(), io.tributary.coordinator.WorkSettings.from(config));
         TrainingCoordinator.Resources coordinatorResources = new TrainingCoordinator.Resources(plane,
                 () -> CpuBackend.create(), spec, () -> DataSets.load(config, false, spec.inputs(), spec.classes()), DataSets.trainCount(config), shards, listener, metrics,
                 recorder(config, runId, spec), initial);

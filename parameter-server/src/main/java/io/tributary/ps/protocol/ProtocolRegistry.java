@@ -18,9 +18,10 @@ public final class ProtocolRegistry {
     /**
      * The version of the wire protocol, control messages and data-plane frames together; nodes of
      * different versions do not stay in one cluster. 3: frame header version 2 (session, sequence, MAC);
-     * 4: {@code ShardCommitted} names the outliers a robust rule clipped or trimmed; {@code AdmissionDenied}.
+     * 4: {@code ShardCommitted} names the outliers a robust rule clipped or trimmed; {@code AdmissionDenied}; 5: shard hand-over and resend messages; 6: work plans, leases and empty
+     * contributions (a trainer's batch is the coordinator's word, not a fixed partition).
      */
-    public static final int PROTOCOL_VERSION = 5;
+    public static final int PROTOCOL_VERSION = 6;
 
     /** One registered class and its id. */
     public record Entry(int id, Class<?> type) {
@@ -38,7 +39,9 @@ public final class ProtocolRegistry {
             new Entry(114, Map.of().getClass()),
             new Entry(115, Map.of(1, 1).getClass()),
             // The parameter slices of a shard restore.
-            new Entry(116, float[].class));
+            new Entry(116, float[].class),
+            // The ranges, trainers and weights of a work plan.
+            new Entry(117, int[].class));
 
     private static final List<Entry> MESSAGES = List.of(
             // 200-204: retired (the first draft's join messages); never reuse these ids.
@@ -64,6 +67,9 @@ public final class ProtocolRegistry {
             new Entry(327, TrainingProtocol.HandOverAck.class),
             new Entry(328, TrainingProtocol.HandOverDone.class),
             new Entry(329, TrainingProtocol.OptimizerSnapshot.class),
+            new Entry(333, WorkPlan.class),
+            new Entry(334, TrainingProtocol.LeaseExtended.class),
+            new Entry(335, TrainingProtocol.EmptyContribution.class),
             new Entry(330, TrainingProtocol.AdmissionDenied.class));
 
     static {

@@ -122,6 +122,13 @@ public final class TrainingProtocol {
         }
     }
 
+    /**
+     * The trainers may compute steps below {@code until} under the {@link WorkPlan}s they have
+     * (the coordinator extends the lease as the run goes on; a new plan starts where it ends).
+     */
+    public record LeaseExtended(long runId, long until) implements TrainerCommand, WireMessage {
+    }
+
     /** The coordinator refuses a trainer; {@code reason} says why and what to change. */
     public record Rejected(String reason) implements TrainerCommand, WireMessage {
         public Rejected {
@@ -163,6 +170,13 @@ public final class TrainingProtocol {
             Objects.requireNonNull(endpoint, "endpoint");
             Objects.requireNonNull(replyTo, "replyTo");
         }
+    }
+
+    /**
+     * Trainer {@code trainerId} has no samples in step {@code step} (its {@link WorkPlan} slice is
+     * empty): it counts as that step's contribution of a quorum member, with nothing to aggregate.
+     */
+    public record EmptyContribution(int trainerId, long step) implements ShardCommand, WireMessage {
     }
 
     /**

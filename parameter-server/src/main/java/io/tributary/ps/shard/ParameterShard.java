@@ -14,6 +14,7 @@ import io.tributary.ps.node.TrainingMetrics;
 import io.tributary.ps.node.NodeDataPlane;
 import io.tributary.ps.optim.Optimizer;
 import io.tributary.ps.protocol.TrainingProtocol.CoordinatorCommand;
+import io.tributary.ps.protocol.TrainingProtocol.EmptyContribution;
 import io.tributary.ps.protocol.TrainingProtocol.HandOverAck;
 import io.tributary.ps.protocol.TrainingProtocol.HandOverDone;
 import io.tributary.ps.protocol.TrainingProtocol.OptimizerSnapshot;
@@ -279,6 +280,7 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
                 .onMessage(SetQuorum.class, this::onSetQuorum)
                 .onMessage(RequestParams.class, this::onRequestParams)
                 .onMessage(ContributionComplete.class, this::onContribution)
+                .onMessage(EmptyContribution.class, this::onEmptyContribution)
                 .onMessage(DeadlineReached.class, this::onDeadline)
                 .onMessage(RollbackShard.class, this::onRollback)
                 .onMessage(RestoreChunk.class, this::onRestoreChunk)
@@ -638,6 +640,38 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
         return this;
     }
 
+    /**
+     * A quorum member without samples in this step (its work-plan slice is empty): it counts towards
+     * closing the step and adds nothing to the aggregate. Bounded staleness: the version moves on
+     * with the parameters unchanged, as for a rejected contribution.
+     */
+    private Behavior<ShardCommand> onEmptyContribution(EmptyContribution e) {
+        int t = e.trainerId();
+        if (!ready() || t < 0 || !quorum.contains(t)) {
+            return this;
+        }
+        if (settings.policy() == ShardSettings.Policy.BOUNDED_STALENESS) {
+            version++;
+            metrics.shardCommits.labelValues(shardLabel).inc();
+            metrics.shardVersion.labelValues(shardLabel).set(version);
+            if (coordinator != null) {
+                coordinator.tell(new ShardCommitted(shard, e.step(), 0, quorum.size(), false, Set.of(), Set.of(), Map.of(),
+                        version, incarnation));
+            }
+            serveWaiting();
+            return this;
+        }
+        if (e.step() != version || contributors.contains(t)) {
+            return this;
+        }
+        if (contributors.isEmpty()) {
+            timers.startSingleTimer("deadline", new DeadlineReached(version), settings.deadline());
+        }
+        contributors.add(t);
+        maybeCommit(false);
+        return this;
+    }
+
     private Behavior<ShardCommand> onDeadline(DeadlineReached d) {
         if (ready() && d.step() == version && !contributors.isEmpty()) {
             getContext().getLog().warn("shard {}: step {} closes at its deadline ({}) with {} of {} trainers", shard,
@@ -687,7 +721,7 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
             optimizer.apply(params, gradSum);
         }
         Set<Integer> outlierTrainers = Set.of();
-        if (outliers.screen(slotArrays, accepted, acceptedCount, slots.length(), gradArray, outlier) > 0) {
+        if (acceptedCount > 0 && outliers.screen(slotArrays, accepted, acceptedCount, slots.length(), gradArray, outlier) > 0) {
             outlierTrainers = new HashSet<>(2);
             for (int i = 0; i < acceptedCount; i++) {
                 if (outlier[i]) {
@@ -721,7 +755,7 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
         }
         metrics.shardAggregationSeconds.observe((System.nanoTime() - aggregationStart) / 1e9);
         long closed = version;
-        int count = readySlots.size();
+        int count = contributors.size(); // empty contributions (no samples in the step) included
         version++;
         slots.acceptFrom(version);
         contributors.clear();

@@ -98,7 +98,11 @@ class KryoSerializerTest {
                         100L, 100L, 3, 1, 32768, new float[] {1.5f, Float.NaN, -0f}, shardProbe.ref())),
                 Map.entry(TrainingProtocol.HandOverAck.class, new TrainingProtocol.HandOverAck(2, "127.0.0.1:40999/ab12")),
                 Map.entry(TrainingProtocol.HandOverDone.class,
-                        new TrainingProtocol.HandOverDone(2, 100L, "127.0.0.1:41000/cd34", "127.0.0.1:40999/ab12")));
+                        new TrainingProtocol.HandOverDone(2, 100L, "127.0.0.1:41000/cd34", "127.0.0.1:40999/ab12")),
+                Map.entry(WorkPlan.class, new WorkPlan(7L, 3, 1, 940L, 1404L, new int[] {0, 64, 128, 59_392},
+                        new int[] {0, 2, 5}, new int[] {1000, 400, 1600}, true, 948L)),
+                Map.entry(TrainingProtocol.LeaseExtended.class, new TrainingProtocol.LeaseExtended(7L, 952L)),
+                Map.entry(TrainingProtocol.EmptyContribution.class, new TrainingProtocol.EmptyContribution(4, 941L)));
     }
 
     private static Object roundTrip(Object message) {

@@ -1,35 +1,47 @@
 package io.tributary.trainer.cluster;
 
-import io.tributary.trainer.data.BatchIterator;
-import java.util.Optional;
+import io.tributary.ps.protocol.WorkPlan;
+import io.tributary.trainer.data.Dataset;
+import io.tributary.trainer.data.EpochSequence;
 import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.CompletionStage;
-import org.apache.pekko.NotUsed;
+import java.util.function.Consumer;
 import org.apache.pekko.stream.ActorAttributes;
-import org.apache.pekko.stream.Attributes;
+import org.apache.pekko.stream.BoundedSourceQueue;
 import org.apache.pekko.stream.Materializer;
-import org.apache.pekko.stream.OverflowStrategy;
+import org.apache.pekko.stream.QueueOfferResult;
 import org.apache.pekko.stream.javadsl.Sink;
-import org.apache.pekko.stream.javadsl.SinkQueueWithCancel;
 import org.apache.pekko.stream.javadsl.Source;
 
 /**
- * A trainer's input pipeline, a Pekko Streams graph: mini-batches of its partition are gathered
- * ahead of use (on a dispatcher of their own) into a small pool of reusable buffers, {@code depth}
- * batches ahead at most, with back-pressure from the trainer, which pulls one batch per step and
- * hands the buffer back when it has uploaded it. Epochs roll over inside the stream.
+ * A trainer's input pipeline, a Pekko Streams graph: the trainer asks for the batch of a step as
+ * soon as its {@link WorkPlan} and lease cover that step (a step or two ahead of use), and the
+ * stream gathers that step's slice of the epoch's samples ({@link EpochSequence}) on a dispatcher
+ * of its own into one of a few reusable buffers, which the trainer hands back once uploaded. A
+ * buffer grows only when a plan gives this trainer a larger batch than any before.
  */
 public final class BatchPipeline implements AutoCloseable {
 
-    /** One mini-batch: row-major features and float labels of {@code size} rows. */
-    public static final class Batch {
-        final float[] features;
-        final float[] labels;
-        int size;
+    /** At most this many batches asked for and not handed back (the queue's bound, plus slack). */
+    public static final int MAX_AHEAD = 3;
 
-        Batch(int batchSize, int featureCount) {
-            features = new float[batchSize * featureCount];
-            labels = new float[batchSize];
+    /** One mini-batch: row-major features and float labels of {@code size} rows, for {@code step}. */
+    public static final class Batch {
+        float[] features;
+        float[] labels;
+        int[] positions;
+        int[] rows;
+        int size;
+        long step;
+
+        Batch(int capacity, int featureCount) {
+            grow(capacity, featureCount);
+        }
+
+        private void grow(int capacity, int featureCount) {
+            features = new float[Math.max(1, capacity) * featureCount];
+            labels = new float[Math.max(1, capacity)];
+            positions = new int[Math.max(1, capacity)];
+            rows = new int[Math.max(1, capacity)];
         }
 
         public float[] features() {
@@ -43,59 +55,82 @@ public final class BatchPipeline implements AutoCloseable {
         public int size() {
             return size;
         }
+
+        public long step() {
+            return step;
+        }
     }
 
-    private final ArrayBlockingQueue<Batch> free;
-    private final SinkQueueWithCancel<Batch> queue;
+    /** What to gather: the slice of the trainer at {@code index} of {@code plan} in {@code step}. */
+    private record Request(long step, WorkPlan plan, int index) {
+    }
+
+    private final Dataset dataset;
+    private final EpochSequence sequence;
+    private final ArrayBlockingQueue<Batch> free = new ArrayBlockingQueue<>(MAX_AHEAD);
+    private final BoundedSourceQueue<Request> requests;
 
     /**
-     * @param skip batches to drop first (a trainer restarted mid-run resumes where the run stands)
+     * @param ready told (on the pipeline's dispatcher) of each gathered {@link Batch}, or of the
+     *              {@link RuntimeException} that gathering one ended in
      */
-    public BatchPipeline(BatchIterator batches, int depth, long skip, String dispatcher, Materializer materializer) {
-        // In flight at most: depth in the buffer, one in the sink, one at the consumer, one being filled.
-        int poolSize = depth + 3;
-        this.free = new ArrayBlockingQueue<>(poolSize);
-        for (int i = 0; i < poolSize; i++) {
-            free.add(new Batch(batches.batchSize(), batches.dataset().features()));
+    public BatchPipeline(Dataset dataset, EpochSequence sequence, int initialCapacity, String dispatcher,
+                         Materializer materializer, Consumer<Object> ready) {
+        this.dataset = dataset;
+        this.sequence = sequence;
+        for (int i = 0; i < MAX_AHEAD; i++) {
+            free.add(new Batch(initialCapacity, dataset.features()));
         }
-        for (long s = 0; s < skip; s++) {
-            advance(batches);
-        }
-        this.queue = Source.repeat(NotUsed.notUsed())
-                .map(n -> fill(batches))
-                .buffer(depth, OverflowStrategy.backpressure())
+        this.requests = Source.<Request>queue(MAX_AHEAD)
+                .map(this::fillOrFailure)
                 .withAttributes(ActorAttributes.dispatcher(dispatcher))
-                .toMat(Sink.queue(), (left, right) -> right)
-                .withAttributes(Attributes.inputBuffer(1, 1))
+                .to(Sink.foreach(ready::accept))
                 .run(materializer);
     }
 
-    private static void advance(BatchIterator batches) {
-        if (!batches.next()) {
-            batches.nextEpoch();
-            if (!batches.next()) {
-                throw new IllegalStateException("partition of " + batches.partitionSize()
-                        + " samples yields no batch of " + batches.batchSize());
-            }
+    /**
+     * Asks for step {@code step}'s batch of the trainer at {@code index} in {@code plan}.
+     *
+     * @throws IllegalStateException when more than {@link #MAX_AHEAD} batches are asked for at once
+     */
+    public void request(long step, WorkPlan plan, int index) {
+        QueueOfferResult r = requests.offer(new Request(step, plan, index));
+        if (r != QueueOfferResult.enqueued()) {
+            throw new IllegalStateException("the input pipeline refused the batch of step " + step + ": " + r);
         }
     }
 
-    private Batch fill(BatchIterator batches) {
+    /** The batch, or what went wrong gathering it (the trainer fails with it; the stream goes on). */
+    private Object fillOrFailure(Request r) {
+        try {
+            return fill(r);
+        } catch (RuntimeException e) {
+            return e;
+        }
+    }
+
+    private Batch fill(Request r) {
         Batch b = free.poll();
         if (b == null) {
             throw new IllegalStateException("batch pool exhausted: a consumer kept batches without release()");
         }
-        advance(batches);
-        int n = batches.size();
-        System.arraycopy(batches.features(), 0, b.features, 0, n * batches.dataset().features());
-        System.arraycopy(batches.labels(), 0, b.labels, 0, n);
+        WorkPlan plan = r.plan();
+        int n = r.index() < 0 ? 0 : plan.sliceSize(r.index(), r.step()); // not in the plan: an empty step
+        if (b.labels.length < n) {
+            b.grow(n, dataset.features()); // a plan with a larger batch than any before: once per plan at most
+        }
+        if (n > 0) {
+            sequence.startEpoch(plan.epoch());
+            long start = plan.sliceStart(r.index(), r.step());
+            plan.positions(start, start + n, b.positions);
+            for (int i = 0; i < n; i++) {
+                b.rows[i] = sequence.row(b.positions[i]);
+            }
+            dataset.copyBatch(b.rows, 0, n, b.features, b.labels);
+        }
         b.size = n;
+        b.step = r.step();
         return b;
-    }
-
-    /** The next batch, when the stream has one ready. */
-    public CompletionStage<Optional<Batch>> next() {
-        return queue.pull();
     }
 
     /** Gives a batch's buffers back for reuse. */
@@ -105,6 +140,6 @@ public final class BatchPipeline implements AutoCloseable {
 
     @Override
     public void close() {
-        queue.cancel();
+        requests.complete();
     }
 }

@@ -10,6 +10,8 @@ import io.tributary.ps.protocol.ProtocolRegistry;
 import io.tributary.ps.protocol.TrainingProtocol.Assignment;
 import io.tributary.ps.protocol.TrainingProtocol.ClockFloor;
 import io.tributary.ps.protocol.TrainingProtocol.CoordinatorCommand;
+import io.tributary.ps.protocol.TrainingProtocol.EmptyContribution;
+import io.tributary.ps.protocol.TrainingProtocol.LeaseExtended;
 import io.tributary.ps.protocol.TrainingProtocol.Finish;
 import io.tributary.ps.protocol.TrainingProtocol.ParamsSent;
 import io.tributary.ps.protocol.TrainingProtocol.RegisterTrainer;
@@ -22,12 +24,12 @@ import io.tributary.ps.protocol.TrainingProtocol.ShardMoved;
 import io.tributary.ps.protocol.TrainingProtocol.ShardReply;
 import io.tributary.ps.protocol.TrainingProtocol.StepDone;
 import io.tributary.ps.protocol.TrainingProtocol.TrainerCommand;
+import io.tributary.ps.protocol.WorkPlan;
 import io.tributary.ps.shard.ParameterShard;
 import io.tributary.ps.shard.ShardLayout;
 import io.tributary.ps.wire.FrameType;
-import io.tributary.trainer.data.BatchIterator;
 import io.tributary.trainer.data.Dataset;
-import io.tributary.trainer.data.Partitioner;
+import io.tributary.trainer.data.EpochSequence;
 import io.tributary.trainer.model.Mlp;
 import io.tributary.trainer.model.ModelSpec;
 import java.time.Duration;
@@ -92,8 +94,8 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
     record RegisterTick() implements TrainerCommand {
     }
 
-    /** The input pipeline produced the next batch (or failed). */
-    record BatchReady(BatchPipeline.Batch batch, Throwable failure) implements TrainerCommand {
+    /** The input pipeline gathered a batch ({@link BatchPipeline.Batch}) or failed (a {@link RuntimeException}). */
+    record BatchReady(Object batchOrFailure) implements TrainerCommand {
     }
 
     /**
@@ -128,7 +130,16 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
     private final ParameterAssembler assembler;
     private Assignment assignment;
     private Mlp model;
-    private BatchIterator batches;
+    /** Samples the model's and the input tensors' buffers hold at most (grows with a plan's larger batch). */
+    private int capacity;
+    /** The coordinator's work plans by first step: the one for step s is the last from at or before s. */
+    private final java.util.TreeMap<Long, WorkPlan> plans = new java.util.TreeMap<>();
+    private long leasedUntil;
+    /** Batches asked of the pipeline are those of steps [step, requestedUpTo). */
+    private long requestedUpTo;
+    private final java.util.ArrayDeque<BatchPipeline.Batch> readyBatches = new java.util.ArrayDeque<>();
+    /** Per gradient buffer: that step had no samples (an empty contribution was sent). */
+    private final boolean[] emptyStep = new boolean[2];
     private Tensor input;
     private Tensor labels;
     private final float[][] gradBuffers = new float[2][];
@@ -193,6 +204,8 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
                 .onMessage(BatchReady.class, this::onBatchReady)
                 .onMessage(Pushed.class, this::onPushed)
                 .onMessage(ClockFloor.class, this::onClockFloor)
+                .onMessage(WorkPlan.class, this::onWorkPlan)
+                .onMessage(LeaseExtended.class, this::onLease)
                 .onMessage(Rewind.class, r -> {
                     getContext().getLog().warn("trainer {}: rewinding to step {}: {}", assignment == null ? "-"
                             : assignment.trainerId(), r.step(), r.reason());
@@ -224,29 +237,31 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
             return Behaviors.stopped();
         }
         assignment = a;
-        int[] partition = Partitioner.partition(res.train().count(), a.partitionCount(), a.partitionIndex(), res.seed());
-        batches = new BatchIterator(res.train(), partition, a.localBatch(), BatchIterator.PartialBatch.DROP,
-                res.seed() + a.partitionIndex());
-        model = new Mlp(res.spec(), res.backend(), a.localBatch());
-        input = res.backend().allocate(a.localBatch() * res.train().features());
-        labels = res.backend().allocate(a.localBatch());
+        EpochSequence sequence = new EpochSequence(res.train().count(), a.partitionCount(), a.localBatch(),
+                a.stepsPerEpoch(), res.seed());
+        capacity = a.localBatch();
+        model = new Mlp(res.spec(), res.backend(), capacity);
+        input = res.backend().allocate(capacity * res.train().features());
+        labels = res.backend().allocate(capacity);
         gradBuffers[0] = new float[model.parameterCount()];
         gradBuffers[1] = new float[model.parameterCount()];
         corruptor = res.attack().corruptor(model.parameterCount(), (float) res.lieZ());
         step = a.startStep();
-        batches.startEpoch((int) (step / a.stepsPerEpoch()));
+        requestedUpTo = step;
+        plans.headMap(step, false).entrySet().removeIf(e -> e.getValue().to() <= step);
         Materializer materializer = Materializer.createMaterializer(getContext());
-        pipeline = new BatchPipeline(batches, 2, step % a.stepsPerEpoch(), PIPELINE_DISPATCHER, materializer);
         ActorRef<TrainerCommand> self = getContext().getSelf();
+        pipeline = new BatchPipeline(res.train(), sequence, capacity, PIPELINE_DISPATCHER, materializer,
+                b -> self.tell(new BatchReady(b)));
         pushes = Source.<Push>queue(2)
                 .map(this::sendGradient)
                 .withAttributes(ActorAttributes.dispatcher(PIPELINE_DISPATCHER))
                 .to(Sink.foreach(self::tell))
                 .run(materializer);
-        requestBatch();
-        getContext().getLog().info("trainer {}: partition {} of {} ({} samples), batch {}, steps {}..{} ({} policy)",
-                a.trainerId(), a.partitionIndex(), a.partitionCount(), partition.length, a.localBatch(), step,
-                a.totalSteps(), a.policy());
+        getContext().getLog().info("trainer {}: steps {}..{} ({} policy), batch {} while the work plan is even "
+                        + "({} samples per step over the run's first {} trainers)", a.trainerId(), step, a.totalSteps(),
+                a.policy(), a.localBatch(), a.localBatch() * a.partitionCount(), a.partitionCount());
+        requestBatches();
         requestParams();
         return this;
     }
@@ -316,6 +331,10 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
             return this; // not the step in hand (already past it, or not started)
         }
         shardEndpoints[r.shard()] = r.shardEndpoint();
+        if (emptyStep[(int) (r.step() & 1)]) {
+            res.shards().apply(r.shard()).tell(new EmptyContribution(assignment.trainerId(), r.step()));
+            return this;
+        }
         QueueOfferResult offered = pushes.offer(new Push(r.step(), gradBuffers[(int) (r.step() & 1)], 0f, 0, 0, 0, 0,
                 r.shard()));
         if (offered != QueueOfferResult.enqueued()) {
@@ -348,11 +367,22 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
     }
 
     private void maybeCompute() {
-        if (!awaitingParams || !paramsReady || batch == null || Arrays.stream(shardEndpoints).anyMatch(e -> e == null)) {
+        if (!awaitingParams || !paramsReady || readyBatches.isEmpty()
+                || Arrays.stream(shardEndpoints).anyMatch(e -> e == null)) {
             return;
         }
+        batch = readyBatches.peek();
+        if (batch.step() != step) {
+            throw new IllegalStateException("the input pipeline gathered step " + batch.step() + " where step " + step
+                    + " was due");
+        }
+        readyBatches.poll();
         awaitingParams = false;
         timers.cancel("request");
+        if (batch.size() == 0) {
+            emptyStep();
+            return;
+        }
         Backend b = res.backend();
         long t0 = System.nanoTime();
         try {
@@ -372,15 +402,47 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
     private float[] stepGrad;
     private int stepSamples;
 
-    /** Uploads the parameters and the batch, computes the gradient and downloads it (all on the backend). */
-    private void computeStep(Backend b) {
-        b.upload(assembler.parameters(), 0, model.parameters());
-        int n = batch.size();
-        b.upload(batch.features(), 0, n == assignment.localBatch() ? input : input.slice(0, n * res.train().features()));
-        b.upload(batch.labels(), 0, n == assignment.localBatch() ? labels : labels.slice(0, n));
+    /**
+     * No samples for this trainer in this step (its plan slice is empty): every shard is told so, so
+     * that the step can close, and the coordinator counts the step; then on to the next.
+     */
+    private void emptyStep() {
         pipeline.release(batch);
         batch = null;
-        requestBatch();
+        emptyStep[(int) (step & 1)] = true;
+        for (int k = 0; k < layout.shardCount(); k++) {
+            res.shards().apply(k).tell(new EmptyContribution(assignment.trainerId(), step));
+        }
+        res.coordinator().tell(new StepDone(assignment.trainerId(), step, 0f, 0, 0, 0, floorAtRequest,
+                java.util.List.of()));
+        step++;
+        requestBatches();
+        requestParams();
+    }
+
+    /** Makes room for a batch of {@code n} samples (a plan gave this trainer more than any before). */
+    private void ensureCapacity(int n, Backend b) {
+        if (n <= capacity) {
+            return;
+        }
+        getContext().getLog().info("trainer {}: batch of {} samples in step {}: the model's buffers grow from {}",
+                assignment.trainerId(), n, step, capacity);
+        capacity = n;
+        model = new Mlp(res.spec(), b, capacity);
+        input = b.allocate(capacity * res.train().features());
+        labels = b.allocate(capacity);
+    }
+
+    /** Uploads the parameters and the batch, computes the gradient and downloads it (all on the backend). */
+    private void computeStep(Backend b) {
+        int n = batch.size();
+        ensureCapacity(n, b);
+        b.upload(assembler.parameters(), 0, model.parameters());
+        b.upload(batch.features(), 0, n == capacity ? input : input.slice(0, n * res.train().features()));
+        b.upload(batch.labels(), 0, n == capacity ? labels : labels.slice(0, n));
+        pipeline.release(batch);
+        batch = null;
+        emptyStep[(int) (step & 1)] = false;
         stepLoss = model.computeGradients(input, labels, n);
         stepGrad = gradBuffers[(int) (step & 1)];
         stepSamples = n;
@@ -393,6 +455,14 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
         float loss = stepLoss;
         int n = stepSamples;
         corruptor.apply(grad);
+        WorkPlan plan = planFor(step);
+        float factor = plan == null ? 1f : plan.scale(plan.indexOf(assignment.trainerId()), step);
+        if (factor != 1f) {
+            // mean rule, unequal batches: the mean over the contributions is then the mean over the samples
+            for (int i = 0; i < grad.length; i++) {
+                grad[i] *= factor;
+            }
+        }
         long t1 = System.nanoTime();
         if (res.slowdown() > 1.0) {
             straggle((long) ((res.slowdown() - 1.0) * (t1 - t0)));
@@ -404,6 +474,7 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
             throw new IllegalStateException("gradient push stream refused step " + step + ": " + offered);
         }
         step++;
+        requestBatches();
         if (!boundedStaleness()) {
             // Sync: the shards cannot close this step, so parameters of the next cannot come, before
             // this push is done; asking now only overlaps the request with the push.
@@ -444,17 +515,67 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
         return this;
     }
 
-    private void requestBatch() {
-        getContext().pipeToSelf(pipeline.next(), (next, failure) -> new BatchReady(
-                next == null ? null : next.orElse(null), failure));
+    /** The plan step {@code s} is computed under, or null when none has come yet. */
+    private WorkPlan planFor(long s) {
+        java.util.Map.Entry<Long, WorkPlan> e = plans.floorEntry(s);
+        return e != null && e.getValue().covers(s) ? e.getValue() : null;
+    }
+
+    /** Asks the pipeline for the batches of the next two steps, as far as the plans and the lease reach. */
+    private void requestBatches() {
+        if (assignment == null) {
+            return;
+        }
+        while (requestedUpTo < step + 2 && requestedUpTo < leasedUntil && requestedUpTo < assignment.totalSteps()) {
+            WorkPlan plan = planFor(requestedUpTo);
+            if (plan == null) {
+                return; // the next plan (a new epoch, or after a change) is on its way with the lease
+            }
+            pipeline.request(requestedUpTo, plan, plan.indexOf(assignment.trainerId()));
+            requestedUpTo++;
+        }
+    }
+
+    /**
+     * A work plan from the coordinator: it holds from its first step on and replaces any plan from
+     * there. It never starts below a step this trainer was leased, so no batch already gathered changes.
+     */
+    private Behavior<TrainerCommand> onWorkPlan(WorkPlan p) {
+        if (p.runId() != res.dataPlane().runId()) {
+            return this;
+        }
+        if (assignment != null && p.from() < requestedUpTo && requestedUpTo > assignment.startStep()) {
+            throw new IllegalStateException("work plan " + p.id() + " starts at step " + p.from() + " but this trainer "
+                    + "already gathered the batches up to step " + requestedUpTo + " under the plan before it; "
+                    + "restarting to register again");
+        }
+        plans.tailMap(p.from(), true).clear();
+        plans.put(p.from(), p);
+        while (plans.size() > 1 && plans.firstEntry().getValue().to() <= step) {
+            plans.pollFirstEntry();
+        }
+        leasedUntil = Math.max(leasedUntil, p.leasedUntil());
+        int index = assignment == null ? -1 : p.indexOf(assignment.trainerId());
+        getContext().getLog().info("trainer {}: work plan {} for steps {}..{} of epoch {}: {}",
+                assignment == null ? "-" : assignment.trainerId(), p.id(), p.from(), p.to() - 1, p.epoch(),
+                index < 0 ? "no batch (not in the plan)" : "batch of " + p.sliceSize(index, p.from()) + " at step " + p.from());
+        requestBatches();
+        return this;
+    }
+
+    private Behavior<TrainerCommand> onLease(LeaseExtended l) {
+        if (l.runId() == res.dataPlane().runId() && l.until() > leasedUntil) {
+            leasedUntil = l.until();
+            requestBatches();
+        }
+        return this;
     }
 
     private Behavior<TrainerCommand> onBatchReady(BatchReady r) {
-        if (r.failure() != null || r.batch() == null) {
-            throw new IllegalStateException("the input pipeline ended: "
-                    + (r.failure() == null ? "no more batches" : r.failure().getMessage()), r.failure());
+        if (r.batchOrFailure() instanceof RuntimeException e) {
+            throw new IllegalStateException("the input pipeline could not gather a batch: " + e.getMessage(), e);
         }
-        batch = r.batch();
+        readyBatches.add((BatchPipeline.Batch) r.batchOrFailure());
         maybeCompute();
         return this;
     }
