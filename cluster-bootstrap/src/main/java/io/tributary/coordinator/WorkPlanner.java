@@ -130,8 +130,8 @@ public final class WorkPlanner {
         while (plans.lastEntry().getValue().to() < target) {
             made.add(freshEpochPlan(plans.lastEntry().getValue().to(), trainers, weights));
         }
-        if (made.isEmpty() && target - lastSentLease < Math.max(1, leaseSteps / 2)) {
-            return null;
+        if (made.isEmpty() && target - lastSentLease < Math.max(1, leaseSteps / 2) && target < totalSteps) {
+            return null; // the trainers' lease still reaches half a lease ahead; the last one always goes out
         }
         lastSentLease = target;
         return new Extension(made, target);

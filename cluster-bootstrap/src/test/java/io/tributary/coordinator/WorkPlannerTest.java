@@ -139,4 +139,34 @@ class WorkPlannerTest {
         assertEquals(SPE, planner.leasedUntil());
         assertNull(planner.replan(new int[] {0}, new int[] {1000}, Map.of(1, 3L)));
     }
+
+    /**
+     * Whatever the phase of the lease (a rollback moves it), the lease the trainers were told always
+     * reaches beyond the run's progress until the end: a run stalled at its last steps once because
+     * the final, shorter extension was held back.
+     */
+    @Test
+    void theLeaseTheTrainersKnowAlwaysReachesPastTheProgress() {
+        int total = 3 * SPE + 7;
+        for (int lease = 1; lease <= 9; lease++) {
+            for (int cut = 0; cut < total; cut += 5) {
+                WorkPlanner planner = new WorkPlanner(1, SPE, G, total, lease, true);
+                int[] t = {0, 1};
+                int[] w = {1000, 1000};
+                long told = planner.start(0, t, w).leasedUntil();
+                for (long progress = 0; progress < total; progress++) {
+                    if (progress == cut && cut > 0) {
+                        planner.rollback(cut);
+                        told = planner.replan(t, w, Map.of()).leasedUntil();
+                    }
+                    WorkPlanner.Extension x = planner.extend(progress, t, w);
+                    if (x != null) {
+                        told = Math.max(told, x.until());
+                    }
+                    assertTrue(told > progress, "lease " + lease + ", cut " + cut + ": the trainers know a lease until "
+                            + told + " at progress " + progress);
+                }
+            }
+        }
+    }
 }

@@ -125,6 +125,49 @@ class ParameterShardTest {
     }
 
     /**
+     * A quorum member whose work-plan slice of a step is empty says so instead of sending a gradient:
+     * the step waits for it like for any member, then closes with its contribution counted and only
+     * the real gradient aggregated.
+     */
+    @Test
+    void anEmptyContributionClosesTheStepWithoutAddingToIt() throws Exception {
+        ShardLayout layout = new ShardLayout(N, 1);
+        ShardSettings settings = ShardSettings.from(ConfigFactory.parseString(
+                "tributary.cluster.shards = 1\ntributary.consistency.deadline = 60s").withFallback(ConfigFactory.load()));
+        float[] initial = new float[N];
+        Arrays.fill(initial, 0.5f);
+        try (NodeDataPlane ps = new NodeDataPlane(DataPlane.Settings.defaults(), "127.0.0.1", 0, RUN, 0, layout,
+                Duration.ofSeconds(2));
+             NodeDataPlane trainer = new NodeDataPlane(DataPlane.Settings.defaults(), "127.0.0.1", 0, RUN, 0, layout,
+                     Duration.ofSeconds(2))) {
+            ParameterAssembler replica = new ParameterAssembler(layout, v -> { });
+            trainer.hostReplica(NodeDataPlane.TRAINER_REPLICA, replica);
+            ActorRef<ShardCommand> shard = KIT.spawn(ParameterShard.create(0, settings, ps, () -> initial,
+                    new TrainingMetrics(new PrometheusRegistry())));
+            TestProbe<CoordinatorCommand> coordinator = KIT.createTestProbe();
+            TestProbe<ShardReply> sent = KIT.createTestProbe();
+            shard.tell(new SetQuorum(RUN, 1, Set.of(0, 1), 0, coordinator.getRef()));
+            shard.tell(new RequestParams(0, trainer.endpoint(), 0, sent.getRef()));
+            assertEquals(0, sent.expectMessageClass(ParamsSent.class, Duration.ofSeconds(20)).version());
+
+            float[] gradient = new float[N];
+            Arrays.fill(gradient, 1f);
+            trainer.send(ps.endpoint(), FrameType.GRADIENT, 0, 0, 0, 0L, gradient, 0, N);
+            coordinator.expectNoMessage(Duration.ofMillis(500)); // trainer 1 has not answered for step 0 yet
+            shard.tell(new io.tributary.ps.protocol.TrainingProtocol.EmptyContribution(1, 0L));
+            ShardCommitted committed = coordinator.expectMessageClass(ShardCommitted.class, Duration.ofSeconds(20));
+            assertEquals(0, committed.step());
+            assertEquals(2, committed.contributors(), "the empty contribution counts towards the quorum");
+            assertEquals(Set.of(0), committed.checksums().keySet(), "only trainer 0's gradient went into the update");
+            // an empty contribution of a step already closed, or of a trainer outside the quorum, changes nothing
+            shard.tell(new io.tributary.ps.protocol.TrainingProtocol.EmptyContribution(1, 0L));
+            shard.tell(new io.tributary.ps.protocol.TrainingProtocol.EmptyContribution(5, 1L));
+            coordinator.expectNoMessage(Duration.ofMillis(300));
+            KIT.stop(shard);
+        }
+    }
+
+    /**
      * Sharding moves a shard to another ps node: the old incarnation hands its parameters, version and
      * optimizer state over through the coordinator and stops when acknowledged; the new one waits for
      * them, asks the trainer for the gradient that went to the old node, and from there on computes

@@ -138,8 +138,18 @@ public final class BatchPipeline implements AutoCloseable {
         free.offer(b);
     }
 
+    private boolean closed;
+
+    /** Stops the stream; a second call does nothing. */
     @Override
     public void close() {
-        requests.complete();
+        if (!closed) {
+            closed = true;
+            try {
+                requests.complete();
+            } catch (IllegalStateException alreadyEnded) {
+                // the stream ended before (its materializer stopped with the actor): nothing left to stop
+            }
+        }
     }
 }

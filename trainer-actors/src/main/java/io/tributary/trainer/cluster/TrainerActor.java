@@ -95,7 +95,7 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
     }
 
     /** The input pipeline gathered a batch ({@link BatchPipeline.Batch}) or failed (a {@link RuntimeException}). */
-    record BatchReady(Object batchOrFailure) implements TrainerCommand {
+    record BatchReady(BatchPipeline from, Object batchOrFailure) implements TrainerCommand {
     }
 
     /**
@@ -251,8 +251,10 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
         plans.headMap(step, false).entrySet().removeIf(e -> e.getValue().to() <= step);
         Materializer materializer = Materializer.createMaterializer(getContext());
         ActorRef<TrainerCommand> self = getContext().getSelf();
-        pipeline = new BatchPipeline(res.train(), sequence, capacity, PIPELINE_DISPATCHER, materializer,
-                b -> self.tell(new BatchReady(b)));
+        BatchPipeline[] made = new BatchPipeline[1];
+        made[0] = new BatchPipeline(res.train(), sequence, capacity, PIPELINE_DISPATCHER, materializer,
+                b -> self.tell(new BatchReady(made[0], b)));
+        pipeline = made[0];
         pushes = Source.<Push>queue(2)
                 .map(this::sendGradient)
                 .withAttributes(ActorAttributes.dispatcher(PIPELINE_DISPATCHER))
@@ -312,7 +314,13 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
     }
 
     private Behavior<TrainerCommand> onRequestTimeout(RequestTimeout t) {
-        if (awaitingParams && t.step() == step) {
+        if (awaitingParams && t.step() == step && paramsReady) {
+            WorkPlan plan = planFor(step);
+            getContext().getLog().warn("trainer {}: the parameters of step {} are here but not its batch after {} "
+                    + "(leased until step {}, {}); waiting for the coordinator", assignment.trainerId(), step,
+                    res.requestTimeout(), leasedUntil, plan == null ? "no work plan covers it" : "work plan " + plan.id());
+            timers.startSingleTimer("request", new RequestTimeout(step), res.requestTimeout());
+        } else if (awaitingParams && t.step() == step) {
             getContext().getLog().warn("trainer {}: parameters for step {} did not arrive within {}; asking again",
                     assignment.trainerId(), step, res.requestTimeout());
             requestParams();
@@ -544,6 +552,11 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
         if (p.runId() != res.dataPlane().runId()) {
             return this;
         }
+        WorkPlan known = plans.get(p.from());
+        if (known != null && known.id() == p.id()) {
+            leasedUntil = Math.max(leasedUntil, p.leasedUntil());
+            return this; // sent again (an answer to a repeated registration)
+        }
         if (assignment != null && p.from() < requestedUpTo && requestedUpTo > assignment.startStep()) {
             throw new IllegalStateException("work plan " + p.id() + " starts at step " + p.from() + " but this trainer "
                     + "already gathered the batches up to step " + requestedUpTo + " under the plan before it; "
@@ -572,6 +585,9 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
     }
 
     private Behavior<TrainerCommand> onBatchReady(BatchReady r) {
+        if (r.from() != pipeline) {
+            return this; // gathered for this actor before it restarted: the restarted one asks again
+        }
         if (r.batchOrFailure() instanceof RuntimeException e) {
             throw new IllegalStateException("the input pipeline could not gather a batch: " + e.getMessage(), e);
         }
