@@ -33,10 +33,14 @@ final class ResultsJson {
                             + "\"samplesPerSecond\": %.1f, \"seconds\": %.1f, \"checksumsCompared\": %d, "
                             + "\"checksumMismatches\": %d, \"stepsClosedByDeadline\": %d, \"stepsClosedShort\": %d, "
                             + "\"updatesAudited\": %d, \"updatesLost\": %d, \"updatesDuplicated\": %d, "
-                            + "\"shardOwnerChanges\": %d, \"shardOwnerConflicts\": %d}\n",
+                            + "\"shardOwnerChanges\": %d, \"shardOwnerConflicts\": %d, \"samplesToTrain\": %d, "
+                            + "\"samplesTrainedOnce\": %d, \"samplesNeverTrained\": %d, \"samplesTrainedTwice\": %d, "
+                            + "\"workPlans\": %d}\n",
                     r.accuracy(), r.steps(), r.epochs(), r.samplesPerSecond(), r.seconds(), r.checksumsCompared(),
                     r.checksumMismatches(), r.stepsClosedByDeadline(), r.stepsClosedShort(), r.updates().audited(),
-                    r.updates().lost(), r.updates().duplicates(), r.updates().ownerChanges(), r.updates().conflicts()));
+                    r.updates().lost(), r.updates().duplicates(), r.updates().ownerChanges(), r.updates().conflicts(),
+                    r.samplesAudit().expected(), r.samplesAudit().trained(), r.samplesAudit().missed(),
+                    r.samplesAudit().twice(), r.samplesAudit().plans()));
         } else {
             b.append("  \"result\": null\n");
         }

@@ -103,6 +103,7 @@ public final class ClusterTraining {
     static NodeDataPlane openDataPlane(NodeSettings nodeSettings, Config config) {
         ModelSpec spec = ModelSpec.from(config);
         ShardSettings shardSettings = ShardSettings.from(config);
+        io.tributary.coordinator.WorkSettings.from(config); // checked on every node before it joins, like the above
         Config dp = config.getConfig("tributary.data-plane");
         long runId = config.getLong("tributary.cluster.run-id");
         ShardLayout layout = new ShardLayout(spec.parameterCount(), shardSettings.shards());
