@@ -62,6 +62,8 @@ public final class WorkPlanner {
     private final TreeMap<Integer, EpochAudit> open = new TreeMap<>();
     private long leasedUntil;
     private long lastSentLease;
+    /** Ranges of the slice being marked (reused: shard 0's commits mark every step's contributors). */
+    private int[] markScratch = new int[4];
     private int nextId;
     private int epochsAudited;
     private long expected;
@@ -242,12 +244,17 @@ public final class WorkPlanner {
             return;
         }
         long start = p.sliceStart(index, step);
-        int[] ranges = new int[p.ranges().length + 2];
-        int n = p.rangesOf(start, start + size, ranges, 0);
+        if (markScratch.length < p.ranges().length + 2) {
+            markScratch = new int[p.ranges().length + 2]; // grows with the plans' ranges, once in a while
+        }
+        int n = p.rangesOf(start, start + size, markScratch, 0);
         for (int i = 0; i < n; i += 2) {
-            int already = audit.served.get(ranges[i], ranges[i + 1]).cardinality();
-            audit.twice += already;
-            audit.served.set(ranges[i], ranges[i + 1]);
+            int from = markScratch[i];
+            int to = markScratch[i + 1];
+            for (int b = audit.served.nextSetBit(from); b >= 0 && b < to; b = audit.served.nextSetBit(b + 1)) {
+                audit.twice++;
+            }
+            audit.served.set(from, to);
         }
     }
 
