@@ -59,7 +59,8 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 
 /**
  * The training coordinator, a cluster singleton on a {@code coordinator} node: it admits trainers
- * and gives each a data partition, tells the parameter shards which trainers make up a step's
+ * and says which samples each one trains at each step (work plans, {@link WorkPlanner}), tells the
+ * parameter shards which trainers make up a step's
  * quorum (and changes it when a trainer goes away), follows the steps, evaluates the model on the
  * test set after each epoch and decides the end of the run.
  */
@@ -203,7 +204,6 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         long doneSteps;
         long samples;
         boolean live = true;
-        boolean handedOver;
         boolean quarantined;
         /** Work-plan weight (1000: an equal share) and measured compute nanoseconds per step (EWMA; 0: none yet). */
         int weight = EQUAL_WEIGHT;
@@ -348,7 +348,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
             return this;
         }
         if (known != null) {
-            // A restarted trainer (same node): same id and partition, from where the run stands.
+            // A restarted trainer (same node): same id, from where the run stands, with the plans from there.
             known.ref = r.trainer();
             known.rewinding = false;
             getContext().watchWith(r.trainer(), new TrainerTerminated(known.id));
