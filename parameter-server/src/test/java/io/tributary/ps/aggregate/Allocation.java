@@ -12,6 +12,7 @@ final class Allocation {
     static final long ALLOWED_BYTES = 4096;
     private static final int WARM_UP_CALLS = 3000;
     private static final int MEASURED_CALLS = 1000;
+    private static final int ROUNDS = 5;
 
     private Allocation() {
     }
@@ -23,13 +24,20 @@ final class Allocation {
         }
         threads.setThreadAllocatedMemoryEnabled(true);
         long id = Thread.currentThread().getId();
-        for (int i = 0; i < WARM_UP_CALLS; i++) {
-            action.run();
+        // The least of a few rounds: on a loaded machine the JIT may not have compiled the action (the
+        // Vector API allocates its vectors until C2 does) by the end of one warm-up; an action that
+        // really allocates per call does so in every round.
+        long least = Long.MAX_VALUE;
+        for (int round = 0; round < ROUNDS && least > ALLOWED_BYTES; round++) {
+            for (int i = 0; i < WARM_UP_CALLS; i++) {
+                action.run();
+            }
+            long before = threads.getThreadAllocatedBytes(id);
+            for (int i = 0; i < MEASURED_CALLS; i++) {
+                action.run();
+            }
+            least = Math.min(least, threads.getThreadAllocatedBytes(id) - before);
         }
-        long before = threads.getThreadAllocatedBytes(id);
-        for (int i = 0; i < MEASURED_CALLS; i++) {
-            action.run();
-        }
-        return threads.getThreadAllocatedBytes(id) - before;
+        return least;
     }
 }
