@@ -71,6 +71,10 @@ final class NodeGuardian {
     record ProtocolMismatch(String message) implements CoordinatedShutdown.Reason {
     }
 
+    /** Why this node shut itself down: a member refused it ({@link AdmissionDenied}) and said why. */
+    record Refused(String message) implements CoordinatedShutdown.Reason {
+    }
+
     private final ActorContext<Command> context;
     private final NodeMetrics metrics;
     private final int protocolVersion;
@@ -94,7 +98,10 @@ final class NodeGuardian {
             context.spawn(Behaviors.<AdmissionDenied>setup(own -> Behaviors.receive(AdmissionDenied.class)
                     .onMessage(AdmissionDenied.class, d -> {
                         refusal.set(d.reason() + " (said " + d.by() + ")");
-                        own.getLog().error("this node was refused by {}: {}", d.by(), d.reason());
+                        own.getLog().error("this node was refused by {}: {}; shutting down", d.by(), d.reason());
+                        // leave at once rather than wait for the gossip that says this node is down: the refusing
+                        // member may remove it before that gossip reaches it, and then nothing else would stop it
+                        CoordinatedShutdown.get(own.getSystem()).runAll(new Refused(d.reason() + " (said " + d.by() + ")"));
                         return Behaviors.same();
                     }).build()), ADMISSION);
             Cluster cluster = Cluster.get(context.getSystem());

@@ -261,6 +261,9 @@ public final class TributaryNode implements AutoCloseable {
         if (r instanceof NodeGuardian.ProtocolMismatch mismatch) {
             return Optional.of(mismatch.message());
         }
+        if (r instanceof NodeGuardian.Refused refused) {
+            return Optional.of("this node was refused by the cluster: " + refused.message());
+        }
         if (r == CoordinatedShutdown.clusterDowningReason() && refusal.get() != null) {
             return Optional.of("this node was refused by the cluster: " + refusal.get());
         }

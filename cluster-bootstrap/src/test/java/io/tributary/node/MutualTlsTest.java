@@ -183,7 +183,13 @@ class MutualTlsTest {
             TributaryNode.skipOwnChecks = true; // a modified node that claims ps anyway
             try (TributaryNode liar = TributaryNode.start(settings(Set.of("ps", "trainer"), seed), tls(trainerOnly))) {
                 TributaryNode.skipOwnChecks = false;
-                liar.whenTerminated().toCompletableFuture().get(JOIN.toSeconds(), TimeUnit.SECONDS);
+                try {
+                    liar.whenTerminated().toCompletableFuture().get(JOIN.toSeconds(), TimeUnit.SECONDS);
+                } catch (java.util.concurrent.TimeoutException e) {
+                    throw new AssertionError("the refused node did not stop within " + JOIN + "; the log said: "
+                            + snapshot().stream().map(ILoggingEvent::getFormattedMessage)
+                            .filter(m -> m.contains("roles") || m.contains("refused") || m.contains("down")).toList(), e);
+                }
                 await("the seed logs the refusal", JOIN, () -> logged("claims roles [ps, trainer]", "grants only [trainer]",
                         "downing it"));
                 String failure = liar.failure().orElseThrow();
