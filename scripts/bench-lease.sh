@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# What the work-plan lease costs: the same fault-free cluster (3 trainers, 1 ps, one MNIST epoch, the
+# sync policy) with tributary.consistency.lease-steps = 8, 2 and 1, back to back, ROUNDS times
+# (default 2). Prints samples/s per run and each lease's ratio to lease 8 of the same round (the runs
+# of a round share the machine's load of the moment). A trainer that joins mid-run gets its first
+# batch `lease-steps` steps after it joined (the next work plan starts at the lease), so a shorter
+# lease is a quicker joiner, if it costs no throughput.
+# Usage: scripts/bench-lease.sh [ROUNDS]
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+rounds="${1:-2}"
+if ! [[ "$rounds" =~ ^[1-9][0-9]*$ ]]; then
+  echo "bench-lease: ROUNDS must be a positive whole number, got '$rounds'" >&2
+  exit 2
+fi
+leases=(8 2 1)
+dir="$(mktemp -d /tmp/bench-lease.XXXXXX)"
+trap 'rm -rf "$dir"' EXIT
+for l in "${leases[@]}"; do
+  cat > "$dir/lease-$l.conf" <<EOF
+scenario {
+  name = lease-$l
+  timeout = 8m
+  cluster { trainers = 3, ps = 1 }
+  job {
+    epochs = 1
+    settings {
+      "tributary.cluster.eval-every-steps" = 100
+      "tributary.consistency.policy" = sync
+      "tributary.consistency.lease-steps" = $l
+    }
+  }
+  faults = []
+  checks { baseline-accuracy = 0.965, accuracy-margin = 0.02 }
+}
+EOF
+done
+latest() { ls -d "runs/chaos-$1-"* 2>/dev/null | sort | tail -1; }
+field() { python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['result']; print(r['$2'] if r else 'nan')" "$1/results.json"; }
+rows=()
+for ((i = 1; i <= rounds; i++)); do
+  declare -A sps=() acc=()
+  for l in "${leases[@]}"; do
+    echo "round $i: lease-steps = $l ..." >&2
+    bin/tributary chaos run "$dir/lease-$l.conf" > "/tmp/bench-lease-$l.log" 2>&1 \
+      || { echo "bench-lease: lease-steps = $l failed; see /tmp/bench-lease-$l.log" >&2; exit 1; }
+    d="$(latest "lease-$l")"
+    sps[$l]="$(field "$d" samplesPerSecond)"
+    acc[$l]="$(field "$d" accuracy)"
+  done
+  rows+=("$(printf '| %d | %s | %s (%s) | %s (%s) | %s (%s) | %.2fx | %.2fx |' "$i" "$(date +%H:%M)" \
+    "${sps[8]}" "${acc[8]}" "${sps[2]}" "${acc[2]}" "${sps[1]}" "${acc[1]}" \
+    "$(python3 -c "print(${sps[2]} / ${sps[8]})")" "$(python3 -c "print(${sps[1]} / ${sps[8]})")")")
+done
+echo "| round | ended | lease 8: samples/s (accuracy) | lease 2 | lease 1 | 2 / 8 | 1 / 8 |"
+echo "|---|---|---|---|---|---|---|"
+printf '%s\n' "${rows[@]}"
