@@ -151,7 +151,7 @@ public final class ChaosRunner {
 
                     @Override
                     public void trainerJoined(int trainer, int replaced, long step) {
-                        event("trainer " + trainer + " joined at step " + step + "; it gets a batch in the next work plan");
+                        event("trainer " + trainer + " joined at step " + step);
                     }
 
                     @Override

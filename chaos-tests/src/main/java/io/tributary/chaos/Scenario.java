@@ -51,8 +51,8 @@ public record Scenario(String name, int trainers, int psNodes, int epochs, Map<S
         /** The JVM's Aeron media driver drops {@code rate} of the data packets it receives, for the whole run. */
         DROP_PACKETS,
         /**
-         * A new JVM of that name starts and joins mid-run: a trainer enters the quorum at once and gets a
-         * batch in the next work plan, a ps node gets shards moved onto it with their state.
+         * A new JVM of that name starts and joins mid-run: a trainer enters the quorum at once and computes
+         * on samples from its first step, a ps node gets shards moved onto it with their state.
          */
         JOIN,
         /**

@@ -84,7 +84,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         default void workPlanned(int plan, long from, String why, Map<Integer, Integer> batches) {
         }
 
-        /** A trainer joined after the start ({@code replaced}: -1, it gets a share of the next work plan). */
+        /** A trainer joined after the start ({@code replaced}: -1); its work plans come as {@link #workPlanned}. */
         default void trainerJoined(int trainer, int replaced, long step) {
         }
 
@@ -358,7 +358,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
                 if (!known.live) {
                     known.live = true;
                     sendQuorum();
-                    replan("trainer " + known.id + " is back", known);
+                    replan("trainer " + known.id + " is back", known, known, at);
                 }
                 sendPlans(known, at);
             }
@@ -387,8 +387,10 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
     }
 
     /**
-     * A trainer that registers after the start joins the quorum at the step the run stands at and
-     * gets a batch in the next work plan (from the lease on); until then its steps are empty.
+     * A trainer that registers after the start joins the quorum at the step the run stands at, gets
+     * a share of the next work plan (from the lease on) and, for the steps before it, a bridge of its
+     * own from the end of the epoch; where the epoch has too little left for one, its steps until
+     * the next plan are empty.
      */
     private void joinMidRun(RegisterTrainer r) {
         if (byNode.size() >= settings.shards().maxTrainers()) {
@@ -402,11 +404,13 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         byId.put(m.id, m);
         ledger.admitted(m.id, m.nodeId);
         getContext().watchWith(r.trainer(), new TrainerTerminated(m.id));
-        getContext().getLog().warn("trainer {} joined mid-run from {} at step {}: it gets a batch from step {} on "
-                + "(the next work plan)", m.id, r.nodeId(), committedSteps, planner.leasedUntil());
         sendQuorum();
         m.ref.tell(assignment(m, committedSteps));
-        replan("trainer " + m.id + " joined", m);
+        replan("trainer " + m.id + " joined", m, m, committedSteps);
+        WorkPlan bridge = planner.bridgeOf(m.id, committedSteps);
+        getContext().getLog().warn("trainer {} joined mid-run from {} at step {}: {}", m.id, r.nodeId(), committedSteps,
+                bridge != null ? "it computes on " + bridge.sliceSize(0, committedSteps) + " samples a step from then on"
+                        : "it gets a batch from step " + planner.leasedUntil() + " on (the next work plan)");
         sendPlans(m, committedSteps);
         res.listener().trainerJoined(m.id, -1, committedSteps);
     }
@@ -433,6 +437,15 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
      * are in it. Every live trainer but {@code except} (told with its assignment) gets it.
      */
     private void replan(String why, Member except) {
+        replan(why, except, null, -1);
+    }
+
+    /**
+     * {@link #replan(String, Member)}; a trainer {@code joiner} that joins at step {@code joinStep}
+     * also gets a bridge for the steps already leased to the others (see {@link WorkPlanner#replan}),
+     * so that it computes on samples from its first step.
+     */
+    private void replan(String why, Member except, Member joiner, long joinStep) {
         if (planner == null || finished) {
             return;
         }
@@ -447,7 +460,11 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
                 gone.put(m.id, m.doneSteps);
             }
         }
-        WorkPlan p = planner.replan(tw[0], tw[1], gone);
+        WorkPlan p = planner.replan(tw[0], tw[1], gone, joiner == null ? -1 : joiner.id, joinStep);
+        WorkPlan bridge = planner.lastBridge();
+        if (bridge != null) {
+            announcePlan(bridge, "trainer " + joiner.id + "'s first steps, until the next plan");
+        }
         if (p != null) {
             broadcastPlan(p, why, except);
         }
@@ -499,9 +516,9 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         }
     }
 
-    /** What a trainer starting at {@code from} needs of the work plans, and the lease. */
+    /** What a trainer starting at {@code from} needs of the work plans (its bridge first), and the lease. */
     private void sendPlans(Member m, long from) {
-        for (WorkPlan p : planner.plansFrom(from)) {
+        for (WorkPlan p : planner.plansFor(m.id, from)) {
             m.ref.tell(p);
         }
         m.ref.tell(new LeaseExtended(settings.runId(), planner.leasedUntil()));
@@ -717,6 +734,10 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         if (planner != null && c.shard() == 0 && !finished) {
             for (int t : c.checksums().keySet()) {
                 planner.served(t, c.step());
+            }
+            if (settings.shards().policy() == ShardSettings.Policy.SYNC // bounded staleness: one commit per gradient
+                    && planner.committed(c.step(), c.checksums().keySet())) {
+                replan("a joiner's samples of step " + c.step() + " were committed without its gradient", null);
             }
         }
         long handOvers = audit.ownerChanges();

@@ -323,7 +323,7 @@ public final class DemoCommand {
                 observe(() -> observer.trainerJoined(trainer, replaced, step));
             }
             bar.finishLine();
-            out.printf(Locale.ROOT, "trainer %d joined at step %d; it gets a batch in the next work plan%n", trainer, step);
+            out.printf(Locale.ROOT, "trainer %d joined at step %d (its work plans: above)%n", trainer, step);
         }
 
         @Override

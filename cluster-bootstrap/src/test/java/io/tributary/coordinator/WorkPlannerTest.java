@@ -169,4 +169,180 @@ class WorkPlannerTest {
             }
         }
     }
+
+    private static final int JSPE = 20;
+    private static final int JG = 120;
+    private static final int[] EQUAL3 = {1000, 1000, 1000};
+
+    /** Three trainers from step 0, served and leased (lease 4) up to {@code steps}. */
+    private static WorkPlanner threeTrainersServedUpTo(List<WorkPlan> plans, long steps) {
+        WorkPlanner planner = new WorkPlanner(1, JSPE, JG, 2 * JSPE, 4, true);
+        plans.add(planner.start(0, new int[] {0, 1, 2}, EQUAL3));
+        for (long s = 0; s < steps; s++) {
+            serveStep(planner, plans, s);
+            WorkPlanner.Extension x = planner.extend(s + 1, new int[] {0, 1, 2}, EQUAL3);
+            if (x != null) {
+                plans.addAll(x.plans());
+            }
+        }
+        return planner;
+    }
+
+    private static void assertEveryFirstEpochSampleOnce(WorkPlanner planner) {
+        planner.closeBefore(JSPE);
+        WorkPlanner.Summary a = planner.summary();
+        assertEquals(JSPE * JG, a.expected());
+        assertEquals(JSPE * JG, a.trained(), "trained once: " + a);
+        assertEquals(0, a.missed(), "none lost: " + a);
+        assertEquals(0, a.twice(), "none twice: " + a);
+        assertEquals(0, a.unplanned(), "every committed gradient had a slice: " + a);
+    }
+
+    @Test
+    void aJoinerComputesOnSamplesFromItsFirstStepAndEverySampleIsStillTrainedOnce() {
+        List<WorkPlan> plans = new java.util.ArrayList<>();
+        WorkPlanner planner = threeTrainersServedUpTo(plans, 6);
+        long lease = planner.leasedUntil();
+        assertTrue(lease > 7, "the lease runs ahead of step 6: " + lease);
+        int[] four = {0, 1, 2, 3};
+        WorkPlan next = planner.replan(four, EQUAL4, Map.of(), 3, 6);
+        WorkPlan bridge = planner.lastBridge();
+        assertNotNull(bridge, "the joiner has a bridge");
+        assertEquals(6, bridge.from(), "from the step it joined at");
+        assertEquals(lease, bridge.to(), "to the next plan");
+        assertEquals(lease, next.from());
+        for (long s = 6; s < lease; s++) {
+            assertEquals(JG / 3, bridge.sliceSize(0, s), "one mean batch of the plan it joined into");
+            assertEquals(1f, bridge.scale(0, s));
+        }
+        assertEquals(bridge, planner.bridgeOf(3, 6));
+        assertEquals(List.of(bridge, next), planner.plansFor(3, 6), "the joiner is sent its bridge, then the plan");
+        assertEquals(List.of(plans.get(0), next), planner.plansFor(0, 6), "the others what they had");
+        assertEquals((JSPE - lease) * JG - (lease - 6) * (JG / 3), next.length(), "the bridge's samples left the plan");
+        plans.add(next);
+        for (long s = 6; s < JSPE; s++) {
+            serveStep(planner, plans, s);
+            if (bridge.covers(s)) {
+                planner.served(3, s);
+            }
+        }
+        assertEveryFirstEpochSampleOnce(planner);
+    }
+
+    @Test
+    void aJoinerGoneInItsBridgeLeavesItsUndeliveredSlicesToTheOthers() {
+        List<WorkPlan> plans = new java.util.ArrayList<>();
+        WorkPlanner planner = threeTrainersServedUpTo(plans, 6);
+        int[] four = {0, 1, 2, 3};
+        WorkPlan next = planner.replan(four, EQUAL4, Map.of(), 3, 6);
+        WorkPlan bridge = planner.lastBridge();
+        serveStep(planner, plans, 6);
+        planner.served(3, 6);
+        // it dies having pushed step 6 only; the others close steps 7.. without it
+        WorkPlan after = planner.replan(new int[] {0, 1, 2}, EQUAL3, Map.of(3, 7L));
+        assertNull(planner.lastBridge());
+        assertEquals(next.from(), after.from());
+        assertEquals(next.length() + (bridge.to() - 7) * (JG / 3), after.length(),
+                "its bridge slices of steps 7.. are in the plan after");
+        plans.add(after);
+        for (long s = 7; s < JSPE; s++) {
+            serveStep(planner, plans, s);
+        }
+        assertEveryFirstEpochSampleOnce(planner);
+    }
+
+    @Test
+    void aRollbackIntoABridgeKeepsItsStepsBeforeTheCutAndTrainsNothingTwice() {
+        List<WorkPlan> plans = new java.util.ArrayList<>();
+        WorkPlanner planner = threeTrainersServedUpTo(plans, 6);
+        int[] four = {0, 1, 2, 3};
+        WorkPlan next = planner.replan(four, EQUAL4, Map.of(), 3, 6);
+        WorkPlan bridge = planner.lastBridge();
+        assertTrue(bridge.to() > 8);
+        for (long s = 6; s < 9; s++) {
+            serveStep(planner, plans, s);
+            planner.served(3, s);
+        }
+        planner.rollback(8); // steps 8.. void: the bridge keeps steps 6 and 7
+        assertEquals(8, planner.bridgeOf(3, 7).to());
+        assertNull(planner.bridgeOf(3, 8));
+        WorkPlan again = planner.replan(four, EQUAL4, Map.of());
+        assertEquals(8, again.from());
+        assertEquals((JSPE - 8) * JG - 2 * (JG / 3), again.length(), "the bridge's two kept steps are not served again");
+        plans.remove(next);
+        plans.add(again);
+        for (long s = 8; s < JSPE; s++) {
+            serveStep(planner, plans, s);
+        }
+        assertEveryFirstEpochSampleOnce(planner);
+    }
+
+    @Test
+    void noBridgeWhereTheEpochHasTooLittleLeft() {
+        List<WorkPlan> plans = new java.util.ArrayList<>();
+        WorkPlanner planner = threeTrainersServedUpTo(plans, 17); // the lease reaches into the next epoch
+        assertTrue(planner.leasedUntil() > JSPE);
+        WorkPlan next = planner.replan(new int[] {0, 1, 2, 3}, EQUAL4, Map.of(), 3, 17);
+        assertEquals(1, next.epoch());
+        assertNull(planner.lastBridge(), "nothing of epoch 0 is left after the lease to bridge with");
+        assertNull(planner.bridgeOf(3, 17));
+        assertEquals(plans.get(0), planner.plansFor(3, 17).get(0), "it sends empty contributions until the plan");
+    }
+
+    @Test
+    void aBridgeSliceCommittedWithoutItsJoinerIsHandedOnAndNotLost() {
+        List<WorkPlan> plans = new java.util.ArrayList<>();
+        WorkPlanner planner = threeTrainersServedUpTo(plans, 6);
+        int[] four = {0, 1, 2, 3};
+        WorkPlan next = planner.replan(four, EQUAL4, Map.of(), 3, 6);
+        WorkPlan bridge = planner.lastBridge();
+        // shard 0 closed step 6 before it counted the joiner: its gradient is not in the commit
+        serveStep(planner, plans, 6);
+        assertTrue(planner.committed(6, java.util.Set.of(0, 1, 2)), "its slice is orphaned");
+        assertTrue(!planner.committed(6, java.util.Set.of(0, 1, 2)), "once");
+        WorkPlan after = planner.replan(four, EQUAL4, Map.of());
+        assertEquals(next.length() + JG / 3, after.length(), "the orphaned slice is in the next plan");
+        plans.add(after);
+        for (long s = 7; s < JSPE; s++) {
+            serveStep(planner, plans, s);
+            if (bridge.covers(s)) {
+                planner.served(3, s);
+                assertTrue(!planner.committed(s, java.util.Set.of(0, 1, 2, 3)));
+            }
+        }
+        assertEveryFirstEpochSampleOnce(planner);
+    }
+
+    @Test
+    void anOrphanedSliceHandedOnIsHandedOnAgainWhenARollbackVoidsThePlanThatHadIt() {
+        List<WorkPlan> plans = new java.util.ArrayList<>();
+        WorkPlanner planner = threeTrainersServedUpTo(plans, 6);
+        int[] four = {0, 1, 2, 3};
+        WorkPlan next = planner.replan(four, EQUAL4, Map.of(), 3, 6);
+        WorkPlan bridge = planner.lastBridge();
+        serveStep(planner, plans, 6);
+        planner.committed(6, java.util.Set.of(0, 1, 2));
+        WorkPlan after = planner.replan(four, EQUAL4, Map.of());
+        plans.add(after);
+        for (long s = 7; s < after.from() + 2; s++) {
+            serveStep(planner, plans, s);
+            if (bridge.covers(s)) {
+                planner.served(3, s);
+            }
+            planner.extend(s + 1, four, EQUAL4);
+        }
+        planner.rollback(7); // the plan that had the orphan (from the lease) is void, and so are steps 7..
+        WorkPlan again = planner.replan(four, EQUAL4, Map.of());
+        assertEquals(7, again.from());
+        plans.remove(next);
+        plans.remove(after);
+        plans.add(again);
+        for (long s = 7; s < JSPE; s++) {
+            serveStep(planner, plans, s);
+            if (planner.bridgeOf(3, s) != null) {
+                planner.served(3, s);
+            }
+        }
+        assertEveryFirstEpochSampleOnce(planner);
+    }
 }

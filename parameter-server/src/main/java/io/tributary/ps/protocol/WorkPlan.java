@@ -6,7 +6,8 @@ import java.util.Objects;
 
 /**
  * Which samples each trainer computes on at each step of steps {@code [from, to)} of one epoch
- * (the coordinator's word; {@code to} is the epoch's end). The epoch's samples are a sequence
+ * (the coordinator's word; {@code to} is the epoch's end, or for a joiner's bridge, a plan of that
+ * one trainer over the steps already leased to the others, the step the next plan starts at). The epoch's samples are a sequence
  * every node derives alike from the seed (the trainers' {@code EpochSequence}); a plan serves the
  * positions {@code ranges} of it ({@code [start, end)} pairs, in order: the "virtual" sequence of
  * the plan), split into equal windows, one per step, and each window into consecutive slices, one
