@@ -75,6 +75,8 @@ public final class WorkPlanner {
     private int[] markScratch = new int[4];
     private int nextId;
     private WorkPlan lastBridge;
+    /** The last step shard 0 committed (sync; see {@link #committed}). */
+    private long lastCommitted = -1;
     private int epochsAudited;
     private long expected;
     private long trained;
@@ -235,6 +237,15 @@ public final class WorkPlanner {
                         new int[] {joiner}, new int[] {1}, scale, leasedUntil);
                 bridges.add(bridge);
                 rest = java.util.Arrays.copyOf(head, h);
+                // shard 0 may have committed its first steps already (the others' gradients, and a killed
+                // trainer's last one, came first): those slices are orphans from the start
+                for (long step = joinStep; step <= lastCommitted && step < from; step++) {
+                    Orphan o = new Orphan(joiner, step);
+                    o.requeuedAt = from;
+                    orphans.add(o);
+                    long start = bridge.sliceStart(0, step);
+                    out.addVirtual(bridge, start, start + bridge.sliceSize(0, step));
+                }
             }
         }
         for (int i = 0; i < rest.length; i += 2) {
@@ -259,8 +270,10 @@ public final class WorkPlanner {
      * {@link #served} for each). A joiner's bridge slice of that step without its gradient in the
      * commit (the shard closed the step before it counted the joiner in its quorum, or without it at
      * a deadline) is orphaned: true when there are such slices to hand on with a {@link #replan}.
+     * A bridge made after shard 0 committed its first step(s) has those slices orphaned at once.
      */
     boolean committed(long step, Set<Integer> contributors) {
+        lastCommitted = Math.max(lastCommitted, step);
         boolean orphaned = false;
         for (WorkPlan b : bridges) {
             int t = b.trainers()[0];
@@ -532,6 +545,7 @@ public final class WorkPlanner {
             }
         }
         orphans.removeIf(o -> o.step >= cut);
+        lastCommitted = Math.min(lastCommitted, cut - 1);
         for (Orphan o : orphans) {
             if (o.requeuedAt > cut) {
                 o.requeuedAt = -1; // the plan that served it is void: it waits for the next one again
