@@ -463,7 +463,9 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         WorkPlan p = planner.replan(tw[0], tw[1], gone, joiner == null ? -1 : joiner.id, joinStep);
         WorkPlan bridge = planner.lastBridge();
         if (bridge != null) {
-            announcePlan(bridge, "trainer " + joiner.id + "'s first steps, until the next plan");
+            int handedOn = planner.lastBridgeHandedOn();
+            announcePlan(bridge, "trainer " + joiner.id + "'s first steps, until the next plan" + (handedOn == 0 ? ""
+                    : "; shard 0 had committed its first " + handedOn + " step(s) already: their slices go to the plan"));
         }
         if (p != null) {
             broadcastPlan(p, why, except);

@@ -77,6 +77,7 @@ public final class WorkPlanner {
     private WorkPlan lastBridge;
     /** The last step shard 0 committed (sync; see {@link #committed}). */
     private long lastCommitted = -1;
+    private int lastBridgeHandedOn;
     private int epochsAudited;
     private long expected;
     private long trained;
@@ -172,6 +173,7 @@ public final class WorkPlanner {
      */
     WorkPlan replan(int[] trainers, int[] weights, Map<Integer, Long> gone, int joiner, long joinStep) {
         lastBridge = null;
+        lastBridgeHandedOn = 0;
         long from = leasedUntil;
         if (from >= totalSteps) {
             return null;
@@ -240,6 +242,7 @@ public final class WorkPlanner {
                 // shard 0 may have committed its first steps already (the others' gradients, and a killed
                 // trainer's last one, came first): those slices are orphans from the start
                 for (long step = joinStep; step <= lastCommitted && step < from; step++) {
+                    lastBridgeHandedOn++;
                     Orphan o = new Orphan(joiner, step);
                     o.requeuedAt = from;
                     orphans.add(o);
@@ -263,6 +266,11 @@ public final class WorkPlanner {
     /** The bridge the last {@link #replan} made, or null. */
     WorkPlan lastBridge() {
         return lastBridge;
+    }
+
+    /** How many of {@link #lastBridge}'s first steps shard 0 had committed already (handed on at once). */
+    int lastBridgeHandedOn() {
+        return lastBridgeHandedOn;
     }
 
     /**

@@ -208,6 +208,7 @@ class WorkPlannerTest {
         WorkPlan next = planner.replan(four, EQUAL4, Map.of(), 3, 6);
         WorkPlan bridge = planner.lastBridge();
         assertNotNull(bridge, "the joiner has a bridge");
+        assertEquals(0, planner.lastBridgeHandedOn());
         assertEquals(6, bridge.from(), "from the step it joined at");
         assertEquals(lease, bridge.to(), "to the next plan");
         assertEquals(lease, next.from());
@@ -365,6 +366,7 @@ class WorkPlannerTest {
         WorkPlan next = planner.replan(four, EQUAL4, Map.of(), 3, 6);
         WorkPlan bridge = planner.lastBridge();
         assertEquals(6, bridge.from());
+        assertEquals(1, planner.lastBridgeHandedOn());
         assertEquals((JSPE - bridge.to()) * JG - (bridge.to() - 7) * (JG / 3), next.length(),
                 "the plan keeps the bridge's step-6 slice");
         plans.add(next);
