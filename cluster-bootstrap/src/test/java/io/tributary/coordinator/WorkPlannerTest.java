@@ -188,6 +188,18 @@ class WorkPlannerTest {
         return planner;
     }
 
+    private static final int[] FOUR = {0, 1, 2, 3};
+
+    /** Shard 0 commits steps [from, to) with the plans' trainers, and joiner 3 where a bridge of its covers the step. */
+    private static void serveWithJoiner(WorkPlanner planner, List<WorkPlan> plans, long from, long to) {
+        for (long s = from; s < to; s++) {
+            serveStep(planner, plans, s);
+            if (planner.bridgeOf(3, s) != null) {
+                planner.served(3, s);
+            }
+        }
+    }
+
     private static void assertEveryFirstEpochSampleOnce(WorkPlanner planner) {
         planner.closeBefore(JSPE);
         WorkPlanner.Summary a = planner.summary();
@@ -204,8 +216,7 @@ class WorkPlannerTest {
         WorkPlanner planner = threeTrainersServedUpTo(plans, 6);
         long lease = planner.leasedUntil();
         assertTrue(lease > 7, "the lease runs ahead of step 6: " + lease);
-        int[] four = {0, 1, 2, 3};
-        WorkPlan next = planner.replan(four, EQUAL4, Map.of(), 3, 6);
+        WorkPlan next = planner.replan(FOUR, EQUAL4, Map.of(), 3, 6);
         WorkPlan bridge = planner.lastBridge();
         assertNotNull(bridge, "the joiner has a bridge");
         assertEquals(0, planner.lastBridgeHandedOn());
@@ -221,12 +232,7 @@ class WorkPlannerTest {
         assertEquals(List.of(plans.get(0), next), planner.plansFor(0, 6), "the others what they had");
         assertEquals((JSPE - lease) * JG - (lease - 6) * (JG / 3), next.length(), "the bridge's samples left the plan");
         plans.add(next);
-        for (long s = 6; s < JSPE; s++) {
-            serveStep(planner, plans, s);
-            if (bridge.covers(s)) {
-                planner.served(3, s);
-            }
-        }
+        serveWithJoiner(planner, plans, 6, JSPE);
         assertEveryFirstEpochSampleOnce(planner);
     }
 
@@ -234,8 +240,7 @@ class WorkPlannerTest {
     void aJoinerGoneInItsBridgeLeavesItsUndeliveredSlicesToTheOthers() {
         List<WorkPlan> plans = new java.util.ArrayList<>();
         WorkPlanner planner = threeTrainersServedUpTo(plans, 6);
-        int[] four = {0, 1, 2, 3};
-        WorkPlan next = planner.replan(four, EQUAL4, Map.of(), 3, 6);
+        WorkPlan next = planner.replan(FOUR, EQUAL4, Map.of(), 3, 6);
         WorkPlan bridge = planner.lastBridge();
         serveStep(planner, plans, 6);
         planner.served(3, 6);
@@ -256,8 +261,7 @@ class WorkPlannerTest {
     void aRollbackIntoABridgeKeepsItsStepsBeforeTheCutAndTrainsNothingTwice() {
         List<WorkPlan> plans = new java.util.ArrayList<>();
         WorkPlanner planner = threeTrainersServedUpTo(plans, 6);
-        int[] four = {0, 1, 2, 3};
-        WorkPlan next = planner.replan(four, EQUAL4, Map.of(), 3, 6);
+        WorkPlan next = planner.replan(FOUR, EQUAL4, Map.of(), 3, 6);
         WorkPlan bridge = planner.lastBridge();
         assertTrue(bridge.to() > 8);
         for (long s = 6; s < 9; s++) {
@@ -267,7 +271,7 @@ class WorkPlannerTest {
         planner.rollback(8); // steps 8.. void: the bridge keeps steps 6 and 7
         assertEquals(8, planner.bridgeOf(3, 7).to());
         assertNull(planner.bridgeOf(3, 8));
-        WorkPlan again = planner.replan(four, EQUAL4, Map.of());
+        WorkPlan again = planner.replan(FOUR, EQUAL4, Map.of());
         assertEquals(8, again.from());
         assertEquals((JSPE - 8) * JG - 2 * (JG / 3), again.length(), "the bridge's two kept steps are not served again");
         plans.remove(next);
@@ -294,14 +298,13 @@ class WorkPlannerTest {
     void aBridgeSliceCommittedWithoutItsJoinerIsHandedOnAndNotLost() {
         List<WorkPlan> plans = new java.util.ArrayList<>();
         WorkPlanner planner = threeTrainersServedUpTo(plans, 6);
-        int[] four = {0, 1, 2, 3};
-        WorkPlan next = planner.replan(four, EQUAL4, Map.of(), 3, 6);
+        WorkPlan next = planner.replan(FOUR, EQUAL4, Map.of(), 3, 6);
         WorkPlan bridge = planner.lastBridge();
         // shard 0 closed step 6 before it counted the joiner: its gradient is not in the commit
         serveStep(planner, plans, 6);
         assertTrue(planner.committed(6, java.util.Set.of(0, 1, 2)), "its slice is orphaned");
         assertTrue(!planner.committed(6, java.util.Set.of(0, 1, 2)), "once");
-        WorkPlan after = planner.replan(four, EQUAL4, Map.of());
+        WorkPlan after = planner.replan(FOUR, EQUAL4, Map.of());
         assertEquals(next.length() + JG / 3, after.length(), "the orphaned slice is in the next plan");
         plans.add(after);
         for (long s = 7; s < JSPE; s++) {
@@ -318,32 +321,26 @@ class WorkPlannerTest {
     void anOrphanedSliceHandedOnIsHandedOnAgainWhenARollbackVoidsThePlanThatHadIt() {
         List<WorkPlan> plans = new java.util.ArrayList<>();
         WorkPlanner planner = threeTrainersServedUpTo(plans, 6);
-        int[] four = {0, 1, 2, 3};
-        WorkPlan next = planner.replan(four, EQUAL4, Map.of(), 3, 6);
+        WorkPlan next = planner.replan(FOUR, EQUAL4, Map.of(), 3, 6);
         WorkPlan bridge = planner.lastBridge();
         serveStep(planner, plans, 6);
         planner.committed(6, java.util.Set.of(0, 1, 2));
-        WorkPlan after = planner.replan(four, EQUAL4, Map.of());
+        WorkPlan after = planner.replan(FOUR, EQUAL4, Map.of());
         plans.add(after);
         for (long s = 7; s < after.from() + 2; s++) {
             serveStep(planner, plans, s);
             if (bridge.covers(s)) {
                 planner.served(3, s);
             }
-            planner.extend(s + 1, four, EQUAL4);
+            planner.extend(s + 1, FOUR, EQUAL4);
         }
         planner.rollback(7); // the plan that had the orphan (from the lease) is void, and so are steps 7..
-        WorkPlan again = planner.replan(four, EQUAL4, Map.of());
+        WorkPlan again = planner.replan(FOUR, EQUAL4, Map.of());
         assertEquals(7, again.from());
         plans.remove(next);
         plans.remove(after);
         plans.add(again);
-        for (long s = 7; s < JSPE; s++) {
-            serveStep(planner, plans, s);
-            if (planner.bridgeOf(3, s) != null) {
-                planner.served(3, s);
-            }
-        }
+        serveWithJoiner(planner, plans, 7, JSPE);
         assertEveryFirstEpochSampleOnce(planner);
     }
 
@@ -362,8 +359,7 @@ class WorkPlannerTest {
         }
         serveStep(planner, plans, 6);
         assertTrue(!planner.committed(6, java.util.Set.of(0, 1, 2)), "no bridge yet");
-        int[] four = {0, 1, 2, 3};
-        WorkPlan next = planner.replan(four, EQUAL4, Map.of(), 3, 6);
+        WorkPlan next = planner.replan(FOUR, EQUAL4, Map.of(), 3, 6);
         WorkPlan bridge = planner.lastBridge();
         assertEquals(6, bridge.from());
         assertEquals(1, planner.lastBridgeHandedOn());
