@@ -1,6 +1,6 @@
 package io.tributary.cli;
 
-import io.tributary.ps.history.ModelHistory;
+import io.tributary.history.ModelHistory;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.DirectoryStream;

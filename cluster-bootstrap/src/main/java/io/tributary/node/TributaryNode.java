@@ -2,7 +2,7 @@ package io.tributary.node;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
-import io.tributary.ps.protocol.PekkoDefaults;
+import io.tributary.protocol.PekkoDefaults;
 import io.tributary.tls.ClusterCertificates;
 import io.tributary.tls.TlsMaterial;
 import io.tributary.tls.TributarySslEngineProvider;
@@ -11,7 +11,7 @@ import java.nio.file.Path;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicReference;
-import io.tributary.ps.protocol.ProtocolRegistry;
+import io.tributary.protocol.ProtocolRegistry;
 import java.net.BindException;
 import java.time.Duration;
 import java.util.ArrayList;

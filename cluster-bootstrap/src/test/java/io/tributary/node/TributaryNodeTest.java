@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.Config;
 import io.tributary.config.ConfigLoader;
-import io.tributary.ps.protocol.ProtocolRegistry;
+import io.tributary.protocol.ProtocolRegistry;
 import io.tributary.tls.TestPki;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

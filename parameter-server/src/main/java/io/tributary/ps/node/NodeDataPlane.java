@@ -3,7 +3,7 @@ package io.tributary.ps.node;
 import io.aeron.ExclusivePublication;
 import io.aeron.Publication;
 import io.aeron.Subscription;
-import io.tributary.ps.shard.ShardLayout;
+import io.tributary.protocol.ShardLayout;
 import io.tributary.ps.wire.DataPlane;
 import io.tributary.ps.wire.FrameAuth;
 import io.tributary.ps.wire.FramePublisher;

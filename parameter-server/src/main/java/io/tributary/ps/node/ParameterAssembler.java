@@ -1,6 +1,6 @@
 package io.tributary.ps.node;
 
-import io.tributary.ps.shard.ShardLayout;
+import io.tributary.protocol.ShardLayout;
 import io.tributary.ps.wire.DirectFloats;
 import java.util.Arrays;
 import org.agrona.DirectBuffer;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.tributary.ps.shard.ShardLayout;
+import io.tributary.protocol.ShardLayout;
 import io.tributary.ps.wire.DataPlane;
 import io.tributary.ps.wire.FrameType;
 import java.time.Duration;

@@ -4,7 +4,7 @@ import static io.tributary.ps.node.ContributionSlots.CHUNK_FLOATS;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.tributary.ps.shard.ShardLayout;
+import io.tributary.protocol.ShardLayout;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;

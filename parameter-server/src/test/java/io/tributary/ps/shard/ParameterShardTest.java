@@ -1,5 +1,6 @@
 package io.tributary.ps.shard;
 
+import io.tributary.protocol.ShardLayout;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,23 +10,23 @@ import io.tributary.ps.node.ContributionSlots;
 import io.tributary.ps.node.NodeDataPlane;
 import io.tributary.ps.node.ParameterAssembler;
 import io.tributary.ps.node.TrainingMetrics;
-import io.tributary.ps.protocol.TrainingProtocol.CoordinatorCommand;
-import io.tributary.ps.protocol.TrainingProtocol.HandOverAck;
-import io.tributary.ps.protocol.TrainingProtocol.HandOverDone;
-import io.tributary.ps.protocol.TrainingProtocol.OptimizerSnapshot;
-import io.tributary.ps.protocol.TrainingProtocol.RestoreChunk;
-import io.tributary.ps.protocol.TrainingProtocol.RollbackShard;
-import io.tributary.ps.protocol.TrainingProtocol.ShardRestored;
-import io.tributary.ps.protocol.TrainingProtocol.ResendGradient;
-import io.tributary.ps.protocol.TrainingProtocol.ShardReply;
-import io.tributary.ps.protocol.TrainingProtocol.ShardStarted;
-import io.tributary.ps.protocol.TrainingProtocol.ShardState;
-import io.tributary.ps.protocol.TrainingProtocol.StartShard;
-import io.tributary.ps.protocol.TrainingProtocol.ParamsSent;
-import io.tributary.ps.protocol.TrainingProtocol.RequestParams;
-import io.tributary.ps.protocol.TrainingProtocol.SetQuorum;
-import io.tributary.ps.protocol.TrainingProtocol.ShardCommand;
-import io.tributary.ps.protocol.TrainingProtocol.ShardCommitted;
+import io.tributary.protocol.TrainingProtocol.CoordinatorCommand;
+import io.tributary.protocol.TrainingProtocol.HandOverAck;
+import io.tributary.protocol.TrainingProtocol.HandOverDone;
+import io.tributary.protocol.TrainingProtocol.OptimizerSnapshot;
+import io.tributary.protocol.TrainingProtocol.RestoreChunk;
+import io.tributary.protocol.TrainingProtocol.RollbackShard;
+import io.tributary.protocol.TrainingProtocol.ShardRestored;
+import io.tributary.protocol.TrainingProtocol.ResendGradient;
+import io.tributary.protocol.TrainingProtocol.ShardReply;
+import io.tributary.protocol.TrainingProtocol.ShardStarted;
+import io.tributary.protocol.TrainingProtocol.ShardState;
+import io.tributary.protocol.TrainingProtocol.StartShard;
+import io.tributary.protocol.TrainingProtocol.ParamsSent;
+import io.tributary.protocol.TrainingProtocol.RequestParams;
+import io.tributary.protocol.TrainingProtocol.SetQuorum;
+import io.tributary.protocol.TrainingProtocol.ShardCommand;
+import io.tributary.protocol.TrainingProtocol.ShardCommitted;
 import io.tributary.ps.wire.DataPlane;
 import io.tributary.ps.wire.FrameType;
 import java.time.Duration;
@@ -154,14 +155,14 @@ class ParameterShardTest {
             Arrays.fill(gradient, 1f);
             trainer.send(ps.endpoint(), FrameType.GRADIENT, 0, 0, 0, 0L, gradient, 0, N);
             coordinator.expectNoMessage(Duration.ofMillis(500)); // trainer 1 has not answered for step 0 yet
-            shard.tell(new io.tributary.ps.protocol.TrainingProtocol.EmptyContribution(1, 0L));
+            shard.tell(new io.tributary.protocol.TrainingProtocol.EmptyContribution(1, 0L));
             ShardCommitted committed = coordinator.expectMessageClass(ShardCommitted.class, Duration.ofSeconds(20));
             assertEquals(0, committed.step());
             assertEquals(2, committed.contributors(), "the empty contribution counts towards the quorum");
             assertEquals(Set.of(0), committed.checksums().keySet(), "only trainer 0's gradient went into the update");
             // an empty contribution of a step already closed, or of a trainer outside the quorum, changes nothing
-            shard.tell(new io.tributary.ps.protocol.TrainingProtocol.EmptyContribution(1, 0L));
-            shard.tell(new io.tributary.ps.protocol.TrainingProtocol.EmptyContribution(5, 1L));
+            shard.tell(new io.tributary.protocol.TrainingProtocol.EmptyContribution(1, 0L));
+            shard.tell(new io.tributary.protocol.TrainingProtocol.EmptyContribution(5, 1L));
             coordinator.expectNoMessage(Duration.ofMillis(300));
             KIT.stop(shard);
         }

@@ -15,7 +15,7 @@ import io.aeron.Subscription;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.tributary.ps.node.ContributionSlots;
 import io.tributary.ps.node.ParameterAssembler;
-import io.tributary.ps.shard.ShardLayout;
+import io.tributary.protocol.ShardLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

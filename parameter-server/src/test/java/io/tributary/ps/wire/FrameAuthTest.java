@@ -13,7 +13,7 @@ import io.aeron.ExclusivePublication;
 import io.aeron.Publication;
 import io.tributary.ps.node.ContributionSlots;
 import io.tributary.ps.node.NodeDataPlane;
-import io.tributary.ps.shard.ShardLayout;
+import io.tributary.protocol.ShardLayout;
 import java.nio.ByteOrder;
 import java.time.Duration;
 import java.util.Arrays;

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tributary.ps.node.ContributionSlots;
 import io.tributary.ps.node.NodeDataPlane;
-import io.tributary.ps.shard.ShardLayout;
+import io.tributary.protocol.ShardLayout;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.Set;

@@ -1,6 +1,6 @@
 package io.tributary.trainer.cluster;
 
-import io.tributary.ps.protocol.WorkPlan;
+import io.tributary.protocol.WorkPlan;
 import io.tributary.trainer.data.Dataset;
 import io.tributary.trainer.data.EpochSequence;
 import java.util.concurrent.ArrayBlockingQueue;

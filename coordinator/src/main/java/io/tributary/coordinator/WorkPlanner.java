@@ -1,0 +1,604 @@
+package io.tributary.coordinator;
+
+import io.tributary.protocol.WorkPlan;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * The coordinator's side of the {@link WorkPlan}s: it makes them, leases steps to the trainers, and
+ * audits that every sample of every epoch is trained exactly once.
+ *
+ * <ul>
+ *   <li><b>Leases.</b> Trainers compute only steps below the lease; a new plan starts at the lease
+ *       ({@link #replan}), so no step is ever computed under two plans, whatever the messages' timing.
+ *   <li><b>Handing on.</b> When trainers are gone, a new plan serves, besides what is left of the
+ *       epoch, every slice a gone trainer was given and did not deliver (neither committed by shard 0
+ *       nor reported as pushed): its samples are trained by the others in the steps that follow.
+ *   <li><b>Joiners.</b> A trainer that joins mid-run gets, besides a share of the next plan, a
+ *       <i>bridge</i>: a plan of its own for the steps already leased to the others, from the step
+ *       it joins at up to the next plan, whose slices (one mean batch each) are taken from the end of
+ *       the epoch. It computes on samples from its first step, and the others' leased batches stay
+ *       as they are.
+ *   <li><b>Audit.</b> Shard 0's commits name the trainers whose gradients went into each step; each
+ *       one's slice is marked in a bitmap of the epoch. A position marked twice is a sample trained
+ *       twice; one never marked when the epoch is over (no rollback can reach it) was lost.
+ * </ul>
+ *
+ * Not thread-safe: it belongs to the coordinator actor.
+ */
+public final class WorkPlanner {
+
+    /** The audit of the epochs closed so far. */
+    public record Summary(int epochs, long expected, long trained, long missed, long twice, long unplanned, int plans) {
+    }
+
+    /** What to tell the trainers: new plans (each with the lease), or just a longer lease. */
+    record Extension(List<WorkPlan> plans, long until) {
+    }
+
+    private static final class EpochAudit {
+        final int expectedFrom;
+        final BitSet served = new BitSet();
+        long twice;
+
+        EpochAudit(int expectedFrom) {
+            this.expectedFrom = expectedFrom;
+        }
+    }
+
+    private final long runId;
+    private final int stepsPerEpoch;
+    private final int perStep;
+    private final long totalSteps;
+    private final int leaseSteps;
+    private final boolean scale;
+    private final TreeMap<Long, WorkPlan> plans = new TreeMap<>();
+    /** Per plan (by first step): the gone trainers' settled marks before that plan requeued their slices. */
+    private final Map<Long, Map<Integer, Long>> settledBeforePlan = new HashMap<>();
+    /** Per gone trainer: its slices of steps below this were requeued (or were its to deliver no more). */
+    private final Map<Integer, Long> settled = new HashMap<>();
+    /** Joiners' bridges (one trainer each, steps before the plan they joined into); few, so a list. */
+    private final List<WorkPlan> bridges = new ArrayList<>();
+    /** Bridge slices shard 0 committed without their trainer's gradient (see {@link #committed}). */
+    private final List<Orphan> orphans = new ArrayList<>();
+    private final TreeMap<Long, Set<Integer>> servedSteps = new TreeMap<>();
+    private final TreeMap<Integer, EpochAudit> open = new TreeMap<>();
+    private long leasedUntil;
+    private long lastSentLease;
+    /** Ranges of the slice being marked (reused: shard 0's commits mark every step's contributors). */
+    private int[] markScratch = new int[4];
+    private int nextId;
+    private WorkPlan lastBridge;
+    /** The last step shard 0 committed (sync; see {@link #committed}). */
+    private long lastCommitted = -1;
+    private int lastBridgeHandedOn;
+    private int epochsAudited;
+    private long expected;
+    private long trained;
+    private long missed;
+    private long twice;
+    private long unplanned;
+
+    /**
+     * @param perStep    samples per step (the run's global batch)
+     * @param leaseSteps how far beyond the run's progress trainers may compute
+     * @param scale      the shards aggregate with the plain mean (see {@link WorkPlan#scale()})
+     */
+    WorkPlanner(long runId, int stepsPerEpoch, int perStep, long totalSteps, int leaseSteps, boolean scale) {
+        if (leaseSteps < 1) {
+            throw new IllegalArgumentException("tributary.consistency.lease-steps = " + leaseSteps
+                    + " is invalid: it must be >= 1");
+        }
+        this.runId = runId;
+        this.stepsPerEpoch = stepsPerEpoch;
+        this.perStep = perStep;
+        this.totalSteps = totalSteps;
+        this.leaseSteps = leaseSteps;
+        this.scale = scale;
+    }
+
+    /** The first plan: from {@code first} (0, or a resumed step) to the end of its epoch. */
+    WorkPlan start(long first, int[] trainers, int[] weights) {
+        leasedUntil = Math.min(first + leaseSteps, epochEnd(first));
+        lastSentLease = leasedUntil;
+        return freshEpochPlan(first, trainers, weights);
+    }
+
+    private long epochEnd(long step) {
+        return Math.min((step / stepsPerEpoch + 1) * stepsPerEpoch, totalSteps);
+    }
+
+    /** The plan of the rest of {@code first}'s epoch, every position of it not yet served. */
+    private WorkPlan freshEpochPlan(long first, int[] trainers, int[] weights) {
+        int epoch = (int) (first / stepsPerEpoch);
+        int fromPosition = (int) (first % stepsPerEpoch) * perStep;
+        open.computeIfAbsent(epoch, e -> new EpochAudit(fromPosition));
+        long to = epochEnd(first);
+        int[] ranges = {fromPosition, (int) ((to - (long) epoch * stepsPerEpoch) * perStep)};
+        WorkPlan p = new WorkPlan(runId, nextId++, epoch, first, to, ranges, trainers, weights, scale, leasedUntil);
+        plans.put(first, p);
+        return p;
+    }
+
+    long leasedUntil() {
+        return leasedUntil;
+    }
+
+    /**
+     * The run stands at {@code progress} (trainers may compute that step): the lease goes to
+     * {@code progress + lease-steps}, with the next epoch's plan when it gets there. Null when
+     * there is nothing worth telling (the lease grew by less than half its length).
+     */
+    Extension extend(long progress, int[] trainers, int[] weights) {
+        long target = Math.min(progress + leaseSteps, totalSteps);
+        if (target <= leasedUntil) {
+            return null;
+        }
+        List<WorkPlan> made = new ArrayList<>(1);
+        leasedUntil = target;
+        while (plans.lastEntry().getValue().to() < target) {
+            made.add(freshEpochPlan(plans.lastEntry().getValue().to(), trainers, weights));
+        }
+        if (made.isEmpty() && target - lastSentLease < Math.max(1, leaseSteps / 2) && target < totalSteps) {
+            return null; // the trainers' lease still reaches half a lease ahead; the last one always goes out
+        }
+        lastSentLease = target;
+        return new Extension(made, target);
+    }
+
+    /**
+     * A new plan from the lease on, for {@code trainers} with {@code weights}: what is left of the
+     * epoch, plus each gone trainer's slices that it neither delivered nor reported as pushed.
+     *
+     * @param gone      trainer id to the first step it did not report as pushed, for every trainer
+     *                  that is gone (it has no part in the new plan)
+     * @return the plan, or null when the lease already reaches the run's end
+     */
+    WorkPlan replan(int[] trainers, int[] weights, Map<Integer, Long> gone) {
+        return replan(trainers, weights, gone, -1, -1);
+    }
+
+    /**
+     * {@link #replan(int[], int[], Map)}, and when trainer {@code joiner} (one of {@code trainers})
+     * joins at step {@code joinStep}, below the lease: a bridge for it ({@link #bridgeOf}) over steps
+     * {@code [joinStep, lease)}, one mean batch of the plan at {@code joinStep} per step (so that
+     * the others' factors for the mean rule stay right), taken from the end of the epoch. None when
+     * the lease reaches into the next epoch or what is left of this one is too short for it.
+     */
+    WorkPlan replan(int[] trainers, int[] weights, Map<Integer, Long> gone, int joiner, long joinStep) {
+        lastBridge = null;
+        lastBridgeHandedOn = 0;
+        long from = leasedUntil;
+        if (from >= totalSteps) {
+            return null;
+        }
+        Map.Entry<Long, WorkPlan> e = plans.floorEntry(from);
+        if (e == null || !e.getValue().covers(from)) {
+            // the lease ends at an epoch's end whose next plan is not made yet: that one gets the new trainers
+            return recordSettled(from, gone, freshEpochPlan(from, trainers, weights));
+        }
+        WorkPlan current = e.getValue();
+        RangeList out = new RangeList(current.ranges().length + 16);
+        Map<Integer, Long> before = new HashMap<>();
+        for (Map.Entry<Integer, Long> g : gone.entrySet()) {
+            int t = g.getKey();
+            long since = Math.max(settled.getOrDefault(t, 0L), g.getValue());
+            before.put(t, settled.getOrDefault(t, 0L));
+            for (Map.Entry<Long, WorkPlan> pe : plans.headMap(from, true).entrySet()) {
+                WorkPlan p = pe.getValue();
+                int index = p.indexOf(t);
+                if (p.epoch() != current.epoch() || index < 0) {
+                    continue;
+                }
+                Long next = plans.higherKey(pe.getKey());
+                long end = Math.min(next == null ? p.to() : next, from);
+                requeue(p, index, t, Math.max(p.from(), since), end, out, from);
+            }
+            for (WorkPlan b : bridges) {
+                if (b.trainers()[0] == t && b.epoch() == current.epoch()) {
+                    requeue(b, 0, t, Math.max(b.from(), since), Math.min(b.to(), from), out, from);
+                }
+            }
+            settled.put(t, Math.max(settled.getOrDefault(t, 0L), from));
+        }
+        for (Orphan o : orphans) {
+            WorkPlan b = o.requeuedAt < 0 ? bridgeOf(o.trainer, o.step) : null;
+            if (b != null && b.epoch() == current.epoch()) {
+                long start = b.sliceStart(0, o.step);
+                out.addVirtual(b, start, start + b.sliceSize(0, o.step));
+                o.requeuedAt = from;
+            }
+        }
+        int[] rest = restOfEpoch(current, from, out.added);
+        WorkPlan bridge = null;
+        long restLength = rangesLength(rest, rest.length);
+        WorkPlan atJoin = joiner >= 0 && joinStep >= 0 && joinStep < from ? plans.floorEntry(joinStep).getValue() : null;
+        if (atJoin != null && atJoin.covers(joinStep) && atJoin.epoch() == current.epoch() && rest.length > 0) {
+            int withBatch = 0;
+            for (int i = 0; i < atJoin.trainers().length; i++) {
+                withBatch += atJoin.sliceSize(i, joinStep) > 0 ? 1 : 0;
+            }
+            long window = atJoin.windowStart(joinStep + 1) - atJoin.windowStart(joinStep);
+            long batch = withBatch == 0 ? 0 : Math.round((double) window / withBatch);
+            long need = batch * (from - joinStep);
+            long total = restLength + out.length();
+            // the plan after it keeps at least one sample per trainer and step
+            if (batch > 0 && need <= restLength && total - need >= (current.to() - from) * trainers.length) {
+                WorkPlan all = new WorkPlan(runId, -1, current.epoch(), from, from + 1, rest, trainers, weights, scale, 0);
+                int[] tail = new int[rest.length + 2];
+                int[] head = new int[rest.length + 2];
+                int t = all.rangesOf(restLength - need, restLength, tail, 0);
+                int h = all.rangesOf(0, restLength - need, head, 0);
+                bridge = new WorkPlan(runId, nextId++, current.epoch(), joinStep, from, java.util.Arrays.copyOf(tail, t),
+                        new int[] {joiner}, new int[] {1}, scale, leasedUntil);
+                bridges.add(bridge);
+                rest = java.util.Arrays.copyOf(head, h);
+                // shard 0 may have committed its first steps already (the others' gradients, and a killed
+                // trainer's last one, came first): those slices are orphans from the start
+                for (long step = joinStep; step <= lastCommitted && step < from; step++) {
+                    lastBridgeHandedOn++;
+                    Orphan o = new Orphan(joiner, step);
+                    o.requeuedAt = from;
+                    orphans.add(o);
+                    long start = bridge.sliceStart(0, step);
+                    out.addVirtual(bridge, start, start + bridge.sliceSize(0, step));
+                }
+            }
+        }
+        for (int i = 0; i < rest.length; i += 2) {
+            out.add(rest[i], rest[i + 1]);
+        }
+        WorkPlan p = new WorkPlan(runId, nextId++, current.epoch(), from, current.to(), out.toArray(), trainers, weights,
+                scale, leasedUntil);
+        plans.tailMap(from, true).clear();
+        plans.put(from, p);
+        settledBeforePlan.put(from, before);
+        lastBridge = bridge;
+        return p;
+    }
+
+    /** The bridge the last {@link #replan} made, or null. */
+    WorkPlan lastBridge() {
+        return lastBridge;
+    }
+
+    /** How many of {@link #lastBridge}'s first steps shard 0 had committed already (handed on at once). */
+    int lastBridgeHandedOn() {
+        return lastBridgeHandedOn;
+    }
+
+    /**
+     * Shard 0 committed step {@code step} with {@code contributors}' gradients in it (after
+     * {@link #served} for each). A joiner's bridge slice of that step without its gradient in the
+     * commit (the shard closed the step before it counted the joiner in its quorum, or without it at
+     * a deadline) is orphaned: true when there are such slices to hand on with a {@link #replan}.
+     * A bridge made after shard 0 committed its first step(s) has those slices orphaned at once.
+     */
+    boolean committed(long step, Set<Integer> contributors) {
+        lastCommitted = Math.max(lastCommitted, step);
+        boolean orphaned = false;
+        for (WorkPlan b : bridges) {
+            int t = b.trainers()[0];
+            if (b.covers(step) && !contributors.contains(t) && b.sliceSize(0, step) > 0 && !isOrphaned(t, step)) {
+                orphans.add(new Orphan(t, step));
+                orphaned = true;
+            }
+        }
+        return orphaned;
+    }
+
+    private boolean isOrphaned(int trainer, long step) {
+        for (Orphan o : orphans) {
+            if (o.trainer == trainer && o.step == step) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Adds trainer {@code t}'s slices of {@code p} in steps [lo, hi) that shard 0 has not committed
+     * to the plan from {@code from}. A bridge's slice handed on so is orphaned from then on: the
+     * bridge no longer holds its samples (see {@link #restOfEpoch}).
+     */
+    private void requeue(WorkPlan p, int index, int t, long lo, long hi, RangeList out, long from) {
+        boolean bridge = bridges.contains(p);
+        for (long s = lo; s < hi; s++) {
+            Set<Integer> served = servedSteps.get(s);
+            int size = p.sliceSize(index, s);
+            if (size > 0 && (served == null || !served.contains(t)) && !(bridge && isOrphaned(t, s))) {
+                long start = p.sliceStart(index, s);
+                out.addVirtual(p, start, start + size);
+                if (bridge) {
+                    Orphan o = new Orphan(t, s);
+                    o.requeuedAt = from;
+                    orphans.add(o);
+                }
+            }
+        }
+    }
+
+    /**
+     * What is left of {@code current}'s epoch from step {@code from}, less what joiners' bridges
+     * hold (after a rollback the plan before a bridge is current again, and its rest holds them)
+     * and less {@code exclude} (already in the new plan).
+     */
+    private int[] restOfEpoch(WorkPlan current, long from, BitSet exclude) {
+        int[] rest = new int[current.ranges().length + 2];
+        int r = current.rangesOf(current.windowStart(from), current.length(), rest, 0);
+        BitSet taken = (BitSet) exclude.clone();
+        int[] slice = new int[8];
+        for (WorkPlan b : bridges) {
+            if (b.epoch() != current.epoch()) {
+                continue;
+            }
+            if (slice.length < b.ranges().length + 2) {
+                slice = new int[b.ranges().length + 2];
+            }
+            for (long s = b.from(); s < b.to(); s++) {
+                if (!isOrphaned(b.trainers()[0], s)) {
+                    long start = b.sliceStart(0, s);
+                    int n = b.rangesOf(start, start + b.sliceSize(0, s), slice, 0);
+                    for (int i = 0; i < n; i += 2) {
+                        taken.set(slice[i], slice[i + 1]);
+                    }
+                }
+            }
+        }
+        RangeList out = new RangeList(r + 8);
+        out.added.or(taken);
+        for (int i = 0; i < r; i += 2) {
+            out.add(rest[i], rest[i + 1]);
+        }
+        return out.toArray();
+    }
+
+    private static long rangesLength(int[] ranges, int n) {
+        long len = 0;
+        for (int i = 0; i < n; i += 2) {
+            len += ranges[i + 1] - ranges[i];
+        }
+        return len;
+    }
+
+    /** A joiner's bridge slice that shard 0 committed without it; handed on in the next replan. */
+    private static final class Orphan {
+        final int trainer;
+        final long step;
+        /** The step the plan that serves it starts at; -1 while it waits for one. */
+        long requeuedAt = -1;
+
+        Orphan(int trainer, long step) {
+            this.trainer = trainer;
+            this.step = step;
+        }
+    }
+
+    /** Sequence ranges in order, each position at most once (a position already added is skipped). */
+    private static final class RangeList {
+        final BitSet added = new BitSet();
+        private int[] data;
+        private int n;
+        private int[] scratch = new int[8];
+
+        RangeList(int capacity) {
+            data = new int[Math.max(4, capacity)];
+        }
+
+        /** Adds the sequence positions behind {@code p}'s virtual positions [start, end). */
+        void addVirtual(WorkPlan p, long start, long end) {
+            if (scratch.length < p.ranges().length + 2) {
+                scratch = new int[p.ranges().length + 2];
+            }
+            int k = p.rangesOf(start, end, scratch, 0);
+            for (int i = 0; i < k; i += 2) {
+                add(scratch[i], scratch[i + 1]);
+            }
+        }
+
+        /** Adds [a, b) less what was added before. */
+        void add(int a, int b) {
+            int x = a;
+            while (x < b) {
+                int next = added.nextSetBit(x);
+                int stop = next < 0 || next > b ? b : next;
+                if (stop > x) {
+                    append(x, stop);
+                }
+                x = next < 0 || next >= b ? b : added.nextClearBit(next);
+            }
+            added.set(a, b);
+        }
+
+        private void append(int a, int b) {
+            if (n > 0 && data[n - 1] == a) {
+                data[n - 1] = b; // joins the range before it
+                return;
+            }
+            if (n + 2 > data.length) {
+                data = java.util.Arrays.copyOf(data, data.length * 2);
+            }
+            data[n++] = a;
+            data[n++] = b;
+        }
+
+        long length() {
+            return rangesLength(data, n);
+        }
+
+        int[] toArray() {
+            return java.util.Arrays.copyOf(data, n);
+        }
+    }
+
+    private WorkPlan recordSettled(long from, Map<Integer, Long> gone, WorkPlan p) {
+        Map<Integer, Long> before = new HashMap<>();
+        for (int t : gone.keySet()) {
+            before.put(t, settled.getOrDefault(t, 0L));
+            settled.put(t, Math.max(settled.getOrDefault(t, 0L), from)); // slices of an epoch that is over: lost
+        }
+        settledBeforePlan.put(from, before);
+        return p;
+    }
+
+    /** The plans a trainer starting at {@code step} needs: the one covering it and any after it. */
+    List<WorkPlan> plansFrom(long step) {
+        List<WorkPlan> out = new ArrayList<>();
+        Long first = plans.floorKey(step);
+        for (WorkPlan p : plans.tailMap(first == null ? step : first, true).values()) {
+            if (p.to() > step) {
+                out.add(p);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * What trainer {@code trainer} starting at {@code step} needs, in the order to send them: its
+     * bridge when it has one that covers {@code step}, then the plans from the bridge's end.
+     */
+    List<WorkPlan> plansFor(int trainer, long step) {
+        WorkPlan b = bridgeOf(trainer, step);
+        if (b == null) {
+            return plansFrom(step);
+        }
+        List<WorkPlan> out = new ArrayList<>();
+        out.add(b);
+        out.addAll(plansFrom(b.to()));
+        return out;
+    }
+
+    /** Trainer {@code trainer}'s bridge that covers {@code step}, or null. */
+    WorkPlan bridgeOf(int trainer, long step) {
+        for (WorkPlan b : bridges) {
+            if (b.trainers()[0] == trainer && b.covers(step)) {
+                return b;
+            }
+        }
+        return null;
+    }
+
+    /** Shard 0 committed step {@code step} with trainer {@code trainer}'s gradient in it. */
+    void served(int trainer, long step) {
+        Set<Integer> s = servedSteps.computeIfAbsent(step, k -> new HashSet<>(4));
+        if (!s.add(trainer)) {
+            return;
+        }
+        mark(trainer, step);
+    }
+
+    private void mark(int trainer, long step) {
+        Map.Entry<Long, WorkPlan> e = plans.floorEntry(step);
+        WorkPlan p = e == null ? null : e.getValue();
+        int index = p == null || !p.covers(step) ? -1 : p.indexOf(trainer);
+        WorkPlan bridge = bridgeOf(trainer, step);
+        if (bridge != null) {
+            p = bridge; // a bridge comes before any plan of its steps (the trainer was sent it after them)
+            index = 0;
+        }
+        EpochAudit audit = p == null ? null : open.get(p.epoch());
+        if (index < 0 || audit == null) {
+            unplanned++;
+            return;
+        }
+        int size = p.sliceSize(index, step);
+        if (size == 0) {
+            return;
+        }
+        long start = p.sliceStart(index, step);
+        if (markScratch.length < p.ranges().length + 2) {
+            markScratch = new int[p.ranges().length + 2]; // grows with the plans' ranges, once in a while
+        }
+        int n = p.rangesOf(start, start + size, markScratch, 0);
+        for (int i = 0; i < n; i += 2) {
+            int from = markScratch[i];
+            int to = markScratch[i + 1];
+            for (int b = audit.served.nextSetBit(from); b >= 0 && b < to; b = audit.served.nextSetBit(b + 1)) {
+                audit.twice++;
+            }
+            audit.served.set(from, to);
+        }
+    }
+
+    /**
+     * Every shard went back to step {@code cut}: what was served from there on is void, plans that
+     * start after it are dropped (with what they requeued), and the lease ends at it (the trainers
+     * rewind; a {@link #replan} from {@code cut} follows).
+     */
+    void rollback(long cut) {
+        servedSteps.tailMap(cut, true).clear();
+        for (Long from : new ArrayList<>(plans.tailMap(cut, false).descendingKeySet())) {
+            Map<Integer, Long> before = settledBeforePlan.remove(from);
+            if (before != null) {
+                settled.putAll(before);
+            }
+            plans.remove(from);
+        }
+        for (int i = bridges.size() - 1; i >= 0; i--) {
+            WorkPlan b = bridges.get(i);
+            if (b.from() >= cut) {
+                bridges.remove(i);
+            } else if (b.to() > cut) {
+                // its steps before the cut stand (the same slices: its windows are equal)
+                int[] kept = new int[b.ranges().length + 2];
+                int n = b.rangesOf(0, b.windowStart(cut), kept, 0);
+                bridges.set(i, new WorkPlan(runId, b.id(), b.epoch(), b.from(), cut, java.util.Arrays.copyOf(kept, n),
+                        b.trainers(), b.weights(), b.scale(), b.leasedUntil()));
+            }
+        }
+        orphans.removeIf(o -> o.step >= cut);
+        lastCommitted = Math.min(lastCommitted, cut - 1);
+        for (Orphan o : orphans) {
+            if (o.requeuedAt > cut) {
+                o.requeuedAt = -1; // the plan that served it is void: it waits for the next one again
+            }
+        }
+        int cutEpoch = (int) (cut / stepsPerEpoch);
+        open.tailMap(cutEpoch + 1, true).clear();
+        for (EpochAudit a : open.values()) {
+            a.served.clear();
+            a.twice = 0;
+        }
+        for (Map.Entry<Long, Set<Integer>> s : servedSteps.entrySet()) {
+            for (int t : s.getValue()) {
+                mark(t, s.getKey());
+            }
+        }
+        leasedUntil = cut;
+        lastSentLease = cut;
+    }
+
+    /** Epochs that end at or before {@code step} can no longer change (no rollback goes below it): counted. */
+    void closeBefore(long step) {
+        while (!open.isEmpty()) {
+            int epoch = open.firstKey();
+            long end = Math.min((long) (epoch + 1) * stepsPerEpoch, totalSteps);
+            if (end > step) {
+                return;
+            }
+            EpochAudit a = open.remove(epoch);
+            int positions = (int) ((end - (long) epoch * stepsPerEpoch) * perStep);
+            long want = positions - a.expectedFrom;
+            long got = a.served.get(a.expectedFrom, positions).cardinality();
+            epochsAudited++;
+            expected += want;
+            trained += got;
+            missed += want - got;
+            twice += a.twice;
+            servedSteps.headMap(end, false).clear();
+            bridges.removeIf(b -> b.to() <= end);
+            orphans.removeIf(o -> o.step < end);
+            plans.headMap(end, false).entrySet().removeIf(p -> p.getValue().to() <= end);
+        }
+    }
+
+    Summary summary() {
+        return new Summary(epochsAudited, expected, trained, missed, twice, unplanned, nextId);
+    }
+}

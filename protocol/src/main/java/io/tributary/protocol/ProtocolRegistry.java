@@ -1,0 +1,109 @@
+package io.tributary.protocol;
+
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.apache.pekko.actor.typed.ActorRef;
+
+/**
+ * Every class that may appear on the wire, each with a fixed Kryo registration id, so that two
+ * nodes built from the same {@link #PROTOCOL_VERSION} agree byte for byte. Ids are never reused
+ * or renumbered: retire a message by leaving its id out, add one with a new id, and bump
+ * {@link #PROTOCOL_VERSION} whenever the bytes of an existing message change.
+ */
+public final class ProtocolRegistry {
+
+    /**
+     * The version of the wire protocol, control messages and data-plane frames together; nodes of
+     * different versions do not stay in one cluster. 3: frame header version 2 (session, sequence, MAC);
+     * 4: {@code ShardCommitted} names the outliers a robust rule clipped or trimmed; {@code AdmissionDenied}; 5: shard hand-over and resend messages; 6: work plans, leases and empty
+     * contributions (a trainer's batch is the coordinator's word, not a fixed partition).
+     */
+    public static final int PROTOCOL_VERSION = 6;
+
+    /** One registered class and its id. */
+    public record Entry(int id, Class<?> type) {
+    }
+
+    // Kryo pre-registers primitives and String with ids below 10; ours start far above them.
+    private static final List<Entry> SUPPORT_TYPES = List.of(
+            // Typed refs travel as their serialization-format string; every implementation maps here.
+            new Entry(100, ActorRef.class),
+            // The JDK's immutable collections, which the records' compact constructors copy into.
+            new Entry(110, List.of().getClass()),
+            new Entry(111, List.of(1).getClass()),
+            new Entry(112, Set.of().getClass()),
+            new Entry(113, Set.of(1).getClass()),
+            new Entry(114, Map.of().getClass()),
+            new Entry(115, Map.of(1, 1).getClass()),
+            // The parameter slices of a shard restore.
+            new Entry(116, float[].class),
+            // The ranges, trainers and weights of a work plan.
+            new Entry(117, int[].class));
+
+    private static final List<Entry> MESSAGES = List.of(
+            // 200-204: retired (the first draft's join messages); never reuse these ids.
+            new Entry(300, TrainingProtocol.RegisterTrainer.class),
+            new Entry(301, TrainingProtocol.StepDone.class),
+            new Entry(302, TrainingProtocol.ShardCommitted.class),
+            new Entry(303, TrainingProtocol.ShardRestored.class),
+            new Entry(310, TrainingProtocol.Assignment.class),
+            new Entry(311, TrainingProtocol.Rejected.class),
+            new Entry(312, TrainingProtocol.ClockFloor.class),
+            new Entry(313, TrainingProtocol.Finish.class),
+            new Entry(314, TrainingProtocol.ParamsSent.class),
+            new Entry(315, TrainingProtocol.Rewind.class),
+            new Entry(316, TrainingProtocol.ResendGradient.class),
+            new Entry(317, TrainingProtocol.ShardMoved.class),
+            new Entry(320, TrainingProtocol.RequestParams.class),
+            new Entry(321, TrainingProtocol.SetQuorum.class),
+            new Entry(322, TrainingProtocol.RollbackShard.class),
+            new Entry(323, TrainingProtocol.RestoreChunk.class),
+            new Entry(324, TrainingProtocol.ShardStarted.class),
+            new Entry(325, TrainingProtocol.StartShard.class),
+            new Entry(326, TrainingProtocol.ShardState.class),
+            new Entry(327, TrainingProtocol.HandOverAck.class),
+            new Entry(328, TrainingProtocol.HandOverDone.class),
+            new Entry(329, TrainingProtocol.OptimizerSnapshot.class),
+            new Entry(333, WorkPlan.class),
+            new Entry(334, TrainingProtocol.LeaseExtended.class),
+            new Entry(335, TrainingProtocol.EmptyContribution.class),
+            new Entry(330, TrainingProtocol.AdmissionDenied.class));
+
+    static {
+        Set<Integer> ids = new HashSet<>();
+        Set<Class<?>> types = new HashSet<>();
+        for (Entry e : all()) {
+            if (!ids.add(e.id()) || !types.add(e.type())) {
+                throw new ExceptionInInitializerError("ProtocolRegistry lists id " + e.id() + " or class "
+                        + e.type().getName() + " twice: give every class one id of its own");
+            }
+        }
+        for (Entry e : MESSAGES) {
+            if (!WireMessage.class.isAssignableFrom(e.type()) || !e.type().isRecord()) {
+                throw new ExceptionInInitializerError(e.type().getName()
+                        + " is registered as a message but is not a record implementing WireMessage");
+            }
+        }
+    }
+
+    private ProtocolRegistry() {
+    }
+
+    /** The messages, each a record implementing {@link WireMessage}. */
+    public static List<Entry> messages() {
+        return MESSAGES;
+    }
+
+    /** Classes that only appear inside messages (typed refs, immutable collections). */
+    public static List<Entry> supportTypes() {
+        return SUPPORT_TYPES;
+    }
+
+    /** Support types first, then messages. */
+    public static List<Entry> all() {
+        return Stream.concat(SUPPORT_TYPES.stream(), MESSAGES.stream()).toList();
+    }
+}

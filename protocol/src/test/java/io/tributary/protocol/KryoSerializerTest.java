@@ -1,0 +1,204 @@
+package io.tributary.protocol;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tributary.protocol.TrainingProtocol.Assignment;
+import io.tributary.protocol.TrainingProtocol.ClockFloor;
+import io.tributary.protocol.TrainingProtocol.CoordinatorCommand;
+import io.tributary.protocol.TrainingProtocol.Finish;
+import io.tributary.protocol.TrainingProtocol.ParamsSent;
+import io.tributary.protocol.TrainingProtocol.RegisterTrainer;
+import io.tributary.protocol.TrainingProtocol.Rejected;
+import io.tributary.protocol.TrainingProtocol.RequestParams;
+import io.tributary.protocol.TrainingProtocol.SetQuorum;
+import io.tributary.protocol.TrainingProtocol.ShardCommitted;
+import io.tributary.protocol.TrainingProtocol.StepDone;
+import io.tributary.protocol.TrainingProtocol.TrainerCommand;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.serialization.Serialization;
+import org.apache.pekko.serialization.SerializationExtension;
+import org.apache.pekko.serialization.Serializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import scala.util.Try;
+
+class KryoSerializerTest {
+
+    private static ActorTestKit testKit;
+    private static Serialization serialization;
+    private static TestProbe<TrainerCommand> replies;
+    private static TestProbe<TrainingProtocol.ShardReply> paramReplies;
+    private static TestProbe<TrainingProtocol.ShardCommand> shardProbe;
+    private static TestProbe<CoordinatorCommand> coordinator;
+
+    /** A wire message that nobody registered. */
+    record Unlisted(int value) implements WireMessage {
+    }
+
+    @BeforeAll
+    static void start() {
+        testKit = ActorTestKit.create("KryoSerializerTest");
+        serialization = SerializationExtension.get(testKit.system());
+        replies = testKit.createTestProbe(TrainerCommand.class);
+        paramReplies = testKit.createTestProbe(TrainingProtocol.ShardReply.class);
+        shardProbe = testKit.createTestProbe(TrainingProtocol.ShardCommand.class);
+        coordinator = testKit.createTestProbe(CoordinatorCommand.class);
+    }
+
+    @AfterAll
+    static void stop() {
+        testKit.shutdownTestKit();
+    }
+
+    /** One sample per registered message; a message added to the registry without one fails the test. */
+    private static Map<Class<?>, WireMessage> samples() {
+        return Map.ofEntries(
+                Map.entry(RegisterTrainer.class, new RegisterTrainer("pekko://tributary@127.0.0.1:25521", 1,
+                        "cuda: NVIDIA H100 (auto)", "127.0.0.1:40123", replies.ref())),
+                Map.entry(StepDone.class, new StepDone(2, 99L, 0.25f, 64, 5_000_000L, 1_000_000L, 97L, List.of(1L, 4_000_000_000L))),
+                Map.entry(TrainingProtocol.AdmissionDenied.class, new TrainingProtocol.AdmissionDenied("pekko://tributary@127.0.0.1:4000", "role ps not granted")),
+                Map.entry(ShardCommitted.class, new ShardCommitted(3, 99L, 2, 3, true, Set.of(2), Set.of(0), Map.of(0, 12L, 2, 4_000_000_000L), 100L, "127.0.0.1:4000/ab12")),
+                Map.entry(Assignment.class, new Assignment(7L, 2, 1, 3, 10L, 2340L, 468, 42, "sync", 2,
+                        Set.of(0, 1, 2, 3))),
+                Map.entry(TrainingProtocol.ShardRestored.class, new TrainingProtocol.ShardRestored(2, 3L, 50L, "ps/ab")),
+                Map.entry(TrainingProtocol.Rewind.class, new TrainingProtocol.Rewind(50L, "a ps node left")),
+                Map.entry(Rejected.class, new Rejected("protocol version 2 differs from the coordinator's 1")),
+                Map.entry(ClockFloor.class, new ClockFloor(41L)),
+                Map.entry(Finish.class, new Finish("the run reached its 2340 steps")),
+                Map.entry(ParamsSent.class, new ParamsSent(1, 100L, "127.0.0.1:40999")),
+                Map.entry(RequestParams.class, new RequestParams(2, "127.0.0.1:40123", 100L, paramReplies.ref())),
+                Map.entry(SetQuorum.class, new SetQuorum(7L, 3L, Set.of(0, 2), 1, coordinator.ref())),
+                Map.entry(TrainingProtocol.RollbackShard.class,
+                        new TrainingProtocol.RollbackShard(7L, 2L, 50L, 133955, 2, coordinator.ref())),
+                Map.entry(TrainingProtocol.OptimizerSnapshot.class, new TrainingProtocol.OptimizerSnapshot(7L, 2, 50L, 50L, 2, 1,
+                        32768, new float[] {1.5f, Float.NaN, -0f})),
+                Map.entry(TrainingProtocol.RestoreChunk.class,
+                        new TrainingProtocol.RestoreChunk(7L, 2L, 32768, new float[] {1.5f, Float.NaN, -0f, 3e-39f})),
+                Map.entry(TrainingProtocol.ResendGradient.class, new TrainingProtocol.ResendGradient(2, 99L, "127.0.0.1:40999")),
+                Map.entry(TrainingProtocol.ShardStarted.class,
+                        new TrainingProtocol.ShardStarted(7L, 2, "127.0.0.1:40999/ab12", shardProbe.ref())),
+                Map.entry(TrainingProtocol.ShardMoved.class, new TrainingProtocol.ShardMoved(2, 240L)),
+                Map.entry(TrainingProtocol.StartShard.class, new TrainingProtocol.StartShard(7L, 2)),
+                Map.entry(TrainingProtocol.ShardState.class, new TrainingProtocol.ShardState(7L, 2, "127.0.0.1:40999/ab12",
+                        100L, 100L, 3, 1, 32768, new float[] {1.5f, Float.NaN, -0f}, shardProbe.ref())),
+                Map.entry(TrainingProtocol.HandOverAck.class, new TrainingProtocol.HandOverAck(2, "127.0.0.1:40999/ab12")),
+                Map.entry(TrainingProtocol.HandOverDone.class,
+                        new TrainingProtocol.HandOverDone(2, 100L, "127.0.0.1:41000/cd34", "127.0.0.1:40999/ab12")),
+                Map.entry(WorkPlan.class, new WorkPlan(7L, 3, 1, 940L, 1404L, new int[] {0, 64, 128, 59_392},
+                        new int[] {0, 2, 5}, new int[] {1000, 400, 1600}, true, 948L)),
+                Map.entry(TrainingProtocol.LeaseExtended.class, new TrainingProtocol.LeaseExtended(7L, 952L)),
+                Map.entry(TrainingProtocol.EmptyContribution.class, new TrainingProtocol.EmptyContribution(4, 941L)));
+    }
+
+    private static Object roundTrip(Object message) {
+        Serializer serializer = serialization.findSerializerFor(message);
+        assertInstanceOf(KryoSerializer.class, serializer, "serializer for " + message.getClass().getName());
+        byte[] bytes = serialization.serialize(message).get();
+        return serialization.deserialize(bytes, serializer.identifier(), "").get();
+    }
+
+    @Test
+    void everyRegisteredMessageRoundTripsThroughOurSerializer() {
+        Map<Class<?>, WireMessage> samples = samples();
+        for (ProtocolRegistry.Entry e : ProtocolRegistry.messages()) {
+            WireMessage sample = samples.get(e.type());
+            assertTrue(sample != null, "no round-trip sample for registered " + e.type().getName() + ": add one");
+            assertEquals(sample, roundTrip(sample), e.type().getName());
+        }
+        assertEquals(ProtocolRegistry.messages().size(), samples.size(), "a sample for a class not in the registry");
+    }
+
+    @Test
+    void serializerIdentifierIsTheFixedOneFromConfig() {
+        Serializer serializer = serialization.findSerializerFor(new ClockFloor(1));
+        assertEquals(7291, serializer.identifier());
+        assertEquals(7291, testKit.system().settings().config().getInt(KryoSerializer.IDENTIFIER_KEY));
+    }
+
+    @Test
+    void everyRecordOfTheControlProtocolsIsRegistered() {
+        Set<Class<?>> registered = new HashSet<>();
+        ProtocolRegistry.messages().forEach(e -> registered.add(e.type()));
+        for (Class<?> nested : TrainingProtocol.class.getDeclaredClasses()) {
+            if (nested.isRecord() && WireMessage.class.isAssignableFrom(nested)) {
+                assertTrue(registered.contains(nested), nested.getName() + " is not in ProtocolRegistry");
+            }
+        }
+    }
+
+    @Test
+    void unregisteredMessageIsRefusedNamingTheClassAndTheRegistry() {
+        assertInstanceOf(KryoSerializer.class, serialization.findSerializerFor(new Unlisted(1)));
+        Try<byte[]> result = serialization.serialize(new Unlisted(1));
+        assertTrue(result.isFailure(), "an unregistered message was serialized");
+        String message = result.failed().get().getMessage();
+        assertTrue(message.contains(Unlisted.class.getName()) && message.contains("ProtocolRegistry")
+                && !message.contains("\n"), message);
+    }
+
+    @Test
+    void messageCarryingTypedActorRefRoundTripsAndTheRefStillDelivers() {
+        RequestParams request = new RequestParams(1, "127.0.0.1:40200", 5, paramReplies.ref());
+        RequestParams back = (RequestParams) roundTrip(request);
+        assertEquals(paramReplies.ref(), back.replyTo());
+        back.replyTo().tell(new ParamsSent(0, 5, "127.0.0.1:1"));
+        assertEquals(new ParamsSent(0, 5, "127.0.0.1:1"), paramReplies.receiveMessage(Duration.ofSeconds(5)));
+    }
+
+    @Test
+    void setsOfEverySizeAndAnyMutableSetRoundTrip() {
+        List<Set<Integer>> sets = List.of(Set.of(), Set.of(1), Set.of(1, 2), Set.of(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11),
+                new TreeSet<>(List.of(5, 4)), new HashSet<>(List.of(9)));
+        for (Set<Integer> trainers : sets) {
+            SetQuorum q = new SetQuorum(1, 1, trainers, 0, coordinator.ref());
+            assertEquals(q, roundTrip(q), "trainers " + trainers);
+        }
+    }
+
+    @Test
+    void unknownRegistrationIdIsReportedAsAProtocolMismatch() {
+        int id = serialization.findSerializerFor(new ClockFloor(1)).identifier();
+        // Kryo writes a class as its registration id + 2 in a varint: 999 + 2 = 1001 = 0xE9 0x07.
+        Try<Object> result = serialization.deserialize(new byte[] {(byte) 0xE9, 0x07, 0, 0}, id, "");
+        assertTrue(result.isFailure());
+        String message = result.failed().get().getMessage();
+        assertTrue(message.contains("protocol version " + ProtocolRegistry.PROTOCOL_VERSION), message);
+    }
+
+    @Test
+    void poolServesConcurrentCallers() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<?>> results = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                int thread = t;
+                results.add(pool.submit(() -> {
+                    for (int i = 0; i < 2_000; i++) {
+                        ShardCommitted m = new ShardCommitted(thread, i, i % 7, 7, false, i % 3 == 0 ? Set.of() : Set.of(thread), Set.of(), Map.of(thread, (long) i), i + 1L, "o");
+                        assertEquals(m, roundTrip(m));
+                    }
+                }));
+            }
+            for (Future<?> f : results) {
+                f.get(60, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+}
