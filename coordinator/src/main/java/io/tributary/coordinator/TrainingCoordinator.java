@@ -13,9 +13,7 @@ import io.tributary.protocol.TrainingProtocol.ParamsSent;
 import io.tributary.protocol.TrainingProtocol.RegisterTrainer;
 import io.tributary.protocol.TrainingProtocol.Rejected;
 import io.tributary.protocol.TrainingProtocol.RequestParams;
-import io.tributary.protocol.TrainingProtocol.RestoreChunk;
 import io.tributary.protocol.TrainingProtocol.Rewind;
-import io.tributary.protocol.TrainingProtocol.RollbackShard;
 import io.tributary.protocol.TrainingProtocol.HandOverAck;
 import io.tributary.protocol.TrainingProtocol.HandOverDone;
 import io.tributary.protocol.TrainingProtocol.OptimizerSnapshot;
@@ -37,17 +35,20 @@ import io.tributary.ps.aggregate.AggregationSettings;
 import io.tributary.protocol.ShardLayout;
 import io.tributary.ps.shard.ShardSettings;
 import io.tributary.trainer.data.Dataset;
-import io.tributary.trainer.model.Evaluation;
-import io.tributary.trainer.model.Mlp;
 import io.tributary.trainer.model.ModelSpec;
-import java.util.ArrayDeque;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
+import io.tributary.coordinator.Roster.Member;
+import io.tributary.protocol.ChunkedState;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.AddressFromURIString;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
@@ -55,7 +56,12 @@ import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.cluster.ClusterEvent;
+import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Down;
+import org.apache.pekko.cluster.typed.Subscribe;
 
 /**
  * The training coordinator, a cluster singleton on a {@code coordinator} node: it admits trainers
@@ -146,101 +152,29 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
             implements CoordinatorCommand {
     }
 
-    /** Floats per restore message: 128 KiB, well under Artery's frame size. */
-    private static final int RESTORE_CHUNK_FLOATS = io.tributary.ps.shard.ParameterShard.RESTORE_CHUNK;
-
     /** Sends the rollback again to the shards that have not answered. */
     record RollbackTick(long rollbackId) implements CoordinatorCommand {
     }
 
-    /** Every shard's optimizer state at one version, as the shards send it with an evaluation's parameters. */
-    private static final class OptimizerCut {
-        final float[][][] parts;
-        final boolean[][][] got;
-        final long[] steps;
-        int missing;
-
-        OptimizerCut(ShardLayout layout, int parts) {
-            int k = layout.shardCount();
-            this.parts = new float[k][][];
-            this.got = new boolean[k][][];
-            this.steps = new long[k];
-            for (int i = 0; i < k; i++) {
-                int chunks = (layout.length(i) + RESTORE_CHUNK_FLOATS - 1) / RESTORE_CHUNK_FLOATS;
-                this.parts[i] = new float[parts][layout.length(i)];
-                this.got[i] = new boolean[parts][chunks];
-                missing += parts * chunks;
-            }
-        }
-    }
-
-    /** The state a shard's previous owner handed over, while it arrives and until the next owner took it. */
-    private static final class HandOver {
-        final String owner;
-        final long version;
-        final long optimizerSteps;
-        final float[][] parts;
-        final boolean[][] got;
-        int missing;
-        final long startNanos = System.nanoTime();
-
-        HandOver(ShardState s, int length) {
-            owner = s.owner();
-            version = s.version();
-            optimizerSteps = s.optimizerSteps();
-            int chunks = (length + RESTORE_CHUNK_FLOATS - 1) / RESTORE_CHUNK_FLOATS;
-            parts = new float[s.parts()][length];
-            got = new boolean[s.parts()][chunks];
-            missing = s.parts() * chunks;
-        }
-    }
-
-    /** One admitted trainer. */
-    private static final class Member {
-        final int id;
-        final String nodeId;
-        ActorRef<TrainerCommand> ref;
-        final int partition;
-        long doneSteps;
-        long samples;
-        boolean live = true;
-        boolean quarantined;
-        /** Work-plan weight (1000: an equal share) and measured compute nanoseconds per step (EWMA; 0: none yet). */
-        int weight = EQUAL_WEIGHT;
-        double stepNanos;
-        /** Told to rewind and not registered again yet: its step reports are from before the rollback. */
-        boolean rewinding;
-
-        Member(int id, String nodeId, ActorRef<TrainerCommand> ref, int partition) {
-            this.id = id;
-            this.nodeId = nodeId;
-            this.ref = ref;
-            this.partition = partition;
-        }
-    }
-
-    /** The work-plan weight of an equal share. */
-    static final int EQUAL_WEIGHT = 1000;
-
     private final Settings settings;
     private final Resources res;
-    private WorkPlanner planner;
-    private long lastAdaptStep;
     private final ShardLayout layout;
-    private final Map<String, Member> byNode = new LinkedHashMap<>();
-    private final Map<Integer, Member> byId = new HashMap<>();
-    private final TreeMap<Long, Integer> commits = new TreeMap<>();
-    private final ArrayDeque<long[]> evalQueue = new ArrayDeque<>();
+    private final Roster roster;
+    private final Recovery recovery;
+    private final Evaluator evaluator;
     private final ParameterAssembler evalAssembler;
     private final ActorRef<ShardReply> ignoreParamsSent;
-    private final Map<Integer, HandOver> handOvers = new HashMap<>();
-    /** Optimizer state by version, from evaluations: the cut's goes into a rollback (a few kept). */
-    private final TreeMap<Long, OptimizerCut> optimizerCuts = new TreeMap<>();
+    private final GradientChecksums checksums;
+    private final CreditLedger ledger;
+    private final UpdateAudit audit;
+    /** Per step, how many shards committed it (sync): a step is the run's once all have. */
+    private final TreeMap<Long, Integer> commits = new TreeMap<>();
     /** Shards whose restart without state was already reported (one warning per incarnation). */
-    private final java.util.Set<String> reportedStateless = new java.util.HashSet<>();
-    private Backend backend;
-    private Mlp evalModel;
-    private Dataset test;
+    private final Set<String> reportedStateless = new HashSet<>();
+    /** Made at the start, when the number of trainers fixes the steps. */
+    private WorkPlanner planner;
+    private EvaluationSchedule evaluations;
+    private long lastAdaptStep;
     private boolean started;
     private boolean finished;
     private long generation;
@@ -258,20 +192,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
     private int maxStaleness;
     private long closedByDeadline;
     private long closedShort;
-    private long evalInFlight = -1;
     private long lastProgressNanos;
-    private final GradientChecksums checksums;
-    private final CreditLedger ledger;
-    private final UpdateAudit audit;
-    /** The last consistent cut of the model (every shard at {@code cutStep}): what a rollback restores. */
-    private float[] cut;
-    private long cutStep;
-    private long rollbackId;
-    private boolean rollingBack;
-    private int shardsRestored;
-    private boolean[] restored = new boolean[0];
-    private long rollbackStartNanos;
-    private long rollbackFrom;
 
     public static Behavior<CoordinatorCommand> create(Settings settings, Resources resources) {
         return Behaviors.setup(ctx -> new TrainingCoordinator(ctx, settings, resources));
@@ -282,6 +203,9 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         this.settings = settings;
         this.res = res;
         this.layout = res.dataPlane().layout();
+        this.roster = new Roster(settings.shards().maxTrainers());
+        this.recovery = new Recovery(settings.runId(), layout);
+        this.evaluator = new Evaluator(res.backend(), res.spec(), res.testSet());
         this.ledger = new CreditLedger(settings.reputationRate(), settings.quarantineBelow());
         this.audit = new UpdateAudit(settings.resumeStep());
         ActorRef<CoordinatorCommand> self = ctx.getSelf();
@@ -293,10 +217,9 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
             ctx.getLog().error("gradient of trainer {} step {} for shard {} arrived with CRC32 {} but was sent with {}",
                     trainer, step, shard, received, sent);
         });
-        ActorRef<org.apache.pekko.cluster.ClusterEvent.MemberRemoved> removed = ctx.messageAdapter(
-                org.apache.pekko.cluster.ClusterEvent.MemberRemoved.class, e -> new MemberGone(e.member(), e.previousStatus()));
-        org.apache.pekko.cluster.typed.Cluster.get(ctx.getSystem()).subscriptions().tell(
-                org.apache.pekko.cluster.typed.Subscribe.create(removed, org.apache.pekko.cluster.ClusterEvent.MemberRemoved.class));
+        ActorRef<ClusterEvent.MemberRemoved> removed = ctx.messageAdapter(ClusterEvent.MemberRemoved.class,
+                e -> new MemberGone(e.member(), e.previousStatus()));
+        Cluster.get(ctx.getSystem()).subscriptions().tell(Subscribe.create(removed, ClusterEvent.MemberRemoved.class));
         ctx.getLog().info("coordinator up: waiting for {} trainers ({} policy, {} shards)", settings.minTrainers(),
                 settings.shards().policy().configName(), settings.shards().shards());
     }
@@ -314,26 +237,33 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
                 .onMessage(ShardStarted.class, this::onShardStarted)
                 .onMessage(ShardState.class, this::onShardState)
                 .onMessage(HandOverDone.class, this::onHandOverDone)
-                .onMessage(OptimizerSnapshot.class, this::onOptimizerSnapshot)
+                .onMessage(OptimizerSnapshot.class, o -> {
+                    recovery.optimizerSnapshot(o);
+                    return this;
+                })
                 .onMessage(MemberGone.class, this::onMemberGone)
                 .onMessage(ShardRestored.class, this::onShardRestored)
                 .onMessage(RollbackTick.class, t -> {
-                    if (rollingBack && t.rollbackId() == rollbackId) {
+                    if (recovery.rollingBack() && t.rollbackId() == recovery.rollbackId()) {
                         getContext().getLog().warn("rollback {}: {} of {} shards restored; sending it again to the others",
-                                rollbackId, shardsRestored, layout.shardCount());
+                                recovery.rollbackId(), recovery.shardsRestored(), layout.shardCount());
                         sendRollback();
                     }
                     return this;
                 })
                 .onSignal(PostStop.class, s -> {
                     res.dataPlane().unhostReplica(NodeDataPlane.COORDINATOR_REPLICA, evalAssembler);
-                    if (backend != null) {
-                        backend.close();
-                    }
+                    evaluator.close();
                     return this;
                 })
                 .build();
     }
+
+    private boolean sync() {
+        return settings.shards().policy() == ShardSettings.Policy.SYNC;
+    }
+
+    // ---- the roster: trainers register, restart, join mid-run, go, are quarantined -------------------
 
     private Behavior<CoordinatorCommand> onRegister(RegisterTrainer r) {
         if (r.protocolVersion() != ProtocolRegistry.PROTOCOL_VERSION) {
@@ -341,7 +271,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
                     + ProtocolRegistry.PROTOCOL_VERSION + ": run the same Tributary release on every node"));
             return this;
         }
-        Member known = byNode.get(r.nodeId());
+        Member known = roster.byNode(r.nodeId());
         if (known != null && known.quarantined) {
             r.trainer().tell(new Rejected("this node's trainer " + known.id + " was quarantined in run " + settings.runId()
                     + " (its contributions kept being rejected); it may not rejoin this run"));
@@ -353,7 +283,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
             known.rewinding = false;
             getContext().watchWith(r.trainer(), new TrainerTerminated(known.id));
             if (started) {
-                long at = settings.shards().policy() == ShardSettings.Policy.SYNC ? committedSteps : known.doneSteps;
+                long at = sync() ? committedSteps : known.doneSteps;
                 known.ref.tell(assignment(known, at));
                 if (!known.live) {
                     known.live = true;
@@ -364,23 +294,21 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
             }
             return this;
         }
+        String full = roster.refusal();
+        if (full != null) {
+            r.trainer().tell(new Rejected(full));
+            return this;
+        }
         if (started) {
             joinMidRun(r);
             return this;
         }
-        if (byNode.size() >= settings.shards().maxTrainers()) {
-            r.trainer().tell(new Rejected("the run is full (tributary.cluster.max-trainers = "
-                    + settings.shards().maxTrainers() + ")"));
-            return this;
-        }
-        Member m = new Member(byNode.size(), r.nodeId(), r.trainer(), byNode.size());
-        byNode.put(r.nodeId(), m);
-        byId.put(m.id, m);
+        Member m = roster.admit(r.nodeId(), r.trainer(), roster.size());
         ledger.admitted(m.id, m.nodeId);
         getContext().watchWith(r.trainer(), new TrainerTerminated(m.id));
         getContext().getLog().info("trainer {} registered from {} ({}), data plane {}", m.id, r.nodeId(), r.backend(),
                 r.dataEndpoint());
-        if (byNode.size() >= settings.minTrainers()) {
+        if (roster.size() >= settings.minTrainers()) {
             start();
         }
         return this;
@@ -393,15 +321,8 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
      * the next plan are empty.
      */
     private void joinMidRun(RegisterTrainer r) {
-        if (byNode.size() >= settings.shards().maxTrainers()) {
-            r.trainer().tell(new Rejected("the run is full (tributary.cluster.max-trainers = "
-                    + settings.shards().maxTrainers() + ")"));
-            return;
-        }
-        Member m = new Member(byNode.size(), r.nodeId(), r.trainer(), -1);
+        Member m = roster.admit(r.nodeId(), r.trainer(), -1);
         m.doneSteps = committedSteps;
-        byNode.put(r.nodeId(), m);
-        byId.put(m.id, m);
         ledger.admitted(m.id, m.nodeId);
         getContext().watchWith(r.trainer(), new TrainerTerminated(m.id));
         sendQuorum();
@@ -415,457 +336,19 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         res.listener().trainerJoined(m.id, -1, committedSteps);
     }
 
-    /** The trainers of the next work plan, by id, and their weights. */
-    private int[][] planMembers() {
-        int n = 0;
-        for (Member m : byNode.values()) {
-            n += m.live && !m.quarantined ? 1 : 0;
-        }
-        int[][] out = new int[2][n];
-        int i = 0;
-        for (Member m : byNode.values()) {
-            if (m.live && !m.quarantined) {
-                out[0][i] = m.id;
-                out[1][i++] = m.weight;
-            }
-        }
-        return out;
-    }
-
-    /**
-     * A new work plan from the lease on, for the live trainers: the gone ones' undelivered slices
-     * are in it. Every live trainer but {@code except} (told with its assignment) gets it.
-     */
-    private void replan(String why, Member except) {
-        replan(why, except, null, -1);
-    }
-
-    /**
-     * {@link #replan(String, Member)}; a trainer {@code joiner} that joins at step {@code joinStep}
-     * also gets a bridge for the steps already leased to the others (see {@link WorkPlanner#replan}),
-     * so that it computes on samples from its first step.
-     */
-    private void replan(String why, Member except, Member joiner, long joinStep) {
-        if (planner == null || finished) {
-            return;
-        }
-        int[][] tw = planMembers();
-        if (tw[0].length == 0) {
-            getContext().getLog().warn("no live trainer to plan the work for ({}): the run waits for one", why);
-            return;
-        }
-        Map<Integer, Long> gone = new HashMap<>();
-        for (Member m : byNode.values()) {
-            if (!m.live || m.quarantined) {
-                gone.put(m.id, m.doneSteps);
-            }
-        }
-        WorkPlan p = planner.replan(tw[0], tw[1], gone, joiner == null ? -1 : joiner.id, joinStep);
-        WorkPlan bridge = planner.lastBridge();
-        if (bridge != null) {
-            int handedOn = planner.lastBridgeHandedOn();
-            announcePlan(bridge, "trainer " + joiner.id + "'s first steps, until the next plan" + (handedOn == 0 ? ""
-                    : "; shard 0 had committed its first " + handedOn + " step(s) already: their slices go to the plan"));
-        }
-        if (p != null) {
-            broadcastPlan(p, why, except);
-        }
-        extendLease();
-    }
-
-    private void broadcastPlan(WorkPlan p, String why, Member except) {
-        for (Member m : byNode.values()) {
-            if (m.live && !m.rewinding && !m.quarantined && m != except) {
-                m.ref.tell(p);
-            }
-        }
-        announcePlan(p, why);
-    }
-
-    private void announcePlan(WorkPlan p, String why) {
-        Map<Integer, Integer> batches = new TreeMap<>();
-        for (int i = 0; i < p.trainers().length; i++) {
-            batches.put(p.trainers()[i], p.sliceSize(i, p.from()));
-        }
-        getContext().getLog().info("work plan {} from step {} ({}): {} samples left in epoch {}, batches by trainer {}",
-                p.id(), p.from(), why, p.length() - p.windowStart(p.from()), p.epoch(), batches);
-        res.listener().workPlanned(p.id(), p.from(), why, batches);
-    }
-
-    /** Lets the trainers compute further as the run progresses (with the next epoch's plan when due). */
-    private void extendLease() {
-        if (planner == null || finished || rollingBack) {
-            return;
-        }
-        long progress = settings.shards().policy() == ShardSettings.Policy.SYNC ? committedSteps
-                : Math.max(lastFloor, 0) + settings.shards().staleness() + 1;
-        int[][] tw = planMembers();
-        if (tw[0].length == 0) {
-            return;
-        }
-        WorkPlanner.Extension x = planner.extend(progress, tw[0], tw[1]);
-        if (x == null) {
-            return;
-        }
-        for (WorkPlan p : x.plans()) {
-            broadcastPlan(p, "epoch " + p.epoch(), null);
-        }
-        LeaseExtended lease = new LeaseExtended(settings.runId(), x.until());
-        for (Member m : byNode.values()) {
-            if (m.live && !m.rewinding && !m.quarantined) {
-                m.ref.tell(lease);
-            }
-        }
-    }
-
-    /** What a trainer starting at {@code from} needs of the work plans (its bridge first), and the lease. */
-    private void sendPlans(Member m, long from) {
-        for (WorkPlan p : planner.plansFor(m.id, from)) {
-            m.ref.tell(p);
-        }
-        m.ref.tell(new LeaseExtended(settings.runId(), planner.leasedUntil()));
-    }
-
-    /**
-     * Adaptive batches: every {@code adaptive-every-steps} steps each trainer's weight is multiplied
-     * by the mean compute time of a step over its own (measured, EWMA), so that the trainers' steps
-     * take equally long: a trainer twice as slow as the others ends with about half their batch
-     * (at least {@code adaptive-min-share} of an equal share). The weights are normalized to an
-     * equal share each on average; a new plan is made when one moved by more than a fifth.
-     */
-    private void maybeAdapt() {
-        WorkSettings w = settings.work();
-        if (!w.adaptive() || planner == null || rollingBack || committedSteps - lastAdaptStep < w.adaptiveEverySteps()) {
-            return;
-        }
-        lastAdaptStep = committedSteps;
-        java.util.List<Member> members = new java.util.ArrayList<>();
-        double timeSum = 0;
-        for (Member m : byNode.values()) {
-            if (m.live && !m.quarantined) {
-                if (m.stepNanos <= 0) {
-                    return; // not measured yet
-                }
-                members.add(m);
-                timeSum += m.stepNanos;
-            }
-        }
-        if (members.size() < 2) {
-            return;
-        }
-        double meanTime = timeSum / members.size();
-        double[] raw = new double[members.size()];
-        double rawSum = 0;
-        for (int i = 0; i < raw.length; i++) {
-            Member m = members.get(i);
-            raw[i] = m.weight * meanTime / m.stepNanos;
-            rawSum += raw[i];
-        }
-        int[] next = new int[members.size()];
-        boolean moved = false;
-        for (int i = 0; i < next.length; i++) {
-            Member m = members.get(i);
-            next[i] = (int) Math.max(Math.round(w.adaptiveMinShare() * EQUAL_WEIGHT),
-                    Math.round(raw[i] * EQUAL_WEIGHT * members.size() / rawSum));
-            moved |= Math.abs(next[i] - m.weight) > m.weight / 5; // measurements on shared CPUs are noisy
-        }
-        if (!moved) {
-            return;
-        }
-        StringBuilder times = new StringBuilder();
-        for (int i = 0; i < next.length; i++) {
-            Member m = members.get(i);
-            times.append(i == 0 ? "" : ", ").append(m.id).append(": ")
-                    .append(String.format(java.util.Locale.ROOT, "%.1f ms", m.stepNanos / 1e6));
-            m.weight = next[i];
-        }
-        replan("batches sized by speed (compute per step: " + times + ")", null);
-    }
-
-    private void start() {
-        started = true;
-        partitionCount = byNode.size();
-        localBatch = Math.max(1, settings.globalBatch() / partitionCount);
-        int smallestPartition = res.trainCount() / partitionCount;
-        stepsPerEpoch = Math.max(1, smallestPartition / localBatch);
-        totalSteps = (long) stepsPerEpoch * settings.epochs();
-        startNanos = System.nanoTime();
-        long first = settings.resumeStep();
-        if (first >= totalSteps) {
-            String why = "the checkpoint to resume from is at step " + first + " but this run has only " + totalSteps
-                    + " steps (" + settings.epochs() + " epochs of " + stepsPerEpoch + "): raise --epochs";
-            getContext().getLog().error("{}", why);
-            finished = true;
-            for (Member m : byNode.values()) {
-                m.ref.tell(new Finish(why));
-            }
-            res.listener().failed(why);
-            return;
-        }
-        committedSteps = first;
-        lastFloor = first > 0 ? first - 1 : -1;
-        cut = res.initialParameters().get().clone();
-        cutStep = first;
-        sendQuorum();
-        int[][] tw = planMembers();
-        planner = new WorkPlanner(settings.runId(), stepsPerEpoch, localBatch * partitionCount, totalSteps,
-                settings.work().leaseSteps(), settings.shards().trust().rule() == AggregationSettings.Rule.MEAN);
-        WorkPlan firstPlan = planner.start(first, tw[0], tw[1]);
-        lastAdaptStep = first;
-        for (Member m : byNode.values()) {
-            m.doneSteps = first;
-            m.ref.tell(assignment(m, first));
-            m.ref.tell(firstPlan);
-        }
-        if (first > 0) {
-            getContext().getLog().info("run {} resumes at step {} of {}", settings.runId(), first, totalSteps);
-            res.listener().resumed(first, totalSteps);
-        }
-        res.listener().started(partitionCount, layout.shardCount(), totalSteps, stepsPerEpoch, localBatch,
-                settings.shards().policy().configName());
-        announcePlan(firstPlan, "the start");
-        getContext().getLog().info("run {} started: {} trainers, batch {} each, {} steps per epoch, {} steps",
-                settings.runId(), partitionCount, localBatch, stepsPerEpoch, totalSteps);
-    }
-
-    private Assignment assignment(Member m, long startStep) {
-        Set<Integer> shards = new java.util.HashSet<>();
-        for (int k = 0; k < layout.shardCount(); k++) {
-            shards.add(k);
-        }
-        return new Assignment(settings.runId(), m.id, m.partition, partitionCount, startStep, totalSteps, stepsPerEpoch,
-                localBatch, settings.shards().policy().configName(), settings.shards().staleness(), shards);
-    }
-
-    private void sendQuorum() {
-        generation++;
-        SetQuorum q = quorum();
-        for (int k = 0; k < layout.shardCount(); k++) {
-            res.shards().apply(k).tell(q);
-        }
-    }
-
-    /** The current quorum generation (also what a shard that moved starts with). */
-    private SetQuorum quorum() {
-        Set<Integer> live = new java.util.HashSet<>();
-        for (Member m : byNode.values()) {
-            if (m.live) {
-                live.add(m.id);
-            }
-        }
-        return new SetQuorum(settings.runId(), generation, live, settings.shards().backup(), getContext().getSelf());
-    }
-
-    private int liveTrainers() {
-        int n = 0;
-        for (Member m : byNode.values()) {
-            n += m.live ? 1 : 0;
-        }
-        return n;
-    }
-
-    private Behavior<CoordinatorCommand> onStepDone(StepDone d) {
-        Member m = byId.get(d.trainerId());
-        if (m == null || finished || m.rewinding || rollingBack) {
+    private Behavior<CoordinatorCommand> onTrainerTerminated(TrainerTerminated t) {
+        Member m = roster.byId(t.trainerId());
+        if (m == null || !m.live || finished) {
             return this;
         }
-        m.doneSteps = Math.max(m.doneSteps, d.step() + 1);
-        m.samples += d.samples();
-        if (d.samples() > 0 && d.computeNanos() > 0) {
-            m.stepNanos = m.stepNanos <= 0 ? d.computeNanos() : 0.8 * m.stepNanos + 0.2 * d.computeNanos();
-        }
-        ledger.stepDone(d.trainerId(), d.samples(), d.computeNanos());
-        checksums.sent(d.trainerId(), d.step(), d.checksums());
-        samples += d.samples();
-        contributions++;
-        loss = Double.isNaN(loss) ? d.loss() : 0.98 * loss + 0.02 * d.loss();
-        if (settings.shards().policy() == ShardSettings.Policy.BOUNDED_STALENESS) {
-            long floor = Long.MAX_VALUE;
-            for (Member t : byNode.values()) {
-                if (t.live) {
-                    floor = Math.min(floor, t.doneSteps);
-                }
-            }
-            // How far ahead of the slowest this step ran, by the floor the trainer itself went by;
-            // that floor can never be ahead of the real one (the coordinator is its only source).
-            long seen = Math.min(d.slowestSeen(), Math.max(lastFloor, 0));
-            maxStaleness = (int) Math.max(maxStaleness, d.step() - seen);
-            if (floor != Long.MAX_VALUE && floor > lastFloor) {
-                long previous = lastFloor;
-                lastFloor = floor;
-                for (Member t : byNode.values()) {
-                    if (t.live) {
-                        t.ref.tell(new ClockFloor(floor));
-                    }
-                }
-                for (long s = Math.max(previous, 0) + 1; s <= floor; s++) {
-                    if (evaluatesAt(s)) {
-                        evalQueue.add(new long[] {s, contributions});
-                    }
-                }
-                committedSteps = floor;
-                maybeEvaluate();
-                extendLease();
-                maybeAdapt();
-            }
-        }
-        showProgress();
-        return this;
-    }
-
-    private void showProgress() {
-        long now = System.nanoTime();
-        if (now - lastProgressNanos < 200_000_000L) {
-            return;
-        }
-        lastProgressNanos = now;
-        res.metrics().runStep.set(committedSteps);
-        res.metrics().runLiveTrainers.set(liveTrainers());
-        double seconds = (now - startNanos) / 1e9;
-        res.listener().progress(committedSteps, totalSteps, samples / Math.max(seconds, 1e-9), liveTrainers(), loss,
-                lastAccuracy);
-    }
-
-    private Behavior<CoordinatorCommand> onShardCommitted(ShardCommitted c) {
-        if (rollingBack) {
-            return this; // commits from before the rollback reached us late: void
-        }
-        for (Map.Entry<Integer, Long> e : c.checksums().entrySet()) {
-            checksums.received(e.getKey(), c.step(), c.shard(), e.getValue());
-        }
-        if (planner != null && c.shard() == 0 && !finished) {
-            for (int t : c.checksums().keySet()) {
-                planner.served(t, c.step());
-            }
-            if (settings.shards().policy() == ShardSettings.Policy.SYNC // bounded staleness: one commit per gradient
-                    && planner.committed(c.step(), c.checksums().keySet())) {
-                replan("a joiner's samples of step " + c.step() + " were committed without its gradient", null);
-            }
-        }
-        long handOvers = audit.ownerChanges();
-        String wrong = audit.committed(c.shard(), c.version(), c.owner());
-        if (wrong != null) {
-            getContext().getLog().error("update audit: {}", wrong);
-        } else if (audit.ownerChanges() > handOvers) {
-            getContext().getLog().warn("shard {} changed owner at version {}: now {}", c.shard(), c.version(), c.owner());
-        }
-        if (!finished) {
-            for (int fallen : ledger.sliceVerdicts(c.checksums().keySet(), c.rejected(), c.outliers())) {
-                quarantine(fallen);
-            }
-        }
-        if (settings.shards().policy() != ShardSettings.Policy.SYNC || finished) {
-            return this;
-        }
-        if (c.byDeadline()) {
-            closedByDeadline++;
-        }
-        if (c.contributors() < c.quorum()) {
-            closedShort++;
-        }
-        int n = commits.merge(c.step(), 1, Integer::sum);
-        if (n == layout.shardCount()) {
-            commits.remove(c.step());
-            committedSteps = Math.max(committedSteps, c.step() + 1);
-            extendLease();
-            maybeAdapt();
-            long s = c.step() + 1;
-            if (evaluatesAt(s)) {
-                evalQueue.add(new long[] {s, s});
-                maybeEvaluate();
-            }
-            showProgress();
+        m.live = false;
+        ledger.status(m.id, CreditLedger.Status.GONE);
+        getContext().getLog().warn("trainer {} ({}) is gone; {} trainers remain", m.id, m.nodeId, roster.liveCount());
+        if (started) {
+            sendQuorum();
+            replan("trainer " + m.id + " gone", null);
         }
         return this;
-    }
-
-    /** After each epoch, at the end, and every {@code eval-every-steps} steps when that is set. */
-    private boolean evaluatesAt(long step) {
-        if (stepsPerEpoch == 0) {
-            return false; // the run has not started (a commit reached a coordinator that restarted)
-        }
-        return step % stepsPerEpoch == 0 || step == totalSteps
-                || settings.evalEverySteps() > 0 && step % settings.evalEverySteps() == 0;
-    }
-
-    private void maybeEvaluate() {
-        if (evalInFlight >= 0 || evalQueue.isEmpty()) {
-            return;
-        }
-        long[] next = evalQueue.peek();
-        evalInFlight = next[0];
-        long minVersion = settings.shards().policy() == ShardSettings.Policy.SYNC ? next[1] : 0;
-        evalAssembler.expect(minVersion);
-        for (int k = 0; k < layout.shardCount(); k++) {
-            res.shards().apply(k).tell(new RequestParams(-1, res.dataPlane().endpoint(), minVersion, ignoreParamsSent));
-        }
-    }
-
-    private Behavior<CoordinatorCommand> onEvalParams(EvalParamsReady r) {
-        long[] done = evalQueue.poll();
-        if (done == null) {
-            return this;
-        }
-        long step = done[0];
-        if (evalModel == null) {
-            backend = res.backend().get();
-            test = res.testSet().get();
-            evalModel = new Mlp(res.spec(), backend, 500);
-        }
-        backend.upload(evalAssembler.parameters(), 0, evalModel.parameters());
-        if (settings.shards().policy() == ShardSettings.Policy.SYNC && evalAssembler.uniformVersion() == step
-                && !rollingBack) {
-            // every shard at exactly this step: a consistent cut that a ps failover can roll back to
-            System.arraycopy(evalAssembler.parameters(), 0, cut, 0, cut.length);
-            cutStep = step;
-            optimizerCuts.headMap(step).clear(); // older than the cut: never restored
-            planner.closeBefore(cutStep); // no rollback reaches below the cut: those epochs are final
-        }
-        double accuracy = Evaluation.accuracy(evalModel, test);
-        lastAccuracy = accuracy;
-        res.metrics().runAccuracy.set(accuracy);
-        int epoch = (int) Math.ceil((double) step / stepsPerEpoch);
-        if (res.recorder() != null) {
-            Map<Integer, Long> byTrainer = new TreeMap<>();
-            for (Member m : byNode.values()) {
-                byTrainer.put(m.id, m.samples);
-            }
-            // A checkpoint and a hash-chained history entry per evaluation (fsynced; this dispatcher may block).
-            res.recorder().recordEvaluation(step, epoch, evalAssembler.parameters(), byTrainer,
-                    Double.isNaN(loss) ? 0 : loss, accuracy);
-        }
-        if (step >= totalSteps) {
-            for (Member m : byNode.values()) {
-                if (m.live) {
-                    ledger.status(m.id, CreditLedger.Status.FINISHED);
-                }
-            }
-        }
-        publishCredits(step);
-        res.listener().evaluated(epoch, step, accuracy);
-        evalInFlight = -1;
-        if (step >= totalSteps) {
-            finish(accuracy);
-            return this;
-        }
-        maybeEvaluate();
-        return this;
-    }
-
-    private void finish(double accuracy) {
-        finished = true;
-        planner.closeBefore(totalSteps);
-        WorkPlanner.Summary audit = planner.summary();
-        getContext().getLog().info("samples audit over {} epoch(s): {} to train, {} trained once, {} lost, {} twice "
-                + "({} work plans)", audit.epochs(), audit.expected(), audit.trained(), audit.missed(), audit.twice(),
-                audit.plans());
-        double seconds = (System.nanoTime() - startNanos) / 1e9;
-        for (Member m : byNode.values()) {
-            m.ref.tell(new Finish("the run reached its " + totalSteps + " steps"));
-        }
-        res.listener().finished(new RunResult(accuracy, totalSteps, settings.epochs(), samples / seconds, seconds,
-                maxStaleness, closedByDeadline, closedShort, checksums.compared(), checksums.mismatches(),
-                this.audit.summary(), audit));
     }
 
     /**
@@ -875,14 +358,14 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
      * so that its frames are dropped. The operator is told in the log, the listener and a metric.
      */
     private void quarantine(int id) {
-        Member m = byId.get(id);
+        Member m = roster.byId(id);
         CreditLedger.Entry e = ledger.entry(id);
         if (m == null || e == null || m.quarantined) {
             return;
         }
         m.quarantined = true;
         ledger.status(id, CreditLedger.Status.QUARANTINED);
-        String reason = String.format(java.util.Locale.ROOT, "reputation %.2f fell below %.2f: of its %d gradient "
+        String reason = String.format(Locale.ROOT, "reputation %.2f fell below %.2f: of its %d gradient "
                         + "slices %d were rejected (non-finite, over the norm bound, or leaning one way step after step) "
                         + "and %d lay far outside the others' "
                         + "(clipped or trimmed by the aggregation rule)", e.reputation(), ledger.quarantineBelow(),
@@ -902,18 +385,368 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
             }
         }
         try {
-            org.apache.pekko.actor.Address address = org.apache.pekko.actor.AddressFromURIString.parse(m.nodeId);
-            org.apache.pekko.cluster.typed.Cluster cluster = org.apache.pekko.cluster.typed.Cluster.get(getContext().getSystem());
+            Address address = AddressFromURIString.parse(m.nodeId);
+            Cluster cluster = Cluster.get(getContext().getSystem());
             if (address.equals(cluster.selfMember().address())) {
                 getContext().getLog().warn("trainer {} runs on the coordinator's own node: it is stopped, the node stays", id);
             } else {
-                cluster.manager().tell(new org.apache.pekko.cluster.typed.Down(address));
+                cluster.manager().tell(new Down(address));
             }
         } catch (RuntimeException ex) {
             getContext().getLog().warn("trainer {}: its node id '{}' is not a cluster address ({}); the node is not downed",
                     id, m.nodeId, ex.getMessage());
         }
         publishCredits(committedSteps);
+    }
+
+    // ---- work plans and leases -----------------------------------------------------------------------
+
+    /**
+     * A new work plan from the lease on, for the live trainers: the gone ones' undelivered slices
+     * are in it. Every live trainer but {@code except} (told with its assignment) gets it.
+     */
+    private void replan(String why, Member except) {
+        replan(why, except, null, -1);
+    }
+
+    /**
+     * {@link #replan(String, Member)}; a trainer {@code joiner} that joins at step {@code joinStep}
+     * also gets a bridge for the steps already leased to the others (see {@link WorkPlanner#replan}),
+     * so that it computes on samples from its first step.
+     */
+    private void replan(String why, Member except, Member joiner, long joinStep) {
+        if (planner == null || finished) {
+            return;
+        }
+        int[][] tw = roster.planMembers();
+        if (tw[0].length == 0) {
+            getContext().getLog().warn("no live trainer to plan the work for ({}): the run waits for one", why);
+            return;
+        }
+        WorkPlan p = planner.replan(tw[0], tw[1], roster.gone(), joiner == null ? -1 : joiner.id, joinStep);
+        WorkPlan bridge = planner.lastBridge();
+        if (bridge != null) {
+            int handedOn = planner.lastBridgeHandedOn();
+            announcePlan(bridge, "trainer " + joiner.id + "'s first steps, until the next plan" + (handedOn == 0 ? ""
+                    : "; shard 0 had committed its first " + handedOn + " step(s) already: their slices go to the plan"));
+        }
+        if (p != null) {
+            broadcastPlan(p, why, except);
+        }
+        extendLease();
+    }
+
+    private void broadcastPlan(WorkPlan p, String why, Member except) {
+        roster.tellListening(p, except);
+        announcePlan(p, why);
+    }
+
+    private void announcePlan(WorkPlan p, String why) {
+        Map<Integer, Integer> batches = new TreeMap<>();
+        for (int i = 0; i < p.trainers().length; i++) {
+            batches.put(p.trainers()[i], p.sliceSize(i, p.from()));
+        }
+        getContext().getLog().info("work plan {} from step {} ({}): {} samples left in epoch {}, batches by trainer {}",
+                p.id(), p.from(), why, p.length() - p.windowStart(p.from()), p.epoch(), batches);
+        res.listener().workPlanned(p.id(), p.from(), why, batches);
+    }
+
+    /** Lets the trainers compute further as the run progresses (with the next epoch's plan when due). */
+    private void extendLease() {
+        if (planner == null || finished || recovery.rollingBack()) {
+            return;
+        }
+        long progress = sync() ? committedSteps : Math.max(lastFloor, 0) + settings.shards().staleness() + 1;
+        int[][] tw = roster.planMembers();
+        if (tw[0].length == 0) {
+            return;
+        }
+        WorkPlanner.Extension x = planner.extend(progress, tw[0], tw[1]);
+        if (x == null) {
+            return;
+        }
+        for (WorkPlan p : x.plans()) {
+            broadcastPlan(p, "epoch " + p.epoch(), null);
+        }
+        roster.tellListening(new LeaseExtended(settings.runId(), x.until()), null);
+    }
+
+    /** What a trainer starting at {@code from} needs of the work plans (its bridge first), and the lease. */
+    private void sendPlans(Member m, long from) {
+        for (WorkPlan p : planner.plansFor(m.id, from)) {
+            m.ref.tell(p);
+        }
+        m.ref.tell(new LeaseExtended(settings.runId(), planner.leasedUntil()));
+    }
+
+    /**
+     * Adaptive batches ({@link AdaptiveBatches}): every {@code adaptive-every-steps} steps the
+     * trainers' weights follow their measured speeds; a new plan when one moved by more than a fifth.
+     */
+    private void maybeAdapt() {
+        WorkSettings w = settings.work();
+        if (!w.adaptive() || planner == null || recovery.rollingBack()
+                || committedSteps - lastAdaptStep < w.adaptiveEverySteps()) {
+            return;
+        }
+        lastAdaptStep = committedSteps;
+        List<Member> members = roster.active();
+        int[] weights = new int[members.size()];
+        double[] times = new double[members.size()];
+        for (int i = 0; i < weights.length; i++) {
+            weights[i] = members.get(i).weight;
+            times[i] = members.get(i).stepNanos;
+        }
+        int[] next = AdaptiveBatches.reweigh(weights, times, w.adaptiveMinShare());
+        if (next == null) {
+            return;
+        }
+        StringBuilder shown = new StringBuilder();
+        for (int i = 0; i < next.length; i++) {
+            Member m = members.get(i);
+            shown.append(i == 0 ? "" : ", ").append(m.id).append(": ")
+                    .append(String.format(Locale.ROOT, "%.1f ms", m.stepNanos / 1e6));
+            m.weight = next[i];
+        }
+        replan("batches sized by speed (compute per step: " + shown + ")", null);
+    }
+
+    // ---- the run: start, steps, commits, evaluations, the end -----------------------------------------
+
+    private void start() {
+        started = true;
+        partitionCount = roster.size();
+        localBatch = Math.max(1, settings.globalBatch() / partitionCount);
+        int smallestPartition = res.trainCount() / partitionCount;
+        stepsPerEpoch = Math.max(1, smallestPartition / localBatch);
+        totalSteps = (long) stepsPerEpoch * settings.epochs();
+        startNanos = System.nanoTime();
+        long first = settings.resumeStep();
+        if (first >= totalSteps) {
+            String why = "the checkpoint to resume from is at step " + first + " but this run has only " + totalSteps
+                    + " steps (" + settings.epochs() + " epochs of " + stepsPerEpoch + "): raise --epochs";
+            getContext().getLog().error("{}", why);
+            finished = true;
+            roster.tellAll(new Finish(why));
+            res.listener().failed(why);
+            return;
+        }
+        evaluations = new EvaluationSchedule(stepsPerEpoch, totalSteps, settings.evalEverySteps());
+        committedSteps = first;
+        lastFloor = first > 0 ? first - 1 : -1;
+        recovery.start(res.initialParameters().get(), first);
+        sendQuorum();
+        int[][] tw = roster.planMembers();
+        planner = new WorkPlanner(settings.runId(), stepsPerEpoch, localBatch * partitionCount, totalSteps,
+                settings.work().leaseSteps(), settings.shards().trust().rule() == AggregationSettings.Rule.MEAN);
+        WorkPlan firstPlan = planner.start(first, tw[0], tw[1]);
+        lastAdaptStep = first;
+        for (Member m : roster.all()) {
+            m.doneSteps = first;
+            m.ref.tell(assignment(m, first));
+            m.ref.tell(firstPlan);
+        }
+        if (first > 0) {
+            getContext().getLog().info("run {} resumes at step {} of {}", settings.runId(), first, totalSteps);
+            res.listener().resumed(first, totalSteps);
+        }
+        res.listener().started(partitionCount, layout.shardCount(), totalSteps, stepsPerEpoch, localBatch,
+                settings.shards().policy().configName());
+        announcePlan(firstPlan, "the start");
+        getContext().getLog().info("run {} started: {} trainers, batch {} each, {} steps per epoch, {} steps",
+                settings.runId(), partitionCount, localBatch, stepsPerEpoch, totalSteps);
+    }
+
+    private Assignment assignment(Member m, long startStep) {
+        Set<Integer> shards = new HashSet<>();
+        for (int k = 0; k < layout.shardCount(); k++) {
+            shards.add(k);
+        }
+        return new Assignment(settings.runId(), m.id, m.partition, partitionCount, startStep, totalSteps, stepsPerEpoch,
+                localBatch, settings.shards().policy().configName(), settings.shards().staleness(), shards);
+    }
+
+    private void sendQuorum() {
+        generation++;
+        SetQuorum q = quorum();
+        for (int k = 0; k < layout.shardCount(); k++) {
+            res.shards().apply(k).tell(q);
+        }
+    }
+
+    /** The current quorum generation (also what a shard that moved starts with). */
+    private SetQuorum quorum() {
+        return new SetQuorum(settings.runId(), generation, roster.quorum(), settings.shards().backup(),
+                getContext().getSelf());
+    }
+
+    private Behavior<CoordinatorCommand> onStepDone(StepDone d) {
+        Member m = roster.byId(d.trainerId());
+        if (m == null || finished || m.rewinding || recovery.rollingBack()) {
+            return this;
+        }
+        m.doneSteps = Math.max(m.doneSteps, d.step() + 1);
+        m.samples += d.samples();
+        if (d.samples() > 0 && d.computeNanos() > 0) {
+            m.measured(d.computeNanos());
+        }
+        ledger.stepDone(d.trainerId(), d.samples(), d.computeNanos());
+        checksums.sent(d.trainerId(), d.step(), d.checksums());
+        samples += d.samples();
+        contributions++;
+        loss = Double.isNaN(loss) ? d.loss() : 0.98 * loss + 0.02 * d.loss();
+        if (settings.shards().policy() == ShardSettings.Policy.BOUNDED_STALENESS) {
+            long floor = roster.slowestDone();
+            // How far ahead of the slowest this step ran, by the floor the trainer itself went by;
+            // that floor can never be ahead of the real one (the coordinator is its only source).
+            long seen = Math.min(d.slowestSeen(), Math.max(lastFloor, 0));
+            maxStaleness = (int) Math.max(maxStaleness, d.step() - seen);
+            if (floor != Long.MAX_VALUE && floor > lastFloor) {
+                long previous = lastFloor;
+                lastFloor = floor;
+                roster.tellLive(new ClockFloor(floor));
+                for (long s = Math.max(previous, 0) + 1; s <= floor; s++) {
+                    if (evaluations.evaluatesAt(s)) {
+                        evaluations.add(s, 0);
+                    }
+                }
+                committedSteps = floor;
+                maybeEvaluate();
+                extendLease();
+                maybeAdapt();
+            }
+        }
+        showProgress();
+        return this;
+    }
+
+    private void showProgress() {
+        long now = System.nanoTime();
+        if (now - lastProgressNanos < 200_000_000L) {
+            return;
+        }
+        lastProgressNanos = now;
+        res.metrics().runStep.set(committedSteps);
+        res.metrics().runLiveTrainers.set(roster.liveCount());
+        double seconds = (now - startNanos) / 1e9;
+        res.listener().progress(committedSteps, totalSteps, samples / Math.max(seconds, 1e-9), roster.liveCount(), loss,
+                lastAccuracy);
+    }
+
+    private Behavior<CoordinatorCommand> onShardCommitted(ShardCommitted c) {
+        if (recovery.rollingBack()) {
+            return this; // commits from before the rollback reached us late: void
+        }
+        for (Map.Entry<Integer, Long> e : c.checksums().entrySet()) {
+            checksums.received(e.getKey(), c.step(), c.shard(), e.getValue());
+        }
+        if (planner != null && c.shard() == 0 && !finished) {
+            for (int t : c.checksums().keySet()) {
+                planner.served(t, c.step());
+            }
+            if (sync() // bounded staleness: one commit per gradient
+                    && planner.committed(c.step(), c.checksums().keySet())) {
+                replan("a joiner's samples of step " + c.step() + " were committed without its gradient", null);
+            }
+        }
+        long ownerChanges = audit.ownerChanges();
+        String wrong = audit.committed(c.shard(), c.version(), c.owner());
+        if (wrong != null) {
+            getContext().getLog().error("update audit: {}", wrong);
+        } else if (audit.ownerChanges() > ownerChanges) {
+            getContext().getLog().warn("shard {} changed owner at version {}: now {}", c.shard(), c.version(), c.owner());
+        }
+        if (!finished) {
+            for (int fallen : ledger.sliceVerdicts(c.checksums().keySet(), c.rejected(), c.outliers())) {
+                quarantine(fallen);
+            }
+        }
+        if (!sync() || finished) {
+            return this;
+        }
+        if (c.byDeadline()) {
+            closedByDeadline++;
+        }
+        if (c.contributors() < c.quorum()) {
+            closedShort++;
+        }
+        int n = commits.merge(c.step(), 1, Integer::sum);
+        if (n == layout.shardCount()) {
+            commits.remove(c.step());
+            committedSteps = Math.max(committedSteps, c.step() + 1);
+            extendLease();
+            maybeAdapt();
+            long s = c.step() + 1;
+            if (evaluations != null && evaluations.evaluatesAt(s)) {
+                evaluations.add(s, s);
+                maybeEvaluate();
+            }
+            showProgress();
+        }
+        return this;
+    }
+
+    private void maybeEvaluate() {
+        EvaluationSchedule.Due next = evaluations.startNext();
+        if (next == null) {
+            return;
+        }
+        evalAssembler.expect(next.minVersion());
+        for (int k = 0; k < layout.shardCount(); k++) {
+            res.shards().apply(k).tell(new RequestParams(-1, res.dataPlane().endpoint(), next.minVersion(),
+                    ignoreParamsSent));
+        }
+    }
+
+    private Behavior<CoordinatorCommand> onEvalParams(EvalParamsReady r) {
+        EvaluationSchedule.Due done = evaluations == null ? null : evaluations.done();
+        if (done == null) {
+            return this;
+        }
+        long step = done.step();
+        if (sync() && evalAssembler.uniformVersion() == step && !recovery.rollingBack()) {
+            // every shard at exactly this step: a consistent cut that a ps failover can roll back to
+            recovery.takeCut(evalAssembler.parameters(), step);
+            planner.closeBefore(step); // no rollback reaches below the cut: those epochs are final
+        }
+        double accuracy = evaluator.accuracy(evalAssembler.parameters());
+        lastAccuracy = accuracy;
+        res.metrics().runAccuracy.set(accuracy);
+        int epoch = evaluations.epochOf(step);
+        if (res.recorder() != null) {
+            // A checkpoint and a hash-chained history entry per evaluation (fsynced; this dispatcher may block).
+            res.recorder().recordEvaluation(step, epoch, evalAssembler.parameters(), roster.samplesByTrainer(),
+                    Double.isNaN(loss) ? 0 : loss, accuracy);
+        }
+        if (step >= totalSteps) {
+            for (Member m : roster.all()) {
+                if (m.live) {
+                    ledger.status(m.id, CreditLedger.Status.FINISHED);
+                }
+            }
+        }
+        publishCredits(step);
+        res.listener().evaluated(epoch, step, accuracy);
+        if (step >= totalSteps) {
+            finish(accuracy);
+            return this;
+        }
+        maybeEvaluate();
+        return this;
+    }
+
+    private void finish(double accuracy) {
+        finished = true;
+        planner.closeBefore(totalSteps);
+        WorkPlanner.Summary samplesAudit = planner.summary();
+        getContext().getLog().info("samples audit over {} epoch(s): {} to train, {} trained once, {} lost, {} twice "
+                + "({} work plans)", samplesAudit.epochs(), samplesAudit.expected(), samplesAudit.trained(),
+                samplesAudit.missed(), samplesAudit.twice(), samplesAudit.plans());
+        double seconds = (System.nanoTime() - startNanos) / 1e9;
+        roster.tellAll(new Finish("the run reached its " + totalSteps + " steps"));
+        res.listener().finished(new RunResult(accuracy, totalSteps, settings.epochs(), samples / seconds, seconds,
+                maxStaleness, closedByDeadline, closedShort, checksums.compared(), checksums.mismatches(),
+                audit.summary(), samplesAudit));
     }
 
     /** The ledger to the metrics and, when the run is recorded, to {@code credits.json}. */
@@ -932,6 +765,13 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         }
     }
 
+    /** The credit ledger (tests, and the run's end). */
+    CreditLedger ledger() {
+        return ledger;
+    }
+
+    // ---- recovery: ps failover by rollback, shards moving with their state ----------------------------
+
     /**
      * A ps node left the cluster: its shards start again on another ps node with nothing in them.
      * Every shard is rolled back to the last consistent cut (the parameters of the last evaluation
@@ -940,16 +780,16 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
      * applied twice (the update audit counts them as rolled back). Sync policy only.
      */
     private Behavior<CoordinatorCommand> onMemberGone(MemberGone g) {
-        if (!g.member().getRoles().contains("ps") || !started || finished || cut == null) {
+        if (!g.member().getRoles().contains("ps") || !started || finished || !recovery.hasCut()) {
             return this;
         }
-        if (g.previousStatus() == org.apache.pekko.cluster.MemberStatus.exiting()) {
+        if (g.previousStatus() == MemberStatus.exiting()) {
             // A graceful leave: sharding handed its shards off first, each with its state (ShardState).
             getContext().getLog().warn("parameter-server node {} left gracefully; its shards moved with their state "
-                    + "({} hand-over(s) not taken up yet)", g.member().address(), handOvers.size());
+                    + "({} hand-over(s) not taken up yet)", g.member().address(), recovery.handOversPending());
             return this;
         }
-        if (settings.shards().policy() != ShardSettings.Policy.SYNC) {
+        if (!sync()) {
             String why = "parameter-server node " + g.member().address() + " left and its shards' state went with it; "
                     + "failover by rollback needs tributary.consistency.policy = sync";
             getContext().getLog().error("{}", why);
@@ -957,20 +797,14 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
             res.listener().failed(why);
             return this;
         }
-        rollbackId++;
-        rollingBack = true;
-        handOvers.clear(); // states handed over before this rollback: the rollback restores those shards
-        shardsRestored = 0;
-        rollbackStartNanos = System.nanoTime();
-        rollbackFrom = committedSteps;
-        OptimizerCut oc = optimizerCuts.get(cutStep);
+        long id = recovery.beginRollback(committedSteps);
+        long cutStep = recovery.cutStep();
         getContext().getLog().warn("parameter-server node {} left: rolling every shard back to step {} (the run stood at "
                 + "{}; {} steps are done again), rollback {}; {}", g.member().address(), cutStep, committedSteps,
-                committedSteps - cutStep, rollbackId, oc != null && oc.missing == 0
+                committedSteps - cutStep, id, recovery.optimizerAtCut() != null
                         ? "with the optimizer state of that step" : "the optimizer state starts from zero (none was kept "
                         + "for step " + cutStep + ")");
         res.listener().psFailover(g.member().address().toString(), committedSteps, cutStep);
-        restored = new boolean[layout.shardCount()];
         sendRollback();
         return this;
     }
@@ -978,62 +812,40 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
     /** The rollback to every shard not restored yet, then a check in 5 s. */
     private void sendRollback() {
         for (int k = 0; k < layout.shardCount(); k++) {
-            if (restored[k]) {
-                continue;
-            }
-            EntityRef<ShardCommand> shard = res.shards().apply(k);
-            int length = layout.length(k);
-            OptimizerCut oc = optimizerCuts.get(cutStep);
-            boolean withOptimizer = oc != null && oc.missing == 0;
-            int parts = withOptimizer ? oc.parts[k].length : 0;
-            shard.tell(new RollbackShard(settings.runId(), rollbackId, cutStep, length, parts, getContext().getSelf()));
-            for (int off = 0; off < length; off += RESTORE_CHUNK_FLOATS) {
-                int n = Math.min(RESTORE_CHUNK_FLOATS, length - off);
-                float[] values = new float[n];
-                System.arraycopy(cut, layout.offset(k) + off, values, 0, n);
-                shard.tell(new RestoreChunk(settings.runId(), rollbackId, off, values));
-            }
-            for (int part = 0; part < parts; part++) {
-                for (int off = 0; off < length; off += RESTORE_CHUNK_FLOATS) {
-                    shard.tell(new OptimizerSnapshot(settings.runId(), k, cutStep, oc.steps[k], parts, part, off,
-                            java.util.Arrays.copyOfRange(oc.parts[k][part], off, Math.min(length, off + RESTORE_CHUNK_FLOATS))));
+            if (!recovery.restored(k)) {
+                EntityRef<ShardCommand> shard = res.shards().apply(k);
+                for (ShardCommand message : recovery.rollbackMessages(k, getContext().getSelf())) {
+                    shard.tell(message);
                 }
             }
         }
-        getContext().scheduleOnce(java.time.Duration.ofSeconds(5), getContext().getSelf(), new RollbackTick(rollbackId));
+        getContext().scheduleOnce(Duration.ofSeconds(5), getContext().getSelf(), new RollbackTick(recovery.rollbackId()));
     }
 
     private Behavior<CoordinatorCommand> onShardRestored(ShardRestored r) {
-        if (!rollingBack || r.rollbackId() != rollbackId) {
+        Recovery.Restored outcome = recovery.shardRestored(r.shard(), r.rollbackId());
+        if (outcome == Recovery.Restored.IGNORED) {
             return this;
         }
-        if (restored[r.shard()]) {
-            return this;
-        }
-        restored[r.shard()] = true;
         audit.rolledBack(r.shard(), r.version());
-        if (++shardsRestored < layout.shardCount()) {
+        if (outcome == Recovery.Restored.COUNTED) {
             return this;
         }
-        rollingBack = false;
-        // state handed over by a shard restored in this rollback is current; any other is from before it
-        handOvers.values().removeIf(h -> h.version != cutStep);
+        long cutStep = recovery.cutStep();
         committedSteps = cutStep;
         commits.clear();
-        evalQueue.removeIf(e -> e[0] > cutStep);
-        evalInFlight = -1;
-        for (Member m : byNode.values()) {
+        evaluations.rollback(cutStep);
+        for (Member m : roster.all()) {
             if (m.live) {
                 m.doneSteps = cutStep; // a gone trainer keeps its own: what it did not deliver is handed on
             }
         }
         checksums.forgetFrom(cutStep);
         sendQuorum();
-        double seconds = (System.nanoTime() - rollbackStartNanos) / 1e9;
         getContext().getLog().warn("rollback {} done in {} s: every shard at step {}; {} steps lost and done again; "
-                + "trainers rewind", rollbackId, String.format(java.util.Locale.ROOT, "%.1f", seconds), cutStep,
-                rollbackFrom - cutStep);
-        for (Member m : byNode.values()) {
+                + "trainers rewind", recovery.rollbackId(), String.format(Locale.ROOT, "%.1f", recovery.rollbackSeconds()),
+                cutStep, recovery.rollbackFrom() - cutStep);
+        for (Member m : roster.all()) {
             if (m.live) {
                 m.rewinding = true;
                 m.ref.tell(new Rewind(cutStep, "a parameter-server node left; the shards went back to step " + cutStep));
@@ -1058,14 +870,14 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
                     settings.runId(), layout.shardCount());
             return this;
         }
-        HandOver h = handOvers.get(s.shard());
+        Recovery.HandOver h = recovery.handOver(s.shard());
         if (h != null) {
-            if (h.missing == 0) {
+            if (h.state.complete()) {
                 sendHandOver(s.shard(), h, s.shardRef());
             }
             return this;
         }
-        if (rollingBack) {
+        if (recovery.rollingBack()) {
             return this;
         }
         if (audit.owned(s.shard())) {
@@ -1086,17 +898,16 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
             return this;
         }
         int length = layout.length(k);
-        if (s.part() < 0 || s.part() >= s.parts() || s.offset() < 0 || s.offset() % RESTORE_CHUNK_FLOATS != 0
-                || s.offset() > length - s.values().length) {
+        if (s.parts() < 1 || s.part() < 0 || s.part() >= s.parts() || s.offset() < 0
+                || s.offset() % ChunkedState.CHUNK_FLOATS != 0 || s.offset() > length - s.values().length) {
             getContext().getLog().error("shard {}: a piece of handed-over state from {} (part {} of {}, [{}, +{})) does "
                     + "not fit its {} parameters; ignored", k, s.owner(), s.part(), s.parts(), s.offset(),
                     s.values().length, length);
             return this;
         }
-        HandOver h = handOvers.get(k);
-        if (h == null || !h.owner.equals(s.owner()) || h.version != s.version()) {
-            h = new HandOver(s, length);
-            handOvers.put(k, h);
+        Recovery.HandOver before = recovery.handOver(k);
+        Recovery.HandOver h = recovery.handOverOf(s);
+        if (h != before) {
             if (finished) {
                 // the run is over and its ps nodes stop: sharding hands their shards off on the way out
                 getContext().getLog().debug("shard {} hands its state over while its node stops", k);
@@ -1105,96 +916,37 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
                         k, s.version(), s.owner());
             }
         }
-        int chunk = s.offset() / RESTORE_CHUNK_FLOATS;
-        if (s.parts() == h.parts.length && !h.got[s.part()][chunk]) {
-            h.got[s.part()][chunk] = true;
-            System.arraycopy(s.values(), 0, h.parts[s.part()], s.offset(), s.values().length);
-            h.missing--;
+        if (s.parts() == h.state.partCount()) {
+            h.state.accept(s.part(), s.offset(), s.values());
         }
-        if (h.missing == 0) {
+        if (h.state.complete()) {
             s.from().tell(new HandOverAck(k, h.owner)); // again for every piece sent again
         }
         return this;
     }
 
-    private void sendHandOver(int k, HandOver h, ActorRef<ShardCommand> to) {
+    private void sendHandOver(int k, Recovery.HandOver h, ActorRef<ShardCommand> to) {
         if (started) {
             to.tell(quorum()); // the quorum changes it missed while it moved
         }
-        int length = layout.length(k);
-        for (int part = 0; part < h.parts.length; part++) {
-            for (int off = 0; off < length; off += RESTORE_CHUNK_FLOATS) {
-                float[] values = java.util.Arrays.copyOfRange(h.parts[part], off, Math.min(length, off + RESTORE_CHUNK_FLOATS));
-                to.tell(new ShardState(settings.runId(), k, h.owner, h.version, h.optimizerSteps, h.parts.length, part, off,
-                        values, to));
-            }
+        for (ShardState piece : recovery.handOverMessages(k, h, to)) {
+            to.tell(piece);
         }
     }
 
     private Behavior<CoordinatorCommand> onHandOverDone(HandOverDone d) {
-        HandOver h = handOvers.get(d.shard());
-        if (h == null || !h.owner.equals(d.previousOwner())) {
+        Recovery.HandOver h = recovery.handOverDone(d.shard(), d.previousOwner());
+        if (h == null) {
             return this;
         }
-        handOvers.remove(d.shard());
         double seconds = (System.nanoTime() - h.startNanos) / 1e9;
         getContext().getLog().warn("shard {} moved from {} to {} at version {} with its optimizer state ({} steps) in {} s",
-                d.shard(), h.owner, d.owner(), d.version(), h.optimizerSteps,
-                String.format(java.util.Locale.ROOT, "%.2f", seconds));
+                d.shard(), h.owner, d.owner(), d.version(), h.optimizerSteps, String.format(Locale.ROOT, "%.2f", seconds));
         res.listener().shardMoved(d.shard(), h.owner, d.owner(), d.version(), seconds);
-        for (Member m : byNode.values()) {
+        for (Member m : roster.all()) {
             if (m.live && !m.rewinding) {
                 m.ref.tell(new ShardMoved(d.shard(), d.version()));
             }
-        }
-        return this;
-    }
-
-    /** A piece of a shard's optimizer state at an evaluation's version (sync). */
-    private Behavior<CoordinatorCommand> onOptimizerSnapshot(OptimizerSnapshot o) {
-        int k = o.shard();
-        if (o.runId() != settings.runId() || k < 0 || k >= layout.shardCount() || o.parts() < 1 || o.parts() > 8
-                || o.part() < 0 || o.part() >= o.parts() || o.offset() < 0 || o.offset() % RESTORE_CHUNK_FLOATS != 0
-                || o.offset() > layout.length(k) - o.values().length || o.version() < cutStep) {
-            return this;
-        }
-        OptimizerCut c = optimizerCuts.get(o.version());
-        if (c == null) {
-            if (optimizerCuts.size() >= 4) {
-                optimizerCuts.pollFirstEntry();
-            }
-            c = new OptimizerCut(layout, o.parts());
-            optimizerCuts.put(o.version(), c);
-        }
-        if (c.parts[k].length != o.parts()) {
-            return this;
-        }
-        int chunk = o.offset() / RESTORE_CHUNK_FLOATS;
-        if (!c.got[k][o.part()][chunk]) {
-            c.got[k][o.part()][chunk] = true;
-            System.arraycopy(o.values(), 0, c.parts[k][o.part()], o.offset(), o.values().length);
-            c.steps[k] = o.optimizerSteps();
-            c.missing--;
-        }
-        return this;
-    }
-
-    /** The credit ledger (tests, and the run's end). */
-    CreditLedger ledger() {
-        return ledger;
-    }
-
-    private Behavior<CoordinatorCommand> onTrainerTerminated(TrainerTerminated t) {
-        Member m = byId.get(t.trainerId());
-        if (m == null || !m.live || finished) {
-            return this;
-        }
-        m.live = false;
-        ledger.status(m.id, CreditLedger.Status.GONE);
-        getContext().getLog().warn("trainer {} ({}) is gone; {} trainers remain", m.id, m.nodeId, liveTrainers());
-        if (started) {
-            sendQuorum();
-            replan("trainer " + m.id + " gone", null);
         }
         return this;
     }

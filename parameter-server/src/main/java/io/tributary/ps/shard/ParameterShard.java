@@ -79,7 +79,7 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
     public static final EntityTypeKey<ShardCommand> KEY = EntityTypeKey.create(ShardCommand.class, "ps-shard");
 
     /** Floats per {@link RestoreChunk} (the last one of a shard may be shorter). */
-    public static final int RESTORE_CHUNK = 32 * 1024;
+    public static final int RESTORE_CHUNK = io.tributary.protocol.ChunkedState.CHUNK_FLOATS;
 
     /** Sender ids of shards in parameter frames: this plus the shard number. */
     public static final int SENDER_BASE = 1_000_000;

@@ -1,0 +1,286 @@
+package io.tributary.coordinator;
+
+import io.tributary.protocol.ChunkedState;
+import io.tributary.protocol.ShardLayout;
+import io.tributary.protocol.TrainingProtocol.CoordinatorCommand;
+import io.tributary.protocol.TrainingProtocol.OptimizerSnapshot;
+import io.tributary.protocol.TrainingProtocol.RestoreChunk;
+import io.tributary.protocol.TrainingProtocol.RollbackShard;
+import io.tributary.protocol.TrainingProtocol.ShardCommand;
+import io.tributary.protocol.TrainingProtocol.ShardState;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.pekko.actor.typed.ActorRef;
+
+/**
+ * What the coordinator keeps so that the run survives a parameter-server node: the last consistent
+ * cut (every shard's parameters at one step, from an evaluation) with the optimizer state of that
+ * step, the state of shards moving to another ps node while it passes through, and the rollback
+ * itself as a small state machine ({@link State}). No messaging: the coordinator sends what this
+ * class builds.
+ */
+final class Recovery {
+
+    /** Where recovery stands. */
+    enum State {
+        /** Shards serve; a cut is kept at every consistent evaluation. */
+        SERVING,
+        /** Every shard is told to go back to the cut; commits are void until all answered. */
+        ROLLING_BACK
+    }
+
+    /** Optimizer versions kept at once (the cut's and a few newer ones still arriving). */
+    static final int KEPT_OPTIMIZER_CUTS = 4;
+    /** At most this many optimizer state vectors per shard (Adam has 2). */
+    static final int MAX_OPTIMIZER_PARTS = 8;
+
+    /** Every shard's optimizer state at one version, as the shards send it with an evaluation's parameters. */
+    static final class OptimizerCut {
+        final ChunkedState[] shards;
+        final long[] steps;
+
+        OptimizerCut(ShardLayout layout, int parts) {
+            shards = new ChunkedState[layout.shardCount()];
+            steps = new long[layout.shardCount()];
+            for (int k = 0; k < shards.length; k++) {
+                shards[k] = new ChunkedState(parts, layout.length(k));
+            }
+        }
+
+        boolean complete() {
+            for (ChunkedState s : shards) {
+                if (!s.complete()) {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
+    /** The state a shard's previous owner handed over, while it arrives and until the next owner took it. */
+    static final class HandOver {
+        final String owner;
+        final long version;
+        final long optimizerSteps;
+        final ChunkedState state;
+        final long startNanos = System.nanoTime();
+
+        HandOver(ShardState s, int length) {
+            owner = s.owner();
+            version = s.version();
+            optimizerSteps = s.optimizerSteps();
+            state = new ChunkedState(s.parts(), length);
+        }
+    }
+
+    private final long runId;
+    private final ShardLayout layout;
+    private final TreeMap<Long, OptimizerCut> optimizerCuts = new TreeMap<>();
+    private final Map<Integer, HandOver> handOvers = new HashMap<>();
+    private float[] cut;
+    private long cutStep;
+    private State state = State.SERVING;
+    private long rollbackId;
+    private boolean[] restored = new boolean[0];
+    private int shardsRestored;
+    private long rollbackStartNanos;
+    private long rollbackFrom;
+
+    Recovery(long runId, ShardLayout layout) {
+        this.runId = runId;
+        this.layout = layout;
+    }
+
+    /** The run starts (or resumes) at {@code step} with these parameters: the first cut. */
+    void start(float[] initial, long step) {
+        cut = initial.clone();
+        cutStep = step;
+    }
+
+    /** Whether the run has a cut to go back to (it started). */
+    boolean hasCut() {
+        return cut != null;
+    }
+
+    long cutStep() {
+        return cutStep;
+    }
+
+    /** The cut's parameters (the live array: read only). */
+    float[] cut() {
+        return cut;
+    }
+
+    /** Every shard stood at {@code step} with these parameters: the new cut; older optimizer states go. */
+    void takeCut(float[] parameters, long step) {
+        System.arraycopy(parameters, 0, cut, 0, cut.length);
+        cutStep = step;
+        optimizerCuts.headMap(step).clear(); // older than the cut: never restored
+    }
+
+    State state() {
+        return state;
+    }
+
+    boolean rollingBack() {
+        return state == State.ROLLING_BACK;
+    }
+
+    long rollbackId() {
+        return rollbackId;
+    }
+
+    /** The optimizer state at the cut when every piece of it is here, else null (the optimizer then starts from zero). */
+    OptimizerCut optimizerAtCut() {
+        OptimizerCut oc = optimizerCuts.get(cutStep);
+        return oc != null && oc.complete() ? oc : null;
+    }
+
+    /** Keeps a piece of a shard's optimizer state; pieces of another run, out of range or older than the cut are dropped. */
+    void optimizerSnapshot(OptimizerSnapshot o) {
+        int k = o.shard();
+        if (o.runId() != runId || k < 0 || k >= layout.shardCount() || o.parts() < 1 || o.parts() > MAX_OPTIMIZER_PARTS
+                || o.version() < cutStep) {
+            return;
+        }
+        OptimizerCut c = optimizerCuts.get(o.version());
+        if (c == null) {
+            if (optimizerCuts.size() >= KEPT_OPTIMIZER_CUTS) {
+                optimizerCuts.pollFirstEntry();
+            }
+            c = new OptimizerCut(layout, o.parts());
+            optimizerCuts.put(o.version(), c);
+        }
+        if (c.shards[k].partCount() == o.parts()
+                && c.shards[k].accept(o.part(), o.offset(), o.values()) == ChunkedState.Accepted.NEW) {
+            c.steps[k] = o.optimizerSteps();
+        }
+    }
+
+    /** The hand-over of shard {@code shard} under way, or null. */
+    HandOver handOver(int shard) {
+        return handOvers.get(shard);
+    }
+
+    int handOversPending() {
+        return handOvers.size();
+    }
+
+    /**
+     * The hand-over a piece of state belongs to: the one under way, or a new one (replacing it) when
+     * the piece comes from another owner or version. The piece itself is not stored here.
+     */
+    HandOver handOverOf(ShardState s) {
+        HandOver h = handOvers.get(s.shard());
+        if (h == null || !h.owner.equals(s.owner()) || h.version != s.version()) {
+            h = new HandOver(s, layout.length(s.shard()));
+            handOvers.put(s.shard(), h);
+        }
+        return h;
+    }
+
+    /** The next owner took the state {@code previousOwner} handed over: returns that hand-over, or null if none matches. */
+    HandOver handOverDone(int shard, String previousOwner) {
+        HandOver h = handOvers.get(shard);
+        if (h == null || !h.owner.equals(previousOwner)) {
+            return null;
+        }
+        handOvers.remove(shard);
+        return h;
+    }
+
+    /**
+     * A ps node died: every shard goes back to the cut. States handed over before this are dropped
+     * (the rollback restores those shards too). Returns the new rollback's id.
+     */
+    long beginRollback(long runStoodAt) {
+        rollbackId++;
+        state = State.ROLLING_BACK;
+        handOvers.clear();
+        shardsRestored = 0;
+        restored = new boolean[layout.shardCount()];
+        rollbackStartNanos = System.nanoTime();
+        rollbackFrom = runStoodAt;
+        return rollbackId;
+    }
+
+    boolean restored(int shard) {
+        return restored[shard];
+    }
+
+    int shardsRestored() {
+        return shardsRestored;
+    }
+
+    /** Where the run stood when the rollback began. */
+    long rollbackFrom() {
+        return rollbackFrom;
+    }
+
+    double rollbackSeconds() {
+        return (System.nanoTime() - rollbackStartNanos) / 1e9;
+    }
+
+    /** What a shard's answer to a rollback did. */
+    enum Restored {
+        /** Not this rollback's, or that shard answered already. */
+        IGNORED,
+        /** Counted; other shards are still to answer. */
+        COUNTED,
+        /** The last one: every shard stands at the cut, recovery serves again. */
+        DONE
+    }
+
+    /**
+     * Shard {@code shard} answered rollback {@code id}. When this completes the rollback recovery
+     * serves again, and only state handed over at the cut's version (by a shard restored in this
+     * rollback) is kept.
+     */
+    Restored shardRestored(int shard, long id) {
+        if (state != State.ROLLING_BACK || id != rollbackId || shard < 0 || shard >= restored.length || restored[shard]) {
+            return Restored.IGNORED;
+        }
+        restored[shard] = true;
+        if (++shardsRestored < layout.shardCount()) {
+            return Restored.COUNTED;
+        }
+        state = State.SERVING;
+        handOvers.values().removeIf(h -> h.version != cutStep);
+        return Restored.DONE;
+    }
+
+    /** What shard {@code k} is told in the rollback: the order, the cut's parameters, the cut's optimizer state if whole. */
+    List<ShardCommand> rollbackMessages(int k, ActorRef<CoordinatorCommand> coordinator) {
+        List<ShardCommand> out = new ArrayList<>();
+        int length = layout.length(k);
+        OptimizerCut oc = optimizerAtCut();
+        int parts = oc != null ? oc.shards[k].partCount() : 0;
+        out.add(new RollbackShard(runId, rollbackId, cutStep, length, parts, coordinator));
+        for (int off = 0; off < length; off += ChunkedState.CHUNK_FLOATS) {
+            out.add(new RestoreChunk(runId, rollbackId, off, ChunkedState.slice(cut, layout.offset(k), length, off)));
+        }
+        for (int part = 0; part < parts; part++) {
+            for (int off = 0; off < length; off += ChunkedState.CHUNK_FLOATS) {
+                out.add(new OptimizerSnapshot(runId, k, cutStep, oc.steps[k], parts, part, off,
+                        ChunkedState.slice(oc.shards[k].part(part), 0, length, off)));
+            }
+        }
+        return out;
+    }
+
+    /** The pieces of a whole hand-over for the shard's next incarnation {@code to}. */
+    List<ShardState> handOverMessages(int k, HandOver h, ActorRef<ShardCommand> to) {
+        List<ShardState> out = new ArrayList<>();
+        int length = h.state.length();
+        for (int part = 0; part < h.state.partCount(); part++) {
+            for (int off = 0; off < length; off += ChunkedState.CHUNK_FLOATS) {
+                out.add(new ShardState(runId, k, h.owner, h.version, h.optimizerSteps, h.state.partCount(), part, off,
+                        ChunkedState.slice(h.state.part(part), 0, length, off), to));
+            }
+        }
+        return out;
+    }
+}

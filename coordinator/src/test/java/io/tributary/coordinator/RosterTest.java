@@ -1,0 +1,74 @@
+package io.tributary.coordinator;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class RosterTest {
+
+    @Test
+    void trainersGetIdsInTheOrderTheyAreAdmittedUntilTheRunIsFull() {
+        Roster r = new Roster(2);
+        assertEquals(0, r.admit("node-a", null, 0).id);
+        assertEquals(1, r.admit("node-b", null, 1).id);
+        assertNotNull(r.refusal());
+        assertTrue(r.refusal().contains("max-trainers = 2"));
+        assertThrows(IllegalStateException.class, () -> r.admit("node-c", null, -1));
+        assertEquals("node-b", r.byId(1).nodeId);
+        assertEquals(0, r.byNode("node-a").id);
+    }
+
+    @Test
+    void aNodeHasOneTrainer() {
+        Roster r = new Roster(4);
+        r.admit("node-a", null, 0);
+        assertThrows(IllegalStateException.class, () -> r.admit("node-a", null, 1));
+    }
+
+    @Test
+    void goneAndQuarantinedTrainersLeaveThePlanAndTheirDoneStepsAreKept() {
+        Roster r = new Roster(8);
+        for (String n : new String[] {"a", "b", "c", "d"}) {
+            r.admit(n, null, -1);
+        }
+        r.byId(1).live = false;
+        r.byId(1).doneSteps = 17;
+        r.byId(3).quarantined = true;
+        r.byId(3).live = false;
+        r.byId(3).doneSteps = 5;
+        r.byId(2).weight = 600;
+        assertArrayEquals(new int[][] {{0, 2}, {1000, 600}}, r.planMembers());
+        assertEquals(Map.of(1, 17L, 3, 5L), r.gone());
+        assertEquals(Set.of(0, 2), r.quorum());
+        assertEquals(2, r.liveCount());
+    }
+
+    @Test
+    void theSlowestLiveTrainerSetsTheFloor() {
+        Roster r = new Roster(8);
+        assertEquals(Long.MAX_VALUE, r.slowestDone());
+        r.admit("a", null, 0).doneSteps = 9;
+        r.admit("b", null, 1).doneSteps = 4;
+        r.admit("c", null, 2).doneSteps = 1;
+        r.byId(2).live = false; // a gone trainer does not hold the others back
+        assertEquals(4, r.slowestDone());
+    }
+
+    @Test
+    void speedIsAMovingAverageWithAFifthForEachNewStep() {
+        Roster.Member m = new Roster(1).admit("a", null, 0);
+        m.measured(100);
+        assertEquals(100, m.stepNanos, 1e-9);
+        m.measured(200);
+        assertEquals(120, m.stepNanos, 1e-9); // 0.8 * 100 + 0.2 * 200
+        assertNull(new Roster(1).refusal());
+        assertThrows(IllegalArgumentException.class, () -> new Roster(0));
+    }
+}
