@@ -1,6 +1,6 @@
 package io.tributary.bench;
 
-import io.tributary.coordinator.TrainingCoordinator.RunResult;
+import io.tributary.coordinator.RunResult;
 import io.tributary.demo.DemoCommand;
 import io.tributary.kernels.Backend;
 import io.tributary.kernels.cpu.CpuBackend;

@@ -1,6 +1,7 @@
 package io.tributary.chaos;
 
-import io.tributary.coordinator.TrainingCoordinator;
+import io.tributary.coordinator.RunResult;
+import io.tributary.coordinator.RunListener;
 import io.tributary.coordinator.UpdateAudit;
 import io.tributary.demo.ChildJvms;
 import io.tributary.demo.DemoCommand;
@@ -28,7 +29,7 @@ public final class ChaosRunner {
     }
 
     /** What a run produced. */
-    public record Outcome(String overall, List<Verdict> verdicts, Path resultsDir, TrainingCoordinator.RunResult result) {
+    public record Outcome(String overall, List<Verdict> verdicts, Path resultsDir, RunResult result) {
     }
 
     record Sample(double seconds, long step, int liveTrainers) {
@@ -105,8 +106,8 @@ public final class ChaosRunner {
             }
 
             @Override
-            public TrainingCoordinator.Listener observer() {
-                return new TrainingCoordinator.Listener() {
+            public RunListener observer() {
+                return new RunListener() {
                     @Override
                     public void started(int trainers, int shards, long totalSteps, int stepsPerEpoch, int localBatch,
                                         String policy) {
@@ -133,7 +134,7 @@ public final class ChaosRunner {
                     }
 
                     @Override
-                    public void finished(TrainingCoordinator.RunResult r) {
+                    public void finished(RunResult r) {
                         event("run finished");
                     }
 
@@ -163,7 +164,7 @@ public final class ChaosRunner {
         };
         DemoCommand.Options options = new DemoCommand.Options(scenario.trainers(), scenario.psNodes(), null, overrides,
                 runsDir, scenario.timeout(), scenario.trainerSettings(), "chaos-" + scenario.name(), jvmOptions, hooks);
-        TrainingCoordinator.RunResult result = null;
+        RunResult result = null;
         String failure = null;
         try {
             result = new DemoCommand(options, out).run();
@@ -224,7 +225,7 @@ public final class ChaosRunner {
         return w;
     }
 
-    private List<Verdict> check(TrainingCoordinator.RunResult r, String failure) {
+    private List<Verdict> check(RunResult r, String failure) {
         List<Verdict> v = new ArrayList<>();
         v.add(r != null ? new Verdict("run-finished", "true", "all " + r.steps() + " steps committed")
                 : new Verdict("run-finished", "false", failure));

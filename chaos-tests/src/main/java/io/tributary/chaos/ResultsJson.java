@@ -1,6 +1,6 @@
 package io.tributary.chaos;
 
-import io.tributary.coordinator.TrainingCoordinator;
+import io.tributary.coordinator.RunResult;
 import java.util.List;
 import java.util.Locale;
 
@@ -11,7 +11,7 @@ final class ResultsJson {
     }
 
     static String render(Scenario s, String overall, List<ChaosRunner.Verdict> verdicts,
-                         TrainingCoordinator.RunResult r) {
+                         RunResult r) {
         StringBuilder b = new StringBuilder("{\n");
         b.append("  \"scenario\": ").append(q(s.name())).append(",\n");
         b.append("  \"file\": ").append(q(s.file().toString())).append(",\n");

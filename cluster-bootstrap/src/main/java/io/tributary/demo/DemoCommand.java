@@ -1,9 +1,10 @@
 package io.tributary.demo;
 
+import io.tributary.coordinator.RunResult;
+import io.tributary.coordinator.RunListener;
 import com.typesafe.config.Config;
 import io.tributary.cli.ProgressBar;
 import io.tributary.config.ConfigLoader;
-import io.tributary.coordinator.TrainingCoordinator;
 import io.tributary.node.ClusterTraining;
 import io.tributary.node.NodeSettings;
 import io.tributary.node.TributaryNode;
@@ -65,7 +66,7 @@ public final class DemoCommand {
         }
 
         /** A copy of every coordinator event, on the coordinator's thread. */
-        default TrainingCoordinator.Listener observer() {
+        default RunListener observer() {
             return null;
         }
 
@@ -89,7 +90,7 @@ public final class DemoCommand {
     }
 
     /** Runs the demo; returns the final test accuracy. */
-    public TrainingCoordinator.RunResult run() throws IOException, InterruptedException {
+    public RunResult run() throws IOException, InterruptedException {
         long runId = 1 + ThreadLocalRandom.current().nextLong(1L << 40);
         Map<String, String> common = new LinkedHashMap<>(options.overrides());
         common.put("tributary.cluster.run-id", Long.toString(runId));
@@ -107,7 +108,7 @@ public final class DemoCommand {
         }
         Config config = ConfigLoader.load(options.configFile(), coordinatorOverrides);
         NodeSettings nodeSettings = NodeSettings.from(config);
-        CompletableFuture<TrainingCoordinator.RunResult> result = new CompletableFuture<>();
+        CompletableFuture<RunResult> result = new CompletableFuture<>();
         Listener listener = new Listener(result);
 
         TributaryNode node = ClusterTraining.launch(nodeSettings, config, listener);
@@ -139,7 +140,7 @@ public final class DemoCommand {
                     trainers.add(c);
                 }
             });
-            TrainingCoordinator.RunResult r = await(result, trainers, runDir);
+            RunResult r = await(result, trainers, runDir);
             listener.bar.finishLine();
             out.printf(Locale.ROOT, "result: final test accuracy %.2f%% after %d epochs (%d steps) across %d trainer JVMs, "
                             + "%,.0f samples/s, %.1f s%n", r.accuracy() * 100, r.epochs(), r.steps(), options.trainers(),
@@ -179,7 +180,7 @@ public final class DemoCommand {
         }
     }
 
-    private TrainingCoordinator.RunResult await(CompletableFuture<TrainingCoordinator.RunResult> result,
+    private RunResult await(CompletableFuture<RunResult> result,
                                                 List<ChildJvms.Child> trainers, Path runDir)
             throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(options.timeout().toSeconds());
@@ -265,16 +266,16 @@ public final class DemoCommand {
     }
 
     /** Draws the run's progress bar and completes the result. */
-    private final class Listener implements TrainingCoordinator.Listener {
+    private final class Listener implements RunListener {
         final ProgressBar bar = ProgressBar.on(out);
         private int stepsPerEpoch;
-        private final CompletableFuture<TrainingCoordinator.RunResult> result;
+        private final CompletableFuture<RunResult> result;
 
-        Listener(CompletableFuture<TrainingCoordinator.RunResult> result) {
+        Listener(CompletableFuture<RunResult> result) {
             this.result = result;
         }
 
-        private final TrainingCoordinator.Listener observer = options.hooks().observer();
+        private final RunListener observer = options.hooks().observer();
 
         /** An observer's failure is logged; it must not fail the coordinator that calls this listener. */
         private void observe(Runnable call) {
@@ -385,7 +386,7 @@ public final class DemoCommand {
         }
 
         @Override
-        public void finished(TrainingCoordinator.RunResult r) {
+        public void finished(RunResult r) {
             if (observer != null) {
                 observe(() -> observer.finished(r));
             }

@@ -1,5 +1,6 @@
 package io.tributary.node;
 
+import io.tributary.coordinator.RunListener;
 import com.typesafe.config.Config;
 import io.tributary.coordinator.ResumePoint;
 import io.tributary.coordinator.RunRecorder;
@@ -76,7 +77,7 @@ public final class ClusterTraining {
      * key travel with the node's cluster membership, then the node, then the training actors.
      * {@code listener} is used only if this node ends up hosting the coordinator.
      */
-    public static TributaryNode launch(NodeSettings nodeSettings, Config config, TrainingCoordinator.Listener listener) {
+    public static TributaryNode launch(NodeSettings nodeSettings, Config config, RunListener listener) {
         NodeDataPlane plane = openDataPlane(nodeSettings, config);
         TributaryNode node;
         try {
@@ -172,7 +173,7 @@ public final class ClusterTraining {
      * hosting the coordinator.
      */
     public static ClusterTraining start(TributaryNode node, NodeDataPlane plane, NodeSettings nodeSettings, Config config,
-                                        TrainingCoordinator.Listener listener) {
+                                        RunListener listener) {
         ActorSystem<?> system = node.system();
         ModelSpec spec = ModelSpec.from(config);
         ShardSettings shardSettings = ShardSettings.from(config);

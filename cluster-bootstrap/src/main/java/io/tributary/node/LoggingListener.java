@@ -1,11 +1,12 @@
 package io.tributary.node;
 
-import io.tributary.coordinator.TrainingCoordinator;
+import io.tributary.coordinator.RunResult;
+import io.tributary.coordinator.RunListener;
 import java.io.PrintStream;
 import java.util.Locale;
 
 /** Progress of a run hosted by a plain {@code tributary node}: one line now and then on its output. */
-final class LoggingListener implements TrainingCoordinator.Listener {
+final class LoggingListener implements RunListener {
 
     private final PrintStream out;
     private long lastPrint;
@@ -61,7 +62,7 @@ final class LoggingListener implements TrainingCoordinator.Listener {
     }
 
     @Override
-    public void finished(TrainingCoordinator.RunResult r) {
+    public void finished(RunResult r) {
         out.printf(Locale.ROOT, "result: final test accuracy %.2f%% after %d steps, %,.0f samples/s%n",
                 r.accuracy() * 100, r.steps(), r.samplesPerSecond());
     }

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.tributary.coordinator.TrainingCoordinator.RunResult;
+import io.tributary.coordinator.RunResult;
 import io.tributary.trainer.data.MnistIdx;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;

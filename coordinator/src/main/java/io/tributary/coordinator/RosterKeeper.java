@@ -1,0 +1,201 @@
+package io.tributary.coordinator;
+
+import io.tributary.coordinator.Roster.Member;
+import io.tributary.protocol.ProtocolRegistry;
+import io.tributary.protocol.TrainingProtocol.CoordinatorCommand;
+import io.tributary.protocol.TrainingProtocol.RegisterTrainer;
+import io.tributary.protocol.TrainingProtocol.Rejected;
+import io.tributary.protocol.WorkPlan;
+import io.tributary.ps.node.TrainingMetrics;
+import io.tributary.ps.shard.ShardSettings;
+import java.util.Locale;
+import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.AddressFromURIString;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Down;
+
+/**
+ * Who trains in the run: trainers register (the run starts once enough have), come back after a
+ * restart, join mid-run, go, or are quarantined when the credit ledger says their contributions
+ * keep being rejected; the ledger goes to the metrics and {@code credits.json}. The roster itself
+ * ({@link Roster}) knows; this class decides and tells.
+ */
+final class RosterKeeper {
+
+    /** A trainer's actor terminated (it stopped, or its node is gone). */
+    record TrainerTerminated(int trainerId) implements CoordinatorCommand {
+    }
+
+    private final ActorContext<CoordinatorCommand> ctx;
+    private final TrainingCoordinator.Settings settings;
+    private final Roster roster;
+    private final CreditLedger ledger;
+    private final WorkDispatch work;
+    private final RunListener listener;
+    private final TrainingMetrics metrics;
+    private final RunRecorder recorder;
+    private final RunView run;
+
+    RosterKeeper(ActorContext<CoordinatorCommand> ctx, TrainingCoordinator.Settings settings, Roster roster,
+                 CreditLedger ledger, WorkDispatch work, RunListener listener, TrainingMetrics metrics,
+                 RunRecorder recorder, RunView run) {
+        this.ctx = ctx;
+        this.settings = settings;
+        this.roster = roster;
+        this.ledger = ledger;
+        this.work = work;
+        this.listener = listener;
+        this.metrics = metrics;
+        this.recorder = recorder;
+        this.run = run;
+    }
+
+    void onRegister(RegisterTrainer r) {
+        if (r.protocolVersion() != ProtocolRegistry.PROTOCOL_VERSION) {
+            r.trainer().tell(new Rejected("protocol version " + r.protocolVersion() + " differs from the coordinator's "
+                    + ProtocolRegistry.PROTOCOL_VERSION + ": run the same Tributary release on every node"));
+            return;
+        }
+        Member known = roster.byNode(r.nodeId());
+        if (known != null && known.quarantined) {
+            r.trainer().tell(new Rejected("this node's trainer " + known.id + " was quarantined in run " + settings.runId()
+                    + " (its contributions kept being rejected); it may not rejoin this run"));
+            return;
+        }
+        if (known != null) {
+            // A restarted trainer (same node): same id, from where the run stands, with the plans from there.
+            known.ref = r.trainer();
+            known.rewinding = false;
+            ctx.watchWith(r.trainer(), new TrainerTerminated(known.id));
+            if (run.started()) {
+                long at = settings.shards().policy() == ShardSettings.Policy.SYNC ? run.committedSteps() : known.doneSteps;
+                known.ref.tell(run.assignment(known, at));
+                if (!known.live) {
+                    known.live = true;
+                    run.sendQuorum();
+                    work.replan("trainer " + known.id + " is back", known, known, at);
+                }
+                work.sendPlans(known, at);
+            }
+            return;
+        }
+        String full = roster.refusal();
+        if (full != null) {
+            r.trainer().tell(new Rejected(full));
+            return;
+        }
+        if (run.started()) {
+            joinMidRun(r);
+            return;
+        }
+        Member m = roster.admit(r.nodeId(), r.trainer(), roster.size());
+        ledger.admitted(m.id, m.nodeId);
+        ctx.watchWith(r.trainer(), new TrainerTerminated(m.id));
+        ctx.getLog().info("trainer {} registered from {} ({}), data plane {}", m.id, r.nodeId(), r.backend(),
+                r.dataEndpoint());
+        if (roster.size() >= settings.minTrainers()) {
+            run.startRun();
+        }
+    }
+
+    /**
+     * A trainer that registers after the start joins the quorum at the step the run stands at, gets
+     * a share of the next work plan (from the lease on) and, for the steps before it, a bridge of its
+     * own from the end of the epoch; where the epoch has too little left for one, its steps until
+     * the next plan are empty.
+     */
+    private void joinMidRun(RegisterTrainer r) {
+        Member m = roster.admit(r.nodeId(), r.trainer(), -1);
+        m.doneSteps = run.committedSteps();
+        ledger.admitted(m.id, m.nodeId);
+        ctx.watchWith(r.trainer(), new TrainerTerminated(m.id));
+        run.sendQuorum();
+        m.ref.tell(run.assignment(m, run.committedSteps()));
+        work.replan("trainer " + m.id + " joined", m, m, run.committedSteps());
+        WorkPlan bridge = work.planner().bridgeOf(m.id, run.committedSteps());
+        ctx.getLog().warn("trainer {} joined mid-run from {} at step {}: {}", m.id, r.nodeId(), run.committedSteps(),
+                bridge != null ? "it computes on " + bridge.sliceSize(0, run.committedSteps()) + " samples a step from then on"
+                        : "it gets a batch from step " + work.planner().leasedUntil() + " on (the next work plan)");
+        work.sendPlans(m, run.committedSteps());
+        listener.trainerJoined(m.id, -1, run.committedSteps());
+    }
+
+    void onTrainerTerminated(TrainerTerminated t) {
+        Member m = roster.byId(t.trainerId());
+        if (m == null || !m.live || run.finished()) {
+            return;
+        }
+        m.live = false;
+        ledger.status(m.id, CreditLedger.Status.GONE);
+        ctx.getLog().warn("trainer {} ({}) is gone; {} trainers remain", m.id, m.nodeId, roster.liveCount());
+        if (run.started()) {
+            run.sendQuorum();
+            work.replan("trainer " + m.id + " gone", null);
+        }
+    }
+
+    /**
+     * A trainer's reputation fell below {@code tributary.trust.quarantine-below}: it leaves the
+     * quorum at once, is told why and stops, its undelivered samples go to the others (a new work plan),
+     * and its node is downed (unless it is this node), which removes its data-plane key everywhere
+     * so that its frames are dropped. The operator is told in the log, the listener and a metric.
+     */
+    void quarantine(int id) {
+        Member m = roster.byId(id);
+        CreditLedger.Entry e = ledger.entry(id);
+        if (m == null || e == null || m.quarantined) {
+            return;
+        }
+        m.quarantined = true;
+        ledger.status(id, CreditLedger.Status.QUARANTINED);
+        String reason = String.format(Locale.ROOT, "reputation %.2f fell below %.2f: of its %d gradient "
+                        + "slices %d were rejected (non-finite, over the norm bound, or leaning one way step after step) "
+                        + "and %d lay far outside the others' "
+                        + "(clipped or trimmed by the aggregation rule)", e.reputation(), ledger.quarantineBelow(),
+                e.rejected() + e.accepted(), e.rejected(), e.outliers());
+        ctx.getLog().error("trainer {} ({}) quarantined: {}. It leaves the quorum, its node is downed; check that"
+                + " volunteer before it joins another run", id, m.nodeId, reason);
+        metrics.trainersQuarantined.inc();
+        listener.trainerQuarantined(id, m.nodeId, reason);
+        if (m.live) {
+            m.live = false;
+            if (run.started()) {
+                run.sendQuorum();
+            }
+            m.ref.tell(new Rejected("quarantined by the coordinator: " + reason));
+            if (run.started()) {
+                work.replan("trainer " + id + " quarantined", null);
+            }
+        }
+        try {
+            Address address = AddressFromURIString.parse(m.nodeId);
+            Cluster cluster = Cluster.get(ctx.getSystem());
+            if (address.equals(cluster.selfMember().address())) {
+                ctx.getLog().warn("trainer {} runs on the coordinator's own node: it is stopped, the node stays", id);
+            } else {
+                cluster.manager().tell(new Down(address));
+            }
+        } catch (RuntimeException ex) {
+            ctx.getLog().warn("trainer {}: its node id '{}' is not a cluster address ({}); the node is not downed",
+                    id, m.nodeId, ex.getMessage());
+        }
+        publishCredits(run.committedSteps());
+    }
+
+    /** The ledger to the metrics and, when the run is recorded, to {@code credits.json}. */
+    void publishCredits(long step) {
+        for (CreditLedger.Entry e : ledger.entries()) {
+            String t = Integer.toString(e.trainer());
+            metrics.creditSamples.labelValues(t).set(e.samples());
+            metrics.creditSlices.labelValues(t, "accepted").set(e.accepted());
+            metrics.creditSlices.labelValues(t, "rejected").set(e.rejected());
+            metrics.creditSlices.labelValues(t, "outlier").set(e.outliers());
+            metrics.creditComputeSeconds.labelValues(t).set(e.computeSeconds());
+            metrics.creditReputation.labelValues(t).set(e.reputation());
+        }
+        if (recorder != null) {
+            recorder.writeCredits(ledger.toJson(settings.runId(), step));
+        }
+    }
+}

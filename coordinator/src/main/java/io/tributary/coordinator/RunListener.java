@@ -1,0 +1,49 @@
+package io.tributary.coordinator;
+
+import java.util.Map;
+
+/** What the run shows its user; called on the coordinator's thread. */
+public interface RunListener {
+    void started(int trainers, int shards, long totalSteps, int stepsPerEpoch, int localBatch, String policy);
+
+    void progress(long step, long totalSteps, double samplesPerSecond, int liveTrainers, double loss,
+                  double lastAccuracy);
+
+    void evaluated(int epoch, long step, double accuracy);
+
+    void finished(RunResult result);
+
+    /**
+     * A new work plan from step {@code from} on: {@code batches} is each trainer's batch in that
+     * step; {@code why} says what changed (a trainer gone or joined, speeds, a new epoch).
+     */
+    default void workPlanned(int plan, long from, String why, Map<Integer, Integer> batches) {
+    }
+
+    /** A trainer joined after the start ({@code replaced}: -1); its work plans come as {@link #workPlanned}. */
+    default void trainerJoined(int trainer, int replaced, long step) {
+    }
+
+    /** The run goes on from the checkpoint of {@code step} ({@code tributary.cluster.resume-from}). */
+    default void resumed(long step, long totalSteps) {
+    }
+
+    /** A ps node left: the shards go back from {@code step} to the checkpoint of {@code toStep}. */
+    default void psFailover(String node, long step, long toStep) {
+    }
+
+    /**
+     * Shard {@code shard} moved from incarnation {@code from} to {@code to} at {@code version} with its
+     * state; {@code seconds} from the old owner's first piece of state to the new owner's answer.
+     */
+    default void shardMoved(int shard, String from, String to, long version, double seconds) {
+    }
+
+    /** The run cannot go on; {@code reason} says why and what to change. */
+    default void failed(String reason) {
+    }
+
+    /** A trainer was quarantined (its contributions kept being rejected); {@code reason} says how. */
+    default void trainerQuarantined(int trainer, String node, String reason) {
+    }
+}
