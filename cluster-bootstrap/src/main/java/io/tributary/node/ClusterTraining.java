@@ -255,7 +255,7 @@ public final class ClusterTraining {
         return new ClusterTraining(plane);
     }
 
-    /** Checkpoints and history go to {@code tributary.cluster.history-dir} (empty: not recorded). */
+    /** Checkpoints, history and credits go under {@code tributary.cluster.run-dir} (empty: not recorded). */
     private static RunRecorder recorder(Config config, long runId, ModelSpec spec) {
         String dir = config.getString("tributary.cluster.run-dir");
         return dir.isEmpty() ? null : new RunRecorder(Path.of(dir), runId, RunRecorder.configHash(config), spec.sizes());

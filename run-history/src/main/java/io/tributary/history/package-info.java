@@ -5,7 +5,7 @@
  * ({@link io.tributary.history.ModelHistory}). Everything here is plain files and JDK classes, so
  * a history folder can be copied anywhere and checked with nothing but a SHA-256 tool.
  *
- * <p>This package must never depend on Pekko, Aeron, the other {@code io.tributary.ps} packages,
- * trainer-actors or cluster-bootstrap: the coordinator calls it, not the other way round.
+ * <p>The {@code run-history} module must never depend on Pekko, Aeron or any other Tributary
+ * module: the coordinator and the CLI call it, not the other way round.
  */
 package io.tributary.history;

@@ -53,7 +53,8 @@ import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 
 /**
- * The trainer of one node: registers with the coordinator, receives a data partition, then loops
+ * The trainer of one node: registers with the coordinator, receives its assignment and the work plans
+ * (which samples it computes at each step, up to its lease), then loops
  * pull (parameters from every shard, over the data plane) → compute (forward and backward on its
  * backend, on the dispatcher this actor runs on) → push (each shard's gradient slice over the data
  * plane). Two Pekko Streams graphs feed it: the input pipeline ({@link BatchPipeline}, batches
