@@ -1,5 +1,6 @@
 package io.tributary.coordinator;
 
+import io.tributary.protocol.ConsistencyPolicy;
 import io.tributary.coordinator.Roster.Member;
 import io.tributary.protocol.ProtocolRegistry;
 import io.tributary.protocol.TrainingProtocol.CoordinatorCommand;
@@ -69,7 +70,7 @@ final class RosterKeeper {
             known.rewinding = false;
             ctx.watchWith(r.trainer(), new TrainerTerminated(known.id));
             if (run.started()) {
-                long at = settings.shards().policy() == ShardSettings.Policy.SYNC ? run.committedSteps() : known.doneSteps;
+                long at = settings.shards().policy() == ConsistencyPolicy.SYNC ? run.committedSteps() : known.doneSteps;
                 known.ref.tell(run.assignment(known, at));
                 if (!known.live) {
                     known.live = true;

@@ -1,5 +1,6 @@
 package io.tributary.coordinator;
 
+import io.tributary.protocol.ConsistencyPolicy;
 import io.tributary.kernels.Backend;
 import io.tributary.ps.node.NodeDataPlane;
 import io.tributary.ps.node.ParameterAssembler;
@@ -179,7 +180,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
     }
 
     private boolean sync() {
-        return settings.shards().policy() == ShardSettings.Policy.SYNC;
+        return settings.shards().policy() == ConsistencyPolicy.SYNC;
     }
 
     // ---- the run: start, steps, commits, evaluations, the end -----------------------------------------
@@ -232,7 +233,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
             shards.add(k);
         }
         return new Assignment(settings.runId(), m.id, m.partition, partitionCount, startStep, totalSteps, stepsPerEpoch,
-                localBatch, settings.shards().policy().configName(), settings.shards().staleness(), shards);
+                localBatch, settings.shards().policy(), settings.shards().staleness(), shards);
     }
 
     @Override
@@ -266,7 +267,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         samples += d.samples();
         contributions++;
         loss = Double.isNaN(loss) ? d.loss() : 0.98 * loss + 0.02 * d.loss();
-        if (settings.shards().policy() == ShardSettings.Policy.BOUNDED_STALENESS) {
+        if (settings.shards().policy() == ConsistencyPolicy.BOUNDED_STALENESS) {
             long floor = roster.slowestDone();
             // How far ahead of the slowest this step ran, by the floor the trainer itself went by;
             // that floor can never be ahead of the real one (the coordinator is its only source).

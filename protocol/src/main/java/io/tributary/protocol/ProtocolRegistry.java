@@ -19,9 +19,10 @@ public final class ProtocolRegistry {
      * The version of the wire protocol, control messages and data-plane frames together; nodes of
      * different versions do not stay in one cluster. 3: frame header version 2 (session, sequence, MAC);
      * 4: {@code ShardCommitted} names the outliers a robust rule clipped or trimmed; {@code AdmissionDenied}; 5: shard hand-over and resend messages; 6: work plans, leases and empty
-     * contributions (a trainer's batch is the coordinator's word, not a fixed partition).
+     * contributions (a trainer's batch is the coordinator's word, not a fixed partition); 7: an
+     * assignment names its policy as a {@link ConsistencyPolicy}, not a string.
      */
-    public static final int PROTOCOL_VERSION = 6;
+    public static final int PROTOCOL_VERSION = 7;
 
     /** One registered class and its id. */
     public record Entry(int id, Class<?> type) {
@@ -41,7 +42,9 @@ public final class ProtocolRegistry {
             // The parameter slices of a shard restore.
             new Entry(116, float[].class),
             // The ranges, trainers and weights of a work plan.
-            new Entry(117, int[].class));
+            new Entry(117, int[].class),
+            // The consistency policy an assignment names.
+            new Entry(118, ConsistencyPolicy.class));
 
     private static final List<Entry> MESSAGES = List.of(
             // 200-204: retired (the first draft's join messages); never reuse these ids.

@@ -114,7 +114,7 @@ public final class TrainingProtocol {
      * stands and how it proceeds.
      */
     public record Assignment(long runId, int trainerId, int partitionIndex, int partitionCount, long startStep,
-                             long totalSteps, int stepsPerEpoch, int localBatch, String policy, int staleness,
+                             long totalSteps, int stepsPerEpoch, int localBatch, ConsistencyPolicy policy, int staleness,
                              Set<Integer> shards) implements TrainerCommand, WireMessage {
         public Assignment {
             Objects.requireNonNull(policy, "policy");

@@ -1,5 +1,6 @@
 package io.tributary.ps.shard;
 
+import io.tributary.protocol.ConsistencyPolicy;
 import io.tributary.protocol.ShardLayout;
 import io.tributary.kernels.Backend;
 import io.tributary.kernels.Tensor;
@@ -258,7 +259,7 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
         this.bias = new BiasScreen(settings.trust().rule() == AggregationSettings.Rule.MEAN ? 0f
                 : settings.trust().biasThreshold(), settings.trust().biasWarmup(), settings.maxTrainers(), length);
         this.suspects = new int[settings.maxTrainers()];
-        slots.strictOrder(settings.policy() != ShardSettings.Policy.SYNC);
+        slots.strictOrder(settings.policy() != ConsistencyPolicy.SYNC);
         if (links == null) {
             started = true;
             openSlots();
@@ -270,7 +271,7 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
         dataPlane.hostShard(shard, slots);
         ctx.getLog().info("shard {} of {} up on {} with {} parameters ({} policy, {} trainers, {} aggregation{})", shard,
                 layout.shardCount(), dataPlane.endpoint(), length, settings.policy().configName(),
-                settings.trust().mode().configName(), settings.policy() == ShardSettings.Policy.SYNC
+                settings.trust().mode().configName(), settings.policy() == ConsistencyPolicy.SYNC
                         ? rule.name() : "per contribution", settings.trust().maxGradientNorm() > 0
                         ? ", gradient norm <= " + settings.trust().maxGradientNorm() : "");
     }
@@ -335,7 +336,7 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
             getContext().getLog().info("shard {}: dropped {} parameter request(s) of trainers no longer in the quorum",
                     shard, before - waiting.size());
         }
-        if (settings.policy() == ShardSettings.Policy.SYNC) {
+        if (settings.policy() == ConsistencyPolicy.SYNC) {
             maybeCommit(false);
             if (ready() && !waiting.isEmpty() && !timers.isTimerActive("resend")) {
                 timers.startSingleTimer("resend", new ResendCheck(version), settings.resendAfter());
@@ -357,7 +358,7 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
         waiting.removeIf(w -> w.requesterId() == r.requesterId() && w.minVersion() == r.minVersion()
                 && w.endpoint().equals(r.endpoint()));
         waiting.add(r);
-        if (ready() && settings.policy() == ShardSettings.Policy.SYNC && r.requesterId() >= 0
+        if (ready() && settings.policy() == ConsistencyPolicy.SYNC && r.requesterId() >= 0
                 && r.minVersion() == version + 1 && !contributors.contains(r.requesterId())) {
             if (version == takenOverAt && quorum.contains(r.requesterId())) {
                 // this step's gradients went to the node the shard left: nothing is on its way here
@@ -378,7 +379,7 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
 
     private void openSlots() {
         slots.resetAll();
-        slots.acceptFrom(settings.policy() == ShardSettings.Policy.SYNC ? version : Long.MIN_VALUE);
+        slots.acceptFrom(settings.policy() == ConsistencyPolicy.SYNC ? version : Long.MIN_VALUE);
     }
 
     /** The coordinator's word came (a fresh start, a hand-over or a restore): frames of {@code at} on are taken. */
@@ -399,7 +400,7 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
      * asked to send it again: it went to the node this shard left, or was lost on the way.
      */
     private Behavior<ShardCommand> onResendCheck(ResendCheck c) {
-        if (!ready() || c.step() != version || settings.policy() != ShardSettings.Policy.SYNC) {
+        if (!ready() || c.step() != version || settings.policy() != ConsistencyPolicy.SYNC) {
             return this;
         }
         List<Integer> asked = new ArrayList<>(2);
@@ -589,7 +590,7 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
         }
         metrics.bytesSent.labelValues("parameters").inc(4.0 * paramArray.length);
         r.replyTo().tell(new ParamsSent(shard, version, dataPlane.endpoint()));
-        if (r.requesterId() < 0 && coordinator != null && settings.policy() == ShardSettings.Policy.SYNC) {
+        if (r.requesterId() < 0 && coordinator != null && settings.policy() == ConsistencyPolicy.SYNC) {
             // an evaluation: the optimizer state of this version goes with it, for the coordinator's consistent cut
             Tensor[] state = optimizer.state();
             for (int part = 0; part < state.length; part++) {
@@ -608,7 +609,7 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
             slots.release(c.trainer());
             return this;
         }
-        if (settings.policy() == ShardSettings.Policy.BOUNDED_STALENESS) {
+        if (settings.policy() == ConsistencyPolicy.BOUNDED_STALENESS) {
             // Each contribution is applied as it comes; its staleness is bounded by the trainers' clocks.
             // Robust rules need several contributions of one step, so here only the check applies. A rejected
             // contribution still advances the version (parameters unchanged): its trainer waits for a newer one.
@@ -651,7 +652,7 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
         if (!ready() || t < 0 || !quorum.contains(t)) {
             return this;
         }
-        if (settings.policy() == ShardSettings.Policy.BOUNDED_STALENESS) {
+        if (settings.policy() == ConsistencyPolicy.BOUNDED_STALENESS) {
             version++;
             metrics.shardCommits.labelValues(shardLabel).inc();
             metrics.shardVersion.labelValues(shardLabel).set(version);

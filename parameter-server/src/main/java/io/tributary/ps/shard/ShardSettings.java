@@ -1,5 +1,6 @@
 package io.tributary.ps.shard;
 
+import io.tributary.protocol.ConsistencyPolicy;
 import com.typesafe.config.Config;
 import io.tributary.ps.aggregate.AggregationSettings;
 import io.tributary.ps.optim.OptimizerSettings;
@@ -11,7 +12,7 @@ import java.util.Locale;
  * {@code tributary.optimizer} and {@code tributary.trust}.
  *
  * @param shards      K, the number of shards the parameter vector is cut into
- * @param policy      {@link Policy#SYNC} or {@link Policy#BOUNDED_STALENESS}
+ * @param policy      {@link ConsistencyPolicy#SYNC} or {@link ConsistencyPolicy#BOUNDED_STALENESS}
  * @param backup      sync: a step may close without this many of its trainers
  * @param deadline    sync: a step closes this long after its first contribution, whoever is missing
  * @param staleness   bounded staleness: how many steps a trainer may run ahead of the slowest
@@ -22,27 +23,10 @@ import java.util.Locale;
  *                    has not arrived this long after is asked to send it again (it went to a node the
  *                    shard has left, or was lost)
  */
-public record ShardSettings(int shards, Policy policy, int backup, Duration deadline, int staleness, int maxTrainers,
+public record ShardSettings(int shards, ConsistencyPolicy policy, int backup, Duration deadline, int staleness, int maxTrainers,
                             OptimizerSettings optimizer, AggregationSettings trust, Duration resendAfter) {
 
     /** The consistency policies. */
-    public enum Policy {
-        SYNC, BOUNDED_STALENESS;
-
-        public static Policy parse(String value) {
-            try {
-                return valueOf(value.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("tributary.consistency.policy = '" + value
-                        + "' is unknown: use sync or bounded-staleness", e);
-            }
-        }
-
-        public String configName() {
-            return name().toLowerCase(Locale.ROOT).replace('_', '-');
-        }
-    }
-
     public ShardSettings {
         if (shards < 1) {
             throw new IllegalArgumentException("tributary.cluster.shards = " + shards + " is invalid: it must be >= 1");
@@ -70,7 +54,7 @@ public record ShardSettings(int shards, Policy policy, int backup, Duration dead
     public static ShardSettings from(Config root) {
         Config cluster = root.getConfig("tributary.cluster");
         Config c = root.getConfig("tributary.consistency");
-        return new ShardSettings(cluster.getInt("shards"), Policy.parse(c.getString("policy")), c.getInt("backup"),
+        return new ShardSettings(cluster.getInt("shards"), ConsistencyPolicy.parse(c.getString("policy")), c.getInt("backup"),
                 c.getDuration("deadline"), c.getInt("staleness"), cluster.getInt("max-trainers"),
                 OptimizerSettings.from(root), AggregationSettings.from(root), c.getDuration("resend-after"));
     }

@@ -1,5 +1,6 @@
 package io.tributary.trainer.cluster;
 
+import io.tributary.protocol.ConsistencyPolicy;
 import io.tributary.kernels.Backend;
 import io.tributary.kernels.Tensor;
 import io.tributary.ps.node.FloatChecksum;
@@ -263,7 +264,7 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
                 .run(materializer);
         getContext().getLog().info("trainer {}: steps {}..{} ({} policy), batch {} while the work plan is even "
                         + "({} samples per step over the run's first {} trainers)", a.trainerId(), step, a.totalSteps(),
-                a.policy(), a.localBatch(), a.localBatch() * a.partitionCount(), a.partitionCount());
+                a.policy().configName(), a.localBatch(), a.localBatch() * a.partitionCount(), a.partitionCount());
         requestBatches();
         requestParams();
         return this;
@@ -277,7 +278,7 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
     }
 
     private boolean boundedStaleness() {
-        return "bounded-staleness".equals(assignment.policy());
+        return assignment.policy() == ConsistencyPolicy.BOUNDED_STALENESS;
     }
 
     private void requestParams() {
