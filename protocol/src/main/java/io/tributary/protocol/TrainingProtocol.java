@@ -272,7 +272,7 @@ public final class TrainingProtocol {
      * One piece of the state of a shard that moves to another ps node: its previous owner
      * {@code owner} sends it to the coordinator when sharding hands the shard off, and the coordinator
      * sends it on to the new incarnation. Part 0 is the parameters, parts 1 .. {@code parts - 1} the
-     * optimizer's state vectors, each cut into pieces of at most {@code ParameterShard.RESTORE_CHUNK}
+     * optimizer's state vectors, each cut into pieces of at most {@link ChunkedState#CHUNK_FLOATS}
      * floats at {@code offset}. {@code from} is the sender (the old owner gets {@link HandOverAck}).
      */
     public record ShardState(long runId, int shard, String owner, long version, long optimizerSteps, int parts,

@@ -26,7 +26,6 @@ import java.util.Locale;
 public record ShardSettings(int shards, ConsistencyPolicy policy, int backup, Duration deadline, int staleness, int maxTrainers,
                             OptimizerSettings optimizer, AggregationSettings trust, Duration resendAfter) {
 
-    /** The consistency policies. */
     public ShardSettings {
         if (shards < 1) {
             throw new IllegalArgumentException("tributary.cluster.shards = " + shards + " is invalid: it must be >= 1");

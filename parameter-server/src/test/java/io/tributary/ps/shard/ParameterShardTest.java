@@ -1,5 +1,6 @@
 package io.tributary.ps.shard;
 
+import io.tributary.protocol.ChunkedState;
 import io.tributary.protocol.ShardLayout;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -227,7 +228,7 @@ class ParameterShardTest {
             while (expected < 0 || pieces.size() < expected) {
                 ShardState piece = coordinator.expectMessageClass(ShardState.class, Duration.ofSeconds(20));
                 pieces.add(piece);
-                expected = piece.parts() * ((N + ParameterShard.RESTORE_CHUNK - 1) / ParameterShard.RESTORE_CHUNK);
+                expected = piece.parts() * ((N + ChunkedState.CHUNK_FLOATS - 1) / ChunkedState.CHUNK_FLOATS);
             }
             assertEquals(3, pieces.get(0).parts(), "parameters and Adam's two moments");
             assertEquals(1, pieces.get(0).version());
@@ -317,7 +318,7 @@ class ParameterShardTest {
             assertTrue(ready[0].await(20, TimeUnit.SECONDS), "version 2 did not arrive");
             float[] cut = replica.parameters().clone();
             List<OptimizerSnapshot> snapshot = new ArrayList<>();
-            int pieces = 2 * ((N + ParameterShard.RESTORE_CHUNK - 1) / ParameterShard.RESTORE_CHUNK);
+            int pieces = 2 * ((N + ChunkedState.CHUNK_FLOATS - 1) / ChunkedState.CHUNK_FLOATS);
             while (snapshot.size() < pieces) {
                 OptimizerSnapshot o = coordinator.expectMessageClass(OptimizerSnapshot.class, Duration.ofSeconds(20));
                 assertEquals(2, o.version());
@@ -327,8 +328,8 @@ class ParameterShardTest {
 
             // b (another node) is rolled back to that cut with the optimizer state
             b.tell(new RollbackShard(RUN, 1, 2, N, 2, coordinator.getRef()));
-            for (int off = 0; off < N; off += ParameterShard.RESTORE_CHUNK) {
-                b.tell(new RestoreChunk(RUN, 1, off, Arrays.copyOfRange(cut, off, Math.min(N, off + ParameterShard.RESTORE_CHUNK))));
+            for (int off = 0; off < N; off += ChunkedState.CHUNK_FLOATS) {
+                b.tell(new RestoreChunk(RUN, 1, off, Arrays.copyOfRange(cut, off, Math.min(N, off + ChunkedState.CHUNK_FLOATS))));
             }
             snapshot.forEach(b::tell);
             assertEquals(2, coordinator.expectMessageClass(ShardRestored.class, Duration.ofSeconds(20)).version());

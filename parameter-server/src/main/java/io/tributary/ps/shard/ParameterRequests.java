@@ -1,0 +1,112 @@
+package io.tributary.ps.shard;
+
+import io.tributary.protocol.TrainingProtocol.ParamsSent;
+import io.tributary.protocol.TrainingProtocol.RequestParams;
+import io.tributary.protocol.TrainingProtocol.ShardCommand;
+import io.tributary.ps.node.NodeDataPlane;
+import io.tributary.ps.node.TrainingMetrics;
+import io.tributary.ps.wire.FrameType;
+import io.tributary.ps.wire.OfferFailedException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.function.IntPredicate;
+import org.slf4j.Logger;
+
+/**
+ * A shard's parameters on their way out: requests wait here until the shard reaches the version
+ * they ask for, then the parameters go over the data plane and the requester is told
+ * ({@link ParamsSent}). A requester that cannot be reached is skipped: it asks again.
+ */
+final class ParameterRequests {
+
+    private final int shard;
+    private final NodeDataPlane dataPlane;
+    private final float[] params;
+    private final TrainingMetrics metrics;
+    private final Logger log;
+    private final Consumer<RequestParams> afterSend;
+    private final List<RequestParams> waiting = new ArrayList<>();
+    private final List<RequestParams> due = new ArrayList<>();
+
+    /** @param afterSend called after each successful send (the policy may add to it) */
+    ParameterRequests(int shard, NodeDataPlane dataPlane, float[] params, TrainingMetrics metrics, Logger log,
+                      Consumer<RequestParams> afterSend) {
+        this.shard = shard;
+        this.dataPlane = dataPlane;
+        this.params = params;
+        this.metrics = metrics;
+        this.log = log;
+        this.afterSend = afterSend;
+    }
+
+    /** The requests waiting for a newer version (the live list). */
+    List<RequestParams> waiting() {
+        return waiting;
+    }
+
+    /** A request waits for its version; one asked again (request timeout) replaces the one waiting. */
+    void queue(RequestParams r) {
+        waiting.removeIf(w -> w.requesterId() == r.requesterId() && w.minVersion() == r.minVersion()
+                && w.endpoint().equals(r.endpoint()));
+        waiting.add(r);
+    }
+
+    /** Drops the requests of trainers that are not {@code kept} (the coordinator's own, id < 0, stay); returns how many. */
+    int dropTrainersBut(IntPredicate kept) {
+        int before = waiting.size();
+        waiting.removeIf(r -> r.requesterId() >= 0 && !kept.test(r.requesterId()));
+        return before - waiting.size();
+    }
+
+    /** Hands every waiting request to {@code next} (the shard's next owner) and forgets them; returns how many. */
+    int passOn(Consumer<ShardCommand> next) {
+        waiting.forEach(next);
+        int n = waiting.size();
+        waiting.clear();
+        return n;
+    }
+
+    void clear() {
+        waiting.clear();
+    }
+
+    /** Sends {@code version} to every request waiting for it or an older one. */
+    void serve(long version) {
+        if (waiting.isEmpty()) {
+            return;
+        }
+        waiting.removeIf(r -> {
+            if (r.minVersion() <= version) {
+                due.add(r);
+                return true;
+            }
+            return false;
+        });
+        for (RequestParams r : due) {
+            send(r, version);
+        }
+        due.clear();
+    }
+
+    /**
+     * Sends the parameters of {@code version} to a requester. A requester that cannot be reached (its
+     * node died or is paused) is skipped with a warning: it asks again after its request timeout if it
+     * is alive, and the shard, its state and every other trainer go on. A failed send never fails the shard.
+     */
+    void send(RequestParams r, long version) {
+        int replica = r.requesterId() < 0 ? NodeDataPlane.COORDINATOR_REPLICA : NodeDataPlane.TRAINER_REPLICA;
+        try {
+            dataPlane.sendIfConnected(r.endpoint(), FrameType.PARAMETERS, ParameterShard.SENDER_BASE + shard, shard,
+                    replica, version, params, 0, params.length);
+        } catch (OfferFailedException e) {
+            log.warn("shard {}: parameters of version {} not sent to {} {} at {}: {}; it gets them "
+                            + "when it asks again", shard, version, r.requesterId() < 0 ? "the coordinator" : "trainer",
+                    r.requesterId() < 0 ? "" : r.requesterId(), r.endpoint(), e.getMessage());
+            return;
+        }
+        metrics.bytesSent.labelValues("parameters").inc(4.0 * params.length);
+        r.replyTo().tell(new ParamsSent(shard, version, dataPlane.endpoint()));
+        afterSend.accept(r);
+    }
+}

@@ -1,0 +1,26 @@
+package io.tributary.ps.shard;
+
+import io.tributary.protocol.TrainingProtocol.ShardCommand;
+
+/** Messages a shard sends itself: from the data plane's receiver thread, and its timers. */
+final class ShardSignals {
+
+    private ShardSignals() {
+    }
+
+    /** A trainer's gradient for {@code step} is complete in its slot (from the receiver thread). */
+    record ContributionComplete(int trainer, long step) implements ShardCommand {
+    }
+
+    /** The sync deadline of {@code step} passed. */
+    record DeadlineReached(long step) implements ShardCommand {
+    }
+
+    /** Gradients of {@code step} that trainers waiting for the next version have not sent: ask again. */
+    record ResendCheck(long step) implements ShardCommand {
+    }
+
+    /** Tell the coordinator again that this incarnation waits for its word. */
+    record AnnounceTick() implements ShardCommand {
+    }
+}
