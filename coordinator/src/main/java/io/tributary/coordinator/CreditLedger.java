@@ -1,5 +1,6 @@
 package io.tributary.coordinator;
 
+import io.tributary.history.JsonWriter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -180,19 +181,25 @@ public final class CreditLedger {
 
     /** The ledger as JSON (an object with a "trainers" array), for {@code credits.json}. */
     public String toJson(long runId, long step) {
-        StringBuilder b = new StringBuilder();
-        b.append("{\n  \"run\": ").append(runId).append(",\n  \"step\": ").append(step)
-                .append(",\n  \"quarantine_below\": ").append(quarantineBelow).append(",\n  \"trainers\": [");
-        String sep = "\n";
+        JsonWriter w = new JsonWriter().beginObject()
+                .name("run").value(runId)
+                .name("step").value(step)
+                .name("quarantine_below").value(quarantineBelow, 4)
+                .name("trainers").beginArray();
         for (Entry e : entries.values()) {
-            b.append(sep).append(String.format(Locale.ROOT, "    {\"trainer\": %d, \"node\": \"%s\", \"samples\": %d, "
-                            + "\"steps\": %d, \"compute_seconds\": %.3f, \"accepted\": %d, \"rejected\": %d, "
-                            + "\"outliers\": %d, \"reputation\": %.4f, \"status\": \"%s\"}", e.trainer, e.node.replace("\"", "'"),
-                    e.samples, e.steps, e.computeSeconds(), e.accepted, e.rejected, e.outliers, e.reputation,
-                    e.status.label()));
-            sep = ",\n";
+            w.beginObject()
+                    .name("trainer").value(e.trainer)
+                    .name("node").value(e.node)
+                    .name("samples").value(e.samples)
+                    .name("steps").value(e.steps)
+                    .name("compute_seconds").value(e.computeSeconds(), 3)
+                    .name("accepted").value(e.accepted)
+                    .name("rejected").value(e.rejected)
+                    .name("outliers").value(e.outliers)
+                    .name("reputation").value(e.reputation, 4)
+                    .name("status").value(e.status.label())
+                    .endObject();
         }
-        b.append("\n  ]\n}\n");
-        return b.toString();
+        return w.endArray().endObject().toString();
     }
 }

@@ -90,9 +90,19 @@ class CreditLedgerTest {
         assertEquals(128, ledger.entry(3).samples());
         assertEquals(2, ledger.entry(3).steps());
         assertEquals(3.0, ledger.entry(3).computeSeconds(), 1e-9);
+        ledger.admitted(4, "node \"with\" quotes\\");
         String json = ledger.toJson(77, 12);
-        assertTrue(json.contains("\"trainer\": 3, \"node\": \"pekko://tributary@127.0.0.1:4000\", \"samples\": 128, "
-                + "\"steps\": 2, \"compute_seconds\": 3.000"), json);
-        assertTrue(json.contains("\"status\": \"live\""), json);
+        com.typesafe.config.Config c = com.typesafe.config.ConfigFactory.parseString(json,
+                com.typesafe.config.ConfigParseOptions.defaults().setSyntax(com.typesafe.config.ConfigSyntax.JSON));
+        assertEquals(77, c.getLong("run"), json);
+        com.typesafe.config.Config t = c.getConfigList("trainers").get(0);
+        assertEquals(3, t.getInt("trainer"));
+        assertEquals("pekko://tributary@127.0.0.1:4000", t.getString("node"));
+        assertEquals(128, t.getLong("samples"));
+        assertEquals(2, t.getLong("steps"));
+        assertEquals(3.0, t.getDouble("compute_seconds"), 1e-9);
+        assertEquals("live", t.getString("status"));
+        assertEquals("node \"with\" quotes\\", c.getConfigList("trainers").get(1).getString("node"),
+                "a node name is written as it is, escaped");
     }
 }
