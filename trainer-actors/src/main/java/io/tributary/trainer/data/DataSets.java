@@ -1,7 +1,6 @@
 package io.tributary.trainer.data;
 
 import com.typesafe.config.Config;
-import java.nio.file.Path;
 
 /**
  * The training and test sets a run uses, as {@code tributary.data} configures them: the MNIST IDX
@@ -18,39 +17,41 @@ public final class DataSets {
     private DataSets() {
     }
 
+    /** {@link #load(DataSettings, boolean, int, int)} with the settings of {@code config}. */
+    public static Dataset load(Config config, boolean training, int features, int classes) {
+        return load(DataSettings.from(config), training, features, classes);
+    }
+
     /**
      * @param features inputs per sample (the model's first width), used by the synthetic set
      * @param classes  classes (the model's last width), used by the synthetic set
      */
-    public static Dataset load(Config config, boolean training, int features, int classes) {
-        String set = config.getString("tributary.data.set");
-        Dataset d;
-        switch (set) {
-            case "mnist" -> {
-                String dir = config.getString("tributary.data.dir");
-                Path path = dir.isEmpty() ? MnistIdx.defaultDirectory() : Path.of(dir);
-                d = training ? MnistIdx.loadTrain(path) : MnistIdx.loadTest(path);
-            }
-            case "synthetic" -> {
+    public static Dataset load(DataSettings settings, boolean training, int features, int classes) {
+        Dataset d = switch (settings.set()) {
+            case MNIST -> training ? MnistIdx.loadTrain(settings.mnistDirectory())
+                    : MnistIdx.loadTest(settings.mnistDirectory());
+            case SYNTHETIC -> {
                 Dataset all = SyntheticDataset.generate(SYNTHETIC_TRAIN + SYNTHETIC_TEST, features, classes,
-                        config.getLong("tributary.train.seed"));
+                        settings.seed());
                 int[] rows = new int[training ? SYNTHETIC_TRAIN : SYNTHETIC_TEST];
                 for (int i = 0; i < rows.length; i++) {
                     rows[i] = (training ? 0 : SYNTHETIC_TRAIN) + i;
                 }
-                d = all.subset(rows);
+                yield all.subset(rows);
             }
-            default -> throw new IllegalArgumentException("tributary.data.set = '" + set
-                    + "' is unknown: use mnist or synthetic");
-        }
-        int limit = config.getInt(training ? "tributary.data.train-limit" : "tributary.data.test-limit");
+        };
+        int limit = training ? settings.trainLimit() : settings.testLimit();
         return limit > 0 && limit < d.count() ? d.head(limit) : d;
     }
 
     /** How many training samples {@link #load} will give, without reading them. */
     public static int trainCount(Config config) {
-        int limit = config.getInt("tributary.data.train-limit");
-        int full = "synthetic".equals(config.getString("tributary.data.set")) ? SYNTHETIC_TRAIN : 60_000;
-        return limit > 0 ? Math.min(limit, full) : full;
+        return trainCount(DataSettings.from(config));
+    }
+
+    /** How many training samples {@link #load} will give, without reading them. */
+    public static int trainCount(DataSettings settings) {
+        int full = settings.set() == DataSettings.Set.SYNTHETIC ? SYNTHETIC_TRAIN : 60_000;
+        return settings.trainLimit() > 0 ? Math.min(settings.trainLimit(), full) : full;
     }
 }
