@@ -3,11 +3,10 @@ package io.tributary.coordinator;
 import io.tributary.protocol.ChunkedState;
 import io.tributary.protocol.ShardLayout;
 import io.tributary.protocol.TrainingProtocol.CoordinatorCommand;
-import io.tributary.protocol.TrainingProtocol.OptimizerSnapshot;
-import io.tributary.protocol.TrainingProtocol.RestoreChunk;
+import io.tributary.protocol.StateKind;
 import io.tributary.protocol.TrainingProtocol.RollbackShard;
 import io.tributary.protocol.TrainingProtocol.ShardCommand;
-import io.tributary.protocol.TrainingProtocol.ShardState;
+import io.tributary.protocol.TrainingProtocol.StateChunk;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -68,7 +67,7 @@ final class Recovery {
         final ChunkedState state;
         final long startNanos = System.nanoTime();
 
-        HandOver(ShardState s, int length) {
+        HandOver(StateChunk s, int length) {
             owner = s.owner();
             version = s.version();
             optimizerSteps = s.optimizerSteps();
@@ -139,11 +138,14 @@ final class Recovery {
         return oc != null && oc.complete() ? oc : null;
     }
 
-    /** Keeps a piece of a shard's optimizer state; pieces of another run, out of range or older than the cut are dropped. */
-    void optimizerSnapshot(OptimizerSnapshot o) {
+    /**
+     * Keeps a piece of a shard's optimizer state ({@link StateKind#OPTIMIZER_CUT}); pieces of another run,
+     * out of range or older than the cut are dropped, and so is a shard's state that arrives corrupt.
+     */
+    void optimizerSnapshot(StateChunk o) {
         int k = o.shard();
-        if (o.runId() != runId || k < 0 || k >= layout.shardCount() || o.parts() < 1 || o.parts() > MAX_OPTIMIZER_PARTS
-                || o.version() < cutStep) {
+        if (o.kind() != StateKind.OPTIMIZER_CUT || o.runId() != runId || k < 0 || k >= layout.shardCount()
+                || o.parts() < 1 || o.parts() > MAX_OPTIMIZER_PARTS || o.version() < cutStep) {
             return;
         }
         OptimizerCut c = optimizerCuts.get(o.version());
@@ -155,8 +157,11 @@ final class Recovery {
             optimizerCuts.put(o.version(), c);
         }
         if (c.shards[k].partCount() == o.parts()
-                && c.shards[k].accept(o.part(), o.offset(), o.values()) == ChunkedState.Accepted.NEW) {
+                && c.shards[k].accept(o.part(), o.offset(), o.values(), o.partDigest()) == ChunkedState.Accepted.NEW) {
             c.steps[k] = o.optimizerSteps();
+            if (c.shards[k].complete() && !c.shards[k].intact()) {
+                c.shards[k].restart(); // corrupt on the way: the next evaluation's cut replaces it
+            }
         }
     }
 
@@ -173,7 +178,7 @@ final class Recovery {
      * The hand-over a piece of state belongs to: the one under way, or a new one (replacing it) when
      * the piece comes from another owner or version. The piece itself is not stored here.
      */
-    HandOver handOverOf(ShardState s) {
+    HandOver handOverOf(StateChunk s) {
         HandOver h = handOvers.get(s.shard());
         if (h == null || !h.owner.equals(s.owner()) || h.version != s.version()) {
             h = new HandOver(s, layout.length(s.shard()));
@@ -252,34 +257,41 @@ final class Recovery {
         return Restored.DONE;
     }
 
-    /** What shard {@code k} is told in the rollback: the order, the cut's parameters, the cut's optimizer state if whole. */
+    /**
+     * What shard {@code k} is told in the rollback: the order, then the cut's state in chunks (the
+     * parameters, then the cut's optimizer state vectors when all of them are here).
+     */
     List<ShardCommand> rollbackMessages(int k, ActorRef<CoordinatorCommand> coordinator) {
         List<ShardCommand> out = new ArrayList<>();
         int length = layout.length(k);
         OptimizerCut oc = optimizerAtCut();
-        int parts = oc != null ? oc.shards[k].partCount() : 0;
-        out.add(new RollbackShard(runId, rollbackId, cutStep, length, parts, coordinator));
-        for (int off = 0; off < length; off += ChunkedState.CHUNK_FLOATS) {
-            out.add(new RestoreChunk(runId, rollbackId, off, ChunkedState.slice(cut, layout.offset(k), length, off)));
+        int optimizerParts = oc != null ? oc.shards[k].partCount() : 0;
+        out.add(new RollbackShard(runId, rollbackId, cutStep, length, optimizerParts, coordinator));
+        float[][] sources = new float[1 + optimizerParts][];
+        int[] bases = new int[sources.length];
+        sources[0] = cut;
+        bases[0] = layout.offset(k);
+        for (int p = 0; p < optimizerParts; p++) {
+            sources[1 + p] = oc.shards[k].part(p);
         }
-        for (int part = 0; part < parts; part++) {
-            for (int off = 0; off < length; off += ChunkedState.CHUNK_FLOATS) {
-                out.add(new OptimizerSnapshot(runId, k, cutStep, oc.steps[k], parts, part, off,
-                        ChunkedState.slice(oc.shards[k].part(part), 0, length, off)));
-            }
+        long steps = oc != null ? oc.steps[k] : 0;
+        for (ChunkedState.Piece piece : ChunkedState.cut(sources, bases, length)) {
+            out.add(new StateChunk(runId, k, StateKind.ROLLBACK, rollbackId, "coordinator", cutStep, steps,
+                    sources.length, piece.part(), piece.offset(), piece.values(), piece.partDigest(), null));
         }
         return out;
     }
 
     /** The pieces of a whole hand-over for the shard's next incarnation {@code to}. */
-    List<ShardState> handOverMessages(int k, HandOver h, ActorRef<ShardCommand> to) {
-        List<ShardState> out = new ArrayList<>();
-        int length = h.state.length();
-        for (int part = 0; part < h.state.partCount(); part++) {
-            for (int off = 0; off < length; off += ChunkedState.CHUNK_FLOATS) {
-                out.add(new ShardState(runId, k, h.owner, h.version, h.optimizerSteps, h.state.partCount(), part, off,
-                        ChunkedState.slice(h.state.part(part), 0, length, off), to));
-            }
+    List<StateChunk> handOverMessages(int k, HandOver h, ActorRef<ShardCommand> to) {
+        float[][] sources = new float[h.state.partCount()][];
+        for (int p = 0; p < sources.length; p++) {
+            sources[p] = h.state.part(p);
+        }
+        List<StateChunk> out = new ArrayList<>();
+        for (ChunkedState.Piece piece : ChunkedState.cut(sources, new int[sources.length], h.state.length())) {
+            out.add(new StateChunk(runId, k, StateKind.HAND_OVER, 0, h.owner, h.version, h.optimizerSteps,
+                    sources.length, piece.part(), piece.offset(), piece.values(), piece.partDigest(), to));
         }
         return out;
     }

@@ -11,7 +11,8 @@ import io.tributary.protocol.TrainingProtocol.ShardCommand;
 import io.tributary.protocol.TrainingProtocol.ShardMoved;
 import io.tributary.protocol.TrainingProtocol.ShardRestored;
 import io.tributary.protocol.TrainingProtocol.ShardStarted;
-import io.tributary.protocol.TrainingProtocol.ShardState;
+import io.tributary.protocol.StateKind;
+import io.tributary.protocol.TrainingProtocol.StateChunk;
 import io.tributary.protocol.TrainingProtocol.StartShard;
 import io.tributary.ps.shard.ShardSettings;
 import java.time.Duration;
@@ -77,7 +78,7 @@ final class ShardRecovery {
             return;
         }
         if (g.previousStatus() == MemberStatus.exiting()) {
-            // A graceful leave: sharding handed its shards off first, each with its state (ShardState).
+            // A graceful leave: sharding handed its shards off first, each with its state (StateChunks).
             ctx.getLog().warn("parameter-server node {} left gracefully; its shards moved with their state "
                     + "({} hand-over(s) not taken up yet)", g.member().address(), recovery.handOversPending());
             return;
@@ -155,7 +156,7 @@ final class ShardRecovery {
                 if (run.started()) {
                     s.shardRef().tell(run.quorum()); // the quorum changes it missed while it moved
                 }
-                for (ShardState piece : recovery.handOverMessages(s.shard(), h, s.shardRef())) {
+                for (StateChunk piece : recovery.handOverMessages(s.shard(), h, s.shardRef())) {
                     s.shardRef().tell(piece);
                 }
             }
@@ -174,8 +175,17 @@ final class ShardRecovery {
         s.shardRef().tell(new StartShard(settings.runId(), s.shard()));
     }
 
-    /** A piece of a moving shard's state from its old owner: kept, and acknowledged once all is here. */
-    void onShardState(ShardState s) {
+    /** A chunk of state: optimizer state for the cut, or a piece of a moving shard's state. */
+    void onStateChunk(StateChunk s) {
+        if (s.kind() == StateKind.OPTIMIZER_CUT) {
+            recovery.optimizerSnapshot(s);
+        } else if (s.kind() == StateKind.HAND_OVER) {
+            onHandOverPiece(s);
+        }
+    }
+
+    /** A piece of a moving shard's state from its old owner: kept, and acknowledged once all is here, intact. */
+    private void onHandOverPiece(StateChunk s) {
         int k = s.shard();
         if (s.runId() != settings.runId() || k < 0 || k >= layout.shardCount()) {
             return;
@@ -200,10 +210,14 @@ final class ShardRecovery {
             }
         }
         if (s.parts() == h.state.partCount()) {
-            h.state.accept(s.part(), s.offset(), s.values());
+            h.state.accept(s.part(), s.offset(), s.values(), s.partDigest());
         }
-        if (h.state.complete()) {
-            s.from().tell(new HandOverAck(k, h.owner)); // again for every piece sent again
+        if (h.state.complete() && !h.state.intact()) {
+            ctx.getLog().error("shard {}: the state {} handed over arrived corrupt (a part does not match its digest); "
+                    + "taking it again from the pieces it sends again", k, s.owner());
+            h.state.restart();
+        } else if (h.state.complete()) {
+            s.replyTo().tell(new HandOverAck(k, h.owner)); // again for every piece sent again
         }
     }
 

@@ -14,11 +14,10 @@ import io.tributary.protocol.TrainingProtocol.RegisterTrainer;
 import io.tributary.protocol.TrainingProtocol.RequestParams;
 import io.tributary.protocol.TrainingProtocol.Rewind;
 import io.tributary.protocol.TrainingProtocol.HandOverDone;
-import io.tributary.protocol.TrainingProtocol.OptimizerSnapshot;
 import io.tributary.protocol.TrainingProtocol.ResendGradient;
 import io.tributary.protocol.TrainingProtocol.ShardReply;
 import io.tributary.protocol.TrainingProtocol.ShardStarted;
-import io.tributary.protocol.TrainingProtocol.ShardState;
+import io.tributary.protocol.TrainingProtocol.StateChunk;
 import io.tributary.protocol.TrainingProtocol.ShardRestored;
 import io.tributary.protocol.TrainingProtocol.SetQuorum;
 import io.tributary.protocol.TrainingProtocol.ShardCommand;
@@ -160,9 +159,8 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
                 .onMessage(ParamsSent.class, p -> this)
                 .onMessage(ResendGradient.class, p -> this)
                 .onMessage(ShardStarted.class, m -> then(() -> shardRecovery.onShardStarted(m)))
-                .onMessage(ShardState.class, m -> then(() -> shardRecovery.onShardState(m)))
+                .onMessage(StateChunk.class, m -> then(() -> shardRecovery.onStateChunk(m)))
                 .onMessage(HandOverDone.class, m -> then(() -> shardRecovery.onHandOverDone(m)))
-                .onMessage(OptimizerSnapshot.class, m -> then(() -> recovery.optimizerSnapshot(m)))
                 .onMessage(ShardRecovery.MemberGone.class, m -> then(() -> shardRecovery.onMemberGone(m)))
                 .onMessage(ShardRestored.class, m -> then(() -> shardRecovery.onShardRestored(m)))
                 .onMessage(ShardRecovery.RollbackTick.class, m -> then(() -> shardRecovery.onRollbackTick(m)))

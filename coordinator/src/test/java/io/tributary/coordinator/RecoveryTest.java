@@ -12,11 +12,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tributary.protocol.ShardLayout;
 import io.tributary.protocol.TrainingProtocol.CoordinatorCommand;
-import io.tributary.protocol.TrainingProtocol.OptimizerSnapshot;
-import io.tributary.protocol.TrainingProtocol.RestoreChunk;
+import io.tributary.protocol.ChunkedState;
+import io.tributary.protocol.StateKind;
 import io.tributary.protocol.TrainingProtocol.RollbackShard;
 import io.tributary.protocol.TrainingProtocol.ShardCommand;
-import io.tributary.protocol.TrainingProtocol.ShardState;
+import io.tributary.protocol.TrainingProtocol.StateChunk;
 import java.util.List;
 import java.util.Random;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
@@ -51,10 +51,10 @@ class RecoveryTest {
         for (int k = 0; k < 2; k++) {
             for (int p = 0; p < parts; p++) {
                 moments[k][p] = random(rnd, LAYOUT.length(k));
-                for (int off = 0; off < LAYOUT.length(k); off += CHUNK) {
-                    float[] v = java.util.Arrays.copyOfRange(moments[k][p], off, Math.min(LAYOUT.length(k), off + CHUNK));
-                    r.optimizerSnapshot(new OptimizerSnapshot(RUN, k, version, 100 + k, parts, p, off, v));
-                }
+            }
+            for (ChunkedState.Piece piece : ChunkedState.cut(moments[k], new int[parts], LAYOUT.length(k))) {
+                r.optimizerSnapshot(new StateChunk(RUN, k, StateKind.OPTIMIZER_CUT, 0, "ps/" + k, version, 100 + k,
+                        parts, piece.part(), piece.offset(), piece.values(), piece.partDigest(), null));
             }
         }
         return moments;
@@ -81,13 +81,13 @@ class RecoveryTest {
             float[] restored = new float[35_000];
             float[][] opt = new float[2][35_000];
             for (ShardCommand m : msgs.subList(1, msgs.size())) {
-                if (m instanceof RestoreChunk c) {
-                    System.arraycopy(c.values(), 0, restored, c.offset(), c.values().length);
-                } else {
-                    OptimizerSnapshot o = assertInstanceOf(OptimizerSnapshot.class, m);
-                    assertEquals(100 + k, o.optimizerSteps());
-                    System.arraycopy(o.values(), 0, opt[o.part()], o.offset(), o.values().length);
-                }
+                StateChunk c = assertInstanceOf(StateChunk.class, m);
+                assertEquals(StateKind.ROLLBACK, c.kind());
+                assertEquals(1, c.transfer(), "the rollback's id");
+                assertEquals(3, c.parts());
+                assertEquals(100 + k, c.optimizerSteps());
+                System.arraycopy(c.values(), 0, c.part() == 0 ? restored : opt[c.part() - 1], c.offset(),
+                        c.values().length);
             }
             assertArrayEquals(java.util.Arrays.copyOfRange(params, LAYOUT.offset(k), LAYOUT.offset(k) + 35_000), restored);
             assertArrayEquals(moments[k][0], opt[0]);
@@ -102,14 +102,11 @@ class RecoveryTest {
         r.start(random(rnd, 70_000), 0);
         r.takeCut(random(rnd, 70_000), 40);
         // one chunk of shard 1's second moment never came
-        float[] v = new float[CHUNK];
         for (int k = 0; k < 2; k++) {
-            for (int p = 0; p < 2; p++) {
-                for (int off = 0; off < 35_000; off += CHUNK) {
-                    if (!(k == 1 && p == 1 && off == 0)) {
-                        r.optimizerSnapshot(new OptimizerSnapshot(RUN, k, 40, 3, 2, p, off,
-                                off == 0 ? v : new float[35_000 - CHUNK]));
-                    }
+            for (ChunkedState.Piece piece : ChunkedState.cut(new float[2][35_000], new int[2], 35_000)) {
+                if (!(k == 1 && piece.part() == 1 && piece.offset() == 0)) {
+                    r.optimizerSnapshot(new StateChunk(RUN, k, StateKind.OPTIMIZER_CUT, 0, "ps", 40, 3, 2, piece.part(),
+                            piece.offset(), piece.values(), piece.partDigest(), null));
                 }
             }
         }
@@ -154,24 +151,24 @@ class RecoveryTest {
         TestProbe<ShardCommand> newOwner = KIT.createTestProbe();
         float[][] state = {random(rnd, 35_000), random(rnd, 35_000), random(rnd, 35_000)};
         Recovery.HandOver h = null;
-        for (int p = 0; p < 3; p++) {
-            for (int off = 0; off < 35_000; off += CHUNK) {
-                ShardState piece = new ShardState(RUN, 1, "ps-a", 90, 45, 3, p, off,
-                        java.util.Arrays.copyOfRange(state[p], off, Math.min(35_000, off + CHUNK)), oldOwner.getRef());
-                Recovery.HandOver now = r.handOverOf(piece);
-                if (h != null) {
-                    assertSame(h, now, "pieces of one owner and version go to one hand-over");
-                }
-                h = now;
-                assertFalse(h.state.complete());
-                h.state.accept(piece.part(), piece.offset(), piece.values());
+        for (ChunkedState.Piece p : ChunkedState.cut(state, new int[3], 35_000)) {
+            StateChunk piece = new StateChunk(RUN, 1, StateKind.HAND_OVER, 0, "ps-a", 90, 45, 3, p.part(), p.offset(),
+                    p.values(), p.partDigest(), oldOwner.getRef());
+            Recovery.HandOver now = r.handOverOf(piece);
+            if (h != null) {
+                assertSame(h, now, "pieces of one owner and version go to one hand-over");
             }
+            h = now;
+            assertFalse(h.state.complete());
+            h.state.accept(piece.part(), piece.offset(), piece.values(), piece.partDigest());
         }
         assertTrue(h.state.complete());
-        List<ShardState> out = r.handOverMessages(1, h, newOwner.getRef());
+        assertTrue(h.state.intact());
+        List<StateChunk> out = r.handOverMessages(1, h, newOwner.getRef());
         assertEquals(6, out.size());
         float[][] got = new float[3][35_000];
-        for (ShardState s : out) {
+        for (StateChunk s : out) {
+            assertEquals(StateKind.HAND_OVER, s.kind());
             assertEquals(90, s.version());
             assertEquals(45, s.optimizerSteps());
             assertEquals("ps-a", s.owner());
@@ -179,7 +176,7 @@ class RecoveryTest {
         }
         assertArrayEquals(state, got);
         // another owner's state replaces it; the done hand-over is returned once, for its owner only
-        ShardState other = new ShardState(RUN, 1, "ps-b", 91, 46, 1, 0, 0, new float[CHUNK], oldOwner.getRef());
+        StateChunk other = new StateChunk(RUN, 1, StateKind.HAND_OVER, 0, "ps-b", 91, 46, 1, 0, 0, new float[CHUNK], 0, oldOwner.getRef());
         assertNotSame(h, r.handOverOf(other));
         assertNull(r.handOverDone(1, "ps-a"));
         assertNotNull(r.handOverDone(1, "ps-b"));
@@ -192,11 +189,11 @@ class RecoveryTest {
         r.start(new float[70_000], 0);
         r.takeCut(new float[70_000], 30);
         TestProbe<ShardCommand> owner = KIT.createTestProbe();
-        r.handOverOf(new ShardState(RUN, 0, "ps-a", 33, 1, 1, 0, 0, new float[CHUNK], owner.getRef()));
+        r.handOverOf(new StateChunk(RUN, 0, StateKind.HAND_OVER, 0, "ps-a", 33, 1, 1, 0, 0, new float[CHUNK], 0, owner.getRef()));
         long id = r.beginRollback(35);
         assertEquals(0, r.handOversPending(), "a rollback restores the shards that were moving");
-        r.handOverOf(new ShardState(RUN, 0, "ps-b", 30, 1, 1, 0, 0, new float[CHUNK], owner.getRef()));
-        r.handOverOf(new ShardState(RUN, 1, "ps-b", 29, 1, 1, 0, 0, new float[CHUNK], owner.getRef()));
+        r.handOverOf(new StateChunk(RUN, 0, StateKind.HAND_OVER, 0, "ps-b", 30, 1, 1, 0, 0, new float[CHUNK], 0, owner.getRef()));
+        r.handOverOf(new StateChunk(RUN, 1, StateKind.HAND_OVER, 0, "ps-b", 29, 1, 1, 0, 0, new float[CHUNK], 0, owner.getRef()));
         r.shardRestored(0, id);
         r.shardRestored(1, id);
         assertNotNull(r.handOver(0), "handed over at the cut's version, by a restored shard: kept");

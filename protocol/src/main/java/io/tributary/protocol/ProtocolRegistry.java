@@ -20,9 +20,11 @@ public final class ProtocolRegistry {
      * different versions do not stay in one cluster. 3: frame header version 2 (session, sequence, MAC);
      * 4: {@code ShardCommitted} names the outliers a robust rule clipped or trimmed; {@code AdmissionDenied}; 5: shard hand-over and resend messages; 6: work plans, leases and empty
      * contributions (a trainer's batch is the coordinator's word, not a fixed partition); 7: an
-     * assignment names its policy as a {@link ConsistencyPolicy}, not a string.
+     * assignment names its policy as a {@link ConsistencyPolicy}, not a string; 8: one message for
+     * state in chunks ({@code StateChunk}, with a digest per part) replaces RestoreChunk, ShardState
+     * and OptimizerSnapshot.
      */
-    public static final int PROTOCOL_VERSION = 7;
+    public static final int PROTOCOL_VERSION = 8;
 
     /** One registered class and its id. */
     public record Entry(int id, Class<?> type) {
@@ -44,7 +46,9 @@ public final class ProtocolRegistry {
             // The ranges, trainers and weights of a work plan.
             new Entry(117, int[].class),
             // The consistency policy an assignment names.
-            new Entry(118, ConsistencyPolicy.class));
+            new Entry(118, ConsistencyPolicy.class),
+            // What a state chunk is part of.
+            new Entry(119, StateKind.class));
 
     private static final List<Entry> MESSAGES = List.of(
             // 200-204: retired (the first draft's join messages); never reuse these ids.
@@ -63,16 +67,15 @@ public final class ProtocolRegistry {
             new Entry(320, TrainingProtocol.RequestParams.class),
             new Entry(321, TrainingProtocol.SetQuorum.class),
             new Entry(322, TrainingProtocol.RollbackShard.class),
-            new Entry(323, TrainingProtocol.RestoreChunk.class),
+            // 323, 326, 329: retired (RestoreChunk, ShardState, OptimizerSnapshot: now StateChunk); never reuse.
             new Entry(324, TrainingProtocol.ShardStarted.class),
             new Entry(325, TrainingProtocol.StartShard.class),
-            new Entry(326, TrainingProtocol.ShardState.class),
             new Entry(327, TrainingProtocol.HandOverAck.class),
             new Entry(328, TrainingProtocol.HandOverDone.class),
-            new Entry(329, TrainingProtocol.OptimizerSnapshot.class),
             new Entry(333, WorkPlan.class),
             new Entry(334, TrainingProtocol.LeaseExtended.class),
             new Entry(335, TrainingProtocol.EmptyContribution.class),
+            new Entry(336, TrainingProtocol.StateChunk.class),
             new Entry(330, TrainingProtocol.AdmissionDenied.class));
 
     static {

@@ -193,40 +193,15 @@ public final class TrainingProtocol {
 
     /**
      * Roll this shard back to the checkpoint of {@code version}: drop the step in hand and the waiting
-     * requests, take the parameters from the {@link RestoreChunk}s of the same {@code rollbackId} that
-     * follow ({@code length} floats in all) and, when {@code optimizerParts} > 0, the optimizer state
-     * from the {@link OptimizerSnapshot}s of that version that follow (else the optimizer starts
+     * requests, take the state from the {@link StateKind#ROLLBACK} {@link StateChunk}s of the same
+     * {@code rollbackId} that follow (the parameters, {@code length} floats, then {@code optimizerParts}
+     * optimizer state vectors of that version when there are any; else the optimizer starts
      * again from zero); then answer {@link ShardRestored} to {@code coordinator}.
      */
     public record RollbackShard(long runId, long rollbackId, long version, int length, int optimizerParts,
                                 ActorRef<CoordinatorCommand> coordinator) implements ShardCommand, WireMessage {
         public RollbackShard {
             Objects.requireNonNull(coordinator, "coordinator");
-        }
-    }
-
-    /** Parameters {@code [offset, offset + values.length)} of the shard for rollback {@code rollbackId}. */
-    public record RestoreChunk(long runId, long rollbackId, int offset, float[] values)
-            implements ShardCommand, WireMessage {
-        public RestoreChunk {
-            Objects.requireNonNull(values, "values");
-        }
-
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof RestoreChunk c && c.runId == runId && c.rollbackId == rollbackId && c.offset == offset
-                    && java.util.Arrays.equals(c.values, values);
-        }
-
-        @Override
-        public int hashCode() {
-            return Objects.hash(runId, rollbackId, offset, java.util.Arrays.hashCode(values));
-        }
-
-        @Override
-        public String toString() {
-            return "RestoreChunk[runId=" + runId + ", rollbackId=" + rollbackId + ", offset=" + offset + ", "
-                    + values.length + " floats]";
         }
     }
 
@@ -253,7 +228,7 @@ public final class TrainingProtocol {
 
     /**
      * A shard incarnation {@code owner} started on a ps node and waits for the coordinator's word:
-     * {@link StartShard} (the run has not touched this shard yet), the {@link ShardState} its
+     * {@link StartShard} (the run has not touched this shard yet), the state ({@link StateChunk}s) its
      * previous owner handed over, or a rollback. Sent again every 2 s until one comes.
      */
     public record ShardStarted(long runId, int shard, String owner, ActorRef<ShardCommand> shardRef)
@@ -269,68 +244,47 @@ public final class TrainingProtocol {
     }
 
     /**
-     * One piece of the state of a shard that moves to another ps node: its previous owner
-     * {@code owner} sends it to the coordinator when sharding hands the shard off, and the coordinator
-     * sends it on to the new incarnation. Part 0 is the parameters, parts 1 .. {@code parts - 1} the
-     * optimizer's state vectors, each cut into pieces of at most {@link ChunkedState#CHUNK_FLOATS}
-     * floats at {@code offset}. {@code from} is the sender (the old owner gets {@link HandOverAck}).
+     * One chunk of a shard's state on its way ({@link ChunkedState} cuts and reassembles it): parts
+     * of {@code parts} float vectors of the shard's length, floats {@code [offset, offset +
+     * values.length)} of part {@code part}; {@code partDigest} is {@link ChunkedState#digest} of the
+     * whole part, checked once the part is whole. What the parts are and who sends it to whom, by
+     * {@code kind}: see {@link StateKind}. {@code transfer} is the rollback's id for
+     * {@link StateKind#ROLLBACK} (0 otherwise); {@code owner} the incarnation whose state it is
+     * ({@code "coordinator"} for a rollback); {@code replyTo} the old owner of a hand-over, which
+     * the coordinator acknowledges ({@link HandOverAck}), and null for the other kinds.
      */
-    public record ShardState(long runId, int shard, String owner, long version, long optimizerSteps, int parts,
-                             int part, int offset, float[] values, ActorRef<ShardCommand> from)
-            implements CoordinatorCommand, ShardCommand, WireMessage {
-        public ShardState {
+    public record StateChunk(long runId, int shard, StateKind kind, long transfer, String owner, long version,
+                             long optimizerSteps, int parts, int part, int offset, float[] values, long partDigest,
+                             ActorRef<ShardCommand> replyTo) implements CoordinatorCommand, ShardCommand, WireMessage {
+        public StateChunk {
+            Objects.requireNonNull(kind, "kind");
             Objects.requireNonNull(owner, "owner");
             Objects.requireNonNull(values, "values");
-            Objects.requireNonNull(from, "from");
+            if ((kind == StateKind.HAND_OVER) != (replyTo != null)) {
+                throw new IllegalArgumentException("a " + kind + " chunk " + (replyTo == null ? "needs" : "has no")
+                        + " replyTo");
+            }
         }
 
         @Override
         public boolean equals(Object o) {
-            return o instanceof ShardState c && c.runId == runId && c.shard == shard && c.owner.equals(owner)
-                    && c.version == version && c.optimizerSteps == optimizerSteps && c.parts == parts && c.part == part
-                    && c.offset == offset && java.util.Arrays.equals(c.values, values) && c.from.equals(from);
-        }
-
-        @Override
-        public int hashCode() {
-            return Objects.hash(runId, shard, owner, version, part, offset, java.util.Arrays.hashCode(values));
-        }
-
-        @Override
-        public String toString() {
-            return "ShardState[shard=" + shard + ", owner=" + owner + ", version=" + version + ", part " + part + "/"
-                    + parts + ", offset=" + offset + ", " + values.length + " floats]";
-        }
-    }
-
-    /**
-     * One piece of a shard's optimizer state at {@code version}: a shard sends it to the coordinator
-     * with the parameters of an evaluation (sync), so that the consistent cut a ps failover rolls back
-     * to holds the optimizer's moments too, and the coordinator sends it back in a rollback. Part
-     * {@code part} of {@code parts} state vectors, floats {@code [offset, offset + values.length)}.
-     */
-    public record OptimizerSnapshot(long runId, int shard, long version, long optimizerSteps, int parts, int part,
-                                    int offset, float[] values) implements CoordinatorCommand, ShardCommand, WireMessage {
-        public OptimizerSnapshot {
-            Objects.requireNonNull(values, "values");
-        }
-
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof OptimizerSnapshot c && c.runId == runId && c.shard == shard && c.version == version
+            return o instanceof StateChunk c && c.runId == runId && c.shard == shard && c.kind == kind
+                    && c.transfer == transfer && c.owner.equals(owner) && c.version == version
                     && c.optimizerSteps == optimizerSteps && c.parts == parts && c.part == part && c.offset == offset
-                    && java.util.Arrays.equals(c.values, values);
+                    && java.util.Arrays.equals(c.values, values) && c.partDigest == partDigest
+                    && Objects.equals(c.replyTo, replyTo);
         }
 
         @Override
         public int hashCode() {
-            return Objects.hash(runId, shard, version, part, offset, java.util.Arrays.hashCode(values));
+            return Objects.hash(runId, shard, kind, transfer, owner, version, part, offset,
+                    java.util.Arrays.hashCode(values));
         }
 
         @Override
         public String toString() {
-            return "OptimizerSnapshot[shard=" + shard + ", version=" + version + ", part " + part + "/" + parts
-                    + ", offset=" + offset + ", " + values.length + " floats]";
+            return "StateChunk[" + kind + " of shard " + shard + " from " + owner + ", version " + version + ", part "
+                    + part + "/" + parts + ", offset " + offset + ", " + values.length + " floats]";
         }
     }
 

@@ -85,17 +85,14 @@ class KryoSerializerTest {
                 Map.entry(SetQuorum.class, new SetQuorum(7L, 3L, Set.of(0, 2), 1, coordinator.ref())),
                 Map.entry(TrainingProtocol.RollbackShard.class,
                         new TrainingProtocol.RollbackShard(7L, 2L, 50L, 133955, 2, coordinator.ref())),
-                Map.entry(TrainingProtocol.OptimizerSnapshot.class, new TrainingProtocol.OptimizerSnapshot(7L, 2, 50L, 50L, 2, 1,
-                        32768, new float[] {1.5f, Float.NaN, -0f})),
-                Map.entry(TrainingProtocol.RestoreChunk.class,
-                        new TrainingProtocol.RestoreChunk(7L, 2L, 32768, new float[] {1.5f, Float.NaN, -0f, 3e-39f})),
                 Map.entry(TrainingProtocol.ResendGradient.class, new TrainingProtocol.ResendGradient(2, 99L, "127.0.0.1:40999")),
                 Map.entry(TrainingProtocol.ShardStarted.class,
                         new TrainingProtocol.ShardStarted(7L, 2, "127.0.0.1:40999/ab12", shardProbe.ref())),
                 Map.entry(TrainingProtocol.ShardMoved.class, new TrainingProtocol.ShardMoved(2, 240L)),
                 Map.entry(TrainingProtocol.StartShard.class, new TrainingProtocol.StartShard(7L, 2)),
-                Map.entry(TrainingProtocol.ShardState.class, new TrainingProtocol.ShardState(7L, 2, "127.0.0.1:40999/ab12",
-                        100L, 100L, 3, 1, 32768, new float[] {1.5f, Float.NaN, -0f}, shardProbe.ref())),
+                Map.entry(TrainingProtocol.StateChunk.class, new TrainingProtocol.StateChunk(7L, 2, StateKind.HAND_OVER, 0L,
+                        "127.0.0.1:40999/ab12", 100L, 100L, 3, 1, 32768, new float[] {1.5f, Float.NaN, -0f, 3e-39f},
+                        0xCAFEL, shardProbe.ref())),
                 Map.entry(TrainingProtocol.HandOverAck.class, new TrainingProtocol.HandOverAck(2, "127.0.0.1:40999/ab12")),
                 Map.entry(TrainingProtocol.HandOverDone.class,
                         new TrainingProtocol.HandOverDone(2, 100L, "127.0.0.1:41000/cd34", "127.0.0.1:40999/ab12")),
@@ -121,6 +118,14 @@ class KryoSerializerTest {
             assertEquals(sample, roundTrip(sample), e.type().getName());
         }
         assertEquals(ProtocolRegistry.messages().size(), samples.size(), "a sample for a class not in the registry");
+    }
+
+    @Test
+    void aStateChunkWithoutReplyToRoundTrips() {
+        // rollback and optimizer-cut chunks carry no reply-to: the wire must take the null
+        TrainingProtocol.StateChunk c = new TrainingProtocol.StateChunk(7L, 1, StateKind.ROLLBACK, 3L, "coordinator",
+                250L, 250L, 3, 2, 0, new float[] {Float.NaN, -0f}, -1L, null);
+        assertEquals(c, roundTrip(c));
     }
 
     @Test

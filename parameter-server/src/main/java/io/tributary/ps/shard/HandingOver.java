@@ -1,13 +1,12 @@
 package io.tributary.ps.shard;
 
 import io.tributary.protocol.TrainingProtocol.HandOverAck;
-import io.tributary.protocol.TrainingProtocol.OptimizerSnapshot;
 import io.tributary.protocol.TrainingProtocol.RequestParams;
-import io.tributary.protocol.TrainingProtocol.RestoreChunk;
 import io.tributary.protocol.TrainingProtocol.RollbackShard;
 import io.tributary.protocol.TrainingProtocol.SetQuorum;
 import io.tributary.protocol.TrainingProtocol.ShardCommand;
-import io.tributary.protocol.TrainingProtocol.ShardState;
+import io.tributary.protocol.StateKind;
+import io.tributary.protocol.TrainingProtocol.StateChunk;
 import io.tributary.ps.node.ContributionSlots;
 import java.time.Duration;
 import java.util.List;
@@ -38,7 +37,7 @@ final class HandingOver extends AbstractBehavior<ShardCommand> {
     private final int shard;
     private final long version;
     private final String incarnation;
-    private final List<ShardState> pieces;
+    private final List<StateChunk> pieces;
     private final ParameterShard.Links links;
     private final ContributionSlots slots;
     private final Runnable onStop;
@@ -49,7 +48,7 @@ final class HandingOver extends AbstractBehavior<ShardCommand> {
      * @param onStop what the shard releases when it stops (data-plane slots, backend)
      */
     HandingOver(ActorContext<ShardCommand> ctx, TimerScheduler<ShardCommand> timers, int shard, long version,
-                String incarnation, List<ShardState> pieces, ParameterShard.Links links, ContributionSlots slots,
+                String incarnation, List<StateChunk> pieces, ParameterShard.Links links, ContributionSlots slots,
                 Runnable onStop) {
         super(ctx);
         this.shard = shard;
@@ -69,8 +68,7 @@ final class HandingOver extends AbstractBehavior<ShardCommand> {
                 .onMessage(SetQuorum.class, this::passOn)
                 .onMessage(RequestParams.class, this::passOn)
                 .onMessage(RollbackShard.class, this::passOn)
-                .onMessage(RestoreChunk.class, this::passOn)
-                .onMessage(OptimizerSnapshot.class, this::passOn)
+                .onMessage(StateChunk.class, c -> c.kind() == StateKind.ROLLBACK ? passOn(c) : this)
                 .onMessage(ShardSignals.ContributionComplete.class, c -> {
                     slots.release(c.trainer());
                     return this;
@@ -111,7 +109,7 @@ final class HandingOver extends AbstractBehavior<ShardCommand> {
 
     /** Parameters (part 0) and every optimizer state vector, in chunks, to the coordinator. */
     private void sendState() {
-        for (ShardState piece : pieces) {
+        for (StateChunk piece : pieces) {
             links.coordinator().tell(piece);
         }
     }

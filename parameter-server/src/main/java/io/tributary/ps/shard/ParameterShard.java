@@ -6,19 +6,18 @@ import io.tributary.kernels.cpu.CpuBackend;
 import io.tributary.protocol.ChunkedState;
 import io.tributary.protocol.ConsistencyPolicy;
 import io.tributary.protocol.ShardLayout;
+import io.tributary.protocol.StateKind;
 import io.tributary.protocol.TrainingProtocol.CoordinatorCommand;
 import io.tributary.protocol.TrainingProtocol.EmptyContribution;
 import io.tributary.protocol.TrainingProtocol.HandOverDone;
-import io.tributary.protocol.TrainingProtocol.OptimizerSnapshot;
 import io.tributary.protocol.TrainingProtocol.RequestParams;
-import io.tributary.protocol.TrainingProtocol.RestoreChunk;
 import io.tributary.protocol.TrainingProtocol.RollbackShard;
 import io.tributary.protocol.TrainingProtocol.SetQuorum;
 import io.tributary.protocol.TrainingProtocol.ShardCommand;
 import io.tributary.protocol.TrainingProtocol.ShardCommitted;
 import io.tributary.protocol.TrainingProtocol.ShardRestored;
 import io.tributary.protocol.TrainingProtocol.ShardStarted;
-import io.tributary.protocol.TrainingProtocol.ShardState;
+import io.tributary.protocol.TrainingProtocol.StateChunk;
 import io.tributary.protocol.TrainingProtocol.StartShard;
 import io.tributary.ps.node.ContributionSlots;
 import io.tributary.ps.node.NodeDataPlane;
@@ -197,7 +196,7 @@ public final class ParameterShard implements Steps.Host {
                 .onMessage(ShardSignals.ContributionComplete.class, c -> then(() -> slots.release(c.trainer())))
                 .onMessage(ShardSignals.AnnounceTick.class, t -> then(this::announce))
                 .onMessage(StartShard.class, this::onStartShard)
-                .onMessage(ShardState.class, this::onIncomingState)
+                .onMessage(StateChunk.class, c -> c.kind() == StateKind.HAND_OVER ? onIncomingState(c) : Behaviors.same())
                 .onMessage(RollbackShard.class, this::onRollback)
                 .onMessage(HandOff.class, h -> stopWithoutState("not started"))
                 .onSignal(PostStop.class, s -> stopped())
@@ -221,7 +220,7 @@ public final class ParameterShard implements Steps.Host {
                 }))
                 .onMessage(ShardSignals.DeadlineReached.class, d -> then(() -> steps.deadline(d)))
                 .onMessage(ShardSignals.ResendCheck.class, c -> then(() -> steps.resendCheck(c)))
-                .onMessage(ShardState.class, s -> then(() -> handOverDoneAgain(s)))
+                .onMessage(StateChunk.class, s -> then(() -> handOverDoneAgain(s)))
                 .onMessage(RollbackShard.class, this::onRollback)
                 .onMessage(HandOff.class, h -> onHandOff())
                 .onSignal(PostStop.class, s -> stopped())
@@ -235,10 +234,7 @@ public final class ParameterShard implements Steps.Host {
                 .onMessage(RequestParams.class, r -> then(() -> requests.queue(r)))
                 .onMessage(ShardSignals.ContributionComplete.class, c -> then(() -> slots.release(c.trainer())))
                 .onMessage(RollbackShard.class, this::onRollback)
-                .onMessage(RestoreChunk.class, c -> c.rollbackId() == rollbackId && transfer.restore(c) ? maybeRestored()
-                        : Behaviors.same())
-                .onMessage(OptimizerSnapshot.class, o -> transfer.restore(o) ? maybeRestored() : Behaviors.same())
-                .onMessage(ShardState.class, s -> then(() -> handOverDoneAgain(s)))
+                .onMessage(StateChunk.class, c -> c.kind() == StateKind.ROLLBACK ? restore(c) : then(() -> handOverDoneAgain(c)))
                 .onMessage(HandOff.class, h -> stopWithoutState("restoring"))
                 .onSignal(PostStop.class, s -> stopped())
                 .build();
@@ -353,14 +349,14 @@ public final class ParameterShard implements Steps.Host {
     }
 
     /** A piece of handed-over state after this incarnation took part: the coordinator missed our answer. */
-    private void handOverDoneAgain(ShardState s) {
-        if (s.runId() == dataPlane.runId() && s.shard() == shard && s.owner().equals(takenOverFrom) && links != null) {
+    private void handOverDoneAgain(StateChunk s) {
+        if (s.kind() == StateKind.HAND_OVER && s.runId() == dataPlane.runId() && s.shard() == shard && s.owner().equals(takenOverFrom) && links != null) {
             links.coordinator().tell(new HandOverDone(shard, version, incarnation, takenOverFrom)); // sent again
         }
     }
 
     /** A piece of the state the previous owner handed over, from the coordinator; once whole, the shard serves from it. */
-    private Behavior<ShardCommand> onIncomingState(ShardState s) {
+    private Behavior<ShardCommand> onIncomingState(StateChunk s) {
         if (s.runId() != dataPlane.runId() || s.shard() != shard) {
             return Behaviors.same();
         }
@@ -433,8 +429,8 @@ public final class ParameterShard implements Steps.Host {
         return restoring();
     }
 
-    private Behavior<ShardCommand> maybeRestored() {
-        if (!transfer.restoreComplete()) {
+    private Behavior<ShardCommand> restore(StateChunk c) {
+        if (!transfer.restore(c) || !transfer.restoreComplete()) {
             return Behaviors.same();
         }
         boolean withOptimizer = transfer.installRestore();

@@ -3,11 +3,10 @@ package io.tributary.ps.shard;
 import io.tributary.kernels.Backend;
 import io.tributary.kernels.Tensor;
 import io.tributary.protocol.ChunkedState;
-import io.tributary.protocol.TrainingProtocol.OptimizerSnapshot;
-import io.tributary.protocol.TrainingProtocol.RestoreChunk;
+import io.tributary.protocol.StateKind;
 import io.tributary.protocol.TrainingProtocol.RollbackShard;
 import io.tributary.protocol.TrainingProtocol.ShardCommand;
-import io.tributary.protocol.TrainingProtocol.ShardState;
+import io.tributary.protocol.TrainingProtocol.StateChunk;
 import io.tributary.ps.optim.Optimizer;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,11 +32,10 @@ final class ShardTransfer {
     private final float[] params;
     private final Optimizer optimizer;
     private final Backend backend;
-    private final float[] scratch;
     private final Logger log;
     private Incoming incoming;
-    private ChunkedState restoreParams;
-    private ChunkedState restoreOptimizer;
+    private ChunkedState restore;
+    private long restoreId;
     private long restoreVersion;
     private long restoreSteps;
 
@@ -50,7 +48,6 @@ final class ShardTransfer {
         this.params = params;
         this.optimizer = optimizer;
         this.backend = backend;
-        this.scratch = new float[params.length];
     }
 
     /** Parts of a whole shard state: the parameters and each optimizer state vector. */
@@ -58,34 +55,31 @@ final class ShardTransfer {
         return 1 + optimizer.state().length;
     }
 
-    /** The whole state at {@code version}, in pieces, for the coordinator to hand to the next owner. */
-    List<ShardState> statePieces(long version, ActorRef<ShardCommand> from) {
-        List<ShardState> out = new ArrayList<>();
-        Tensor[] state = optimizer.state();
-        for (int part = 0; part < parts(); part++) {
-            float[] source = params;
-            if (part > 0) {
-                backend.download(state[part - 1], scratch, 0);
-                source = scratch;
-            }
-            for (int off = 0; off < params.length; off += ChunkedState.CHUNK_FLOATS) {
-                out.add(new ShardState(runId, shard, incarnation, version, optimizer.steps(), parts(), part, off,
-                        ChunkedState.slice(source, 0, params.length, off), from));
-            }
-        }
-        return out;
+    /** The whole state at {@code version}, in chunks, for the coordinator to hand to the next owner. */
+    List<StateChunk> statePieces(long version, ActorRef<ShardCommand> from) {
+        return chunks(StateKind.HAND_OVER, version, true, from);
     }
 
-    /** The optimizer state at {@code version}, in pieces, to go with an evaluation's parameters. */
-    List<OptimizerSnapshot> optimizerPieces(long version) {
-        List<OptimizerSnapshot> out = new ArrayList<>();
+    /** The optimizer state at {@code version}, in chunks, to go with an evaluation's parameters. */
+    List<StateChunk> optimizerPieces(long version) {
+        return chunks(StateKind.OPTIMIZER_CUT, version, false, null);
+    }
+
+    private List<StateChunk> chunks(StateKind kind, long version, boolean withParameters, ActorRef<ShardCommand> from) {
         Tensor[] state = optimizer.state();
-        for (int part = 0; part < state.length; part++) {
-            backend.download(state[part], scratch, 0);
-            for (int off = 0; off < params.length; off += ChunkedState.CHUNK_FLOATS) {
-                out.add(new OptimizerSnapshot(runId, shard, version, optimizer.steps(), state.length, part, off,
-                        ChunkedState.slice(scratch, 0, params.length, off)));
-            }
+        int first = withParameters ? 1 : 0;
+        float[][] sources = new float[first + state.length][];
+        if (withParameters) {
+            sources[0] = params;
+        }
+        for (int i = 0; i < state.length; i++) {
+            sources[first + i] = new float[params.length];
+            backend.download(state[i], sources[first + i], 0);
+        }
+        List<StateChunk> out = new ArrayList<>();
+        for (ChunkedState.Piece p : ChunkedState.cut(sources, new int[sources.length], params.length)) {
+            out.add(new StateChunk(runId, shard, kind, 0, incarnation, version, optimizer.steps(), sources.length,
+                    p.part(), p.offset(), p.values(), p.partDigest(), from));
         }
         return out;
     }
@@ -94,16 +88,28 @@ final class ShardTransfer {
      * Keeps a piece of handed-over state (a piece of another owner or version starts a new
      * assembly). Returns what became of it; the caller checks the part count first.
      */
-    ChunkedState.Accepted offer(ShardState s) {
+    ChunkedState.Accepted offer(StateChunk s) {
         if (incoming == null || !s.owner().equals(incoming.owner()) || s.version() != incoming.version()) {
             incoming = new Incoming(s.owner(), s.version(), s.optimizerSteps(), new ChunkedState(parts(), params.length));
         }
-        return incoming.state().accept(s.part(), s.offset(), s.values());
+        return incoming.state().accept(s.part(), s.offset(), s.values(), s.partDigest());
     }
 
-    /** Every piece of the handed-over state is here. */
+    /**
+     * Every piece of the handed-over state is here and matches its digests. A state that arrived
+     * corrupt is forgotten (logged): the coordinator sends it again until the shard answers.
+     */
     boolean incomingComplete() {
-        return incoming != null && incoming.state().complete();
+        if (incoming == null || !incoming.state().complete()) {
+            return false;
+        }
+        if (!incoming.state().intact()) {
+            log.error("shard {}: the state {} handed over arrived corrupt (a part does not match its digest); taking "
+                    + "it again", shard, incoming.owner());
+            incoming.state().restart();
+            return false;
+        }
+        return true;
     }
 
     /** Installs the handed-over state (parameters, optimizer vectors and step count); returns what it was. */
@@ -120,77 +126,71 @@ final class ShardTransfer {
     }
 
     /**
-     * A rollback begins: the parameters of {@code r.version()} follow, and its optimizer state when
-     * {@code r.optimizerParts()} matches this optimizer's (returns false when it does not and the
-     * optimizer will start from zero).
+     * A rollback begins: its state follows in {@link StateKind#ROLLBACK} chunks, the parameters then
+     * {@code r.optimizerParts()} optimizer vectors. Returns false when that count is not this
+     * optimizer's (the vectors are then not used and the optimizer starts from zero).
      */
     boolean beginRestore(RollbackShard r) {
         restoreVersion = r.version();
-        restoreParams = new ChunkedState(1, params.length);
+        restoreId = r.rollbackId();
+        restore = new ChunkedState(1 + r.optimizerParts(), params.length);
         int parts = optimizer.state().length;
-        boolean withOptimizer = r.optimizerParts() == parts && parts > 0;
-        restoreOptimizer = withOptimizer ? new ChunkedState(parts, params.length) : null;
-        return withOptimizer || r.optimizerParts() == 0;
+        return r.optimizerParts() == parts || r.optimizerParts() == 0;
     }
 
     /** A rollback's state is arriving. */
     boolean restoring() {
-        return restoreParams != null;
+        return restore != null;
     }
 
     long restoreVersion() {
         return restoreVersion;
     }
 
-    /** A piece of the rollback's parameters (of this run, while restoring); true when it was new. */
-    boolean restore(RestoreChunk c) {
-        if (restoreParams == null || c.runId() != runId) {
+    /** A chunk of the rollback's state (of this run and rollback, while restoring); true when it was new. */
+    boolean restore(StateChunk c) {
+        if (restore == null || c.kind() != StateKind.ROLLBACK || c.runId() != runId || c.shard() != shard
+                || c.transfer() != restoreId || c.version() != restoreVersion || c.parts() != restore.partCount()) {
             return false;
         }
-        ChunkedState.Accepted a = restoreParams.accept(0, c.offset(), c.values());
+        ChunkedState.Accepted a = restore.accept(c.part(), c.offset(), c.values(), c.partDigest());
         if (a == ChunkedState.Accepted.MISFIT) {
-            log.error("shard {}: restore chunk [{}, +{}) is outside its {} parameters; ignored", shard, c.offset(),
-                    c.values().length, params.length);
-        }
-        return a == ChunkedState.Accepted.NEW;
-    }
-
-    /** A piece of the rollback's optimizer state; pieces of another run, shard, version or shape are ignored. */
-    boolean restore(OptimizerSnapshot o) {
-        if (restoreOptimizer == null || o.runId() != runId || o.shard() != shard || o.version() != restoreVersion
-                || o.parts() != restoreOptimizer.partCount()) {
-            return false;
-        }
-        ChunkedState.Accepted a = restoreOptimizer.accept(o.part(), o.offset(), o.values());
-        if (a == ChunkedState.Accepted.MISFIT) {
-            log.error("shard {}: optimizer state piece (part {}, [{}, +{})) is outside its {} parameters; ignored",
-                    shard, o.part(), o.offset(), o.values().length, params.length);
+            log.error("shard {}: rollback chunk (part {}, [{}, +{})) does not fit its {} parameters; ignored", shard,
+                    c.part(), c.offset(), c.values().length, params.length);
         } else if (a == ChunkedState.Accepted.NEW) {
-            restoreSteps = o.optimizerSteps();
+            restoreSteps = c.optimizerSteps();
         }
         return a == ChunkedState.Accepted.NEW;
     }
 
+    /** Every chunk of the rollback's state is here and matches its digests (a corrupt one is taken again). */
     boolean restoreComplete() {
-        return restoreParams != null && restoreParams.complete()
-                && (restoreOptimizer == null || restoreOptimizer.complete());
+        if (restore == null || !restore.complete()) {
+            return false;
+        }
+        if (!restore.intact()) {
+            log.error("shard {}: the rollback's state arrived corrupt (a part does not match its digest); taking it "
+                    + "again from the coordinator's next sending", shard);
+            restore.restart();
+            return false;
+        }
+        return true;
     }
 
     /** Installs the rollback's state; returns whether the optimizer state came with it (else it starts from zero). */
     boolean installRestore() {
-        System.arraycopy(restoreParams.part(0), 0, params, 0, params.length);
-        boolean withOptimizer = restoreOptimizer != null;
+        System.arraycopy(restore.part(0), 0, params, 0, params.length);
+        Tensor[] state = optimizer.state();
+        boolean withOptimizer = state.length > 0 && restore.partCount() == 1 + state.length;
         if (withOptimizer) {
-            Tensor[] state = optimizer.state();
             for (int i = 0; i < state.length; i++) {
-                backend.upload(restoreOptimizer.part(i), 0, state[i]);
+                backend.upload(restore.part(1 + i), 0, state[i]);
             }
             optimizer.restoreSteps(restoreSteps);
         } else {
             optimizer.reset();
         }
-        restoreParams = null;
-        restoreOptimizer = null;
+        restore = null;
         return withOptimizer;
     }
 }

@@ -1,7 +1,6 @@
 package io.tributary.ps.shard;
 
 import io.tributary.protocol.TrainingProtocol.EmptyContribution;
-import io.tributary.protocol.TrainingProtocol.OptimizerSnapshot;
 import io.tributary.protocol.TrainingProtocol.RequestParams;
 import io.tributary.protocol.TrainingProtocol.ResendGradient;
 import java.util.ArrayList;

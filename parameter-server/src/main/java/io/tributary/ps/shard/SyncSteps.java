@@ -1,7 +1,7 @@
 package io.tributary.ps.shard;
 
 import io.tributary.protocol.TrainingProtocol.EmptyContribution;
-import io.tributary.protocol.TrainingProtocol.OptimizerSnapshot;
+import io.tributary.protocol.TrainingProtocol.StateChunk;
 import io.tributary.protocol.TrainingProtocol.RequestParams;
 import io.tributary.protocol.TrainingProtocol.ResendGradient;
 import java.util.ArrayList;
@@ -140,7 +140,7 @@ final class SyncSteps implements Steps {
     public void parametersSent(RequestParams r) {
         if (r.requesterId() < 0 && host.coordinator() != null) {
             // an evaluation: the optimizer state of this version goes with it, for the coordinator's consistent cut
-            for (OptimizerSnapshot piece : tools.transfer().optimizerPieces(host.version())) {
+            for (StateChunk piece : tools.transfer().optimizerPieces(host.version())) {
                 host.coordinator().tell(piece);
             }
         }

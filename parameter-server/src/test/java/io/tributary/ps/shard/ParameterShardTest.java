@@ -1,6 +1,7 @@
 package io.tributary.ps.shard;
 
 import io.tributary.protocol.ChunkedState;
+import io.tributary.protocol.StateKind;
 import io.tributary.protocol.ShardLayout;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -14,14 +15,12 @@ import io.tributary.ps.node.TrainingMetrics;
 import io.tributary.protocol.TrainingProtocol.CoordinatorCommand;
 import io.tributary.protocol.TrainingProtocol.HandOverAck;
 import io.tributary.protocol.TrainingProtocol.HandOverDone;
-import io.tributary.protocol.TrainingProtocol.OptimizerSnapshot;
-import io.tributary.protocol.TrainingProtocol.RestoreChunk;
 import io.tributary.protocol.TrainingProtocol.RollbackShard;
 import io.tributary.protocol.TrainingProtocol.ShardRestored;
 import io.tributary.protocol.TrainingProtocol.ResendGradient;
 import io.tributary.protocol.TrainingProtocol.ShardReply;
 import io.tributary.protocol.TrainingProtocol.ShardStarted;
-import io.tributary.protocol.TrainingProtocol.ShardState;
+import io.tributary.protocol.TrainingProtocol.StateChunk;
 import io.tributary.protocol.TrainingProtocol.StartShard;
 import io.tributary.protocol.TrainingProtocol.ParamsSent;
 import io.tributary.protocol.TrainingProtocol.RequestParams;
@@ -223,10 +222,11 @@ class ParameterShardTest {
             old.tell(new RequestParams(0, trainer.endpoint(), 2, replies.getRef()));
             // sharding moves the shard: the state goes to the coordinator, the request is passed on
             old.tell(ParameterShard.HAND_OFF);
-            List<ShardState> pieces = new ArrayList<>();
+            List<StateChunk> pieces = new ArrayList<>();
             int expected = -1;
             while (expected < 0 || pieces.size() < expected) {
-                ShardState piece = coordinator.expectMessageClass(ShardState.class, Duration.ofSeconds(20));
+                StateChunk piece = coordinator.expectMessageClass(StateChunk.class, Duration.ofSeconds(20));
+                assertEquals(StateKind.HAND_OVER, piece.kind());
                 pieces.add(piece);
                 expected = piece.parts() * ((N + ChunkedState.CHUNK_FLOATS - 1) / ChunkedState.CHUNK_FLOATS);
             }
@@ -317,21 +317,22 @@ class ParameterShardTest {
             a.tell(new RequestParams(-1, trainer.endpoint(), 2, replies.getRef()));
             assertTrue(ready[0].await(20, TimeUnit.SECONDS), "version 2 did not arrive");
             float[] cut = replica.parameters().clone();
-            List<OptimizerSnapshot> snapshot = new ArrayList<>();
+            float[][] moments = new float[2][N];
             int pieces = 2 * ((N + ChunkedState.CHUNK_FLOATS - 1) / ChunkedState.CHUNK_FLOATS);
-            while (snapshot.size() < pieces) {
-                OptimizerSnapshot o = coordinator.expectMessageClass(OptimizerSnapshot.class, Duration.ofSeconds(20));
+            for (int i = 0; i < pieces; i++) {
+                StateChunk o = coordinator.expectMessageClass(StateChunk.class, Duration.ofSeconds(20));
+                assertEquals(StateKind.OPTIMIZER_CUT, o.kind());
                 assertEquals(2, o.version());
                 assertEquals(2, o.optimizerSteps());
-                snapshot.add(o);
+                System.arraycopy(o.values(), 0, moments[o.part()], o.offset(), o.values().length);
             }
 
-            // b (another node) is rolled back to that cut with the optimizer state
+            // b (another node) is rolled back to that cut with the optimizer state, as the coordinator sends it
             b.tell(new RollbackShard(RUN, 1, 2, N, 2, coordinator.getRef()));
-            for (int off = 0; off < N; off += ChunkedState.CHUNK_FLOATS) {
-                b.tell(new RestoreChunk(RUN, 1, off, Arrays.copyOfRange(cut, off, Math.min(N, off + ChunkedState.CHUNK_FLOATS))));
+            for (ChunkedState.Piece p : ChunkedState.cut(new float[][] {cut, moments[0], moments[1]}, new int[3], N)) {
+                b.tell(new StateChunk(RUN, 0, StateKind.ROLLBACK, 1, "coordinator", 2, 2, 3, p.part(), p.offset(),
+                        p.values(), p.partDigest(), null));
             }
-            snapshot.forEach(b::tell);
             assertEquals(2, coordinator.expectMessageClass(ShardRestored.class, Duration.ofSeconds(20)).version());
             b.tell(new SetQuorum(RUN, 1, Set.of(0), 0, coordinator.getRef()));
 

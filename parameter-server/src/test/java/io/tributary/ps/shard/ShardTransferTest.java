@@ -10,11 +10,10 @@ import io.tributary.kernels.Backend;
 import io.tributary.kernels.Tensor;
 import io.tributary.kernels.cpu.CpuBackend;
 import io.tributary.protocol.ChunkedState;
-import io.tributary.protocol.TrainingProtocol.OptimizerSnapshot;
-import io.tributary.protocol.TrainingProtocol.RestoreChunk;
+import io.tributary.protocol.StateKind;
 import io.tributary.protocol.TrainingProtocol.RollbackShard;
 import io.tributary.protocol.TrainingProtocol.ShardCommand;
-import io.tributary.protocol.TrainingProtocol.ShardState;
+import io.tributary.protocol.TrainingProtocol.StateChunk;
 import io.tributary.ps.optim.Optimizer;
 import io.tributary.ps.optim.OptimizerSettings;
 import java.util.Collections;
@@ -69,7 +68,7 @@ class ShardTransferTest {
         Optimizer fromOpt = Optimizer.create(ADAM, BACKEND, N);
         ShardTransfer out = trained(from, fromOpt, 1, 3);
         ActorRef<ShardCommand> self = KIT.<ShardCommand>createTestProbe().getRef();
-        List<ShardState> pieces = new java.util.ArrayList<>(out.statePieces(40, self));
+        List<StateChunk> pieces = new java.util.ArrayList<>(out.statePieces(40, self));
         assertEquals(3 * 2, pieces.size(), "parameters and Adam's two moments, two chunks each");
         Collections.shuffle(pieces, new Random(2));
         float[] to = new float[N];
@@ -103,15 +102,21 @@ class ShardTransferTest {
                 .TrainingProtocol.CoordinatorCommand>createTestProbe().getRef();
         assertTrue(shard.beginRestore(new RollbackShard(7, 1, 30, N, 2, coordinator)));
         assertTrue(shard.restoring());
-        for (int off = 0; off < N; off += ChunkedState.CHUNK_FLOATS) {
-            assertFalse(shard.restoreComplete());
-            assertTrue(shard.restore(new RestoreChunk(7, 1, off, ChunkedState.slice(cut, 0, N, off))));
+        // the coordinator sends the cut: the parameters, then the optimizer's moments it kept
+        float[][] moments = new float[2][N];
+        for (StateChunk piece : source.optimizerPieces(30)) {
+            assertEquals(StateKind.OPTIMIZER_CUT, piece.kind());
+            System.arraycopy(piece.values(), 0, moments[piece.part()], piece.offset(), piece.values().length);
         }
-        assertFalse(shard.restoreComplete(), "the optimizer state is still to come");
-        assertFalse(shard.restore(new OptimizerSnapshot(7, 2, 29, 2, 2, 0, 0, new float[ChunkedState.CHUNK_FLOATS])),
-                "another version's piece");
-        for (OptimizerSnapshot piece : source.optimizerPieces(30)) {
-            assertTrue(shard.restore(piece));
+        List<ChunkedState.Piece> rollback = ChunkedState.cut(new float[][] {cut, moments[0], moments[1]}, new int[3], N);
+        assertFalse(shard.restore(new StateChunk(7, 2, StateKind.ROLLBACK, 1, "coordinator", 29, 2, 3, 0, 0,
+                rollback.get(0).values(), rollback.get(0).partDigest(), null)), "another version's chunk");
+        assertFalse(shard.restore(new StateChunk(7, 2, StateKind.ROLLBACK, 9, "coordinator", 30, 2, 3, 0, 0,
+                rollback.get(0).values(), rollback.get(0).partDigest(), null)), "another rollback's chunk");
+        for (ChunkedState.Piece p : rollback) {
+            assertFalse(shard.restoreComplete());
+            assertTrue(shard.restore(new StateChunk(7, 2, StateKind.ROLLBACK, 1, "coordinator", 30, 2, 3, p.part(),
+                    p.offset(), p.values(), p.partDigest(), null)));
         }
         assertTrue(shard.restoreComplete());
         assertTrue(shard.installRestore());
@@ -121,8 +126,9 @@ class ShardTransferTest {
         assertArrayEquals(download(cutOpt.state()[1]), download(liveOpt.state()[1]));
         // without the optimizer state (none kept at the cut): parameters only, the optimizer from zero
         assertTrue(shard.beginRestore(new RollbackShard(7, 2, 30, N, 0, coordinator)));
-        for (int off = 0; off < N; off += ChunkedState.CHUNK_FLOATS) {
-            shard.restore(new RestoreChunk(7, 2, off, ChunkedState.slice(cut, 0, N, off)));
+        for (ChunkedState.Piece p : ChunkedState.cut(new float[][] {cut}, new int[1], N)) {
+            shard.restore(new StateChunk(7, 2, StateKind.ROLLBACK, 2, "coordinator", 30, 0, 1, p.part(), p.offset(),
+                    p.values(), p.partDigest(), null));
         }
         assertTrue(shard.restoreComplete());
         assertFalse(shard.installRestore());
@@ -130,5 +136,16 @@ class ShardTransferTest {
         assertArrayEquals(new float[N], download(liveOpt.state()[0]));
         // an optimizer of another shape (1 vector, not 2): refused, the optimizer starts from zero
         assertFalse(shard.beginRestore(new RollbackShard(7, 3, 30, N, 1, coordinator)));
+        // a rollback whose parameters arrive corrupt is not installed: it is taken again
+        assertTrue(shard.beginRestore(new RollbackShard(7, 4, 30, N, 0, coordinator)));
+        List<ChunkedState.Piece> again = ChunkedState.cut(new float[][] {cut}, new int[1], N);
+        float[] flipped = again.get(0).values().clone();
+        flipped[0] += 1f;
+        shard.restore(new StateChunk(7, 2, StateKind.ROLLBACK, 4, "coordinator", 30, 0, 1, 0, 0, flipped,
+                again.get(0).partDigest(), null));
+        shard.restore(new StateChunk(7, 2, StateKind.ROLLBACK, 4, "coordinator", 30, 0, 1, 0, again.get(1).offset(),
+                again.get(1).values(), again.get(1).partDigest(), null));
+        assertFalse(shard.restoreComplete(), "a part that does not match its digest");
+        assertTrue(shard.restoring());
     }
 }
