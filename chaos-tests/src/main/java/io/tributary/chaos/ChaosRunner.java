@@ -19,7 +19,7 @@ import java.util.Map;
 /**
  * Runs one scenario on a local cluster (the same JVMs {@code tributary demo} starts), injects its
  * faults, records every event and measurement, runs the checkers and writes the results folder:
- * {@code results.json} (a verdict per checker and overall: true, false or unknown), {@code events.log}
+ * {@code results.json} (a verdict per checker and overall: JSON true or false, or "unknown"), {@code events.log}
  * (the history) and {@code chart.png}.
  */
 public final class ChaosRunner {

@@ -4,7 +4,11 @@ import io.tributary.coordinator.RunResult;
 import java.util.List;
 import java.util.Locale;
 
-/** Writes results.json by hand: a handful of fields, no JSON library needed. */
+/**
+ * Writes results.json by hand: a handful of fields, no JSON library needed. A verdict's
+ * {@code valid} is a JSON boolean when it is true or false and the string {@code "unknown"}
+ * otherwise, as Jepsen writes it.
+ */
 final class ResultsJson {
 
     private ResultsJson() {
@@ -15,11 +19,11 @@ final class ResultsJson {
         StringBuilder b = new StringBuilder("{\n");
         b.append("  \"scenario\": ").append(q(s.name())).append(",\n");
         b.append("  \"file\": ").append(q(s.file().toString())).append(",\n");
-        b.append("  \"valid\": ").append(q(overall)).append(",\n");
+        b.append("  \"valid\": ").append(valid(overall)).append(",\n");
         b.append("  \"checkers\": [\n");
         for (int i = 0; i < verdicts.size(); i++) {
             ChaosRunner.Verdict v = verdicts.get(i);
-            b.append("    {\"checker\": ").append(q(v.checker())).append(", \"valid\": ").append(q(v.valid()))
+            b.append("    {\"checker\": ").append(q(v.checker())).append(", \"valid\": ").append(valid(v.valid()))
                     .append(", \"detail\": ").append(q(v.detail())).append('}')
                     .append(i + 1 < verdicts.size() ? ",\n" : "\n");
         }
@@ -45,6 +49,11 @@ final class ResultsJson {
             b.append("  \"result\": null\n");
         }
         return b.append("}\n").toString();
+    }
+
+    /** {@code true}, {@code false} or {@code "unknown"}. */
+    static String valid(String verdict) {
+        return verdict.equals("true") || verdict.equals("false") ? verdict : q(verdict);
     }
 
     static String q(String s) {

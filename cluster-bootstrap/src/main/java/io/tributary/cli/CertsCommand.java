@@ -11,121 +11,132 @@ import java.time.Instant;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code tributary certs}: the cluster's CA and its node certificates. An operator admits a
  * volunteer with two commands: {@code certs sign} on the CA's machine, then the volunteer's
  * {@code tributary node --tls-dir DIR} with the folder it wrote.
  */
-final class CertsCommand {
+@Command(name = "certs",
+        description = "Make a cluster CA, sign a node certificate with the roles it may take, or revoke one.")
+final class CertsCommand implements Callable<Integer> {
 
-    static final String USAGE = String.join("\n",
-            "usage: tributary certs init CA_DIR [--name NAME] [--days N]",
-            "         make a new cluster CA (ca.crt, ca.key) in CA_DIR; keep ca.key on the operator's machine",
-            "       tributary certs sign CA_DIR --name NODE --roles R1,R2 --out DIR [--days N]",
-            "         sign a certificate for one node with the roles it may take (coordinator, ps, trainer);",
-            "         writes node.crt, node.key and ca.crt into DIR for 'tributary node --tls-dir DIR'",
-            "       tributary certs revoke CA_DIR --cert NODE_DIR/node.crt [--reason TEXT]",
-            "         revoke a node's certificate: appends it to CA_DIR/revoked.txt; copy that file into every",
-            "         node's TLS folder, and nodes refuse the certificate and down a member holding it",
-            "",
-            "defaults: --days 3650 for a CA, 365 for a node; --name tributary for a CA.");
+    @Spec
+    CommandSpec spec;
 
-    private CertsCommand() {
+    @Mixin
+    final HelpOption help = new HelpOption();
+
+    private final PrintStream out;
+
+    private CertsCommand(PrintStream out) {
+        this.out = out;
     }
 
+    /** The command with its subcommands; it prints to {@code out}. */
+    static CommandLine commandLine(PrintStream out) {
+        return new CommandLine(new CertsCommand(out)).addSubcommand("help", new CommandLine.HelpCommand());
+    }
+
+    /** Runs {@code tributary certs ARGS} on its own; returns the exit status. */
     static int run(List<String> args, PrintStream out, PrintStream err) {
-        if (args.isEmpty() || args.get(0).equals("help") || args.get(0).equals("--help") || args.get(0).equals("-h")) {
-            out.println(USAGE);
-            return args.isEmpty() ? 2 : 0;
+        return CommandRunner.execute(commandLine(out).setCommandName("tributary certs"), args.toArray(String[]::new),
+                out, err);
+    }
+
+    /** A bare {@code tributary certs}: the usage on stderr, exit status 2. */
+    @Override
+    public Integer call() {
+        return CommandRunner.usageOnStderr(spec);
+    }
+
+    @Command(name = "init", description = {"Make a new cluster CA (ca.crt, ca.key) in CA_DIR; keep ca.key on the"
+            + " operator's machine."})
+    int init(@Parameters(paramLabel = "CA_DIR", arity = "0..1", description = "the CA's folder") Path caDir,
+             @Option(names = "--name", paramLabel = "NAME", description = "the CA's name (default tributary)")
+             String name,
+             @Option(names = "--days", paramLabel = "N", converter = WholeNumber.class,
+                     description = "days it stays valid (default 3650)") Integer days,
+             @Mixin HelpOption help) throws IOException {
+        Path dir = caDir(caDir, "init", "");
+        X509Certificate ca = ClusterCertificates.createCa(dir, name == null ? "tributary" : name,
+                Duration.ofDays(days == null ? 3650 : days));
+        out.println("cluster CA " + ClusterCertificates.subjectName(ca) + " in " + dir.toAbsolutePath()
+                + ", valid until " + ca.getNotAfter().toInstant());
+        out.println("keep " + dir.resolve(ClusterCertificates.CA_KEY) + " secret; sign nodes with: tributary"
+                + " certs sign " + dir + " --name NODE --roles trainer --out NODE-tls");
+        return CommandRunner.OK;
+    }
+
+    @Command(name = "sign", description = {"Sign a certificate for one node with the roles it may take (coordinator,"
+            + " ps, trainer); writes node.crt, node.key and ca.crt into DIR for 'tributary node --tls-dir DIR'."})
+    int sign(@Parameters(paramLabel = "CA_DIR", arity = "0..1", description = "the CA's folder") Path caDir,
+             @Option(names = "--name", paramLabel = "NODE", description = "the node's name (needed)") String name,
+             @Option(names = "--roles", paramLabel = "ROLES",
+                     description = "the roles it may take, separated by commas (needed)")
+             String roles,
+             @Option(names = "--out", paramLabel = "DIR", description = "where to write its TLS folder (needed)")
+             Path outDir,
+             @Option(names = "--days", paramLabel = "N", converter = WholeNumber.class,
+                     description = "days it stays valid (default 365)") Integer days,
+             @Mixin HelpOption help) throws IOException {
+        Path dir = caDir(caDir, "sign", " --name alice --roles trainer --out alice-tls");
+        if (name == null || roles == null || outDir == null) {
+            throw new IllegalArgumentException("'certs sign' needs --name, --roles and --out");
         }
-        try {
-            String sub = args.get(0);
-            if (args.size() < 2 || args.get(1).startsWith("--")) {
-                throw new IllegalArgumentException("'certs " + sub + "' needs the CA folder first, e.g. tributary certs "
-                        + sub + " cluster-ca" + (sub.equals("sign") ? " --name alice --roles trainer --out alice-tls" : ""));
+        Set<String> granted = new LinkedHashSet<>();
+        for (String r : roles.split(",")) {
+            if (!r.isBlank()) {
+                granted.add(r.trim());
             }
-            Path caDir = Path.of(args.get(1));
-            String name = null;
-            String roles = null;
-            Path outDir = null;
-            Integer days = null;
-            Path certFile = null;
-            String reason = null;
-            for (int i = 2; i < args.size(); i++) {
-                String a = args.get(i);
-                String v = i + 1 < args.size() ? args.get(i + 1) : null;
-                if (v == null || v.startsWith("--")) {
-                    throw new IllegalArgumentException(a + " needs a value");
-                }
-                i++;
-                switch (a) {
-                    case "--name" -> name = v;
-                    case "--roles" -> roles = v;
-                    case "--out" -> outDir = Path.of(v);
-                    case "--cert" -> certFile = Path.of(v);
-                    case "--reason" -> reason = v;
-                    case "--days" -> {
-                        try {
-                            days = Integer.parseInt(v);
-                        } catch (NumberFormatException e) {
-                            throw new IllegalArgumentException("--days needs a whole number of days, got '" + v + "'", e);
-                        }
-                        if (days < 1) {
-                            throw new IllegalArgumentException("--days must be at least 1, got " + days);
-                        }
-                    }
-                    default -> throw new IllegalArgumentException("unknown option '" + a + "' for 'certs " + sub + "'");
-                }
-            }
-            switch (sub) {
-                case "init" -> {
-                    X509Certificate ca = ClusterCertificates.createCa(caDir, name == null ? "tributary" : name,
-                            Duration.ofDays(days == null ? 3650 : days));
-                    out.println("cluster CA " + ClusterCertificates.subjectName(ca) + " in " + caDir.toAbsolutePath()
-                            + ", valid until " + ca.getNotAfter().toInstant());
-                    out.println("keep " + caDir.resolve(ClusterCertificates.CA_KEY) + " secret; sign nodes with: tributary"
-                            + " certs sign " + caDir + " --name NODE --roles trainer --out NODE-tls");
-                }
-                case "sign" -> {
-                    if (name == null || roles == null || outDir == null) {
-                        throw new IllegalArgumentException("'certs sign' needs --name, --roles and --out");
-                    }
-                    Set<String> granted = new LinkedHashSet<>();
-                    for (String r : roles.split(",")) {
-                        if (!r.isBlank()) {
-                            granted.add(r.trim());
-                        }
-                    }
-                    if (granted.isEmpty()) {
-                        throw new IllegalArgumentException("--roles needs at least one of coordinator, ps, trainer");
-                    }
-                    Instant now = Instant.now();
-                    X509Certificate cert = ClusterCertificates.signNode(caDir, outDir, name, granted, now.minusSeconds(60),
-                            now.plus(Duration.ofDays(days == null ? 365 : days)));
-                    out.println("signed " + ClusterCertificates.subjectName(cert) + " with roles "
-                            + ClusterCertificates.grantedRoles(cert) + ", valid until " + cert.getNotAfter().toInstant()
-                            + ", in " + outDir.toAbsolutePath());
-                    out.println("give that folder to the node's owner; it joins with: tributary node --roles " + roles
-                            + " --tls-dir " + outDir + " --join SEED_HOST:PORT");
-                }
-                case "revoke" -> {
-                    if (certFile == null) {
-                        throw new IllegalArgumentException("'certs revoke' needs --cert FILE (the node's node.crt)");
-                    }
-                    X509Certificate cert = ClusterCertificates.revoke(caDir, certFile, reason);
-                    out.println("revoked " + ClusterCertificates.subjectName(cert) + " (serial "
-                            + RevocationList.serialHex(cert.getSerialNumber()) + ") in "
-                            + caDir.resolve(RevocationList.FILE).toAbsolutePath());
-                    out.println("copy " + caDir.resolve(RevocationList.FILE) + " into every node's TLS folder (--tls-dir):"
-                            + " within seconds each node refuses that certificate and downs a member holding it");
-                }
-                default -> throw new IllegalArgumentException("unknown certs command '" + sub + "': use init, sign or revoke");
-            }
-            return 0;
-        } catch (IOException | IllegalArgumentException e) {
-            err.println("tributary: error: " + e.getMessage());
-            return 2;
         }
+        if (granted.isEmpty()) {
+            throw new IllegalArgumentException("--roles needs at least one of coordinator, ps, trainer");
+        }
+        Instant now = Instant.now();
+        X509Certificate cert = ClusterCertificates.signNode(dir, outDir, name, granted, now.minusSeconds(60),
+                now.plus(Duration.ofDays(days == null ? 365 : days)));
+        out.println("signed " + ClusterCertificates.subjectName(cert) + " with roles "
+                + ClusterCertificates.grantedRoles(cert) + ", valid until " + cert.getNotAfter().toInstant()
+                + ", in " + outDir.toAbsolutePath());
+        out.println("give that folder to the node's owner; it joins with: tributary node --roles " + roles
+                + " --tls-dir " + outDir + " --join SEED_HOST:PORT");
+        return CommandRunner.OK;
+    }
+
+    @Command(name = "revoke", description = {"Revoke a node's certificate: appends it to CA_DIR/revoked.txt; copy that"
+            + " file into every node's TLS folder, and nodes refuse the certificate and down a member holding it."})
+    int revoke(@Parameters(paramLabel = "CA_DIR", arity = "0..1", description = "the CA's folder") Path caDir,
+               @Option(names = "--cert", paramLabel = "FILE", description = "the node's node.crt (needed)")
+               Path certFile,
+               @Option(names = "--reason", paramLabel = "TEXT", description = "why, kept in the list") String reason,
+               @Mixin HelpOption help) throws IOException {
+        Path dir = caDir(caDir, "revoke", " --cert alice-tls/node.crt");
+        if (certFile == null) {
+            throw new IllegalArgumentException("'certs revoke' needs --cert FILE (the node's node.crt)");
+        }
+        X509Certificate cert = ClusterCertificates.revoke(dir, certFile, reason);
+        out.println("revoked " + ClusterCertificates.subjectName(cert) + " (serial "
+                + RevocationList.serialHex(cert.getSerialNumber()) + ") in "
+                + dir.resolve(RevocationList.FILE).toAbsolutePath());
+        out.println("copy " + dir.resolve(RevocationList.FILE) + " into every node's TLS folder (--tls-dir):"
+                + " within seconds each node refuses that certificate and downs a member holding it");
+        return CommandRunner.OK;
+    }
+
+    private static Path caDir(Path caDir, String sub, String example) {
+        if (caDir == null) {
+            throw new IllegalArgumentException("'certs " + sub + "' needs the CA folder first, e.g. tributary certs "
+                    + sub + " cluster-ca" + example);
+        }
+        return caDir;
     }
 }

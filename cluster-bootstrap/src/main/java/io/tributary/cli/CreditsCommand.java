@@ -16,6 +16,11 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
 
 /**
  * {@code tributary credits [DIR]}: the credit ledger of a run as a table: per trainer its node,
@@ -24,38 +29,48 @@ import java.util.Locale;
  * and at the end, so this works for a running cluster (as of its last evaluation) and a finished
  * run. DIR is a run folder or the file; by default the newest folder under {@code runs/} that has one.
  */
-final class CreditsCommand {
+@Command(name = "credits", synopsisSubcommandLabel = "",
+        description = {"A run's credit ledger: samples, compute, accepted and rejected gradient slices, reputation and"
+                + " status per trainer."},
+        footer = {"", "DIR is a run folder (runs/demo-*, runs/chaos-*, a node's",
+            "tributary.cluster.run-dir) or its credits.json; by default the newest folder",
+            "under runs/ with a credits.json."})
+final class CreditsCommand implements Callable<Integer> {
 
-    static final String USAGE = String.join("\n",
-            "usage: tributary credits [DIR]   a run's credit ledger: samples, compute, accepted and rejected gradient",
-            "                                 slices, reputation and status per trainer",
-            "DIR is a run folder (runs/demo-*, runs/chaos-*, a node's tributary.cluster.run-dir) or its credits.json;",
-            "by default the newest folder under runs/ with a credits.json.");
+    @Parameters(paramLabel = "DIR", arity = "0..1", description = "the run (default: the newest with a ledger)")
+    Path dir;
 
-    private CreditsCommand() {
+    @Mixin
+    final HelpOption help = new HelpOption();
+
+    private final PrintStream out;
+    private final Path runsDir;
+
+    private CreditsCommand(PrintStream out, Path runsDir) {
+        this.out = out;
+        this.runsDir = runsDir;
     }
 
-    static int run(List<String> args, PrintStream out, PrintStream err) {
-        return run(args, out, err, Path.of("runs"));
+    /** The command; it looks for runs in {@code runsDir} and prints to {@code out}. */
+    static CommandLine commandLine(PrintStream out, Path runsDir) {
+        CommandLine commandLine = new CommandLine(new CreditsCommand(out, runsDir));
+        // 'credits help' has always printed the usage; DIR is the command's argument, so it stays unlisted
+        CommandLine help = new CommandLine(new CommandLine.HelpCommand());
+        help.getCommandSpec().usageMessage().hidden(true);
+        commandLine.addSubcommand("help", help);
+        return commandLine;
     }
 
+    /** Runs {@code tributary credits ARGS} on its own; returns the exit status. */
     static int run(List<String> args, PrintStream out, PrintStream err, Path runsDir) {
-        if (!args.isEmpty() && (args.get(0).equals("help") || args.get(0).equals("--help") || args.get(0).equals("-h"))) {
-            out.println(USAGE);
-            return 0;
-        }
-        if (args.size() > 1 || (args.size() == 1 && args.get(0).startsWith("-"))) {
-            err.println("tributary: 'credits' takes at most one folder, got " + args);
-            return 2;
-        }
-        try {
-            Path file = creditsFile(args.isEmpty() ? null : Path.of(args.get(0)), runsDir);
-            show(file, out);
-            return 0;
-        } catch (IOException | IllegalArgumentException e) {
-            err.println("tributary: error: " + e.getMessage());
-            return 2;
-        }
+        return CommandRunner.execute(commandLine(out, runsDir).setCommandName("tributary credits"),
+                args.toArray(String[]::new), out, err);
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        show(creditsFile(dir, runsDir), out);
+        return CommandRunner.OK;
     }
 
     static Path creditsFile(Path dir, Path runsDir) throws IOException {

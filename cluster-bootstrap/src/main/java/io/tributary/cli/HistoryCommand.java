@@ -11,6 +11,13 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code tributary history show|verify [DIR]}: prints a run's model history as a table, or checks
@@ -18,52 +25,61 @@ import java.util.Map;
  * itself; by default the newest {@code runs/demo-*} folder's. Exit status: 0 fine, 1 the history
  * does not verify, 2 a usage or file error.
  */
-public final class HistoryCommand {
-
-    static final String USAGE = String.join("\n",
-            "usage: tributary history show [DIR]     the entries: version, accuracy, loss, contributors, checkpoint, hash",
-            "       tributary history verify [DIR]   recompute every hash and checkpoint SHA-256; exit 1 at the first mismatch",
-            "",
-            "DIR is a history folder, a run folder with one, or a history.jsonl file; by default the newest",
-            "runs/demo-*/history.");
+@Command(name = "history",
+        description = "A run's model history as a table, or check its hash chain and checkpoints.",
+        footer = {"", "DIR is a history folder, a run folder with one, or a history.jsonl file; by default the"
+                + " newest runs/demo-*/history."})
+final class HistoryCommand implements Callable<Integer> {
 
     private static final int HASH_PREFIX = 12;
 
-    private HistoryCommand() {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    final HelpOption help = new HelpOption();
+
+    private final PrintStream out;
+    private final Path runsDir;
+
+    private HistoryCommand(PrintStream out, Path runsDir) {
+        this.out = out;
+        this.runsDir = runsDir;
     }
 
-    /** Runs {@code tributary history ARGS}; returns the exit status. */
-    public static int run(List<String> args, PrintStream out, PrintStream err) {
-        return run(args, out, err, Path.of("runs"));
+    /** The command with its subcommands; it looks for runs in {@code runsDir} and prints to {@code out}. */
+    static CommandLine commandLine(PrintStream out, Path runsDir) {
+        return new CommandLine(new HistoryCommand(out, runsDir)).addSubcommand("help", new CommandLine.HelpCommand());
     }
 
+    /** Runs {@code tributary history ARGS} on its own; returns the exit status. */
     static int run(List<String> args, PrintStream out, PrintStream err, Path runsDir) {
-        if (args.isEmpty() || args.get(0).equals("help") || args.get(0).equals("--help") || args.get(0).equals("-h")) {
-            (args.isEmpty() ? err : out).println(USAGE);
-            return args.isEmpty() ? 2 : 0;
-        }
-        String action = args.get(0);
-        if (!action.equals("show") && !action.equals("verify")) {
-            err.println("tributary: unknown history command '" + action + "'; use show or verify");
-            return 2;
-        }
-        if (args.size() > 2 || (args.size() == 2 && args.get(1).startsWith("-"))) {
-            err.println("tributary: 'history " + action + "' takes at most one folder, got " + args.subList(1, args.size()));
-            return 2;
-        }
-        try {
-            Path log = historyFile(args.size() == 2 ? Path.of(args.get(1)) : null, runsDir);
-            if (action.equals("verify")) {
-                ModelHistory.VerifyResult r = ModelHistory.verify(log);
-                out.println(r.message());
-                return r.ok() ? 0 : 1;
-            }
-            show(log, out);
-            return 0;
-        } catch (IOException | IllegalArgumentException e) {
-            err.println("tributary: error: " + e.getMessage());
-            return 2;
-        }
+        return CommandRunner.execute(commandLine(out, runsDir).setCommandName("tributary history"),
+                args.toArray(String[]::new), out, err);
+    }
+
+    /** A bare {@code tributary history}: the usage on stderr, exit status 2. */
+    @Override
+    public Integer call() {
+        return CommandRunner.usageOnStderr(spec);
+    }
+
+    @Command(name = "show", description = "The entries: version, accuracy, loss, contributors, checkpoint, hash.")
+    int show(@Parameters(paramLabel = "DIR", arity = "0..1", description = "the history (default: the newest demo run's)")
+             Path dir, @Mixin HelpOption help) throws IOException {
+        show(historyFile(dir, runsDir), out);
+        return 0;
+    }
+
+    @Command(name = "verify", description = "Recompute every hash and checkpoint SHA-256; exit 1 at the first mismatch.",
+            exitCodeListHeading = "%nExit status:%n",
+            exitCodeList = {"0:the history verifies", "1:it does not: the first mismatch is printed",
+                "2:a usage or file error"})
+    int verify(@Parameters(paramLabel = "DIR", arity = "0..1", description = "the history (default: the newest demo run's)")
+               Path dir, @Mixin HelpOption help) throws IOException {
+        ModelHistory.VerifyResult r = ModelHistory.verify(historyFile(dir, runsDir));
+        out.println(r.message());
+        return r.ok() ? 0 : 1;
     }
 
     /** The log DIR names, or the newest demo run's when DIR is null. */

@@ -3,7 +3,9 @@ package io.tributary.node;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigValueFactory;
-import io.tributary.config.ConfigError;
+import io.tributary.cli.CommandRunner;
+import io.tributary.cli.ConfigSetting;
+import io.tributary.cli.HelpOption;
 import io.tributary.config.ConfigLoader;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -12,38 +14,47 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * {@code tributary node}: runs one cluster node until its actor system terminates (SIGTERM, a
  * downing, a protocol mismatch). Returns 0 after an ordinary shutdown, 2 on a fixable error.
+ * Options become config overrides in command-line order (a later one for the same key wins);
+ * the seeds of every {@code --join} go last.
  */
-public final class NodeCommand {
+@Command(name = "node",
+        description = "Run one cluster node until it stops (SIGTERM, a downing, a protocol mismatch).",
+        exitCodeListHeading = "%nExit status:%n",
+        exitCodeList = {
+            "0:the node stopped in the ordinary way",
+            "1:an unexpected error (the log has the details)",
+            "2:a usage error, one you can fix, or the node stopped on a failure: one line says which"})
+public final class NodeCommand implements Callable<Integer> {
 
-    static final String USAGE = String.join("\n",
-            "usage: tributary node [options]",
-            "",
-            "options:",
-            "  --roles R1,R2      roles of this node: coordinator, ps, trainer (default all three)",
-            "  --host HOST        address other nodes reach this one at (default 127.0.0.1)",
-            "  --port P           Pekko port (default 25520; 0 picks a free one)",
-            "  --join HOST:PORT   a seed node to join; repeat or separate with commas (default: start a new cluster)",
-            "  --metrics-port M   port of the Prometheus /metrics endpoint (default 0: a free one)",
-            "  --resume PATH      (coordinator and ps nodes) go on from a checkpoint or a run folder's last one",
-            "  --tls-dir DIR      this node's certificate folder (node.crt, node.key, ca.crt from 'tributary certs sign')",
-            "  --config FILE      a HOCON file with tributary.* settings",
-            "  --set KEY=VALUE    set any config key");
+    private final PrintStream out;
+    private final PrintStream err;
+    private final Map<String, String> overrides = new LinkedHashMap<>();
+    private final List<String> seeds = new ArrayList<>();
+    private Path configFile;
 
-    private static final Map<String, String> FLAG_KEYS = Map.of(
-            "--port", "tributary.node.port",
-            "--host", "tributary.node.host",
-            "--metrics-port", "tributary.node.metrics-port",
-            "--resume", "tributary.cluster.resume-from",
-            "--tls-dir", "tributary.tls.dir");
+    @Mixin
+    final HelpOption help = new HelpOption();
 
-    private NodeCommand() {
+    private NodeCommand(PrintStream out, PrintStream err) {
+        this.out = out;
+        this.err = err;
     }
 
-    /** Entry point for child JVMs and scripts; {@code tributary node} calls {@link #run}. */
+    /** The command, printing to {@code out} and {@code err}; {@code tributary} adds it to its own. */
+    public static CommandLine commandLine(PrintStream out, PrintStream err) {
+        return new CommandLine(new NodeCommand(out, err));
+    }
+
+    /** Entry point for child JVMs and scripts; {@code tributary node} runs the same command. */
     public static void main(String[] args) {
         System.exit(run(List.of(args), System.out, System.err));
     }
@@ -53,59 +64,82 @@ public final class NodeCommand {
      * actor system terminates and returns the exit status.
      */
     public static int run(List<String> args, PrintStream out, PrintStream err) {
-        TributaryNode node;
-        try {
-            Path configFile = null;
-            Map<String, String> overrides = new LinkedHashMap<>();
-            List<String> seeds = new ArrayList<>();
-            for (int i = 0; i < args.size(); i++) {
-                String a = args.get(i);
-                switch (a) {
-                    case "--help", "-h" -> {
-                        out.println(USAGE);
-                        return 0;
-                    }
-                    case "--config" -> configFile = Path.of(value(args, ++i, a));
-                    case "--roles" -> overrides.put("tributary.node.roles", hoconList(split(value(args, ++i, a))));
-                    case "--join" -> seeds.addAll(split(value(args, ++i, a)));
-                    case "--set" -> {
-                        String kv = value(args, ++i, a);
-                        int eq = kv.indexOf('=');
-                        if (eq <= 0) {
-                            throw new IllegalArgumentException("--set needs KEY=VALUE, got '" + kv + "'");
-                        }
-                        overrides.put(kv.substring(0, eq).trim(), kv.substring(eq + 1).trim());
-                    }
-                    default -> {
-                        if (!FLAG_KEYS.containsKey(a)) {
-                            throw new IllegalArgumentException("unknown option '" + a + "' for 'node'; see 'tributary node --help'");
-                        }
-                        overrides.put(FLAG_KEYS.get(a), value(args, ++i, a));
-                    }
-                }
-            }
-            if (!seeds.isEmpty()) {
-                overrides.put("tributary.node.seed-nodes", hoconList(seeds));
-            }
-            Config config = ConfigLoader.load(configFile, overrides);
-            NodeSettings settings = NodeSettings.from(config);
-            node = ClusterTraining.launch(settings, config, new LoggingListener(out));
-            out.println("tributary node " + node.address() + " started, roles " + settings.roles()
-                    + ", joining " + (settings.seedNodes().isEmpty() ? "itself" : settings.seedNodes())
-                    + "; metrics at http://" + settings.host() + ":" + node.metricsPort() + "/metrics");
-            out.flush();
-        } catch (NodeStartException | ConfigError | IllegalArgumentException e) {
-            err.println("tributary: error: " + e.getMessage());
-            return 2;
+        return CommandRunner.execute(commandLine(out, err).setCommandName("tributary node"), args.toArray(String[]::new),
+                out, err);
+    }
+
+    @Option(names = "--roles", paramLabel = "ROLES",
+            description = {"roles of this node, separated by commas: coordinator,", "ps, trainer (default all three)"})
+    void roles(String roles) {
+        overrides.put("tributary.node.roles", hoconList(split(roles)));
+    }
+
+    @Option(names = "--host", paramLabel = "HOST", description = "address other nodes reach this one at (default 127.0.0.1)")
+    void host(String host) {
+        overrides.put("tributary.node.host", host);
+    }
+
+    @Option(names = "--port", paramLabel = "P", description = "Pekko port (default 25520; 0 picks a free one)")
+    void port(String port) {
+        overrides.put("tributary.node.port", port);
+    }
+
+    @Option(names = "--join", paramLabel = "HOST:PORT",
+            description = "a seed node to join; repeat or separate with commas (default: start a new cluster)")
+    void join(String seedNodes) {
+        seeds.addAll(split(seedNodes));
+    }
+
+    @Option(names = "--metrics-port", paramLabel = "M",
+            description = "port of the Prometheus /metrics endpoint (default 0: a free one)")
+    void metricsPort(String port) {
+        overrides.put("tributary.node.metrics-port", port);
+    }
+
+    @Option(names = "--resume", paramLabel = "PATH",
+            description = "(coordinator and ps nodes) go on from a checkpoint or a run folder's last one")
+    void resume(String checkpoint) {
+        overrides.put("tributary.cluster.resume-from", checkpoint);
+    }
+
+    @Option(names = "--tls-dir", paramLabel = "DIR",
+            description = {"this node's certificate folder: node.crt, node.key",
+                "and ca.crt from 'tributary certs sign'"})
+    void tlsDir(String dir) {
+        overrides.put("tributary.tls.dir", dir);
+    }
+
+    @Option(names = "--config", paramLabel = "FILE", description = "a HOCON file with tributary.* settings")
+    void config(Path file) {
+        configFile = file;
+    }
+
+    @Option(names = "--set", paramLabel = "KEY=VALUE", converter = ConfigSetting.class,
+            description = "set any config key; repeat it for more")
+    void set(Map.Entry<String, String> setting) {
+        overrides.put(setting.getKey(), setting.getValue());
+    }
+
+    @Override
+    public Integer call() {
+        if (!seeds.isEmpty()) {
+            overrides.put("tributary.node.seed-nodes", hoconList(seeds));
         }
+        Config config = ConfigLoader.load(configFile, overrides);
+        NodeSettings settings = NodeSettings.from(config);
+        TributaryNode node = ClusterTraining.launch(settings, config, new LoggingListener(out));
+        out.println("tributary node " + node.address() + " started, roles " + settings.roles()
+                + ", joining " + (settings.seedNodes().isEmpty() ? "itself" : settings.seedNodes())
+                + "; metrics at http://" + settings.host() + ":" + node.metricsPort() + "/metrics");
+        out.flush();
         node.whenTerminated().toCompletableFuture().join();
         Optional<String> failure = node.failure();
         if (failure.isPresent()) {
             err.println("tributary: node stopped: " + failure.get());
-            return 2;
+            return CommandRunner.USAGE;
         }
         out.println("tributary node " + node.address() + " stopped");
-        return 0;
+        return CommandRunner.OK;
     }
 
     private static List<String> split(String value) {
@@ -121,12 +155,5 @@ public final class NodeCommand {
     /** A HOCON list of quoted strings, so host:port and odd role names survive parsing. */
     private static String hoconList(List<String> values) {
         return ConfigValueFactory.fromIterable(values).render(ConfigRenderOptions.concise());
-    }
-
-    private static String value(List<String> args, int i, String flag) {
-        if (i >= args.size() || args.get(i).startsWith("--")) {
-            throw new IllegalArgumentException(flag + " needs a value");
-        }
-        return args.get(i);
     }
 }

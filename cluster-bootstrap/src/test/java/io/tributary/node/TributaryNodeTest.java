@@ -177,6 +177,6 @@ class TributaryNodeTest {
         assertTrue(err.toString(StandardCharsets.UTF_8).contains("unknown config key 'tributary.node.prot'"),
                 err.toString(StandardCharsets.UTF_8));
         assertEquals(0, NodeCommand.run(List.of("--help"), o, e));
-        assertTrue(out.toString(StandardCharsets.UTF_8).contains("--join HOST:PORT"));
+        assertTrue(out.toString(StandardCharsets.UTF_8).contains("--join=HOST:PORT"));
     }
 }
