@@ -1,77 +1,68 @@
 package io.tributary.chaos;
 
 import io.tributary.coordinator.RunResult;
+import io.tributary.history.JsonWriter;
 import java.util.List;
-import java.util.Locale;
 
 /**
- * Writes results.json by hand: a handful of fields, no JSON library needed. A verdict's
- * {@code valid} is a JSON boolean when it is true or false and the string {@code "unknown"}
- * otherwise, as Jepsen writes it.
+ * Writes results.json with the project's one JSON writer. A verdict's {@code valid} is a JSON
+ * boolean when it is true or false and the string {@code "unknown"} otherwise, as Jepsen writes it.
  */
 final class ResultsJson {
 
     private ResultsJson() {
     }
 
-    static String render(Scenario s, String overall, List<ChaosRunner.Verdict> verdicts,
-                         RunResult r) {
-        StringBuilder b = new StringBuilder("{\n");
-        b.append("  \"scenario\": ").append(q(s.name())).append(",\n");
-        b.append("  \"file\": ").append(q(s.file().toString())).append(",\n");
-        b.append("  \"valid\": ").append(valid(overall)).append(",\n");
-        b.append("  \"checkers\": [\n");
-        for (int i = 0; i < verdicts.size(); i++) {
-            ChaosRunner.Verdict v = verdicts.get(i);
-            b.append("    {\"checker\": ").append(q(v.checker())).append(", \"valid\": ").append(valid(v.valid()))
-                    .append(", \"detail\": ").append(q(v.detail())).append('}')
-                    .append(i + 1 < verdicts.size() ? ",\n" : "\n");
+    static String render(Scenario s, String overall, List<ChaosRunner.Verdict> verdicts, RunResult r) {
+        JsonWriter w = new JsonWriter().beginObject()
+                .name("scenario").value(s.name())
+                .name("file").value(s.file().toString());
+        valid(w.name("valid"), overall);
+        w.name("checkers").beginArray();
+        for (ChaosRunner.Verdict v : verdicts) {
+            w.beginObject().name("checker").value(v.checker());
+            valid(w.name("valid"), v.valid());
+            w.name("detail").value(v.detail()).endObject();
         }
-        b.append("  ],\n  \"faults\": [");
-        for (int i = 0; i < s.faults().size(); i++) {
-            b.append(i == 0 ? "" : ", ").append(q(s.faults().get(i).describe() + " at " + s.faults().get(i).at().toSeconds() + " s"));
+        w.endArray().name("faults").beginArray();
+        for (Scenario.Fault f : s.faults()) {
+            w.value(f.describe() + " at " + f.at().toSeconds() + " s");
         }
-        b.append("],\n");
-        if (r != null) {
-            b.append(String.format(Locale.ROOT, "  \"result\": {\"accuracy\": %.6f, \"steps\": %d, \"epochs\": %d, "
-                            + "\"samplesPerSecond\": %.1f, \"seconds\": %.1f, \"checksumsCompared\": %d, "
-                            + "\"checksumMismatches\": %d, \"stepsClosedByDeadline\": %d, \"stepsClosedShort\": %d, "
-                            + "\"updatesAudited\": %d, \"updatesLost\": %d, \"updatesDuplicated\": %d, "
-                            + "\"shardOwnerChanges\": %d, \"shardOwnerConflicts\": %d, \"samplesToTrain\": %d, "
-                            + "\"samplesTrainedOnce\": %d, \"samplesNeverTrained\": %d, \"samplesTrainedTwice\": %d, "
-                            + "\"workPlans\": %d}\n",
-                    r.accuracy(), r.steps(), r.epochs(), r.samplesPerSecond(), r.seconds(), r.checksumsCompared(),
-                    r.checksumMismatches(), r.stepsClosedByDeadline(), r.stepsClosedShort(), r.updates().audited(),
-                    r.updates().lost(), r.updates().duplicates(), r.updates().ownerChanges(), r.updates().conflicts(),
-                    r.samplesAudit().expected(), r.samplesAudit().trained(), r.samplesAudit().missed(),
-                    r.samplesAudit().twice(), r.samplesAudit().plans()));
+        w.endArray().name("result");
+        if (r == null) {
+            w.value((String) null);
         } else {
-            b.append("  \"result\": null\n");
+            w.beginObject()
+                    .name("accuracy").value(r.accuracy(), 6)
+                    .name("steps").value(r.steps())
+                    .name("epochs").value(r.epochs())
+                    .name("samplesPerSecond").value(r.samplesPerSecond(), 1)
+                    .name("seconds").value(r.seconds(), 1)
+                    .name("checksumsCompared").value(r.checksumsCompared())
+                    .name("checksumMismatches").value(r.checksumMismatches())
+                    .name("stepsClosedByDeadline").value(r.stepsClosedByDeadline())
+                    .name("stepsClosedShort").value(r.stepsClosedShort())
+                    .name("updatesAudited").value(r.updates().audited())
+                    .name("updatesLost").value(r.updates().lost())
+                    .name("updatesDuplicated").value(r.updates().duplicates())
+                    .name("shardOwnerChanges").value(r.updates().ownerChanges())
+                    .name("shardOwnerConflicts").value(r.updates().conflicts())
+                    .name("samplesToTrain").value(r.samplesAudit().expected())
+                    .name("samplesTrainedOnce").value(r.samplesAudit().trained())
+                    .name("samplesNeverTrained").value(r.samplesAudit().missed())
+                    .name("samplesTrainedTwice").value(r.samplesAudit().twice())
+                    .name("workPlans").value(r.samplesAudit().plans())
+                    .endObject();
         }
-        return b.append("}\n").toString();
+        return w.endObject().toString();
     }
 
     /** {@code true}, {@code false} or {@code "unknown"}. */
-    static String valid(String verdict) {
-        return verdict.equals("true") || verdict.equals("false") ? verdict : q(verdict);
-    }
-
-    static String q(String s) {
-        StringBuilder b = new StringBuilder("\"");
-        for (char c : (s == null ? "" : s).toCharArray()) {
-            switch (c) {
-                case '"' -> b.append("\\\"");
-                case '\\' -> b.append("\\\\");
-                case '\n' -> b.append("\\n");
-                default -> {
-                    if (c < 0x20) {
-                        b.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
-                    } else {
-                        b.append(c);
-                    }
-                }
-            }
+    private static void valid(JsonWriter w, String verdict) {
+        if (verdict.equals("true") || verdict.equals("false")) {
+            w.value(Boolean.parseBoolean(verdict));
+        } else {
+            w.value(verdict);
         }
-        return b.append('"').toString();
     }
 }
