@@ -31,7 +31,7 @@ final class TrainLocalCommand {
         ModelSpec spec = ModelSpec.from(config);
         TrainSettings train = TrainSettings.from(config);
         OptimizerSettings optimizer = OptimizerSettings.from(config);
-        BackendMode mode = BackendMode.parse(config.getString("tributary.backend.mode"));
+        BackendMode mode = io.tributary.node.RunSettings.from(config).backend();
         Dataset[] data = loadData();
         Dataset trainSet = data[0];
         Dataset testSet = data[1];

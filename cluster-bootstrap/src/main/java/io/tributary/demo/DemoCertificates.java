@@ -26,7 +26,7 @@ final class DemoCertificates {
 
     /** Null when TLS is off; otherwise a new CA under {@code runDir/tls}. */
     static DemoCertificates create(Config config, Path runDir) throws IOException {
-        if (!config.getBoolean("tributary.tls.enabled")) {
+        if (!io.tributary.tls.TlsSettings.from(config).enabled()) {
             return null;
         }
         Path root = runDir.resolve("tls").toAbsolutePath();

@@ -21,10 +21,10 @@ import io.tributary.protocol.ShardLayout;
 import io.tributary.ps.shard.ShardSettings;
 import io.tributary.ps.wire.DataPlane;
 import io.tributary.ps.wire.FrameAuth;
-import io.tributary.trainer.cluster.Attack;
 import io.tributary.trainer.cluster.TrainerActor;
 import io.tributary.trainer.data.Dataset;
 import io.tributary.trainer.data.DataSets;
+import io.tributary.trainer.data.DataSettings;
 import io.tributary.trainer.local.TrainSettings;
 import io.tributary.trainer.model.Mlp;
 import io.tributary.trainer.model.ModelSpec;
@@ -92,9 +92,9 @@ public final class ClusterTraining {
             node.close();
             throw e;
         }
-        String control = config.getString("tributary.chaos.control-file");
-        if (!control.isBlank()) {
-            ChaosControl chaos = new ChaosControl(java.nio.file.Path.of(control), node, plane);
+        Path control = RunSettings.from(config).chaosControl();
+        if (control != null) {
+            ChaosControl chaos = new ChaosControl(control, node, plane);
             node.whenTerminated().thenRun(chaos::close);
         }
         return node;
@@ -104,14 +104,17 @@ public final class ClusterTraining {
     static NodeDataPlane openDataPlane(NodeSettings nodeSettings, Config config) {
         ModelSpec spec = ModelSpec.from(config);
         ShardSettings shardSettings = ShardSettings.from(config);
-        io.tributary.coordinator.WorkSettings.from(config); // checked on every node before it joins, like the above
-        Config dp = config.getConfig("tributary.data-plane");
-        long runId = config.getLong("tributary.cluster.run-id");
+        // every settings record is checked on every node before it joins, like the above
+        io.tributary.coordinator.WorkSettings.from(config);
+        DataSettings.from(config);
+        TrainSettings.from(config);
+        RunSettings run = RunSettings.from(config);
+        RunSettings.DataPlaneSettings dp = run.dataPlane();
         ShardLayout layout = new ShardLayout(spec.parameterCount(), shardSettings.shards());
-        DataPlane.Settings planeSettings = DataPlane.Settings.defaults().withMtuLength(dp.getInt("mtu"));
-        FrameAuth auth = dp.getBoolean("authenticate") ? FrameAuth.generate() : null;
-        return new NodeDataPlane(planeSettings, nodeSettings.host(), dp.getInt("port"), runId, 0, layout,
-                dp.getDuration("send-timeout"), auth);
+        DataPlane.Settings planeSettings = DataPlane.Settings.defaults().withMtuLength(dp.mtu());
+        FrameAuth auth = dp.authenticate() ? FrameAuth.generate() : null;
+        return new NodeDataPlane(planeSettings, nodeSettings.host(), dp.port(), run.runId(), 0, layout,
+                dp.sendTimeout(), auth);
     }
 
     /** The membership role that publishes {@code plane}'s endpoint and public key ("-" with authentication off). */
@@ -178,9 +181,10 @@ public final class ClusterTraining {
         ModelSpec spec = ModelSpec.from(config);
         ShardSettings shardSettings = ShardSettings.from(config);
         TrainSettings train = TrainSettings.from(config);
-        Config dp = config.getConfig("tributary.data-plane");
-        long runId = config.getLong("tributary.cluster.run-id");
-        ShardLayout layout = plane.layout();
+        DataSettings data = DataSettings.from(config);
+        io.tributary.coordinator.WorkSettings work = io.tributary.coordinator.WorkSettings.from(config);
+        RunSettings run = RunSettings.from(config);
+        long runId = run.runId();
         followPeers(system, plane);
         CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "close-data-plane",
                 () -> {
@@ -190,11 +194,10 @@ public final class ClusterTraining {
 
         TrainingMetrics metrics = new TrainingMetrics(node.metricsRegistry());
         metrics.watchDataPlane(plane, node.metricsRegistry());
-        String resumeFrom = config.getString("tributary.cluster.resume-from").trim();
         // Only the nodes that hold parameters (ps) or start the run (coordinator) need the checkpoint.
         boolean needsCheckpoint = nodeSettings.roles().contains("ps") || nodeSettings.roles().contains("coordinator");
-        ResumePoint resume = resumeFrom.isEmpty() || !needsCheckpoint ? null
-                : ResumePoint.load(Path.of(resumeFrom), spec.sizes());
+        ResumePoint resume = run.resumeFrom() == null || !needsCheckpoint ? null
+                : ResumePoint.load(run.resumeFrom(), spec.sizes());
         if (resume != null) {
             LOG.info("resuming from {} (step {})", resume.file(), resume.step());
         }
@@ -205,14 +208,13 @@ public final class ClusterTraining {
         Function<Integer, EntityRef<ShardCommand>> shards = k -> sharding.entityRefFor(ParameterShard.KEY,
                 TrainerActor.entityId(k));
 
-        TrainingCoordinator.Settings coordinatorSettings = new TrainingCoordinator.Settings(runId,
-                config.getInt("tributary.cluster.min-trainers"), train.batchSize(), train.epochs(), train.seed(),
-                shardSettings, config.getInt("tributary.cluster.eval-every-steps"),
-                config.getDouble("tributary.trust.reputation-rate"), config.getDouble("tributary.trust.quarantine-below"),
-                resume == null ? 0 : resume.step(), io.tributary.coordinator.WorkSettings.from(config));
+        TrainingCoordinator.Settings coordinatorSettings = new TrainingCoordinator.Settings(runId, run.minTrainers(),
+                train.batchSize(), train.epochs(), train.seed(), shardSettings, run.evalEverySteps(),
+                run.reputationRate(), run.quarantineBelow(), resume == null ? 0 : resume.step(), work);
         TrainingCoordinator.Resources coordinatorResources = new TrainingCoordinator.Resources(plane,
-                () -> CpuBackend.create(), spec, () -> DataSets.load(config, false, spec.inputs(), spec.classes()), DataSets.trainCount(config), shards, listener, metrics,
-                recorder(config, runId, spec), initial);
+                () -> CpuBackend.create(), spec, () -> DataSets.load(data, false, spec.inputs(), spec.classes()),
+                DataSets.trainCount(data), shards, listener, metrics,
+                run.runDir() == null ? null : new RunRecorder(run.runDir(), runId, run.configHash(), spec.sizes()), initial);
         Behavior<CoordinatorCommand> coordinator = Behaviors.supervise(
                         TrainingCoordinator.create(coordinatorSettings, coordinatorResources))
                 .onFailure(SupervisorStrategy.restartWithBackoff(Duration.ofSeconds(1), Duration.ofSeconds(10), 0.2));
@@ -231,19 +233,17 @@ public final class ClusterTraining {
                 .withEntityProps(DispatcherSelector.fromConfig("tributary.dispatchers.shard")));
 
         if (nodeSettings.roles().contains("trainer")) {
-            BackendMode mode = BackendMode.parse(config.getString("tributary.backend.mode"));
-            Backend backend = Backends.open(mode, line -> LOG.warn("{}", line));
+            Backend backend = Backends.open(run.backend(), line -> LOG.warn("{}", line));
             TrainerBackend backends = new TrainerBackend(backend, backend instanceof io.tributary.kernels.cuda.CudaBackend,
                     () -> Backends.open(BackendMode.CPU, line -> LOG.warn("{}", line)),
-                    config.getInt("tributary.trainer.gpu-failures-before-cpu"), line -> {
+                    run.trainer().gpuFailuresBeforeCpu(), line -> {
                         LOG.error("{}", line);
                         System.out.println(line);
                     });
-            Dataset trainSet = DataSets.load(config, true, spec.inputs(), spec.classes());
+            Dataset trainSet = DataSets.load(data, true, spec.inputs(), spec.classes());
             TrainerActor.Resources res = new TrainerActor.Resources(node.address().toString(), backends, spec, trainSet,
-                    train.seed(), plane, coordinatorProxy, shards, dp.getDuration("request-timeout"),
-                    config.getDouble("tributary.trainer.slowdown"), metrics,
-                    Attack.parse(config.getString("tributary.trainer.attack")), config.getDouble("tributary.trainer.lie-z"));
+                    train.seed(), plane, coordinatorProxy, shards, run.dataPlane().requestTimeout(),
+                    run.trainer().slowdown(), metrics, run.trainer().attack(), run.trainer().lieZ());
             // A rewind (shards rolled back) restarts the trainer at once and quietly; failures restart it with back-off.
             Behavior<TrainerCommand> rewindable = Behaviors.supervise(TrainerActor.create(res))
                     .onFailure(TrainerActor.RewindRequested.class, SupervisorStrategy.restart().withLoggingEnabled(false));
@@ -253,12 +253,6 @@ public final class ClusterTraining {
             LOG.info("trainer started on {} ({})", plane.endpoint(), backend.description());
         }
         return new ClusterTraining(plane);
-    }
-
-    /** Checkpoints, history and credits go under {@code tributary.cluster.run-dir} (empty: not recorded). */
-    private static RunRecorder recorder(Config config, long runId, ModelSpec spec) {
-        String dir = config.getString("tributary.cluster.run-dir");
-        return dir.isEmpty() ? null : new RunRecorder(Path.of(dir), runId, RunRecorder.configHash(config), spec.sizes());
     }
 
     private static <T> Supplier<T> memoize(Supplier<T> s) {

@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigFactory;
 import io.tributary.protocol.PekkoDefaults;
 import io.tributary.tls.ClusterCertificates;
 import io.tributary.tls.TlsMaterial;
+import io.tributary.tls.TlsSettings;
 import io.tributary.tls.TributarySslEngineProvider;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -87,7 +88,7 @@ public final class TributaryNode implements AutoCloseable {
         try {
             system = ActorSystem.create(NodeGuardian.create(metrics, protocolVersion, tls != null, refusal), SYSTEM_NAME,
                     pekkoConfig(settings, protocolVersion, extraRoles, tls != null,
-                            !config.getString("tributary.chaos.control-file").isBlank())
+                            RunSettings.from(config).chaosControl() != null)
                             .withFallback(PekkoDefaults.over(config)));
         } catch (RuntimeException e) {
             metrics.close();
@@ -137,25 +138,26 @@ public final class TributaryNode implements AutoCloseable {
      * start when it does not grant every role the node is configured with. Null when TLS is off.
      */
     private static TlsMaterial.Node loadTls(NodeSettings settings, Config config) {
-        if (!config.getBoolean("tributary.tls.enabled")) {
+        TlsSettings tlsSettings = TlsSettings.from(config);
+        if (!tlsSettings.enabled()) {
             return null;
         }
-        String dir = config.getString("tributary.tls.dir");
-        if (dir.isBlank()) {
+        Path dir = tlsSettings.dir();
+        if (dir == null) {
             throw new NodeStartException("tributary.tls.enabled = on, but no certificate folder is set: pass --tls-dir DIR"
                     + " (a folder made by 'tributary certs sign'), or set tributary.tls.enabled = off on a network you control");
         }
         TlsMaterial.Node node;
         try {
-            node = TlsMaterial.loadNode(Path.of(dir), !skipOwnChecks);
+            node = TlsMaterial.loadNode(dir, !skipOwnChecks);
         } catch (IOException | IllegalArgumentException e) {
             throw new NodeStartException("TLS: " + e.getMessage(), e);
         }
         try {
-            java.util.Optional<String> revoked = io.tributary.tls.RevocationList.load(Path.of(dir)).reason(node.certificate());
+            java.util.Optional<String> revoked = io.tributary.tls.RevocationList.load(dir).reason(node.certificate());
             if (revoked.isPresent() && !skipOwnChecks) {
                 throw new NodeStartException("TLS: this node's certificate " + ClusterCertificates.subjectName(node.certificate())
-                        + " is revoked by the cluster's operator (" + Path.of(dir).resolve(io.tributary.tls.RevocationList.FILE)
+                        + " is revoked by the cluster's operator (" + dir.resolve(io.tributary.tls.RevocationList.FILE)
                         + ": " + revoked.get() + "): the cluster would refuse it; ask the operator for a new certificate");
             }
         } catch (IOException | IllegalArgumentException e) {

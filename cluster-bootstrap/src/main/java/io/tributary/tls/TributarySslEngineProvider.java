@@ -33,7 +33,7 @@ public final class TributarySslEngineProvider implements SSLEngineProvider {
     private final PeerCertificates peers;
 
     public TributarySslEngineProvider(ActorSystem system) {
-        Path dir = Path.of(system.settings().config().getString("tributary.tls.dir"));
+        Path dir = TlsSettings.from(system.settings().config()).dir();
         TlsMaterial.Node node;
         try {
             // the node checked its own certificate's dates when it started; the peers check them again
