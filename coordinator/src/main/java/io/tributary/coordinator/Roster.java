@@ -29,8 +29,6 @@ final class Roster {
         final int id;
         final String nodeId;
         ActorRef<TrainerCommand> ref;
-        /** Its fixed partition of the samples (-1 for a trainer that joined mid-run). */
-        final int partition;
         long doneSteps;
         long samples;
         boolean live = true;
@@ -42,11 +40,10 @@ final class Roster {
         /** Told to rewind and not registered again yet: its step reports are from before the rollback. */
         boolean rewinding;
 
-        Member(int id, String nodeId, ActorRef<TrainerCommand> ref, int partition) {
+        Member(int id, String nodeId, ActorRef<TrainerCommand> ref) {
             this.id = id;
             this.nodeId = nodeId;
             this.ref = ref;
-            this.partition = partition;
         }
 
         /** Takes part in the next work plan and is told of plans and leases. */
@@ -77,19 +74,15 @@ final class Roster {
                 ? "the run is full (tributary.cluster.max-trainers = " + maxTrainers + ")" : null;
     }
 
-    /**
-     * Admits the trainer of node {@code nodeId} with the next id.
-     *
-     * @param partition its fixed partition, or -1 for a joiner
-     */
-    Member admit(String nodeId, ActorRef<TrainerCommand> ref, int partition) {
+    /** Admits the trainer of node {@code nodeId} with the next id. */
+    Member admit(String nodeId, ActorRef<TrainerCommand> ref) {
         if (refusal() != null) {
             throw new IllegalStateException(refusal());
         }
         if (byNode.containsKey(nodeId)) {
             throw new IllegalStateException("node " + nodeId + " has a trainer already");
         }
-        Member m = new Member(byNode.size(), nodeId, ref, partition);
+        Member m = new Member(byNode.size(), nodeId, ref);
         byNode.put(nodeId, m);
         byId.put(m.id, m);
         return m;

@@ -90,7 +90,7 @@ final class RosterKeeper {
             joinMidRun(r);
             return;
         }
-        Member m = roster.admit(r.nodeId(), r.trainer(), roster.size());
+        Member m = roster.admit(r.nodeId(), r.trainer());
         ledger.admitted(m.id, m.nodeId);
         ctx.watchWith(r.trainer(), new TrainerTerminated(m.id));
         ctx.getLog().info("trainer {} registered from {} ({}), data plane {}", m.id, r.nodeId(), r.backend(),
@@ -107,7 +107,7 @@ final class RosterKeeper {
      * the next plan are empty.
      */
     private void joinMidRun(RegisterTrainer r) {
-        Member m = roster.admit(r.nodeId(), r.trainer(), -1);
+        Member m = roster.admit(r.nodeId(), r.trainer());
         m.doneSteps = run.committedSteps();
         ledger.admitted(m.id, m.nodeId);
         ctx.watchWith(r.trainer(), new TrainerTerminated(m.id));

@@ -230,7 +230,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         for (int k = 0; k < layout.shardCount(); k++) {
             shards.add(k);
         }
-        return new Assignment(settings.runId(), m.id, m.partition, partitionCount, startStep, totalSteps, stepsPerEpoch,
+        return new Assignment(settings.runId(), m.id, partitionCount, startStep, totalSteps, stepsPerEpoch,
                 localBatch, settings.shards().policy(), settings.shards().staleness(), shards);
     }
 

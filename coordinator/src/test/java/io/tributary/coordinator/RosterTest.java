@@ -16,11 +16,11 @@ class RosterTest {
     @Test
     void trainersGetIdsInTheOrderTheyAreAdmittedUntilTheRunIsFull() {
         Roster r = new Roster(2);
-        assertEquals(0, r.admit("node-a", null, 0).id);
-        assertEquals(1, r.admit("node-b", null, 1).id);
+        assertEquals(0, r.admit("node-a", null).id);
+        assertEquals(1, r.admit("node-b", null).id);
         assertNotNull(r.refusal());
         assertTrue(r.refusal().contains("max-trainers = 2"));
-        assertThrows(IllegalStateException.class, () -> r.admit("node-c", null, -1));
+        assertThrows(IllegalStateException.class, () -> r.admit("node-c", null));
         assertEquals("node-b", r.byId(1).nodeId);
         assertEquals(0, r.byNode("node-a").id);
     }
@@ -28,15 +28,15 @@ class RosterTest {
     @Test
     void aNodeHasOneTrainer() {
         Roster r = new Roster(4);
-        r.admit("node-a", null, 0);
-        assertThrows(IllegalStateException.class, () -> r.admit("node-a", null, 1));
+        r.admit("node-a", null);
+        assertThrows(IllegalStateException.class, () -> r.admit("node-a", null));
     }
 
     @Test
     void goneAndQuarantinedTrainersLeaveThePlanAndTheirDoneStepsAreKept() {
         Roster r = new Roster(8);
         for (String n : new String[] {"a", "b", "c", "d"}) {
-            r.admit(n, null, -1);
+            r.admit(n, null);
         }
         r.byId(1).live = false;
         r.byId(1).doneSteps = 17;
@@ -54,16 +54,16 @@ class RosterTest {
     void theSlowestLiveTrainerSetsTheFloor() {
         Roster r = new Roster(8);
         assertEquals(Long.MAX_VALUE, r.slowestDone());
-        r.admit("a", null, 0).doneSteps = 9;
-        r.admit("b", null, 1).doneSteps = 4;
-        r.admit("c", null, 2).doneSteps = 1;
+        r.admit("a", null).doneSteps = 9;
+        r.admit("b", null).doneSteps = 4;
+        r.admit("c", null).doneSteps = 1;
         r.byId(2).live = false; // a gone trainer does not hold the others back
         assertEquals(4, r.slowestDone());
     }
 
     @Test
     void speedIsAMovingAverageWithAFifthForEachNewStep() {
-        Roster.Member m = new Roster(1).admit("a", null, 0);
+        Roster.Member m = new Roster(1).admit("a", null);
         m.measured(100);
         assertEquals(100, m.stepNanos, 1e-9);
         m.measured(200);

@@ -110,10 +110,11 @@ public final class TrainingProtocol {
     }
 
     /**
-     * The coordinator admits a trainer: its id in frames, its data partition, where the run
-     * stands and how it proceeds.
+     * The coordinator admits a trainer: its id in frames, where the run stands and how it proceeds
+     * ({@code partitionCount}: the trainers the run started with, which lay out the epoch's sample
+     * sequence; which samples this trainer computes come in {@link WorkPlan}s).
      */
-    public record Assignment(long runId, int trainerId, int partitionIndex, int partitionCount, long startStep,
+    public record Assignment(long runId, int trainerId, int partitionCount, long startStep,
                              long totalSteps, int stepsPerEpoch, int localBatch, ConsistencyPolicy policy, int staleness,
                              Set<Integer> shards) implements TrainerCommand, WireMessage {
         public Assignment {
