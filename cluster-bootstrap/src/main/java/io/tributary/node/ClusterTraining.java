@@ -11,6 +11,7 @@ import io.tributary.kernels.BackendMode;
 import io.tributary.kernels.Backends;
 import io.tributary.trainer.cluster.TrainerBackend;
 import io.tributary.kernels.cpu.CpuBackend;
+import io.tributary.ps.node.FaultHooks;
 import io.tributary.ps.node.NodeDataPlane;
 import io.tributary.ps.node.TrainingMetrics;
 import io.tributary.protocol.TrainingProtocol.CoordinatorCommand;
@@ -78,7 +79,9 @@ public final class ClusterTraining {
      * {@code listener} is used only if this node ends up hosting the coordinator.
      */
     public static TributaryNode launch(NodeSettings nodeSettings, Config config, RunListener listener) {
-        NodeDataPlane plane = openDataPlane(nodeSettings, config);
+        String control = config.getString("tributary.chaos.control-file");
+        ChaosFaults faults = control.isBlank() ? null : new ChaosFaults();
+        NodeDataPlane plane = openDataPlane(nodeSettings, config, faults == null ? FaultHooks.NONE : faults);
         TributaryNode node;
         try {
             node = TributaryNode.start(nodeSettings, config, java.util.List.of(dataPlaneRole(plane)));
@@ -92,16 +95,18 @@ public final class ClusterTraining {
             node.close();
             throw e;
         }
-        String control = config.getString("tributary.chaos.control-file");
-        if (!control.isBlank()) {
-            ChaosControl chaos = new ChaosControl(java.nio.file.Path.of(control), node, plane);
+        if (faults != null) {
+            ChaosControl chaos = new ChaosControl(java.nio.file.Path.of(control), node, faults);
             node.whenTerminated().thenRun(chaos::close);
         }
         return node;
     }
 
-    /** This node's data plane, with frame authentication when {@code tributary.data-plane.authenticate} is on. */
-    static NodeDataPlane openDataPlane(NodeSettings nodeSettings, Config config) {
+    /**
+     * This node's data plane, with frame authentication when {@code tributary.data-plane.authenticate}
+     * is on, and {@code faults} injected (the chaos tool's; {@link FaultHooks#NONE} otherwise).
+     */
+    static NodeDataPlane openDataPlane(NodeSettings nodeSettings, Config config, FaultHooks faults) {
         ModelSpec spec = ModelSpec.from(config);
         ShardSettings shardSettings = ShardSettings.from(config);
         io.tributary.coordinator.WorkSettings.from(config); // checked on every node before it joins, like the above
@@ -111,7 +116,7 @@ public final class ClusterTraining {
         DataPlane.Settings planeSettings = DataPlane.Settings.defaults().withMtuLength(dp.getInt("mtu"));
         FrameAuth auth = dp.getBoolean("authenticate") ? FrameAuth.generate() : null;
         return new NodeDataPlane(planeSettings, nodeSettings.host(), dp.getInt("port"), runId, 0, layout,
-                dp.getDuration("send-timeout"), auth);
+                dp.getDuration("send-timeout"), auth, faults);
     }
 
     /** The membership role that publishes {@code plane}'s endpoint and public key ("-" with authentication off). */
