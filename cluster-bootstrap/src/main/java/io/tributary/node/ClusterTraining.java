@@ -4,6 +4,7 @@ import io.tributary.coordinator.RunListener;
 import com.typesafe.config.Config;
 import io.tributary.coordinator.ResumePoint;
 import io.tributary.coordinator.RunRecorder;
+import io.tributary.coordinator.CoordinatorMetrics;
 import io.tributary.coordinator.TrainingCoordinator;
 import java.nio.file.Path;
 import io.tributary.kernels.Backend;
@@ -13,17 +14,19 @@ import io.tributary.trainer.cluster.TrainerBackend;
 import io.tributary.kernels.cpu.CpuBackend;
 import io.tributary.ps.node.FaultHooks;
 import io.tributary.ps.node.NodeDataPlane;
-import io.tributary.ps.node.TrainingMetrics;
+import io.tributary.ps.node.DataPlaneMetrics;
 import io.tributary.protocol.TrainingProtocol.CoordinatorCommand;
 import io.tributary.protocol.TrainingProtocol.ShardCommand;
 import io.tributary.protocol.TrainingProtocol.TrainerCommand;
 import io.tributary.ps.shard.ParameterShard;
+import io.tributary.ps.shard.ShardMetrics;
 import io.tributary.protocol.ShardLayout;
 import io.tributary.ps.shard.ShardSettings;
 import io.tributary.ps.wire.DataPlane;
 import io.tributary.ps.wire.FrameAuth;
 import io.tributary.trainer.cluster.Attack;
 import io.tributary.trainer.cluster.TrainerActor;
+import io.tributary.trainer.cluster.TrainerMetrics;
 import io.tributary.trainer.data.Dataset;
 import io.tributary.trainer.data.DataSets;
 import io.tributary.trainer.local.TrainSettings;
@@ -193,8 +196,12 @@ public final class ClusterTraining {
                     return CompletableFuture.completedFuture(Done.getInstance());
                 });
 
-        TrainingMetrics metrics = new TrainingMetrics(node.metricsRegistry());
-        metrics.watchDataPlane(plane, node.metricsRegistry());
+        // Every node serves every role's metrics (zero where it has not the role), as dashboards expect.
+        DataPlaneMetrics dataPlaneMetrics = new DataPlaneMetrics(node.metricsRegistry());
+        dataPlaneMetrics.watch(plane);
+        TrainerMetrics trainerMetrics = new TrainerMetrics(node.metricsRegistry(), dataPlaneMetrics);
+        ShardMetrics shardMetrics = new ShardMetrics(node.metricsRegistry(), dataPlaneMetrics);
+        CoordinatorMetrics coordinatorMetrics = new CoordinatorMetrics(node.metricsRegistry());
         String resumeFrom = config.getString("tributary.cluster.resume-from").trim();
         // Only the nodes that hold parameters (ps) or start the run (coordinator) need the checkpoint.
         boolean needsCheckpoint = nodeSettings.roles().contains("ps") || nodeSettings.roles().contains("coordinator");
@@ -216,7 +223,7 @@ public final class ClusterTraining {
                 config.getDouble("tributary.trust.reputation-rate"), config.getDouble("tributary.trust.quarantine-below"),
                 resume == null ? 0 : resume.step(), io.tributary.coordinator.WorkSettings.from(config));
         TrainingCoordinator.Resources coordinatorResources = new TrainingCoordinator.Resources(plane,
-                () -> CpuBackend.create(), spec, () -> DataSets.load(config, false, spec.inputs(), spec.classes()), DataSets.trainCount(config), shards, listener, metrics,
+                () -> CpuBackend.create(), spec, () -> DataSets.load(config, false, spec.inputs(), spec.classes()), DataSets.trainCount(config), shards, listener, coordinatorMetrics,
                 recorder(config, runId, spec), initial);
         Behavior<CoordinatorCommand> coordinator = Behaviors.supervise(
                         TrainingCoordinator.create(coordinatorSettings, coordinatorResources))
@@ -229,7 +236,7 @@ public final class ClusterTraining {
         // moves it to another ps node (HAND_OFF is the stop message of a rebalance).
         sharding.init(Entity.of(ParameterShard.KEY,
                         ctx -> ParameterShard.create(Integer.parseInt(ctx.getEntityId()), shardSettings, plane, initial,
-                                initialVersion, metrics, new ParameterShard.Links(coordinatorProxy,
+                                initialVersion, shardMetrics, new ParameterShard.Links(coordinatorProxy,
                                         m -> sharding.entityRefFor(ParameterShard.KEY, ctx.getEntityId()).tell(m))))
                 .withRole("ps")
                 .withStopMessage(ParameterShard.HAND_OFF)
@@ -247,7 +254,7 @@ public final class ClusterTraining {
             Dataset trainSet = DataSets.load(config, true, spec.inputs(), spec.classes());
             TrainerActor.Resources res = new TrainerActor.Resources(node.address().toString(), backends, spec, trainSet,
                     train.seed(), plane, coordinatorProxy, shards, dp.getDuration("request-timeout"),
-                    config.getDouble("tributary.trainer.slowdown"), metrics,
+                    config.getDouble("tributary.trainer.slowdown"), trainerMetrics,
                     Attack.parse(config.getString("tributary.trainer.attack")), config.getDouble("tributary.trainer.lie-z"));
             // A rewind (shards rolled back) restarts the trainer at once and quietly; failures restart it with back-off.
             Behavior<TrainerCommand> rewindable = Behaviors.supervise(TrainerActor.create(res))

@@ -12,7 +12,6 @@ import io.tributary.ps.aggregate.OutlierScreen;
 import io.tributary.ps.aggregate.ContributionCheck;
 import io.tributary.ps.node.ContributionSlots;
 import io.tributary.ps.node.FloatChecksum;
-import io.tributary.ps.node.TrainingMetrics;
 import io.tributary.ps.node.NodeDataPlane;
 import io.tributary.ps.optim.Optimizer;
 import io.tributary.protocol.TrainingProtocol.CoordinatorCommand;
@@ -156,7 +155,7 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
     private int backup;
     private ActorRef<CoordinatorCommand> coordinator;
     private long version;
-    private final TrainingMetrics metrics;
+    private final ShardMetrics metrics;
     private final String shardLabel;
     /** This instance of the shard (node endpoint and a random tag): the owner named in its commits. */
     private final String incarnation;
@@ -189,7 +188,7 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
     private final float[] stateScratch;
 
     public static Behavior<ShardCommand> create(int shard, ShardSettings settings, NodeDataPlane dataPlane,
-                                                Supplier<float[]> initialParameters, TrainingMetrics metrics) {
+                                                Supplier<float[]> initialParameters, ShardMetrics metrics) {
         return create(shard, settings, dataPlane, initialParameters, 0, metrics);
     }
 
@@ -199,7 +198,7 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
      */
     public static Behavior<ShardCommand> create(int shard, ShardSettings settings, NodeDataPlane dataPlane,
                                                 Supplier<float[]> initialParameters, long initialVersion,
-                                                TrainingMetrics metrics) {
+                                                ShardMetrics metrics) {
         return create(shard, settings, dataPlane, initialParameters, initialVersion, metrics, null);
     }
 
@@ -209,7 +208,7 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
      */
     public static Behavior<ShardCommand> create(int shard, ShardSettings settings, NodeDataPlane dataPlane,
                                                 Supplier<float[]> initialParameters, long initialVersion,
-                                                TrainingMetrics metrics, Links links) {
+                                                ShardMetrics metrics, Links links) {
         // An unexpected failure is logged and the shard resumes with its parameters and version: stopping
         // would make sharding start it again from the initial parameters and stall the run.
         return Behaviors.supervise(Behaviors.<ShardCommand>withTimers(timers -> Behaviors.setup(
@@ -220,7 +219,7 @@ public final class ParameterShard extends AbstractBehavior<ShardCommand> {
 
     private ParameterShard(ActorContext<ShardCommand> ctx, TimerScheduler<ShardCommand> timers, int shard,
                            ShardSettings settings, NodeDataPlane dataPlane, Supplier<float[]> initialParameters,
-                           long initialVersion, TrainingMetrics metrics, Links links) {
+                           long initialVersion, ShardMetrics metrics, Links links) {
         super(ctx);
         this.links = links;
         this.version = initialVersion;

@@ -1,7 +1,5 @@
 package io.tributary.trainer.cluster;
 
-import io.tributary.ps.node.TrainingMetrics;
-
 /**
  * A trainer's pushed steps in numbers: each one into the trainer metrics, and the time spent
  * waiting for parameters, computing and pushing summed over 100 steps for the log.
@@ -11,12 +9,12 @@ final class StepTimes {
     /** Steps per line in the log. */
     static final int LOG_EVERY = 100;
 
-    private final TrainingMetrics metrics;
+    private final TrainerMetrics metrics;
     private long waitNanos;
     private long computeNanos;
     private long pushNanos;
 
-    StepTimes(TrainingMetrics metrics) {
+    StepTimes(TrainerMetrics metrics) {
         this.metrics = metrics;
     }
 

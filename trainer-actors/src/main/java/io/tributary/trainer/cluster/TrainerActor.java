@@ -23,7 +23,6 @@ import io.tributary.protocol.TrainingProtocol.TrainerCommand;
 import io.tributary.protocol.WorkPlan;
 import io.tributary.ps.node.NodeDataPlane;
 import io.tributary.ps.node.ParameterAssembler;
-import io.tributary.ps.node.TrainingMetrics;
 import io.tributary.ps.shard.ParameterShard;
 import io.tributary.trainer.data.Dataset;
 import io.tributary.trainer.data.EpochSequence;
@@ -68,7 +67,7 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
     public record Resources(String nodeId, TrainerBackend backends, ModelSpec spec, Dataset train, long seed,
                             NodeDataPlane dataPlane, ActorRef<CoordinatorCommand> coordinator,
                             Function<Integer, EntityRef<ShardCommand>> shards, Duration requestTimeout,
-                            double slowdown, TrainingMetrics metrics, Attack attack, double lieZ) {
+                            double slowdown, TrainerMetrics metrics, Attack attack, double lieZ) {
         public Resources {
             if (!(slowdown >= 1.0)) {
                 throw new IllegalArgumentException("tributary.trainer.slowdown = " + slowdown + " is invalid: it must be >= 1.0");

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
-import io.tributary.ps.node.TrainingMetrics;
+import io.tributary.ps.node.DataPlaneMetrics;
 import org.junit.jupiter.api.Test;
 
 /** A trainer's step numbers: the metrics per pushed step, and the log's means over 100 steps. */
@@ -13,7 +13,8 @@ class StepTimesTest {
 
     @Test
     void everyHundredthStepGivesTheMeanTimesAndTheMetricsCountEachStep() {
-        TrainingMetrics metrics = new TrainingMetrics(new PrometheusRegistry());
+        PrometheusRegistry registry = new PrometheusRegistry();
+        TrainerMetrics metrics = new TrainerMetrics(registry, new DataPlaneMetrics(registry));
         StepTimes times = new StepTimes(metrics);
         float[] gradient = new float[10];
         for (int s = 0; s < 99; s++) {
