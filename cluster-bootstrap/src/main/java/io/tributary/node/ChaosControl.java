@@ -1,6 +1,5 @@
 package io.tributary.node;
 
-import io.tributary.ps.node.NodeDataPlane;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -21,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * a thread reads that file every {@value #POLL_MILLIS} ms and applies what it says when it changes.
  * <ul>
  *   <li>{@code partition}: the node is cut off from every other member: Artery (in its test mode)
- *       drops every message to and from them, and the data plane every frame;</li>
+ *       drops every message to and from them, and the data plane ({@link ChaosFaults}) every frame;</li>
  *   <li>{@code heal}: both flow again;</li>
  *   <li>{@code bandwidth N}: the data plane sends at most N bytes per second ({@code bandwidth 0}: no cap).</li>
  * </ul>
@@ -34,16 +33,17 @@ final class ChaosControl implements AutoCloseable {
 
     private final Path file;
     private final TributaryNode node;
-    private final NodeDataPlane plane;
+    private final ChaosFaults faults;
     private final Thread thread;
     private final List<Address> blackholed = new ArrayList<>();
     private volatile boolean running = true;
     private String last = "";
 
-    ChaosControl(Path file, TributaryNode node, NodeDataPlane plane) {
+    /** @param faults the faults installed in this node's data plane */
+    ChaosControl(Path file, TributaryNode node, ChaosFaults faults) {
         this.file = file;
         this.node = node;
-        this.plane = plane;
+        this.faults = faults;
         this.thread = new Thread(this::loop, "tributary-chaos-control");
         thread.setDaemon(true);
         thread.start();
@@ -82,7 +82,7 @@ final class ChaosControl implements AutoCloseable {
                         blackholed.add(m.address());
                     }
                 }
-                plane.cutOff(true);
+                faults.cutOff(true);
                 LOG.warn("chaos: this node is partitioned from {} members (control plane and data plane)", blackholed.size());
             }
             case "heal" -> {
@@ -91,11 +91,11 @@ final class ChaosControl implements AutoCloseable {
                 }
                 LOG.warn("chaos: the partition healed ({} members reachable again)", blackholed.size());
                 blackholed.clear();
-                plane.cutOff(false);
+                faults.cutOff(false);
             }
             case "bandwidth" -> {
                 long cap = words.length > 1 ? Long.parseLong(words[1]) : 0;
-                plane.capBandwidth(cap);
+                faults.capBandwidth(cap);
                 LOG.warn("chaos: data-plane bandwidth {}", cap == 0 ? "uncapped" : "capped at " + cap + " bytes/s");
             }
             default -> LOG.warn("chaos control: unknown command '{}' in {}: use partition, heal or bandwidth N", command, file);

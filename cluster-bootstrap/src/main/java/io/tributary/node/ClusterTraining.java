@@ -4,6 +4,7 @@ import io.tributary.coordinator.RunListener;
 import com.typesafe.config.Config;
 import io.tributary.coordinator.ResumePoint;
 import io.tributary.coordinator.RunRecorder;
+import io.tributary.coordinator.CoordinatorMetrics;
 import io.tributary.coordinator.TrainingCoordinator;
 import java.nio.file.Path;
 import io.tributary.kernels.Backend;
@@ -11,17 +12,20 @@ import io.tributary.kernels.BackendMode;
 import io.tributary.kernels.Backends;
 import io.tributary.trainer.cluster.TrainerBackend;
 import io.tributary.kernels.cpu.CpuBackend;
+import io.tributary.ps.node.FaultHooks;
 import io.tributary.ps.node.NodeDataPlane;
-import io.tributary.ps.node.TrainingMetrics;
+import io.tributary.ps.node.DataPlaneMetrics;
 import io.tributary.protocol.TrainingProtocol.CoordinatorCommand;
 import io.tributary.protocol.TrainingProtocol.ShardCommand;
 import io.tributary.protocol.TrainingProtocol.TrainerCommand;
 import io.tributary.ps.shard.ParameterShard;
+import io.tributary.ps.shard.ShardMetrics;
 import io.tributary.protocol.ShardLayout;
 import io.tributary.ps.shard.ShardSettings;
 import io.tributary.ps.wire.DataPlane;
 import io.tributary.ps.wire.FrameAuth;
 import io.tributary.trainer.cluster.TrainerActor;
+import io.tributary.trainer.cluster.TrainerMetrics;
 import io.tributary.trainer.data.Dataset;
 import io.tributary.trainer.data.DataSets;
 import io.tributary.trainer.data.DataSettings;
@@ -78,7 +82,9 @@ public final class ClusterTraining {
      * {@code listener} is used only if this node ends up hosting the coordinator.
      */
     public static TributaryNode launch(NodeSettings nodeSettings, Config config, RunListener listener) {
-        NodeDataPlane plane = openDataPlane(nodeSettings, config);
+        Path control = RunSettings.from(config).chaosControl();
+        ChaosFaults faults = control == null ? null : new ChaosFaults();
+        NodeDataPlane plane = openDataPlane(nodeSettings, config, faults == null ? FaultHooks.NONE : faults);
         TributaryNode node;
         try {
             node = TributaryNode.start(nodeSettings, config, java.util.List.of(dataPlaneRole(plane)));
@@ -92,16 +98,18 @@ public final class ClusterTraining {
             node.close();
             throw e;
         }
-        Path control = RunSettings.from(config).chaosControl();
-        if (control != null) {
-            ChaosControl chaos = new ChaosControl(control, node, plane);
+        if (faults != null) {
+            ChaosControl chaos = new ChaosControl(control, node, faults);
             node.whenTerminated().thenRun(chaos::close);
         }
         return node;
     }
 
-    /** This node's data plane, with frame authentication when {@code tributary.data-plane.authenticate} is on. */
-    static NodeDataPlane openDataPlane(NodeSettings nodeSettings, Config config) {
+    /**
+     * This node's data plane, with frame authentication when {@code tributary.data-plane.authenticate}
+     * is on, and {@code faults} injected (the chaos tool's; {@link FaultHooks#NONE} otherwise).
+     */
+    static NodeDataPlane openDataPlane(NodeSettings nodeSettings, Config config, FaultHooks faults) {
         ModelSpec spec = ModelSpec.from(config);
         ShardSettings shardSettings = ShardSettings.from(config);
         // every settings record is checked on every node before it joins, like the above
@@ -114,7 +122,7 @@ public final class ClusterTraining {
         DataPlane.Settings planeSettings = DataPlane.Settings.defaults().withMtuLength(dp.mtu());
         FrameAuth auth = dp.authenticate() ? FrameAuth.generate() : null;
         return new NodeDataPlane(planeSettings, nodeSettings.host(), dp.port(), run.runId(), 0, layout,
-                dp.sendTimeout(), auth);
+                dp.sendTimeout(), auth, faults);
     }
 
     /** The membership role that publishes {@code plane}'s endpoint and public key ("-" with authentication off). */
@@ -192,8 +200,12 @@ public final class ClusterTraining {
                     return CompletableFuture.completedFuture(Done.getInstance());
                 });
 
-        TrainingMetrics metrics = new TrainingMetrics(node.metricsRegistry());
-        metrics.watchDataPlane(plane, node.metricsRegistry());
+        // Every node serves every role's metrics (zero where it has not the role), as dashboards expect.
+        DataPlaneMetrics dataPlaneMetrics = new DataPlaneMetrics(node.metricsRegistry());
+        dataPlaneMetrics.watch(plane);
+        TrainerMetrics trainerMetrics = new TrainerMetrics(node.metricsRegistry(), dataPlaneMetrics);
+        ShardMetrics shardMetrics = new ShardMetrics(node.metricsRegistry(), dataPlaneMetrics);
+        CoordinatorMetrics coordinatorMetrics = new CoordinatorMetrics(node.metricsRegistry());
         // Only the nodes that hold parameters (ps) or start the run (coordinator) need the checkpoint.
         boolean needsCheckpoint = nodeSettings.roles().contains("ps") || nodeSettings.roles().contains("coordinator");
         ResumePoint resume = run.resumeFrom() == null || !needsCheckpoint ? null
@@ -213,7 +225,7 @@ public final class ClusterTraining {
                 run.reputationRate(), run.quarantineBelow(), resume == null ? 0 : resume.step(), work);
         TrainingCoordinator.Resources coordinatorResources = new TrainingCoordinator.Resources(plane,
                 () -> CpuBackend.create(), spec, () -> DataSets.load(data, false, spec.inputs(), spec.classes()),
-                DataSets.trainCount(data), shards, listener, metrics,
+                DataSets.trainCount(data), shards, listener, coordinatorMetrics,
                 run.runDir() == null ? null : new RunRecorder(run.runDir(), runId, run.configHash(), spec.sizes()), initial);
         Behavior<CoordinatorCommand> coordinator = Behaviors.supervise(
                         TrainingCoordinator.create(coordinatorSettings, coordinatorResources))
@@ -226,7 +238,7 @@ public final class ClusterTraining {
         // moves it to another ps node (HAND_OFF is the stop message of a rebalance).
         sharding.init(Entity.of(ParameterShard.KEY,
                         ctx -> ParameterShard.create(Integer.parseInt(ctx.getEntityId()), shardSettings, plane, initial,
-                                initialVersion, metrics, new ParameterShard.Links(coordinatorProxy,
+                                initialVersion, shardMetrics, new ParameterShard.Links(coordinatorProxy,
                                         m -> sharding.entityRefFor(ParameterShard.KEY, ctx.getEntityId()).tell(m))))
                 .withRole("ps")
                 .withStopMessage(ParameterShard.HAND_OFF)
@@ -243,7 +255,7 @@ public final class ClusterTraining {
             Dataset trainSet = DataSets.load(data, true, spec.inputs(), spec.classes());
             TrainerActor.Resources res = new TrainerActor.Resources(node.address().toString(), backends, spec, trainSet,
                     train.seed(), plane, coordinatorProxy, shards, run.dataPlane().requestTimeout(),
-                    run.trainer().slowdown(), metrics, run.trainer().attack(), run.trainer().lieZ());
+                    run.trainer().slowdown(), trainerMetrics, run.trainer().attack(), run.trainer().lieZ());
             // A rewind (shards rolled back) restarts the trainer at once and quietly; failures restart it with back-off.
             Behavior<TrainerCommand> rewindable = Behaviors.supervise(TrainerActor.create(res))
                     .onFailure(TrainerActor.RewindRequested.class, SupervisorStrategy.restart().withLoggingEnabled(false));

@@ -7,7 +7,6 @@ import io.tributary.protocol.TrainingProtocol.CoordinatorCommand;
 import io.tributary.protocol.TrainingProtocol.RegisterTrainer;
 import io.tributary.protocol.TrainingProtocol.Rejected;
 import io.tributary.protocol.WorkPlan;
-import io.tributary.ps.node.TrainingMetrics;
 import io.tributary.ps.shard.ShardSettings;
 import java.util.Locale;
 import org.apache.pekko.actor.Address;
@@ -34,12 +33,12 @@ final class RosterKeeper {
     private final CreditLedger ledger;
     private final WorkDispatch work;
     private final RunListener listener;
-    private final TrainingMetrics metrics;
+    private final CoordinatorMetrics metrics;
     private final RunRecorder recorder;
     private final RunView run;
 
     RosterKeeper(ActorContext<CoordinatorCommand> ctx, TrainingCoordinator.Settings settings, Roster roster,
-                 CreditLedger ledger, WorkDispatch work, RunListener listener, TrainingMetrics metrics,
+                 CreditLedger ledger, WorkDispatch work, RunListener listener, CoordinatorMetrics metrics,
                  RunRecorder recorder, RunView run) {
         this.ctx = ctx;
         this.settings = settings;

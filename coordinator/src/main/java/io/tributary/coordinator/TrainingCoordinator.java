@@ -4,7 +4,6 @@ import io.tributary.protocol.ConsistencyPolicy;
 import io.tributary.kernels.Backend;
 import io.tributary.ps.node.NodeDataPlane;
 import io.tributary.ps.node.ParameterAssembler;
-import io.tributary.ps.node.TrainingMetrics;
 import io.tributary.protocol.TrainingProtocol.Assignment;
 import io.tributary.protocol.TrainingProtocol.ClockFloor;
 import io.tributary.protocol.TrainingProtocol.CoordinatorCommand;
@@ -71,7 +70,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
     public record Resources(NodeDataPlane dataPlane, Supplier<Backend> backend, ModelSpec spec,
                             Supplier<Dataset> testSet, int trainCount,
                             Function<Integer, EntityRef<ShardCommand>> shards, RunListener listener,
-                            TrainingMetrics metrics, RunRecorder recorder, Supplier<float[]> initialParameters) {
+                            CoordinatorMetrics metrics, RunRecorder recorder, Supplier<float[]> initialParameters) {
     }
 
     record EvalParamsReady(long version) implements CoordinatorCommand {

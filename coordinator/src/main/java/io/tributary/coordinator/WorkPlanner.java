@@ -2,9 +2,9 @@ package io.tributary.coordinator;
 
 import io.tributary.protocol.WorkPlan;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.BitSet;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -12,7 +12,7 @@ import java.util.TreeMap;
 
 /**
  * The coordinator's side of the {@link WorkPlan}s: it makes them, leases steps to the trainers, and
- * audits that every sample of every epoch is trained exactly once.
+ * has every sample of every epoch audited ({@link SamplesAudit}) as trained exactly once.
  *
  * <ul>
  *   <li><b>Leases.</b> Trainers compute only steps below the lease; a new plan starts at the lease
@@ -25,9 +25,10 @@ import java.util.TreeMap;
  *       it joins at up to the next plan, whose slices (one mean batch each) are taken from the end of
  *       the epoch. It computes on samples from its first step, and the others' leased batches stay
  *       as they are.
- *   <li><b>Audit.</b> Shard 0's commits name the trainers whose gradients went into each step; each
- *       one's slice is marked in a bitmap of the epoch. A position marked twice is a sample trained
- *       twice; one never marked when the epoch is over (no rollback can reach it) was lost.
+ *   <li><b>Audit.</b> Shard 0's commits name the trainers whose gradients went into each step; the
+ *       {@link SamplesAudit} marks each one's slice, under the plan or bridge that gave it, in a bitmap
+ *       of the epoch: a position marked twice is a sample trained twice, one never marked when the
+ *       epoch is over was lost.
  * </ul>
  *
  * Not thread-safe: it belongs to the coordinator actor.
@@ -40,16 +41,6 @@ public final class WorkPlanner {
 
     /** What to tell the trainers: new plans (each with the lease), or just a longer lease. */
     record Extension(List<WorkPlan> plans, long until) {
-    }
-
-    private static final class EpochAudit {
-        final int expectedFrom;
-        final BitSet served = new BitSet();
-        long twice;
-
-        EpochAudit(int expectedFrom) {
-            this.expectedFrom = expectedFrom;
-        }
     }
 
     private final long runId;
@@ -67,23 +58,14 @@ public final class WorkPlanner {
     private final List<WorkPlan> bridges = new ArrayList<>();
     /** Bridge slices shard 0 committed without their trainer's gradient (see {@link #committed}). */
     private final List<Orphan> orphans = new ArrayList<>();
-    private final TreeMap<Long, Set<Integer>> servedSteps = new TreeMap<>();
-    private final TreeMap<Integer, EpochAudit> open = new TreeMap<>();
+    private final SamplesAudit audit;
     private long leasedUntil;
     private long lastSentLease;
-    /** Ranges of the slice being marked (reused: shard 0's commits mark every step's contributors). */
-    private int[] markScratch = new int[4];
     private int nextId;
     private WorkPlan lastBridge;
     /** The last step shard 0 committed (sync; see {@link #committed}). */
     private long lastCommitted = -1;
     private int lastBridgeHandedOn;
-    private int epochsAudited;
-    private long expected;
-    private long trained;
-    private long missed;
-    private long twice;
-    private long unplanned;
 
     /**
      * @param perStep    samples per step (the run's global batch)
@@ -101,6 +83,7 @@ public final class WorkPlanner {
         this.totalSteps = totalSteps;
         this.leaseSteps = leaseSteps;
         this.scale = scale;
+        this.audit = new SamplesAudit(stepsPerEpoch, perStep, totalSteps, this::planOf);
     }
 
     /** The first plan: from {@code first} (0, or a resumed step) to the end of its epoch. */
@@ -118,7 +101,7 @@ public final class WorkPlanner {
     private WorkPlan freshEpochPlan(long first, int[] trainers, int[] weights) {
         int epoch = (int) (first / stepsPerEpoch);
         int fromPosition = (int) (first % stepsPerEpoch) * perStep;
-        open.computeIfAbsent(epoch, e -> new EpochAudit(fromPosition));
+        audit.open(epoch, fromPosition);
         long to = epochEnd(first);
         int[] ranges = {fromPosition, (int) ((to - (long) epoch * stepsPerEpoch) * perStep)};
         WorkPlan p = new WorkPlan(runId, nextId++, epoch, first, to, ranges, trainers, weights, scale, leasedUntil);
@@ -217,7 +200,7 @@ public final class WorkPlanner {
         }
         int[] rest = restOfEpoch(current, from, out.added);
         WorkPlan bridge = null;
-        long restLength = rangesLength(rest, rest.length);
+        long restLength = RangeList.length(rest, rest.length);
         WorkPlan atJoin = joiner >= 0 && joinStep >= 0 && joinStep < from ? plans.floorEntry(joinStep).getValue() : null;
         if (atJoin != null && atJoin.covers(joinStep) && atJoin.epoch() == current.epoch() && rest.length > 0) {
             int withBatch = 0;
@@ -235,10 +218,10 @@ public final class WorkPlanner {
                 int[] head = new int[rest.length + 2];
                 int t = all.rangesOf(restLength - need, restLength, tail, 0);
                 int h = all.rangesOf(0, restLength - need, head, 0);
-                bridge = new WorkPlan(runId, nextId++, current.epoch(), joinStep, from, java.util.Arrays.copyOf(tail, t),
+                bridge = new WorkPlan(runId, nextId++, current.epoch(), joinStep, from, Arrays.copyOf(tail, t),
                         new int[] {joiner}, new int[] {1}, scale, leasedUntil);
                 bridges.add(bridge);
-                rest = java.util.Arrays.copyOf(head, h);
+                rest = Arrays.copyOf(head, h);
                 // shard 0 may have committed its first steps already (the others' gradients, and a killed
                 // trainer's last one, came first): those slices are orphans from the start
                 for (long step = joinStep; step <= lastCommitted && step < from; step++) {
@@ -310,9 +293,8 @@ public final class WorkPlanner {
     private void requeue(WorkPlan p, int index, int t, long lo, long hi, RangeList out, long from) {
         boolean bridge = bridges.contains(p);
         for (long s = lo; s < hi; s++) {
-            Set<Integer> served = servedSteps.get(s);
             int size = p.sliceSize(index, s);
-            if (size > 0 && (served == null || !served.contains(t)) && !(bridge && isOrphaned(t, s))) {
+            if (size > 0 && !audit.wasServed(t, s) && !(bridge && isOrphaned(t, s))) {
                 long start = p.sliceStart(index, s);
                 out.addVirtual(p, start, start + size);
                 if (bridge) {
@@ -359,14 +341,6 @@ public final class WorkPlanner {
         return out.toArray();
     }
 
-    private static long rangesLength(int[] ranges, int n) {
-        long len = 0;
-        for (int i = 0; i < n; i += 2) {
-            len += ranges[i + 1] - ranges[i];
-        }
-        return len;
-    }
-
     /** A joiner's bridge slice that shard 0 committed without it; handed on in the next replan. */
     private static final class Orphan {
         final int trainer;
@@ -377,63 +351,6 @@ public final class WorkPlanner {
         Orphan(int trainer, long step) {
             this.trainer = trainer;
             this.step = step;
-        }
-    }
-
-    /** Sequence ranges in order, each position at most once (a position already added is skipped). */
-    private static final class RangeList {
-        final BitSet added = new BitSet();
-        private int[] data;
-        private int n;
-        private int[] scratch = new int[8];
-
-        RangeList(int capacity) {
-            data = new int[Math.max(4, capacity)];
-        }
-
-        /** Adds the sequence positions behind {@code p}'s virtual positions [start, end). */
-        void addVirtual(WorkPlan p, long start, long end) {
-            if (scratch.length < p.ranges().length + 2) {
-                scratch = new int[p.ranges().length + 2];
-            }
-            int k = p.rangesOf(start, end, scratch, 0);
-            for (int i = 0; i < k; i += 2) {
-                add(scratch[i], scratch[i + 1]);
-            }
-        }
-
-        /** Adds [a, b) less what was added before. */
-        void add(int a, int b) {
-            int x = a;
-            while (x < b) {
-                int next = added.nextSetBit(x);
-                int stop = next < 0 || next > b ? b : next;
-                if (stop > x) {
-                    append(x, stop);
-                }
-                x = next < 0 || next >= b ? b : added.nextClearBit(next);
-            }
-            added.set(a, b);
-        }
-
-        private void append(int a, int b) {
-            if (n > 0 && data[n - 1] == a) {
-                data[n - 1] = b; // joins the range before it
-                return;
-            }
-            if (n + 2 > data.length) {
-                data = java.util.Arrays.copyOf(data, data.length * 2);
-            }
-            data[n++] = a;
-            data[n++] = b;
-        }
-
-        long length() {
-            return rangesLength(data, n);
-        }
-
-        int[] toArray() {
-            return java.util.Arrays.copyOf(data, n);
         }
     }
 
@@ -486,44 +403,22 @@ public final class WorkPlanner {
 
     /** Shard 0 committed step {@code step} with trainer {@code trainer}'s gradient in it. */
     void served(int trainer, long step) {
-        Set<Integer> s = servedSteps.computeIfAbsent(step, k -> new HashSet<>(4));
-        if (!s.add(trainer)) {
-            return;
-        }
-        mark(trainer, step);
+        audit.served(trainer, step);
     }
 
-    private void mark(int trainer, long step) {
-        Map.Entry<Long, WorkPlan> e = plans.floorEntry(step);
-        WorkPlan p = e == null ? null : e.getValue();
-        int index = p == null || !p.covers(step) ? -1 : p.indexOf(trainer);
+    /**
+     * The plan that gave trainer {@code trainer} its slice of step {@code step}: its bridge when one
+     * covers the step (a bridge comes before any plan of its steps: the trainer was sent it after
+     * them), else the plan of the step if the trainer has a part in it; null when neither.
+     */
+    private WorkPlan planOf(int trainer, long step) {
         WorkPlan bridge = bridgeOf(trainer, step);
         if (bridge != null) {
-            p = bridge; // a bridge comes before any plan of its steps (the trainer was sent it after them)
-            index = 0;
+            return bridge;
         }
-        EpochAudit audit = p == null ? null : open.get(p.epoch());
-        if (index < 0 || audit == null) {
-            unplanned++;
-            return;
-        }
-        int size = p.sliceSize(index, step);
-        if (size == 0) {
-            return;
-        }
-        long start = p.sliceStart(index, step);
-        if (markScratch.length < p.ranges().length + 2) {
-            markScratch = new int[p.ranges().length + 2]; // grows with the plans' ranges, once in a while
-        }
-        int n = p.rangesOf(start, start + size, markScratch, 0);
-        for (int i = 0; i < n; i += 2) {
-            int from = markScratch[i];
-            int to = markScratch[i + 1];
-            for (int b = audit.served.nextSetBit(from); b >= 0 && b < to; b = audit.served.nextSetBit(b + 1)) {
-                audit.twice++;
-            }
-            audit.served.set(from, to);
-        }
+        Map.Entry<Long, WorkPlan> e = plans.floorEntry(step);
+        WorkPlan p = e == null ? null : e.getValue();
+        return p != null && p.covers(step) && p.indexOf(trainer) >= 0 ? p : null;
     }
 
     /**
@@ -532,7 +427,6 @@ public final class WorkPlanner {
      * rewind; a {@link #replan} from {@code cut} follows).
      */
     void rollback(long cut) {
-        servedSteps.tailMap(cut, true).clear();
         for (Long from : new ArrayList<>(plans.tailMap(cut, false).descendingKeySet())) {
             Map<Integer, Long> before = settledBeforePlan.remove(from);
             if (before != null) {
@@ -548,7 +442,7 @@ public final class WorkPlanner {
                 // its steps before the cut stand (the same slices: its windows are equal)
                 int[] kept = new int[b.ranges().length + 2];
                 int n = b.rangesOf(0, b.windowStart(cut), kept, 0);
-                bridges.set(i, new WorkPlan(runId, b.id(), b.epoch(), b.from(), cut, java.util.Arrays.copyOf(kept, n),
+                bridges.set(i, new WorkPlan(runId, b.id(), b.epoch(), b.from(), cut, Arrays.copyOf(kept, n),
                         b.trainers(), b.weights(), b.scale(), b.leasedUntil()));
             }
         }
@@ -559,46 +453,23 @@ public final class WorkPlanner {
                 o.requeuedAt = -1; // the plan that served it is void: it waits for the next one again
             }
         }
-        int cutEpoch = (int) (cut / stepsPerEpoch);
-        open.tailMap(cutEpoch + 1, true).clear();
-        for (EpochAudit a : open.values()) {
-            a.served.clear();
-            a.twice = 0;
-        }
-        for (Map.Entry<Long, Set<Integer>> s : servedSteps.entrySet()) {
-            for (int t : s.getValue()) {
-                mark(t, s.getKey());
-            }
-        }
+        audit.rollback(cut);
         leasedUntil = cut;
         lastSentLease = cut;
     }
 
     /** Epochs that end at or before {@code step} can no longer change (no rollback goes below it): counted. */
     void closeBefore(long step) {
-        while (!open.isEmpty()) {
-            int epoch = open.firstKey();
-            long end = Math.min((long) (epoch + 1) * stepsPerEpoch, totalSteps);
-            if (end > step) {
-                return;
-            }
-            EpochAudit a = open.remove(epoch);
-            int positions = (int) ((end - (long) epoch * stepsPerEpoch) * perStep);
-            long want = positions - a.expectedFrom;
-            long got = a.served.get(a.expectedFrom, positions).cardinality();
-            epochsAudited++;
-            expected += want;
-            trained += got;
-            missed += want - got;
-            twice += a.twice;
-            servedSteps.headMap(end, false).clear();
-            bridges.removeIf(b -> b.to() <= end);
-            orphans.removeIf(o -> o.step < end);
-            plans.headMap(end, false).entrySet().removeIf(p -> p.getValue().to() <= end);
+        long end = audit.closeBefore(step);
+        if (end < 0) {
+            return;
         }
+        bridges.removeIf(b -> b.to() <= end);
+        orphans.removeIf(o -> o.step < end);
+        plans.headMap(end, false).entrySet().removeIf(p -> p.getValue().to() <= end);
     }
 
     Summary summary() {
-        return new Summary(epochsAudited, expected, trained, missed, twice, unplanned, nextId);
+        return audit.summary(nextId);
     }
 }

@@ -5,25 +5,19 @@ import io.tributary.kernels.Backend;
 import io.tributary.kernels.BackendUnavailableException;
 import io.tributary.kernels.Tensor;
 import java.util.Arrays;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The CPU backend: GEMM and BLAS-1 through the machine's native BLAS (OpenBLAS) where it is
- * installed, else a blocked Vector API GEMM; everything else on Vector API loops. Tensors are
- * host arrays, so upload and download are plain copies.
+ * The CPU backend: GEMM and dot through the machine's native BLAS (OpenBLAS) where it is
+ * installed, else a blocked Vector API GEMM ({@link HostBlas}); everything else on Vector API
+ * loops ({@link VectorLoops}) and row-wise loops ({@link SoftmaxRows}). Tensors are host arrays,
+ * so upload and download are plain copies. This class checks shapes and tensors and routes.
  */
 public final class CpuBackend implements Backend {
 
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-    private static final int V = S.length();
-
-    private final BLAS blas;
-    private final VectorGemm javaGemm = new VectorGemm();
+    private final HostBlas blas;
 
     private CpuBackend(BLAS blas) {
-        this.blas = blas;
+        this.blas = new HostBlas(blas);
     }
 
     /** Native BLAS when available, else the plain-Java path. */
@@ -53,15 +47,15 @@ public final class CpuBackend implements Backend {
     }
 
     public boolean usesNativeBlas() {
-        return blas != null;
+        return blas.isNative();
     }
 
     @Override
     public String description() {
-        return blas != null
-                ? "cpu (native BLAS " + blas.getClass().getSimpleName() + " over libblas.so.3, "
+        return blas.isNative()
+                ? "cpu (native BLAS " + blas.nativeName() + " over libblas.so.3, "
                         + Runtime.getRuntime().availableProcessors() + " cores)"
-                : "cpu (plain Java, Vector API " + S.vectorBitSize() + "-bit)";
+                : "cpu (plain Java, Vector API " + VectorLoops.vectorBits() + "-bit)";
     }
 
     @Override
@@ -80,6 +74,11 @@ public final class CpuBackend implements Backend {
         if (a.length() != b.length()) {
             throw new IllegalArgumentException("length mismatch: " + a.length() + " vs " + b.length());
         }
+    }
+
+    private static void sameLength(Tensor a, Tensor b, Tensor c) {
+        sameLength(a, b);
+        sameLength(a, c);
     }
 
     private static void need(Tensor x, long elements, String what) {
@@ -132,126 +131,46 @@ public final class CpuBackend implements Backend {
         if (m == 0 || n == 0) {
             return;
         }
-        CpuTensor ta = t(a), tb = t(b), tc = t(c);
-        if (blas == null) {
-            javaGemm.gemm(transA, transB, m, n, k, alpha, ta.data, ta.offset, tb.data, tb.offset, beta,
-                    tc.data, tc.offset);
-            return;
-        }
-        if (beta == 0f) {
-            // Fortran BLAS skips reading C when beta == 0, but be explicit: NaN must not survive.
-            Arrays.fill(tc.data, tc.offset, tc.offset + m * n, 0f);
-        }
-        // Row-major C = op(A)·op(B) is column-major C^T = op(B)^T·op(A)^T: swap the operands.
-        int lda = transA ? m : k;
-        int ldb = transB ? k : n;
-        blas.sgemm(transB ? "T" : "N", transA ? "T" : "N", n, m, k, alpha, tb.data, tb.offset, ldb,
-                ta.data, ta.offset, lda, beta, tc.data, tc.offset, n);
+        blas.gemm(transA, transB, m, n, k, alpha, t(a), t(b), beta, t(c));
     }
 
     @Override
     public void axpy(float alpha, Tensor x, Tensor y) {
         sameLength(x, y);
-        CpuTensor tx = t(x), ty = t(y);
-        int n = x.length();
-        // Memory-bound: the Vector API loop keeps up with the bus, and skips the JNI call and
-        // OpenBLAS's thread hand-off, which made native saxpy 0.25-0.98 of a plain loop here
-        // (DataPlaneTable, row c).
-        float[] xd = tx.data, yd = ty.data;
-        int xo = tx.offset, yo = ty.offset;
-        int i = 0;
-        for (; i < S.loopBound(n); i += V) {
-            FloatVector.fromArray(S, xd, xo + i).mul(alpha).add(FloatVector.fromArray(S, yd, yo + i)).intoArray(yd, yo + i);
-        }
-        for (; i < n; i++) {
-            yd[yo + i] += alpha * xd[xo + i];
-        }
+        VectorLoops.axpy(alpha, t(x), t(y));
     }
 
     @Override
     public void scale(float alpha, Tensor x) {
-        CpuTensor tx = t(x);
-        int n = x.length();
-        float[] d = tx.data;
-        int o = tx.offset;
-        int i = 0;
-        for (; i < S.loopBound(n); i += V) {
-            FloatVector.fromArray(S, d, o + i).mul(alpha).intoArray(d, o + i);
-        }
-        for (; i < n; i++) {
-            d[o + i] *= alpha;
-        }
+        VectorLoops.scale(alpha, t(x));
     }
 
     // ---- element-wise -------------------------------------------------------------------------
 
     @Override
     public void add(Tensor a, Tensor b, Tensor out) {
-        sameLength(a, b);
-        sameLength(a, out);
-        CpuTensor ta = t(a), tb = t(b), to = t(out);
-        int n = a.length();
-        int i = 0;
-        for (; i < S.loopBound(n); i += V) {
-            FloatVector.fromArray(S, ta.data, ta.offset + i).add(FloatVector.fromArray(S, tb.data, tb.offset + i))
-                    .intoArray(to.data, to.offset + i);
-        }
-        for (; i < n; i++) {
-            to.data[to.offset + i] = ta.data[ta.offset + i] + tb.data[tb.offset + i];
-        }
+        sameLength(a, b, out);
+        VectorLoops.add(t(a), t(b), t(out));
     }
 
     @Override
     public void mul(Tensor a, Tensor b, Tensor out) {
-        sameLength(a, b);
-        sameLength(a, out);
-        CpuTensor ta = t(a), tb = t(b), to = t(out);
-        int n = a.length();
-        int i = 0;
-        for (; i < S.loopBound(n); i += V) {
-            FloatVector.fromArray(S, ta.data, ta.offset + i).mul(FloatVector.fromArray(S, tb.data, tb.offset + i))
-                    .intoArray(to.data, to.offset + i);
-        }
-        for (; i < n; i++) {
-            to.data[to.offset + i] = ta.data[ta.offset + i] * tb.data[tb.offset + i];
-        }
+        sameLength(a, b, out);
+        VectorLoops.mul(t(a), t(b), t(out));
     }
 
     @Override
     public void addRowVector(int rows, int cols, Tensor bias, Tensor m) {
         need(bias, cols, "addRowVector bias");
         need(m, (long) rows * cols, "addRowVector matrix");
-        CpuTensor tb = t(bias), tm = t(m);
-        for (int r = 0; r < rows; r++) {
-            int row = tm.offset + r * cols;
-            int i = 0;
-            for (; i < S.loopBound(cols); i += V) {
-                FloatVector.fromArray(S, tm.data, row + i).add(FloatVector.fromArray(S, tb.data, tb.offset + i))
-                        .intoArray(tm.data, row + i);
-            }
-            for (; i < cols; i++) {
-                tm.data[row + i] += tb.data[tb.offset + i];
-            }
-        }
+        VectorLoops.addRowVector(rows, cols, t(bias), t(m));
     }
 
     @Override
     public void columnSums(int rows, int cols, Tensor m, Tensor out) {
         need(m, (long) rows * cols, "columnSums matrix");
         need(out, cols, "columnSums output");
-        CpuTensor tm = t(m), to = t(out);
-        Arrays.fill(to.data, to.offset, to.offset + cols, 0f);
-        for (int r = 0; r < rows; r++) {
-            int row = tm.offset + r * cols;
-            int i = 0;
-            for (; i < S.loopBound(cols); i += V) {
-                FloatVector.fromArray(S, to.data, to.offset + i).add(FloatVector.fromArray(S, tm.data, row + i))
-                        .intoArray(to.data, to.offset + i);
-            }
-            for (; i < cols; i++) {
-                to.data[to.offset + i] += tm.data[row + i];
-            }
-        }
+        VectorLoops.columnSums(rows, cols, t(m), t(out));
     }
 
     // ---- activations ---------------------------------------------------------------------------
@@ -259,101 +178,44 @@ public final class CpuBackend implements Backend {
     @Override
     public void relu(Tensor x, Tensor out) {
         sameLength(x, out);
-        CpuTensor tx = t(x), to = t(out);
-        int n = x.length();
-        int i = 0;
-        for (; i < S.loopBound(n); i += V) {
-            FloatVector.fromArray(S, tx.data, tx.offset + i).max(0f).intoArray(to.data, to.offset + i);
-        }
-        for (; i < n; i++) {
-            to.data[to.offset + i] = Math.max(tx.data[tx.offset + i], 0f);
-        }
+        VectorLoops.relu(t(x), t(out));
     }
 
     @Override
     public void reluBackward(Tensor x, Tensor gradOut, Tensor gradIn) {
-        sameLength(x, gradOut);
-        sameLength(x, gradIn);
-        CpuTensor tx = t(x), tg = t(gradOut), ti = t(gradIn);
-        int n = x.length();
-        int i = 0;
-        FloatVector zero = FloatVector.zero(S);
-        for (; i < S.loopBound(n); i += V) {
-            var positive = FloatVector.fromArray(S, tx.data, tx.offset + i).compare(VectorOperators.GT, 0f);
-            zero.blend(FloatVector.fromArray(S, tg.data, tg.offset + i), positive).intoArray(ti.data, ti.offset + i);
-        }
-        for (; i < n; i++) {
-            ti.data[ti.offset + i] = tx.data[tx.offset + i] > 0f ? tg.data[tg.offset + i] : 0f;
-        }
+        sameLength(x, gradOut, gradIn);
+        VectorLoops.reluBackward(t(x), t(gradOut), t(gradIn));
     }
 
     @Override
     public void sigmoid(Tensor x, Tensor out) {
         sameLength(x, out);
-        CpuTensor tx = t(x), to = t(out);
-        for (int i = 0; i < x.length(); i++) {
-            to.data[to.offset + i] = (float) (1.0 / (1.0 + Math.exp(-tx.data[tx.offset + i])));
-        }
+        VectorLoops.sigmoid(t(x), t(out));
     }
 
     @Override
     public void sigmoidBackward(Tensor y, Tensor gradOut, Tensor gradIn) {
-        sameLength(y, gradOut);
-        sameLength(y, gradIn);
-        CpuTensor ty = t(y), tg = t(gradOut), ti = t(gradIn);
-        for (int i = 0; i < y.length(); i++) {
-            float v = ty.data[ty.offset + i];
-            ti.data[ti.offset + i] = tg.data[tg.offset + i] * v * (1f - v);
-        }
+        sameLength(y, gradOut, gradIn);
+        VectorLoops.sigmoidBackward(t(y), t(gradOut), t(gradIn));
     }
 
     @Override
     public void tanh(Tensor x, Tensor out) {
         sameLength(x, out);
-        CpuTensor tx = t(x), to = t(out);
-        for (int i = 0; i < x.length(); i++) {
-            to.data[to.offset + i] = (float) Math.tanh(tx.data[tx.offset + i]);
-        }
+        VectorLoops.tanh(t(x), t(out));
     }
 
     @Override
     public void tanhBackward(Tensor y, Tensor gradOut, Tensor gradIn) {
-        sameLength(y, gradOut);
-        sameLength(y, gradIn);
-        CpuTensor ty = t(y), tg = t(gradOut), ti = t(gradIn);
-        for (int i = 0; i < y.length(); i++) {
-            float v = ty.data[ty.offset + i];
-            ti.data[ti.offset + i] = tg.data[tg.offset + i] * (1f - v * v);
-        }
+        sameLength(y, gradOut, gradIn);
+        VectorLoops.tanhBackward(t(y), t(gradOut), t(gradIn));
     }
 
     @Override
     public void softmaxRows(int rows, int cols, Tensor x, Tensor out) {
         need(x, (long) rows * cols, "softmaxRows input");
         need(out, (long) rows * cols, "softmaxRows output");
-        CpuTensor tx = t(x), to = t(out);
-        for (int r = 0; r < rows; r++) {
-            softmaxRow(tx.data, tx.offset + r * cols, to.data, to.offset + r * cols, cols);
-        }
-    }
-
-    /** Writes the softmax of one row and returns log(sum(exp(x - max))) + max (the log-partition). */
-    private static double softmaxRow(float[] x, int xo, float[] out, int oo, int cols) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int c = 0; c < cols; c++) {
-            max = Math.max(max, x[xo + c]);
-        }
-        double sum = 0;
-        for (int c = 0; c < cols; c++) {
-            float e = (float) Math.exp(x[xo + c] - max);
-            out[oo + c] = e;
-            sum += e;
-        }
-        float inv = (float) (1.0 / sum);
-        for (int c = 0; c < cols; c++) {
-            out[oo + c] *= inv;
-        }
-        return Math.log(sum) + max;
+        SoftmaxRows.softmax(rows, cols, t(x), t(out));
     }
 
     @Override
@@ -361,98 +223,32 @@ public final class CpuBackend implements Backend {
         need(logits, (long) rows * cols, "softmaxCrossEntropy logits");
         need(labels, rows, "softmaxCrossEntropy labels");
         need(gradOut, (long) rows * cols, "softmaxCrossEntropy gradient");
-        CpuTensor tx = t(logits), ty = t(labels), tg = t(gradOut);
-        double loss = 0;
-        float invRows = 1f / rows;
-        for (int r = 0; r < rows; r++) {
-            int xo = tx.offset + r * cols;
-            int go = tg.offset + r * cols;
-            int label = (int) ty.data[ty.offset + r];
-            if (label < 0 || label >= cols) {
-                throw new IllegalArgumentException("label " + label + " of row " + r + " is outside 0.." + (cols - 1));
-            }
-            double logZ = softmaxRow(tx.data, xo, tg.data, go, cols);
-            loss += logZ - tx.data[xo + label];
-            for (int c = 0; c < cols; c++) {
-                tg.data[go + c] *= invRows;
-            }
-            tg.data[go + label] -= invRows;
-        }
-        return (float) (loss / rows);
+        return SoftmaxRows.crossEntropy(rows, cols, t(logits), t(labels), t(gradOut));
     }
 
     @Override
     public void argmaxRows(int rows, int cols, Tensor x, Tensor out) {
         need(x, (long) rows * cols, "argmaxRows input");
         need(out, rows, "argmaxRows output");
-        CpuTensor tx = t(x), to = t(out);
-        for (int r = 0; r < rows; r++) {
-            int row = tx.offset + r * cols;
-            int best = 0;
-            for (int c = 1; c < cols; c++) {
-                if (tx.data[row + c] > tx.data[row + best]) {
-                    best = c;
-                }
-            }
-            to.data[to.offset + r] = best;
-        }
+        SoftmaxRows.argmax(rows, cols, t(x), t(out));
     }
 
     // ---- reductions ---------------------------------------------------------------------------
 
     @Override
     public float sum(Tensor x) {
-        CpuTensor tx = t(x);
-        int n = x.length();
-        FloatVector acc = FloatVector.zero(S);
-        int i = 0;
-        for (; i < S.loopBound(n); i += V) {
-            acc = acc.add(FloatVector.fromArray(S, tx.data, tx.offset + i));
-        }
-        double s = acc.reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) {
-            s += tx.data[tx.offset + i];
-        }
-        return (float) s;
+        return VectorLoops.sum(t(x));
     }
 
     @Override
     public float dot(Tensor x, Tensor y) {
         sameLength(x, y);
-        CpuTensor tx = t(x), ty = t(y);
-        int n = x.length();
-        if (blas != null) {
-            return blas.sdot(n, tx.data, tx.offset, 1, ty.data, ty.offset, 1);
-        }
-        FloatVector acc = FloatVector.zero(S);
-        int i = 0;
-        for (; i < S.loopBound(n); i += V) {
-            acc = FloatVector.fromArray(S, tx.data, tx.offset + i).fma(FloatVector.fromArray(S, ty.data, ty.offset + i), acc);
-        }
-        double s = acc.reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) {
-            s += tx.data[tx.offset + i] * ty.data[ty.offset + i];
-        }
-        return (float) s;
+        return blas.dot(t(x), t(y));
     }
 
     @Override
     public float norm2(Tensor x) {
-        CpuTensor tx = t(x);
-        int n = x.length();
-        // A plain sum of squares: OpenBLAS's scaled snrm2 may skip NaN on some kernels.
-        FloatVector acc = FloatVector.zero(S);
-        int i = 0;
-        for (; i < S.loopBound(n); i += V) {
-            FloatVector v = FloatVector.fromArray(S, tx.data, tx.offset + i);
-            acc = v.fma(v, acc);
-        }
-        double s = acc.reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) {
-            double v = tx.data[tx.offset + i];
-            s += v * v;
-        }
-        return (float) Math.sqrt(s);
+        return VectorLoops.norm2(t(x));
     }
 
     // ---- optimizer steps --------------------------------------------------------------------------
@@ -460,58 +256,19 @@ public final class CpuBackend implements Backend {
     @Override
     public void sgdMomentumStep(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum,
                                 float weightDecay) {
-        sameLength(param, grad);
-        sameLength(param, velocity);
-        CpuTensor p = t(param), g = t(grad), v = t(velocity);
-        int n = param.length();
-        int i = 0;
-        for (; i < S.loopBound(n); i += V) {
-            FloatVector pv = FloatVector.fromArray(S, p.data, p.offset + i);
-            FloatVector gv = FloatVector.fromArray(S, g.data, g.offset + i).add(pv.mul(weightDecay));
-            FloatVector vv = FloatVector.fromArray(S, v.data, v.offset + i).mul(momentum).add(gv);
-            vv.intoArray(v.data, v.offset + i);
-            pv.sub(vv.mul(lr)).intoArray(p.data, p.offset + i);
-        }
-        for (; i < n; i++) {
-            float pv = p.data[p.offset + i];
-            float vv = momentum * v.data[v.offset + i] + (g.data[g.offset + i] + weightDecay * pv);
-            v.data[v.offset + i] = vv;
-            p.data[p.offset + i] = pv - lr * vv;
-        }
+        sameLength(param, grad, velocity);
+        VectorLoops.sgdMomentum(t(param), t(grad), t(velocity), lr, momentum, weightDecay);
     }
 
     @Override
     public void adamStep(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2,
                          float eps, int step) {
-        sameLength(param, grad);
-        sameLength(param, m);
+        sameLength(param, grad, m);
         sameLength(param, v);
         if (step < 1) {
             throw new IllegalArgumentException("Adam step count is 1-based, got " + step);
         }
-        CpuTensor tp = t(param), tg = t(grad), tm = t(m), tv = t(v);
-        float c1 = (float) (1.0 / (1.0 - Math.pow(beta1, step)));
-        float c2 = (float) (1.0 / (1.0 - Math.pow(beta2, step)));
-        float ob1 = 1f - beta1, ob2 = 1f - beta2;
-        int n = param.length();
-        int i = 0;
-        for (; i < S.loopBound(n); i += V) {
-            FloatVector g = FloatVector.fromArray(S, tg.data, tg.offset + i);
-            FloatVector mm = FloatVector.fromArray(S, tm.data, tm.offset + i).mul(beta1).add(g.mul(ob1));
-            FloatVector vv = FloatVector.fromArray(S, tv.data, tv.offset + i).mul(beta2).add(g.mul(g).mul(ob2));
-            mm.intoArray(tm.data, tm.offset + i);
-            vv.intoArray(tv.data, tv.offset + i);
-            FloatVector update = mm.mul(c1).div(vv.mul(c2).sqrt().add(eps));
-            FloatVector.fromArray(S, tp.data, tp.offset + i).sub(update.mul(lr)).intoArray(tp.data, tp.offset + i);
-        }
-        for (; i < n; i++) {
-            float g = tg.data[tg.offset + i];
-            float mm = beta1 * tm.data[tm.offset + i] + ob1 * g;
-            float vv = beta2 * tv.data[tv.offset + i] + ob2 * g * g;
-            tm.data[tm.offset + i] = mm;
-            tv.data[tv.offset + i] = vv;
-            tp.data[tp.offset + i] -= lr * (mm * c1) / ((float) Math.sqrt(vv * c2) + eps);
-        }
+        VectorLoops.adam(t(param), t(grad), t(m), t(v), lr, beta1, beta2, eps, step);
     }
 
     @Override

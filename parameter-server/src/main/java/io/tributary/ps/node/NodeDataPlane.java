@@ -27,7 +27,8 @@ import org.slf4j.LoggerFactory;
  * gradient frames to the parameter shards hosted here and parameter frames to the model replica
  * here. Shards and replicas come and go at run time (rebalance, restarts); routing goes through
  * atomic slots, so the receiver needs no lock and no registration at run time. Publications to
- * other nodes are created once per endpoint and reused.
+ * other nodes are created once per endpoint and reused. The chaos tool's faults (a cut network, a
+ * bandwidth cap) come in through {@link FaultHooks}.
  */
 public final class NodeDataPlane implements AutoCloseable {
 
@@ -55,6 +56,7 @@ public final class NodeDataPlane implements AutoCloseable {
     private final ConcurrentHashMap<String, FramePublisher> publishers = new ConcurrentHashMap<>();
     private final Duration sendTimeout;
     private final FrameAuth auth;
+    private final FaultHooks faults;
 
     /**
      * @param host     the address this node receives on (127.0.0.1 for a local cluster)
@@ -73,7 +75,17 @@ public final class NodeDataPlane implements AutoCloseable {
      */
     public NodeDataPlane(DataPlane.Settings settings, String host, int port, long runId, int senderId,
                          ShardLayout layout, Duration sendTimeout, FrameAuth auth) {
+        this(settings, host, port, runId, senderId, layout, sendTimeout, auth, FaultHooks.NONE);
+    }
+
+    /**
+     * @param faults faults to inject into every send and receive (the chaos tool's);
+     *     {@link FaultHooks#NONE} in production
+     */
+    public NodeDataPlane(DataPlane.Settings settings, String host, int port, long runId, int senderId,
+                         ShardLayout layout, Duration sendTimeout, FrameAuth auth, FaultHooks faults) {
         this.auth = auth;
+        this.faults = java.util.Objects.requireNonNull(faults, "faults (FaultHooks.NONE for none)");
         this.dataPlane = DataPlane.launch(settings);
         this.runId = runId;
         this.senderId = senderId;
@@ -179,61 +191,14 @@ public final class NodeDataPlane implements AutoCloseable {
      */
     public void send(String target, FrameType type, int sender, int shard, int tensor, long stepOrVersion, float[] src,
                      int srcOffset, int length) {
-        if (cutOff) {
+        if (faults.isCutOff()) {
             return;
         }
         FramePublisher p = publishers.computeIfAbsent(target + "#" + sender, key -> open(target, sender));
         synchronized (p) {
             p.send(type, shard, tensor, stepOrVersion, src, srcOffset, length, 0);
         }
-        pace(4L * length);
-    }
-
-    // ---- in-process faults for the chaos tool (tributary.chaos.control-file) ----------------------------
-
-    private volatile boolean cutOff;
-    private volatile long capBytesPerSecond;
-    private long paceNanos;
-
-    /**
-     * Chaos tool: while true, every frame this node would send or receive is dropped, as if its
-     * network were cut (the Aeron connections stay up, so frames flow again at once when it ends).
-     */
-    public void cutOff(boolean cut) {
-        this.cutOff = cut;
-    }
-
-    public boolean isCutOff() {
-        return cutOff;
-    }
-
-    /** Chaos tool: caps what this node sends to {@code bytesPerSecond} (0: no cap) by pacing its senders. */
-    public void capBandwidth(long bytesPerSecond) {
-        if (bytesPerSecond < 0) {
-            throw new IllegalArgumentException("a bandwidth cap must be >= 0 bytes/s (0: none), got " + bytesPerSecond);
-        }
-        this.capBytesPerSecond = bytesPerSecond;
-    }
-
-    /** Sleeps so that the bytes sent since the cap started average at most the cap (bursts up to 50 ms). */
-    private void pace(long bytes) {
-        long cap = capBytesPerSecond;
-        if (cap <= 0) {
-            return;
-        }
-        long sleep;
-        synchronized (this) {
-            long now = System.nanoTime();
-            paceNanos = Math.max(paceNanos, now - 50_000_000L) + bytes * 1_000_000_000L / cap;
-            sleep = paceNanos - now;
-        }
-        if (sleep > 0) {
-            try {
-                Thread.sleep(sleep / 1_000_000L, (int) (sleep % 1_000_000L));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        faults.pace(4L * length);
     }
 
     /**
@@ -246,7 +211,7 @@ public final class NodeDataPlane implements AutoCloseable {
      */
     public void sendIfConnected(String target, FrameType type, int sender, int shard, int tensor, long stepOrVersion,
                                 float[] src, int srcOffset, int length) {
-        if (cutOff) {
+        if (faults.isCutOff()) {
             return;
         }
         FramePublisher p = publishers.computeIfAbsent(target + "#" + sender, key -> open(target, sender));
@@ -257,7 +222,7 @@ public final class NodeDataPlane implements AutoCloseable {
         synchronized (p) {
             p.send(type, shard, tensor, stepOrVersion, src, srcOffset, length, 0);
         }
-        pace(4L * length);
+        faults.pace(4L * length);
     }
 
     private FramePublisher open(String target, int sender) {
@@ -357,7 +322,7 @@ public final class NodeDataPlane implements AutoCloseable {
         @Override
         public void onGradient(int sender, int shard, int tensor, long step, int elementOffset, DirectBuffer buffer,
                                int payloadOffset, int floatCount) {
-            if (cutOff) {
+            if (faults.isCutOff()) {
                 return;
             }
             ContributionSlots s = shards.get(shard);
@@ -369,7 +334,7 @@ public final class NodeDataPlane implements AutoCloseable {
         @Override
         public void onParameters(int sender, int shard, int tensor, long version, int elementOffset, DirectBuffer buffer,
                                  int payloadOffset, int floatCount) {
-            if (cutOff) {
+            if (faults.isCutOff()) {
                 return;
             }
             ParameterAssembler a = tensor >= 0 && tensor < REPLICAS ? replicas.get(tensor) : null;

@@ -4,7 +4,6 @@ import io.tributary.protocol.TrainingProtocol.ParamsSent;
 import io.tributary.protocol.TrainingProtocol.RequestParams;
 import io.tributary.protocol.TrainingProtocol.ShardCommand;
 import io.tributary.ps.node.NodeDataPlane;
-import io.tributary.ps.node.TrainingMetrics;
 import io.tributary.ps.wire.FrameType;
 import io.tributary.ps.wire.OfferFailedException;
 import java.util.ArrayList;
@@ -23,14 +22,14 @@ final class ParameterRequests {
     private final int shard;
     private final NodeDataPlane dataPlane;
     private final float[] params;
-    private final TrainingMetrics metrics;
+    private final ShardMetrics metrics;
     private final Logger log;
     private final Consumer<RequestParams> afterSend;
     private final List<RequestParams> waiting = new ArrayList<>();
     private final List<RequestParams> due = new ArrayList<>();
 
     /** @param afterSend called after each successful send (the policy may add to it) */
-    ParameterRequests(int shard, NodeDataPlane dataPlane, float[] params, TrainingMetrics metrics, Logger log,
+    ParameterRequests(int shard, NodeDataPlane dataPlane, float[] params, ShardMetrics metrics, Logger log,
                       Consumer<RequestParams> afterSend) {
         this.shard = shard;
         this.dataPlane = dataPlane;

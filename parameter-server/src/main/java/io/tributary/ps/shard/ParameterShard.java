@@ -21,7 +21,6 @@ import io.tributary.protocol.TrainingProtocol.StateChunk;
 import io.tributary.protocol.TrainingProtocol.StartShard;
 import io.tributary.ps.node.ContributionSlots;
 import io.tributary.ps.node.NodeDataPlane;
-import io.tributary.ps.node.TrainingMetrics;
 import io.tributary.ps.optim.Optimizer;
 import java.util.List;
 import java.util.Map;
@@ -83,7 +82,7 @@ public final class ParameterShard implements Steps.Host {
     private final ShardSettings settings;
     private final NodeDataPlane dataPlane;
     private final Links links;
-    private final TrainingMetrics metrics;
+    private final ShardMetrics metrics;
     private final String shardLabel;
     /** This instance of the shard (node endpoint and a random tag): the owner named in its commits. */
     private final String incarnation;
@@ -106,7 +105,7 @@ public final class ParameterShard implements Steps.Host {
     private long takenOverAt = -1;
 
     public static Behavior<ShardCommand> create(int shard, ShardSettings settings, NodeDataPlane dataPlane,
-                                                Supplier<float[]> initialParameters, TrainingMetrics metrics) {
+                                                Supplier<float[]> initialParameters, ShardMetrics metrics) {
         return create(shard, settings, dataPlane, initialParameters, 0, metrics);
     }
 
@@ -116,7 +115,7 @@ public final class ParameterShard implements Steps.Host {
      */
     public static Behavior<ShardCommand> create(int shard, ShardSettings settings, NodeDataPlane dataPlane,
                                                 Supplier<float[]> initialParameters, long initialVersion,
-                                                TrainingMetrics metrics) {
+                                                ShardMetrics metrics) {
         return create(shard, settings, dataPlane, initialParameters, initialVersion, metrics, null);
     }
 
@@ -126,7 +125,7 @@ public final class ParameterShard implements Steps.Host {
      */
     public static Behavior<ShardCommand> create(int shard, ShardSettings settings, NodeDataPlane dataPlane,
                                                 Supplier<float[]> initialParameters, long initialVersion,
-                                                TrainingMetrics metrics, Links links) {
+                                                ShardMetrics metrics, Links links) {
         // An unexpected failure is logged and the shard resumes with its parameters and version: stopping
         // would make sharding start it again from the initial parameters and stall the run.
         return Behaviors.supervise(Behaviors.<ShardCommand>withTimers(timers -> Behaviors.setup(
@@ -137,7 +136,7 @@ public final class ParameterShard implements Steps.Host {
 
     private ParameterShard(ActorContext<ShardCommand> ctx, TimerScheduler<ShardCommand> timers, int shard,
                            ShardSettings settings, NodeDataPlane dataPlane, Supplier<float[]> initialParameters,
-                           long initialVersion, TrainingMetrics metrics, Links links) {
+                           long initialVersion, ShardMetrics metrics, Links links) {
         this.ctx = ctx;
         this.timers = timers;
         this.shard = shard;

@@ -6,7 +6,6 @@ import io.tributary.protocol.TrainingProtocol.EmptyContribution;
 import io.tributary.protocol.TrainingProtocol.RequestParams;
 import io.tributary.protocol.TrainingProtocol.ShardCommand;
 import io.tributary.ps.node.ContributionSlots;
-import io.tributary.ps.node.TrainingMetrics;
 import io.tributary.ps.optim.Optimizer;
 import java.util.List;
 import java.util.Map;
@@ -64,6 +63,6 @@ interface Steps {
     /** What a policy works with: the shard's slots, step bookkeeping, aggregation, optimizer and timers. */
     record Tools(int shard, String endpoint, ShardSettings settings, ContributionSlots slots, StepQuorum step,
                  StepAggregation aggregation, Optimizer optimizer, Tensor params, ShardTransfer transfer,
-                 TimerScheduler<ShardCommand> timers, TrainingMetrics metrics, Logger log) {
+                 TimerScheduler<ShardCommand> timers, ShardMetrics metrics, Logger log) {
     }
 }

@@ -11,7 +11,7 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.tributary.ps.node.ContributionSlots;
 import io.tributary.ps.node.NodeDataPlane;
 import io.tributary.ps.node.ParameterAssembler;
-import io.tributary.ps.node.TrainingMetrics;
+import io.tributary.ps.node.DataPlaneMetrics;
 import io.tributary.protocol.TrainingProtocol.CoordinatorCommand;
 import io.tributary.protocol.TrainingProtocol.HandOverAck;
 import io.tributary.protocol.TrainingProtocol.HandOverDone;
@@ -90,7 +90,7 @@ class ParameterShardTest {
             trainer.hostReplica(NodeDataPlane.TRAINER_REPLICA, replica);
 
             ActorRef<ShardCommand> shard = KIT.spawn(ParameterShard.create(0, settings, ps, () -> initial,
-                    new TrainingMetrics(new PrometheusRegistry())));
+                    metrics()));
             TestProbe<CoordinatorCommand> coordinator = KIT.createTestProbe();
             TestProbe<ShardReply> sent = KIT.createTestProbe();
             shard.tell(new SetQuorum(RUN, 1, Set.of(0, 1), 0, coordinator.getRef()));
@@ -144,7 +144,7 @@ class ParameterShardTest {
             ParameterAssembler replica = new ParameterAssembler(layout, v -> { });
             trainer.hostReplica(NodeDataPlane.TRAINER_REPLICA, replica);
             ActorRef<ShardCommand> shard = KIT.spawn(ParameterShard.create(0, settings, ps, () -> initial,
-                    new TrainingMetrics(new PrometheusRegistry())));
+                    metrics()));
             TestProbe<CoordinatorCommand> coordinator = KIT.createTestProbe();
             TestProbe<ShardReply> sent = KIT.createTestProbe();
             shard.tell(new SetQuorum(RUN, 1, Set.of(0, 1), 0, coordinator.getRef()));
@@ -199,10 +199,10 @@ class ParameterShardTest {
 
             // the reference never moves (no coordinator to ask: it starts at once)
             ActorRef<ShardCommand> ref = KIT.spawn(ParameterShard.create(0, settings, refPs, () -> initial, 0,
-                    new TrainingMetrics(new PrometheusRegistry())));
+                    metrics()));
             ref.tell(new SetQuorum(RUN, 1, Set.of(0), 0, coordinator.getRef()));
             ActorRef<ShardCommand> old = KIT.spawn(ParameterShard.create(0, settings, oldPs, () -> initial, 0,
-                    new TrainingMetrics(new PrometheusRegistry()), new ParameterShard.Links(coordinator.getRef(),
+                    metrics(), new ParameterShard.Links(coordinator.getRef(),
                             passedOn::add)));
             ShardStarted announced = coordinator.expectMessageClass(ShardStarted.class, Duration.ofSeconds(20));
             // before the coordinator's word the shard sends nothing
@@ -242,7 +242,7 @@ class ParameterShardTest {
             watcher.expectTerminated(old, Duration.ofSeconds(20));
 
             ActorRef<ShardCommand> moved = KIT.spawn(ParameterShard.create(0, settings, newPs, () -> initial, 0,
-                    new TrainingMetrics(new PrometheusRegistry()), new ParameterShard.Links(coordinator.getRef(),
+                    metrics(), new ParameterShard.Links(coordinator.getRef(),
                             passedOn::add)));
             coordinator.expectMessageClass(ShardStarted.class, Duration.ofSeconds(20));
             passedOn.forEach(moved::tell); // what sharding delivers to the next incarnation
@@ -304,9 +304,9 @@ class ParameterShardTest {
             TestProbe<CoordinatorCommand> coordinator = KIT.createTestProbe();
             TestProbe<ShardReply> replies = KIT.createTestProbe();
             ActorRef<ShardCommand> a = KIT.spawn(ParameterShard.create(0, settings, psA, () -> initial,
-                    new TrainingMetrics(new PrometheusRegistry())));
+                    metrics()));
             ActorRef<ShardCommand> b = KIT.spawn(ParameterShard.create(0, settings, psB, () -> initial,
-                    new TrainingMetrics(new PrometheusRegistry())));
+                    metrics()));
             a.tell(new SetQuorum(RUN, 1, Set.of(0), 0, coordinator.getRef()));
             for (long step = 0; step < 2; step++) {
                 trainer.send(psA.endpoint(), FrameType.GRADIENT, 0, 0, 0, step, g[(int) step], 0, N);
@@ -357,6 +357,12 @@ class ParameterShardTest {
     }
 
     /** A data plane on 127.0.0.1 for run {@link #RUN}. */
+    /** A shard's metrics in a registry of their own, with the data-plane counter they share. */
+    private static ShardMetrics metrics() {
+        PrometheusRegistry registry = new PrometheusRegistry();
+        return new ShardMetrics(registry, new DataPlaneMetrics(registry));
+    }
+
     private static NodeDataPlane plane(ShardLayout layout) throws Exception {
         return new NodeDataPlane(DataPlane.Settings.defaults(), "127.0.0.1", 0, RUN, 0, layout, Duration.ofSeconds(2));
     }

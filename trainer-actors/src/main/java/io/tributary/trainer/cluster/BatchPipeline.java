@@ -19,7 +19,7 @@ import org.apache.pekko.stream.javadsl.Source;
  * of its own into one of a few reusable buffers, which the trainer hands back once uploaded. A
  * buffer grows only when a plan gives this trainer a larger batch than any before.
  */
-public final class BatchPipeline implements AutoCloseable {
+public final class BatchPipeline implements AutoCloseable, WorkPlans.BatchSource {
 
     /** At most this many batches asked for and not handed back (the queue's bound, plus slack). */
     public static final int MAX_AHEAD = 3;
@@ -93,6 +93,7 @@ public final class BatchPipeline implements AutoCloseable {
      *
      * @throws IllegalStateException when more than {@link #MAX_AHEAD} batches are asked for at once
      */
+    @Override
     public void request(long step, WorkPlan plan, int index) {
         QueueOfferResult r = requests.offer(new Request(step, plan, index));
         if (r != QueueOfferResult.enqueued()) {

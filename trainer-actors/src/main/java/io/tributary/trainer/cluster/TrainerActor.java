@@ -1,19 +1,14 @@
 package io.tributary.trainer.cluster;
 
-import io.tributary.protocol.ConsistencyPolicy;
 import io.tributary.kernels.Backend;
-import io.tributary.kernels.Tensor;
-import io.tributary.ps.node.FloatChecksum;
-import io.tributary.ps.node.TrainingMetrics;
-import io.tributary.ps.node.NodeDataPlane;
-import io.tributary.ps.node.ParameterAssembler;
 import io.tributary.protocol.ProtocolRegistry;
+import io.tributary.protocol.ShardLayout;
 import io.tributary.protocol.TrainingProtocol.Assignment;
 import io.tributary.protocol.TrainingProtocol.ClockFloor;
 import io.tributary.protocol.TrainingProtocol.CoordinatorCommand;
 import io.tributary.protocol.TrainingProtocol.EmptyContribution;
-import io.tributary.protocol.TrainingProtocol.LeaseExtended;
 import io.tributary.protocol.TrainingProtocol.Finish;
+import io.tributary.protocol.TrainingProtocol.LeaseExtended;
 import io.tributary.protocol.TrainingProtocol.ParamsSent;
 import io.tributary.protocol.TrainingProtocol.RegisterTrainer;
 import io.tributary.protocol.TrainingProtocol.Rejected;
@@ -26,15 +21,16 @@ import io.tributary.protocol.TrainingProtocol.ShardReply;
 import io.tributary.protocol.TrainingProtocol.StepDone;
 import io.tributary.protocol.TrainingProtocol.TrainerCommand;
 import io.tributary.protocol.WorkPlan;
+import io.tributary.ps.node.NodeDataPlane;
+import io.tributary.ps.node.ParameterAssembler;
 import io.tributary.ps.shard.ParameterShard;
-import io.tributary.protocol.ShardLayout;
-import io.tributary.ps.wire.FrameType;
 import io.tributary.trainer.data.Dataset;
 import io.tributary.trainer.data.EpochSequence;
-import io.tributary.trainer.model.Mlp;
 import io.tributary.trainer.model.ModelSpec;
 import java.time.Duration;
-import java.util.Arrays;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -46,12 +42,9 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
-import org.apache.pekko.stream.ActorAttributes;
-import org.apache.pekko.stream.BoundedSourceQueue;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.QueueOfferResult;
-import org.apache.pekko.stream.javadsl.Sink;
-import org.apache.pekko.stream.javadsl.Source;
 
 /**
  * The trainer of one node: registers with the coordinator, receives its assignment and the work plans
@@ -61,6 +54,9 @@ import org.apache.pekko.stream.javadsl.Source;
  * plane). Two Pekko Streams graphs feed it: the input pipeline ({@link BatchPipeline}, batches
  * gathered ahead with back-pressure) and the gradient push stream (sends a step's slices off the
  * compute thread, double-buffered). Its supervisor restarts it with back-off when it fails.
+ *
+ * <p>The actor routes and runs the step loop; plain classes it owns keep the books: {@link WorkPlans},
+ * {@link ParameterFetch}, {@link ModelStep}, {@link GradientPush} and {@link StepTimes}.
  */
 public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
 
@@ -71,7 +67,7 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
     public record Resources(String nodeId, TrainerBackend backends, ModelSpec spec, Dataset train, long seed,
                             NodeDataPlane dataPlane, ActorRef<CoordinatorCommand> coordinator,
                             Function<Integer, EntityRef<ShardCommand>> shards, Duration requestTimeout,
-                            double slowdown, TrainingMetrics metrics, Attack attack, double lieZ) {
+                            double slowdown, TrainerMetrics metrics, Attack attack, double lieZ) {
         public Resources {
             if (!(slowdown >= 1.0)) {
                 throw new IllegalArgumentException("tributary.trainer.slowdown = " + slowdown + " is invalid: it must be >= 1.0");
@@ -100,16 +96,8 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
     record BatchReady(BatchPipeline from, Object batchOrFailure) implements TrainerCommand {
     }
 
-    /**
-     * One step's gradient on its way to the shards; {@code onlyShard} >= 0: a slice sent again to that
-     * shard alone (it asked: {@link ResendGradient}), not reported as a step.
-     */
-    record Push(long step, float[] gradient, float loss, int samples, long waitNanos, long computeNanos,
-                long floorAtRequest, int onlyShard) {
-    }
-
     /** The push stream sent a step's gradient; CRC32 per shard slice as sent. */
-    record Pushed(Push push, long pushNanos, java.util.List<Long> checksums) implements TrainerCommand {
+    record Pushed(GradientPush.Push push, long pushNanos, List<Long> checksums) implements TrainerCommand {
     }
 
     /**
@@ -128,38 +116,18 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
     private final TimerScheduler<TrainerCommand> timers;
     private final ActorRef<ShardReply> paramsSentAdapter;
     private final ShardLayout layout;
-    private final String[] shardEndpoints;
     private final ParameterAssembler assembler;
+    private final WorkPlans plans = new WorkPlans();
+    private final ParameterFetch fetch;
+    private final StepTimes times;
+    private final ArrayDeque<BatchPipeline.Batch> readyBatches = new ArrayDeque<>();
     private Assignment assignment;
-    private Mlp model;
-    /** Samples the model's and the input tensors' buffers hold at most (grows with a plan's larger batch). */
-    private int capacity;
-    /** The coordinator's work plans by first step: the one for step s is the last from at or before s. */
-    private final java.util.TreeMap<Long, WorkPlan> plans = new java.util.TreeMap<>();
-    private long leasedUntil;
-    /** Batches asked of the pipeline are those of steps [step, requestedUpTo). */
-    private long requestedUpTo;
-    private final java.util.ArrayDeque<BatchPipeline.Batch> readyBatches = new java.util.ArrayDeque<>();
-    /** Per gradient buffer: that step had no samples (an empty contribution was sent). */
-    private final boolean[] emptyStep = new boolean[2];
-    private Tensor input;
-    private Tensor labels;
-    private final float[][] gradBuffers = new float[2][];
+    private ModelStep model;
+    private GradientPush gradients;
     private Attack.Corruptor corruptor;
     private BatchPipeline pipeline;
-    private BatchPipeline.Batch batch;
-    private BoundedSourceQueue<Push> pushes;
-    private final FloatChecksum pushChecksum = new FloatChecksum();
+    /** The step in hand: the next to compute. */
     private long step;
-    private long clockFloor = -1;
-    private long lastParamsVersion = -1;
-    private long floorAtRequest;
-    private long requestedAt;
-    private long waitNanos;
-    private long computeNanos;
-    private long pushNanos;
-    private boolean paramsReady;
-    private boolean awaitingParams;
 
     public static Behavior<TrainerCommand> create(Resources resources) {
         return Behaviors.withTimers(timers -> Behaviors.setup(ctx -> new TrainerActor(ctx, timers, resources)));
@@ -170,7 +138,8 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
         this.res = res;
         this.timers = timers;
         this.layout = res.dataPlane().layout();
-        this.shardEndpoints = new String[layout.shardCount()];
+        this.fetch = new ParameterFetch(layout.shardCount());
+        this.times = new StepTimes(res.metrics());
         ActorRef<TrainerCommand> self = ctx.getSelf();
         this.paramsSentAdapter = ctx.messageAdapter(ShardReply.class, p -> (TrainerCommand) p);
         this.assembler = new ParameterAssembler(layout, v -> self.tell(new ParamsReady(v)));
@@ -182,6 +151,10 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
     private void register() {
         res.coordinator().tell(new RegisterTrainer(res.nodeId(), ProtocolRegistry.PROTOCOL_VERSION,
                 res.backend().description(), res.dataPlane().endpoint(), getContext().getSelf()));
+    }
+
+    private String trainerName() {
+        return assignment == null ? "-" : Integer.toString(assignment.trainerId());
     }
 
     @Override
@@ -209,22 +182,16 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
                 .onMessage(WorkPlan.class, this::onWorkPlan)
                 .onMessage(LeaseExtended.class, this::onLease)
                 .onMessage(Rewind.class, r -> {
-                    getContext().getLog().warn("trainer {}: rewinding to step {}: {}", assignment == null ? "-"
-                            : assignment.trainerId(), r.step(), r.reason());
+                    getContext().getLog().warn("trainer {}: rewinding to step {}: {}", trainerName(), r.step(),
+                            r.reason());
                     throw new RewindRequested("rewind to step " + r.step());
                 })
                 .onMessage(Finish.class, f -> {
                     getContext().getLog().info("run finished: {}", f.reason());
                     return Behaviors.stopped();
                 })
-                .onSignal(PostStop.class, s -> {
-                    release();
-                    return this;
-                })
-                .onSignal(PreRestart.class, s -> {
-                    release();
-                    return this;
-                })
+                .onSignal(PostStop.class, s -> release())
+                .onSignal(PreRestart.class, s -> release())
                 .build();
     }
 
@@ -241,27 +208,19 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
         assignment = a;
         EpochSequence sequence = new EpochSequence(res.train().count(), a.partitionCount(), a.localBatch(),
                 a.stepsPerEpoch(), res.seed());
-        capacity = a.localBatch();
-        model = new Mlp(res.spec(), res.backend(), capacity);
-        input = res.backend().allocate(capacity * res.train().features());
-        labels = res.backend().allocate(capacity);
-        gradBuffers[0] = new float[model.parameterCount()];
-        gradBuffers[1] = new float[model.parameterCount()];
+        model = new ModelStep(res.spec(), res.train().features(), res.backend(), a.localBatch());
+        gradients = new GradientPush(res.dataPlane(), fetch, a.trainerId(), model.parameterCount());
         corruptor = res.attack().corruptor(model.parameterCount(), (float) res.lieZ());
+        fetch.assign(a.policy(), a.staleness(), a.totalSteps());
         step = a.startStep();
-        requestedUpTo = step;
-        plans.headMap(step, false).entrySet().removeIf(e -> e.getValue().to() <= step);
+        plans.start(a.trainerId(), step);
         Materializer materializer = Materializer.createMaterializer(getContext());
         ActorRef<TrainerCommand> self = getContext().getSelf();
         BatchPipeline[] made = new BatchPipeline[1];
-        made[0] = new BatchPipeline(res.train(), sequence, capacity, PIPELINE_DISPATCHER, materializer,
+        made[0] = new BatchPipeline(res.train(), sequence, model.capacity(), PIPELINE_DISPATCHER, materializer,
                 b -> self.tell(new BatchReady(made[0], b)));
         pipeline = made[0];
-        pushes = Source.<Push>queue(2)
-                .map(this::sendGradient)
-                .withAttributes(ActorAttributes.dispatcher(PIPELINE_DISPATCHER))
-                .to(Sink.foreach(self::tell))
-                .run(materializer);
+        gradients.start(materializer, PIPELINE_DISPATCHER, self);
         getContext().getLog().info("trainer {}: steps {}..{} ({} policy), batch {} while the work plan is even "
                         + "({} samples per step over the run's first {} trainers)", a.trainerId(), step, a.totalSteps(),
                 a.policy().configName(), a.localBatch(), a.localBatch() * a.partitionCount(), a.partitionCount());
@@ -270,61 +229,187 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
         return this;
     }
 
-    private void release() {
+    private Behavior<TrainerCommand> release() {
         res.dataPlane().unhostReplica(NodeDataPlane.TRAINER_REPLICA, assembler);
         if (pipeline != null) {
             pipeline.close();
         }
-    }
-
-    private boolean boundedStaleness() {
-        return assignment.policy() == ConsistencyPolicy.BOUNDED_STALENESS;
+        return this;
     }
 
     private void requestParams() {
-        if (step >= assignment.totalSteps()) {
+        long minVersion = fetch.begin(step, System.nanoTime());
+        if (minVersion < 0) {
             return;
         }
-        if (boundedStaleness() && step - Math.max(clockFloor, 0) > assignment.staleness()) {
-            return; // wait for the slowest to catch up (ClockFloor)
-        }
-        // sync: exactly the version of this step; bounded staleness: anything newer than what we computed on
-        long minVersion = boundedStaleness() ? lastParamsVersion + 1 : step;
-        paramsReady = false;
-        awaitingParams = true;
-        floorAtRequest = Math.max(clockFloor, 0);
-        requestedAt = System.nanoTime();
         assembler.expect(minVersion);
         for (int k = 0; k < layout.shardCount(); k++) {
-            res.shards().apply(k).tell(new RequestParams(assignment.trainerId(), res.dataPlane().endpoint(), minVersion,
-                    paramsSentAdapter));
+            askShard(k, minVersion);
         }
         timers.startSingleTimer("request", new RequestTimeout(step), res.requestTimeout());
     }
 
+    private void askShard(int shard, long minVersion) {
+        res.shards().apply(shard).tell(new RequestParams(assignment.trainerId(), res.dataPlane().endpoint(), minVersion,
+                paramsSentAdapter));
+    }
+
     private Behavior<TrainerCommand> onParamsSent(ParamsSent p) {
-        shardEndpoints[p.shard()] = p.shardEndpoint();
+        fetch.shardAt(p.shard(), p.shardEndpoint());
         maybeCompute();
         return this;
     }
 
     private Behavior<TrainerCommand> onParamsReady(ParamsReady r) {
-        paramsReady = true;
-        lastParamsVersion = r.version();
+        fetch.arrived(r.version());
         maybeCompute();
         return this;
     }
 
     private Behavior<TrainerCommand> onRequestTimeout(RequestTimeout t) {
-        if (awaitingParams && t.step() == step && paramsReady) {
-            WorkPlan plan = planFor(step);
+        if (fetch.awaiting() && t.step() == step && fetch.ready()) {
+            WorkPlan plan = plans.planFor(step);
             getContext().getLog().warn("trainer {}: the parameters of step {} are here but not its batch after {} "
                     + "(leased until step {}, {}); waiting for the coordinator", assignment.trainerId(), step,
-                    res.requestTimeout(), leasedUntil, plan == null ? "no work plan covers it" : "work plan " + plan.id());
+                    res.requestTimeout(), plans.leasedUntil(), plan == null ? "no work plan covers it" : "work plan "
+                    + plan.id());
             timers.startSingleTimer("request", new RequestTimeout(step), res.requestTimeout());
-        } else if (awaitingParams && t.step() == step) {
+        } else if (fetch.awaiting() && t.step() == step) {
             getContext().getLog().warn("trainer {}: parameters for step {} did not arrive within {}; asking again",
                     assignment.trainerId(), step, res.requestTimeout());
+            requestParams();
+        }
+        return this;
+    }
+
+    /** A shard moved: the request waiting on it may have been lost on the way, so ask it again. */
+    private Behavior<TrainerCommand> onShardMoved(ShardMoved m) {
+        if (assignment == null || !fetch.awaiting() || m.shard() < 0 || m.shard() >= layout.shardCount()) {
+            return this;
+        }
+        askShard(m.shard(), fetch.minVersion(step));
+        return this;
+    }
+
+    private Behavior<TrainerCommand> onClockFloor(ClockFloor f) {
+        fetch.clockFloor(f.slowestStep());
+        if (assignment != null && !fetch.awaiting()) {
+            requestParams();
+        }
+        return this;
+    }
+
+    private void maybeCompute() {
+        if (!fetch.complete() || readyBatches.isEmpty()) {
+            return;
+        }
+        BatchPipeline.Batch batch = readyBatches.peek();
+        if (batch.step() != step) {
+            throw new IllegalStateException("the input pipeline gathered step " + batch.step() + " where step " + step
+                    + " was due");
+        }
+        readyBatches.poll();
+        fetch.taken();
+        timers.cancel("request");
+        if (batch.size() == 0) {
+            emptyStep(batch);
+            return;
+        }
+        int n = batch.size(); // the batch goes back to the pipeline once uploaded
+        Backend b = res.backend();
+        long t0 = System.nanoTime();
+        float loss;
+        try {
+            loss = computeStep(b, batch);
+        } catch (RuntimeException e) {
+            if (res.backends().failed(e)) {
+                getContext().getLog().warn("trainer {}: fell back to the CPU backend after {} GPU failures", assignment
+                        .trainerId(), res.backends().gpuFailures());
+            }
+            throw e;
+        }
+        finishStep(t0, loss, n);
+    }
+
+    /**
+     * No samples for this trainer in this step (its plan slice is empty): every shard is told so, so
+     * that the step can close, and the coordinator counts the step; then on to the next.
+     */
+    private void emptyStep(BatchPipeline.Batch batch) {
+        pipeline.release(batch);
+        gradients.markEmpty(step, true);
+        for (int k = 0; k < layout.shardCount(); k++) {
+            res.shards().apply(k).tell(new EmptyContribution(assignment.trainerId(), step));
+        }
+        res.coordinator().tell(new StepDone(assignment.trainerId(), step, 0f, 0, 0, 0, fetch.floorAtRequest(),
+                List.of()));
+        step++;
+        requestBatches();
+        requestParams();
+    }
+
+    /** Uploads the parameters and the batch, computes the gradient into its buffer; returns the loss. */
+    private float computeStep(Backend b, BatchPipeline.Batch batch) {
+        int n = batch.size();
+        if (n > model.capacity()) {
+            getContext().getLog().info("trainer {}: batch of {} samples in step {}: the model's buffers grow from {}",
+                    assignment.trainerId(), n, step, model.capacity());
+            model.grow(n, b);
+        }
+        model.load(b, assembler.parameters(), batch.features(), batch.labels(), n);
+        pipeline.release(batch);
+        gradients.markEmpty(step, false);
+        return model.gradients(b, n, gradients.buffer(step));
+    }
+
+    /** Corrupts the gradient if this trainer attacks, sleeps if it straggles, pushes it and asks for the next parameters. */
+    private void finishStep(long t0, float loss, int n) {
+        float[] grad = gradients.buffer(step);
+        corruptor.apply(grad);
+        // mean rule, unequal batches: the mean over the contributions is then the mean over the samples
+        gradients.scale(step, plans.scale(step));
+        long t1 = System.nanoTime();
+        if (res.slowdown() > 1.0) {
+            straggle((long) ((res.slowdown() - 1.0) * (t1 - t0)));
+            t1 = System.nanoTime();
+        }
+        QueueOfferResult offered = gradients.offer(new GradientPush.Push(step, grad, loss, n, t0 - fetch.requestedAt(),
+                t1 - t0, fetch.floorAtRequest(), -1));
+        if (offered != QueueOfferResult.enqueued()) {
+            throw new IllegalStateException("gradient push stream refused step " + step + ": " + offered);
+        }
+        step++;
+        requestBatches();
+        if (!fetch.boundedStaleness()) {
+            // Sync: the shards cannot close this step, so parameters of the next cannot come, before
+            // this push is done; asking now only overlaps the request with the push.
+            requestParams();
+        }
+    }
+
+    /** An injected straggler: this trainer's dispatcher thread is its own, so sleeping blocks no one else. */
+    private static void straggle(long nanos) {
+        try {
+            TimeUnit.NANOSECONDS.sleep(nanos);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** The gradient push stage finished sending step {@code p.step}'s slices (called on this actor). */
+    private Behavior<TrainerCommand> onPushed(Pushed done) {
+        GradientPush.Push p = done.push();
+        if (p.onlyShard() >= 0) {
+            return this; // a slice sent again: the step was reported when it was first pushed
+        }
+        res.coordinator().tell(new StepDone(assignment.trainerId(), p.step(), p.loss(), p.samples(), p.computeNanos(),
+                done.pushNanos(), p.floorAtRequest(), done.checksums()));
+        long staleness = fetch.boundedStaleness() ? p.step() - p.floorAtRequest() : 0;
+        if (times.pushed(p, done.pushNanos(), staleness)) {
+            getContext().getLog().info("trainer {}: step {}: per step {}", assignment.trainerId(), p.step() + 1,
+                    times.perStep());
+        }
+        if (fetch.boundedStaleness()) {
             requestParams();
         }
         return this;
@@ -336,17 +421,17 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
      * gradient of the last step is still in its buffer, since the next step waits for its parameters.
      */
     private Behavior<TrainerCommand> onResendGradient(ResendGradient r) {
-        if (assignment == null || boundedStaleness() || !awaitingParams || r.step() != step - 1 || r.shard() < 0
-                || r.shard() >= layout.shardCount()) {
+        if (assignment == null || fetch.boundedStaleness() || !fetch.awaiting() || r.step() != step - 1
+                || r.shard() < 0 || r.shard() >= layout.shardCount()) {
             return this; // not the step in hand (already past it, or not started)
         }
-        shardEndpoints[r.shard()] = r.shardEndpoint();
-        if (emptyStep[(int) (r.step() & 1)]) {
+        fetch.shardAt(r.shard(), r.shardEndpoint());
+        if (gradients.wasEmpty(r.step())) {
             res.shards().apply(r.shard()).tell(new EmptyContribution(assignment.trainerId(), r.step()));
             return this;
         }
-        QueueOfferResult offered = pushes.offer(new Push(r.step(), gradBuffers[(int) (r.step() & 1)], 0f, 0, 0, 0, 0,
-                r.shard()));
+        QueueOfferResult offered = gradients.offer(new GradientPush.Push(r.step(), gradients.buffer(r.step()), 0f, 0,
+                0, 0, 0, r.shard()));
         if (offered != QueueOfferResult.enqueued()) {
             getContext().getLog().warn("trainer {}: shard {} asked for step {} again but the push stream is full ({}); "
                     + "it asks again", assignment.trainerId(), r.shard(), r.step(), offered);
@@ -357,192 +442,10 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
         return this;
     }
 
-    /** A shard moved: the request waiting on it may have been lost on the way, so ask it again. */
-    private Behavior<TrainerCommand> onShardMoved(ShardMoved m) {
-        if (assignment == null || !awaitingParams || m.shard() < 0 || m.shard() >= layout.shardCount()) {
-            return this;
-        }
-        long minVersion = boundedStaleness() ? lastParamsVersion + 1 : step;
-        res.shards().apply(m.shard()).tell(new RequestParams(assignment.trainerId(), res.dataPlane().endpoint(), minVersion,
-                paramsSentAdapter));
-        return this;
-    }
-
-    private Behavior<TrainerCommand> onClockFloor(ClockFloor f) {
-        clockFloor = Math.max(clockFloor, f.slowestStep());
-        if (assignment != null && !awaitingParams) {
-            requestParams();
-        }
-        return this;
-    }
-
-    private void maybeCompute() {
-        if (!awaitingParams || !paramsReady || readyBatches.isEmpty()
-                || Arrays.stream(shardEndpoints).anyMatch(e -> e == null)) {
-            return;
-        }
-        batch = readyBatches.peek();
-        if (batch.step() != step) {
-            throw new IllegalStateException("the input pipeline gathered step " + batch.step() + " where step " + step
-                    + " was due");
-        }
-        readyBatches.poll();
-        awaitingParams = false;
-        timers.cancel("request");
-        if (batch.size() == 0) {
-            emptyStep();
-            return;
-        }
-        Backend b = res.backend();
-        long t0 = System.nanoTime();
-        try {
-            computeStep(b);
-        } catch (RuntimeException e) {
-            if (res.backends().failed(e)) {
-                getContext().getLog().warn("trainer {}: fell back to the CPU backend after {} GPU failures", assignment
-                        .trainerId(), res.backends().gpuFailures());
-            }
-            throw e;
-        }
-        finishStep(t0);
-    }
-
-    /** The step just computed (set by {@link #computeStep}, read by {@link #finishStep}). */
-    private float stepLoss;
-    private float[] stepGrad;
-    private int stepSamples;
-
-    /**
-     * No samples for this trainer in this step (its plan slice is empty): every shard is told so, so
-     * that the step can close, and the coordinator counts the step; then on to the next.
-     */
-    private void emptyStep() {
-        pipeline.release(batch);
-        batch = null;
-        emptyStep[(int) (step & 1)] = true;
-        for (int k = 0; k < layout.shardCount(); k++) {
-            res.shards().apply(k).tell(new EmptyContribution(assignment.trainerId(), step));
-        }
-        res.coordinator().tell(new StepDone(assignment.trainerId(), step, 0f, 0, 0, 0, floorAtRequest,
-                java.util.List.of()));
-        step++;
-        requestBatches();
-        requestParams();
-    }
-
-    /** Makes room for a batch of {@code n} samples (a plan gave this trainer more than any before). */
-    private void ensureCapacity(int n, Backend b) {
-        if (n <= capacity) {
-            return;
-        }
-        getContext().getLog().info("trainer {}: batch of {} samples in step {}: the model's buffers grow from {}",
-                assignment.trainerId(), n, step, capacity);
-        capacity = n;
-        model = new Mlp(res.spec(), b, capacity);
-        input = b.allocate(capacity * res.train().features());
-        labels = b.allocate(capacity);
-    }
-
-    /** Uploads the parameters and the batch, computes the gradient and downloads it (all on the backend). */
-    private void computeStep(Backend b) {
-        int n = batch.size();
-        ensureCapacity(n, b);
-        b.upload(assembler.parameters(), 0, model.parameters());
-        b.upload(batch.features(), 0, n == capacity ? input : input.slice(0, n * res.train().features()));
-        b.upload(batch.labels(), 0, n == capacity ? labels : labels.slice(0, n));
-        pipeline.release(batch);
-        batch = null;
-        emptyStep[(int) (step & 1)] = false;
-        stepLoss = model.computeGradients(input, labels, n);
-        stepGrad = gradBuffers[(int) (step & 1)];
-        stepSamples = n;
-        b.download(model.gradients(), stepGrad, 0);
-    }
-
-    /** Corrupts the gradient if this trainer attacks, sleeps if it straggles, pushes it and asks for the next parameters. */
-    private void finishStep(long t0) {
-        float[] grad = stepGrad;
-        float loss = stepLoss;
-        int n = stepSamples;
-        corruptor.apply(grad);
-        WorkPlan plan = planFor(step);
-        float factor = plan == null ? 1f : plan.scale(plan.indexOf(assignment.trainerId()), step);
-        if (factor != 1f) {
-            // mean rule, unequal batches: the mean over the contributions is then the mean over the samples
-            for (int i = 0; i < grad.length; i++) {
-                grad[i] *= factor;
-            }
-        }
-        long t1 = System.nanoTime();
-        if (res.slowdown() > 1.0) {
-            straggle((long) ((res.slowdown() - 1.0) * (t1 - t0)));
-            t1 = System.nanoTime();
-        }
-        QueueOfferResult offered = pushes.offer(new Push(step, grad, loss, n, t0 - requestedAt, t1 - t0, floorAtRequest,
-                -1));
-        if (offered != QueueOfferResult.enqueued()) {
-            throw new IllegalStateException("gradient push stream refused step " + step + ": " + offered);
-        }
-        step++;
-        requestBatches();
-        if (!boundedStaleness()) {
-            // Sync: the shards cannot close this step, so parameters of the next cannot come, before
-            // this push is done; asking now only overlaps the request with the push.
-            requestParams();
-        }
-    }
-
-    /** The gradient push stage finished sending step {@code p.step}'s slices (called on this actor). */
-    private Behavior<TrainerCommand> onPushed(Pushed done) {
-        Push p = done.push();
-        if (p.onlyShard() >= 0) {
-            return this; // a slice sent again: the step was reported when it was first pushed
-        }
-        res.coordinator().tell(new StepDone(assignment.trainerId(), p.step(), p.loss(), p.samples(), p.computeNanos(),
-                done.pushNanos(), p.floorAtRequest(), done.checksums()));
-        TrainingMetrics m = res.metrics();
-        m.trainerSteps.inc();
-        m.trainerSamples.inc(p.samples());
-        m.trainerWaitSeconds.observe(p.waitNanos() / 1e9);
-        m.trainerComputeSeconds.observe(p.computeNanos() / 1e9);
-        m.trainerPushSeconds.observe(done.pushNanos() / 1e9);
-        m.trainerStaleness.set(boundedStaleness() ? p.step() - p.floorAtRequest() : 0);
-        m.bytesSent.labelValues("gradient").inc(4.0 * p.gradient().length);
-        waitNanos += p.waitNanos();
-        computeNanos += p.computeNanos();
-        pushNanos += done.pushNanos();
-        if ((p.step() + 1) % 100 == 0) {
-            getContext().getLog().info("trainer {}: step {}: per step {} ms waiting for parameters, {} ms computing, "
-                    + "{} ms pushing gradients", assignment.trainerId(), p.step() + 1, String.format("%.1f", waitNanos / 1e8),
-                    String.format("%.1f", computeNanos / 1e8), String.format("%.1f", pushNanos / 1e8));
-            waitNanos = 0;
-            computeNanos = 0;
-            pushNanos = 0;
-        }
-        if (boundedStaleness()) {
-            requestParams();
-        }
-        return this;
-    }
-
-    /** The plan step {@code s} is computed under, or null when none has come yet. */
-    private WorkPlan planFor(long s) {
-        java.util.Map.Entry<Long, WorkPlan> e = plans.floorEntry(s);
-        return e != null && e.getValue().covers(s) ? e.getValue() : null;
-    }
-
     /** Asks the pipeline for the batches of the next two steps, as far as the plans and the lease reach. */
     private void requestBatches() {
-        if (assignment == null) {
-            return;
-        }
-        while (requestedUpTo < step + 2 && requestedUpTo < leasedUntil && requestedUpTo < assignment.totalSteps()) {
-            WorkPlan plan = planFor(requestedUpTo);
-            if (plan == null) {
-                return; // the next plan (a new epoch, or after a change) is on its way with the lease
-            }
-            pipeline.request(requestedUpTo, plan, plan.indexOf(assignment.trainerId()));
-            requestedUpTo++;
+        if (assignment != null) {
+            plans.requestBatches(step, assignment.totalSteps(), pipeline);
         }
     }
 
@@ -551,36 +454,19 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
      * there. It never starts below a step this trainer was leased, so no batch already gathered changes.
      */
     private Behavior<TrainerCommand> onWorkPlan(WorkPlan p) {
-        if (p.runId() != res.dataPlane().runId()) {
+        if (p.runId() != res.dataPlane().runId() || !plans.add(p, step)) {
             return this;
         }
-        WorkPlan known = plans.get(p.from());
-        if (known != null && known.id() == p.id()) {
-            leasedUntil = Math.max(leasedUntil, p.leasedUntil());
-            return this; // sent again (an answer to a repeated registration)
-        }
-        if (assignment != null && p.from() < requestedUpTo && requestedUpTo > assignment.startStep()) {
-            throw new IllegalStateException("work plan " + p.id() + " starts at step " + p.from() + " but this trainer "
-                    + "already gathered the batches up to step " + requestedUpTo + " under the plan before it; "
-                    + "restarting to register again");
-        }
-        plans.tailMap(p.from(), true).clear();
-        plans.put(p.from(), p);
-        while (plans.size() > 1 && plans.firstEntry().getValue().to() <= step) {
-            plans.pollFirstEntry();
-        }
-        leasedUntil = Math.max(leasedUntil, p.leasedUntil());
         int index = assignment == null ? -1 : p.indexOf(assignment.trainerId());
-        getContext().getLog().info("trainer {}: work plan {} for steps {}..{} of epoch {}: {}",
-                assignment == null ? "-" : assignment.trainerId(), p.id(), p.from(), p.to() - 1, p.epoch(),
+        getContext().getLog().info("trainer {}: work plan {} for steps {}..{} of epoch {}: {}", trainerName(), p.id(),
+                p.from(), p.to() - 1, p.epoch(),
                 index < 0 ? "no batch (not in the plan)" : "batch of " + p.sliceSize(index, p.from()) + " at step " + p.from());
         requestBatches();
         return this;
     }
 
     private Behavior<TrainerCommand> onLease(LeaseExtended l) {
-        if (l.runId() == res.dataPlane().runId() && l.until() > leasedUntil) {
-            leasedUntil = l.until();
+        if (l.runId() == res.dataPlane().runId() && plans.extendLease(l.until())) {
             requestBatches();
         }
         return this;
@@ -598,40 +484,13 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
         return this;
     }
 
-    /** Sends one step's gradient slices to their shards; runs in the push stream, off this actor. */
-    private Pushed sendGradient(Push p) {
-        long t = System.nanoTime();
-        if (p.onlyShard() >= 0) {
-            int k = p.onlyShard();
-            res.dataPlane().send(shardEndpoints[k], FrameType.GRADIENT, assignment.trainerId(), k, 0, p.step(),
-                    p.gradient(), layout.offset(k), layout.length(k));
-            return new Pushed(p, System.nanoTime() - t, java.util.List.of());
-        }
-        Long[] sums = new Long[layout.shardCount()];
-        for (int k = 0; k < layout.shardCount(); k++) {
-            sums[k] = pushChecksum.of(p.gradient(), layout.offset(k), layout.length(k));
-            res.dataPlane().send(shardEndpoints[k], FrameType.GRADIENT, assignment.trainerId(), k, 0, p.step(),
-                    p.gradient(), layout.offset(k), layout.length(k));
-        }
-        return new Pushed(p, System.nanoTime() - t, java.util.List.of(sums));
-    }
-
-    /** An injected straggler: this trainer's dispatcher thread is its own, so sleeping blocks no one else. */
-    private static void straggle(long nanos) {
-        try {
-            java.util.concurrent.TimeUnit.NANOSECONDS.sleep(nanos);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
     /** The sharding entity id of shard {@code k}. */
     public static String entityId(int k) {
         return Integer.toString(k);
     }
 
     /** The entity type trainers address shards with. */
-    public static org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey<ShardCommand> shardKey() {
+    public static EntityTypeKey<ShardCommand> shardKey() {
         return ParameterShard.KEY;
     }
 }

@@ -1,0 +1,61 @@
+package io.tributary.node;
+
+import io.tributary.ps.node.FaultHooks;
+
+/**
+ * The data-plane faults {@link ChaosControl} drives: a cut network (every frame the node would send
+ * or receive is dropped) and a cap on the bytes it sends per second, enforced by pacing its senders
+ * so that the bytes sent since the cap started average at most the cap (bursts up to 50 ms).
+ */
+final class ChaosFaults implements FaultHooks {
+
+    /** How far ahead of the cap a sender may burst. */
+    static final long BURST_NANOS = 50_000_000L;
+
+    private volatile boolean cutOff;
+    private volatile long capBytesPerSecond;
+    /** When the bytes sent so far are paid for at the cap (guarded by this). */
+    private long paceNanos;
+
+    /** While {@code cut}, every frame is dropped, as if the node's network were cut. */
+    void cutOff(boolean cut) {
+        this.cutOff = cut;
+    }
+
+    @Override
+    public boolean isCutOff() {
+        return cutOff;
+    }
+
+    /** Caps what the node sends to {@code bytesPerSecond} (0: no cap). */
+    void capBandwidth(long bytesPerSecond) {
+        if (bytesPerSecond < 0) {
+            throw new IllegalArgumentException("a bandwidth cap must be >= 0 bytes/s (0: none), got " + bytesPerSecond);
+        }
+        this.capBytesPerSecond = bytesPerSecond;
+    }
+
+    @Override
+    public void pace(long bytes) {
+        long sleep = delayNanos(bytes, System.nanoTime());
+        if (sleep > 0) {
+            try {
+                Thread.sleep(sleep / 1_000_000L, (int) (sleep % 1_000_000L));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** How long a sender of {@code bytes} at {@code now} must wait under the cap (0 or less: not at all). */
+    long delayNanos(long bytes, long now) {
+        long cap = capBytesPerSecond;
+        if (cap <= 0) {
+            return 0;
+        }
+        synchronized (this) {
+            paceNanos = Math.max(paceNanos, now - BURST_NANOS) + bytes * 1_000_000_000L / cap;
+            return paceNanos - now;
+        }
+    }
+}

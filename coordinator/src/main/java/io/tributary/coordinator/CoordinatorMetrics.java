@@ -1,0 +1,49 @@
+package io.tributary.coordinator;
+
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+
+/**
+ * The coordinator's metrics, served at {@code /metrics} by the node that hosts it: the run's
+ * progress, accuracy and quorum, gradient checksum mismatches, quarantines, and the credit ledger
+ * per trainer. They change at the coordinator's pace (commits, evaluations), not per frame.
+ */
+public final class CoordinatorMetrics {
+
+    public final Gauge runStep;
+    public final Gauge runAccuracy;
+    public final Gauge runLiveTrainers;
+    public final Counter checksumMismatches;
+    public final Gauge creditSamples;
+    public final Gauge creditSlices;
+    public final Gauge creditComputeSeconds;
+    public final Gauge creditReputation;
+    public final Counter trainersQuarantined;
+
+    public CoordinatorMetrics(PrometheusRegistry registry) {
+        runStep = Gauge.builder().name("tributary_run_step")
+                .help("Steps of the run committed by every shard (coordinator)").register(registry);
+        runAccuracy = Gauge.builder().name("tributary_run_test_accuracy")
+                .help("Test accuracy at the last evaluation (coordinator)").register(registry);
+        runLiveTrainers = Gauge.builder().name("tributary_run_live_trainers")
+                .help("Trainers in the quorum (coordinator)").register(registry);
+        checksumMismatches = Counter.builder().name("tributary_run_checksum_mismatches_total")
+                .help("Gradients whose CRC32 at the shard differed from the trainer's (coordinator)").register(registry);
+        creditSamples = Gauge.builder().name("tributary_credit_samples")
+                .help("Credit ledger: samples each trainer processed in this run (coordinator)")
+                .labelNames("trainer").register(registry);
+        creditSlices = Gauge.builder().name("tributary_credit_gradient_slices")
+                .help("Credit ledger: gradient slices of each trainer the shards accepted or rejected, and accepted ones that were outliers (coordinator)")
+                .labelNames("trainer", "verdict").register(registry);
+        creditComputeSeconds = Gauge.builder().name("tributary_credit_compute_seconds")
+                .help("Credit ledger: forward and backward time each trainer reported (coordinator)")
+                .labelNames("trainer").register(registry);
+        creditReputation = Gauge.builder().name("tributary_credit_reputation")
+                .help("Credit ledger: reputation of each trainer, 1 = every recent slice accepted (coordinator)")
+                .labelNames("trainer").register(registry);
+        trainersQuarantined = Counter.builder().name("tributary_run_trainers_quarantined_total")
+                .help("Trainers quarantined because their contributions kept being rejected (coordinator)")
+                .register(registry);
+    }
+}

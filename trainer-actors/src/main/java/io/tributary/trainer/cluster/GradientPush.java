@@ -1,0 +1,110 @@
+package io.tributary.trainer.cluster;
+
+import io.tributary.protocol.ShardLayout;
+import io.tributary.protocol.TrainingProtocol.ResendGradient;
+import io.tributary.protocol.TrainingProtocol.TrainerCommand;
+import io.tributary.ps.node.FloatChecksum;
+import io.tributary.ps.node.NodeDataPlane;
+import io.tributary.ps.wire.FrameType;
+import java.util.List;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.stream.ActorAttributes;
+import org.apache.pekko.stream.BoundedSourceQueue;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.QueueOfferResult;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
+
+/**
+ * A trainer's gradients on their way to the shards: two host buffers (step s uses buffer s & 1, so
+ * the push of one step overlaps the compute of the next, and the last step's gradient stays in hand
+ * to be sent again), which of them held no samples, and the push stream that sends a step's slices
+ * over the data plane off the compute thread, with a CRC32 per slice as sent.
+ */
+final class GradientPush {
+
+    /**
+     * One step's gradient on its way to the shards; {@code onlyShard} >= 0: a slice sent again to that
+     * shard alone (it asked: {@link ResendGradient}), not reported as a step.
+     */
+    record Push(long step, float[] gradient, float loss, int samples, long waitNanos, long computeNanos,
+                long floorAtRequest, int onlyShard) {
+    }
+
+    private final NodeDataPlane dataPlane;
+    private final ShardLayout layout;
+    private final ParameterFetch shards;
+    private final int trainerId;
+    private final float[][] buffers = new float[2][];
+    /** Per buffer: that step had no samples (an empty contribution was sent instead). */
+    private final boolean[] empty = new boolean[2];
+    private final FloatChecksum checksum = new FloatChecksum();
+    private BoundedSourceQueue<Push> pushes;
+
+    /** @param shards where each shard's slices go (the endpoints its answers came from) */
+    GradientPush(NodeDataPlane dataPlane, ParameterFetch shards, int trainerId, int parameterCount) {
+        this.dataPlane = dataPlane;
+        this.layout = dataPlane.layout();
+        this.shards = shards;
+        this.trainerId = trainerId;
+        buffers[0] = new float[parameterCount];
+        buffers[1] = new float[parameterCount];
+    }
+
+    /** Starts the push stream on {@code dispatcher}; {@code trainer} is told {@link TrainerActor.Pushed} of each push. */
+    void start(Materializer materializer, String dispatcher, ActorRef<TrainerCommand> trainer) {
+        pushes = Source.<Push>queue(2)
+                .map(this::send)
+                .withAttributes(ActorAttributes.dispatcher(dispatcher))
+                .to(Sink.foreach(trainer::tell))
+                .run(materializer);
+    }
+
+    /** Queues a push (two at most wait: the step sent and the one computed meanwhile). */
+    QueueOfferResult offer(Push push) {
+        return pushes.offer(push);
+    }
+
+    /** The buffer that holds step {@code step}'s gradient. */
+    float[] buffer(long step) {
+        return buffers[(int) (step & 1)];
+    }
+
+    /** Multiplies step {@code step}'s gradient by {@code factor} (nothing to do for 1). */
+    void scale(long step, float factor) {
+        if (factor == 1f) {
+            return;
+        }
+        float[] grad = buffer(step);
+        for (int i = 0; i < grad.length; i++) {
+            grad[i] *= factor;
+        }
+    }
+
+    /** Step {@code step} had no samples ({@code true}) or a gradient in its buffer. */
+    void markEmpty(long step, boolean noSamples) {
+        empty[(int) (step & 1)] = noSamples;
+    }
+
+    boolean wasEmpty(long step) {
+        return empty[(int) (step & 1)];
+    }
+
+    /** Sends one step's gradient slices to their shards (or one slice, sent again); runs in the push stream. */
+    TrainerActor.Pushed send(Push p) {
+        long t = System.nanoTime();
+        if (p.onlyShard() >= 0) {
+            int k = p.onlyShard();
+            dataPlane.send(shards.shardEndpoint(k), FrameType.GRADIENT, trainerId, k, 0, p.step(), p.gradient(),
+                    layout.offset(k), layout.length(k));
+            return new TrainerActor.Pushed(p, System.nanoTime() - t, List.of());
+        }
+        Long[] sums = new Long[layout.shardCount()];
+        for (int k = 0; k < layout.shardCount(); k++) {
+            sums[k] = checksum.of(p.gradient(), layout.offset(k), layout.length(k));
+            dataPlane.send(shards.shardEndpoint(k), FrameType.GRADIENT, trainerId, k, 0, p.step(), p.gradient(),
+                    layout.offset(k), layout.length(k));
+        }
+        return new TrainerActor.Pushed(p, System.nanoTime() - t, List.of(sums));
+    }
+}

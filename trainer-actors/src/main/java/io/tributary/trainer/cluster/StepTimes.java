@@ -1,0 +1,51 @@
+package io.tributary.trainer.cluster;
+
+/**
+ * A trainer's pushed steps in numbers: each one into the trainer metrics, and the time spent
+ * waiting for parameters, computing and pushing summed over 100 steps for the log.
+ */
+final class StepTimes {
+
+    /** Steps per line in the log. */
+    static final int LOG_EVERY = 100;
+
+    private final TrainerMetrics metrics;
+    private long waitNanos;
+    private long computeNanos;
+    private long pushNanos;
+
+    StepTimes(TrainerMetrics metrics) {
+        this.metrics = metrics;
+    }
+
+    /**
+     * Records a step whose gradient went out.
+     *
+     * @param staleness how far the step ran ahead of the slowest trainer (0 under sync)
+     * @return true after every {@value #LOG_EVERY}th step: {@link #perStep()} has the means to log
+     */
+    boolean pushed(GradientPush.Push p, long pushNanos, long staleness) {
+        metrics.trainerSteps.inc();
+        metrics.trainerSamples.inc(p.samples());
+        metrics.trainerWaitSeconds.observe(p.waitNanos() / 1e9);
+        metrics.trainerComputeSeconds.observe(p.computeNanos() / 1e9);
+        metrics.trainerPushSeconds.observe(pushNanos / 1e9);
+        metrics.trainerStaleness.set(staleness);
+        metrics.bytesSent.labelValues("gradient").inc(4.0 * p.gradient().length);
+        this.waitNanos += p.waitNanos();
+        this.computeNanos += p.computeNanos();
+        this.pushNanos += pushNanos;
+        return (p.step() + 1) % LOG_EVERY == 0;
+    }
+
+    /** The mean times per step since the last call, for the log; starts the next sums. */
+    String perStep() {
+        String line = String.format("%.1f", waitNanos / 1e8) + " ms waiting for parameters, "
+                + String.format("%.1f", computeNanos / 1e8) + " ms computing, "
+                + String.format("%.1f", pushNanos / 1e8) + " ms pushing gradients";
+        waitNanos = 0;
+        computeNanos = 0;
+        pushNanos = 0;
+        return line;
+    }
+}
