@@ -1,6 +1,6 @@
 package io.tributary.node;
 
-import io.tributary.protocol.TrainingProtocol.AdmissionDenied;
+import io.tributary.protocol.NodeProtocol.AdmissionDenied;
 import io.tributary.tls.ClusterCertificates;
 import io.tributary.tls.PeerCertificates;
 import java.security.cert.X509Certificate;

@@ -2,11 +2,11 @@ package io.tributary.coordinator;
 
 import io.tributary.protocol.ChunkedState;
 import io.tributary.protocol.ShardLayout;
-import io.tributary.protocol.TrainingProtocol.CoordinatorCommand;
+import io.tributary.protocol.CoordinatorProtocol.CoordinatorCommand;
 import io.tributary.protocol.StateKind;
-import io.tributary.protocol.TrainingProtocol.RollbackShard;
-import io.tributary.protocol.TrainingProtocol.ShardCommand;
-import io.tributary.protocol.TrainingProtocol.StateChunk;
+import io.tributary.protocol.ShardProtocol.RollbackShard;
+import io.tributary.protocol.ShardProtocol.ShardCommand;
+import io.tributary.protocol.ShardProtocol.StateChunk;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;

@@ -1,6 +1,6 @@
 package io.tributary.coordinator;
 
-import io.tributary.protocol.TrainingProtocol.TrainerCommand;
+import io.tributary.protocol.TrainerProtocol.TrainerCommand;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;

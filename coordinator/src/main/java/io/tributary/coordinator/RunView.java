@@ -1,7 +1,7 @@
 package io.tributary.coordinator;
 
-import io.tributary.protocol.TrainingProtocol.Assignment;
-import io.tributary.protocol.TrainingProtocol.SetQuorum;
+import io.tributary.protocol.TrainerProtocol.Assignment;
+import io.tributary.protocol.ShardProtocol.SetQuorum;
 
 /**
  * What the coordinator's parts may read of the run and ask of it; the coordinator implements it,

@@ -2,7 +2,7 @@ package io.tributary.coordinator;
 
 import io.tributary.protocol.ConsistencyPolicy;
 import io.tributary.coordinator.Roster.Member;
-import io.tributary.protocol.TrainingProtocol.LeaseExtended;
+import io.tributary.protocol.TrainerProtocol.LeaseExtended;
 import io.tributary.protocol.WorkPlan;
 import io.tributary.ps.shard.ShardSettings;
 import java.util.List;

@@ -11,12 +11,12 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tributary.protocol.ShardLayout;
-import io.tributary.protocol.TrainingProtocol.CoordinatorCommand;
+import io.tributary.protocol.CoordinatorProtocol.CoordinatorCommand;
 import io.tributary.protocol.ChunkedState;
 import io.tributary.protocol.StateKind;
-import io.tributary.protocol.TrainingProtocol.RollbackShard;
-import io.tributary.protocol.TrainingProtocol.ShardCommand;
-import io.tributary.protocol.TrainingProtocol.StateChunk;
+import io.tributary.protocol.ShardProtocol.RollbackShard;
+import io.tributary.protocol.ShardProtocol.ShardCommand;
+import io.tributary.protocol.ShardProtocol.StateChunk;
 import java.util.List;
 import java.util.Random;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;

@@ -11,7 +11,7 @@ import java.util.zip.CRC32C;
  * on the other side. The sender cuts with {@link #chunkCount} and {@link #slice}; the receiver
  * {@link #accept}s chunks in any order, any number of times, until {@link #complete()}, then checks
  * each part against the {@link #digest} its chunks carried ({@link #intact()}). Rollback, hand-over
- * and optimizer snapshots all move state this way, in {@link TrainingProtocol.StateChunk}s.
+ * and optimizer snapshots all move state this way, in {@link ShardProtocol.StateChunk}s.
  */
 public final class ChunkedState {
 

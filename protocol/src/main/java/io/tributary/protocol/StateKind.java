@@ -1,6 +1,6 @@
 package io.tributary.protocol;
 
-/** What a {@link TrainingProtocol.StateChunk} is part of, and so what its parts are and where it goes. */
+/** What a {@link ShardProtocol.StateChunk} is part of, and so what its parts are and where it goes. */
 public enum StateKind {
     /**
      * A shard moving to another ps node: its whole state (part 0 the parameters, then each optimizer

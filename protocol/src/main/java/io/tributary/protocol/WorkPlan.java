@@ -1,6 +1,6 @@
 package io.tributary.protocol;
 
-import io.tributary.protocol.TrainingProtocol.TrainerCommand;
+import io.tributary.protocol.TrainerProtocol.TrainerCommand;
 import java.util.Arrays;
 import java.util.Objects;
 

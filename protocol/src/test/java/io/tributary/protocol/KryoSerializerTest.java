@@ -4,18 +4,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.tributary.protocol.TrainingProtocol.Assignment;
-import io.tributary.protocol.TrainingProtocol.ClockFloor;
-import io.tributary.protocol.TrainingProtocol.CoordinatorCommand;
-import io.tributary.protocol.TrainingProtocol.Finish;
-import io.tributary.protocol.TrainingProtocol.ParamsSent;
-import io.tributary.protocol.TrainingProtocol.RegisterTrainer;
-import io.tributary.protocol.TrainingProtocol.Rejected;
-import io.tributary.protocol.TrainingProtocol.RequestParams;
-import io.tributary.protocol.TrainingProtocol.SetQuorum;
-import io.tributary.protocol.TrainingProtocol.ShardCommitted;
-import io.tributary.protocol.TrainingProtocol.StepDone;
-import io.tributary.protocol.TrainingProtocol.TrainerCommand;
+import io.tributary.protocol.TrainerProtocol.Assignment;
+import io.tributary.protocol.TrainerProtocol.ClockFloor;
+import io.tributary.protocol.CoordinatorProtocol.CoordinatorCommand;
+import io.tributary.protocol.TrainerProtocol.Finish;
+import io.tributary.protocol.TrainerProtocol.ParamsSent;
+import io.tributary.protocol.CoordinatorProtocol.RegisterTrainer;
+import io.tributary.protocol.TrainerProtocol.Rejected;
+import io.tributary.protocol.ShardProtocol.RequestParams;
+import io.tributary.protocol.ShardProtocol.SetQuorum;
+import io.tributary.protocol.CoordinatorProtocol.ShardCommitted;
+import io.tributary.protocol.CoordinatorProtocol.StepDone;
+import io.tributary.protocol.TrainerProtocol.TrainerCommand;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -42,8 +42,8 @@ class KryoSerializerTest {
     private static ActorTestKit testKit;
     private static Serialization serialization;
     private static TestProbe<TrainerCommand> replies;
-    private static TestProbe<TrainingProtocol.ShardReply> paramReplies;
-    private static TestProbe<TrainingProtocol.ShardCommand> shardProbe;
+    private static TestProbe<ShardProtocol.ShardReply> paramReplies;
+    private static TestProbe<ShardProtocol.ShardCommand> shardProbe;
     private static TestProbe<CoordinatorCommand> coordinator;
 
     /** A wire message that nobody registered. */
@@ -55,8 +55,8 @@ class KryoSerializerTest {
         testKit = ActorTestKit.create("KryoSerializerTest");
         serialization = SerializationExtension.get(testKit.system());
         replies = testKit.createTestProbe(TrainerCommand.class);
-        paramReplies = testKit.createTestProbe(TrainingProtocol.ShardReply.class);
-        shardProbe = testKit.createTestProbe(TrainingProtocol.ShardCommand.class);
+        paramReplies = testKit.createTestProbe(ShardProtocol.ShardReply.class);
+        shardProbe = testKit.createTestProbe(ShardProtocol.ShardCommand.class);
         coordinator = testKit.createTestProbe(CoordinatorCommand.class);
     }
 
@@ -71,35 +71,35 @@ class KryoSerializerTest {
                 Map.entry(RegisterTrainer.class, new RegisterTrainer("pekko://tributary@127.0.0.1:25521", 1,
                         "cuda: NVIDIA H100 (auto)", "127.0.0.1:40123", replies.ref())),
                 Map.entry(StepDone.class, new StepDone(2, 99L, 0.25f, 64, 5_000_000L, 1_000_000L, 97L, List.of(1L, 4_000_000_000L))),
-                Map.entry(TrainingProtocol.AdmissionDenied.class, new TrainingProtocol.AdmissionDenied("pekko://tributary@127.0.0.1:4000", "role ps not granted")),
+                Map.entry(NodeProtocol.AdmissionDenied.class, new NodeProtocol.AdmissionDenied("pekko://tributary@127.0.0.1:4000", "role ps not granted")),
                 Map.entry(ShardCommitted.class, new ShardCommitted(3, 99L, 2, 3, true, Set.of(2), Set.of(0), Map.of(0, 12L, 2, 4_000_000_000L), 100L, "127.0.0.1:4000/ab12")),
                 Map.entry(Assignment.class, new Assignment(7L, 2, 3, 10L, 2340L, 468, 42, ConsistencyPolicy.BOUNDED_STALENESS, 2,
                         Set.of(0, 1, 2, 3))),
-                Map.entry(TrainingProtocol.ShardRestored.class, new TrainingProtocol.ShardRestored(2, 3L, 50L, "ps/ab")),
-                Map.entry(TrainingProtocol.Rewind.class, new TrainingProtocol.Rewind(50L, "a ps node left")),
+                Map.entry(CoordinatorProtocol.ShardRestored.class, new CoordinatorProtocol.ShardRestored(2, 3L, 50L, "ps/ab")),
+                Map.entry(TrainerProtocol.Rewind.class, new TrainerProtocol.Rewind(50L, "a ps node left")),
                 Map.entry(Rejected.class, new Rejected("protocol version 2 differs from the coordinator's 1")),
                 Map.entry(ClockFloor.class, new ClockFloor(41L)),
                 Map.entry(Finish.class, new Finish("the run reached its 2340 steps")),
                 Map.entry(ParamsSent.class, new ParamsSent(1, 100L, "127.0.0.1:40999")),
                 Map.entry(RequestParams.class, new RequestParams(2, "127.0.0.1:40123", 100L, paramReplies.ref())),
                 Map.entry(SetQuorum.class, new SetQuorum(7L, 3L, Set.of(0, 2), 1, coordinator.ref())),
-                Map.entry(TrainingProtocol.RollbackShard.class,
-                        new TrainingProtocol.RollbackShard(7L, 2L, 50L, 133955, 2, coordinator.ref())),
-                Map.entry(TrainingProtocol.ResendGradient.class, new TrainingProtocol.ResendGradient(2, 99L, "127.0.0.1:40999")),
-                Map.entry(TrainingProtocol.ShardStarted.class,
-                        new TrainingProtocol.ShardStarted(7L, 2, "127.0.0.1:40999/ab12", shardProbe.ref())),
-                Map.entry(TrainingProtocol.ShardMoved.class, new TrainingProtocol.ShardMoved(2, 240L)),
-                Map.entry(TrainingProtocol.StartShard.class, new TrainingProtocol.StartShard(7L, 2)),
-                Map.entry(TrainingProtocol.StateChunk.class, new TrainingProtocol.StateChunk(7L, 2, StateKind.HAND_OVER, 0L,
+                Map.entry(ShardProtocol.RollbackShard.class,
+                        new ShardProtocol.RollbackShard(7L, 2L, 50L, 133955, 2, coordinator.ref())),
+                Map.entry(TrainerProtocol.ResendGradient.class, new TrainerProtocol.ResendGradient(2, 99L, "127.0.0.1:40999")),
+                Map.entry(CoordinatorProtocol.ShardStarted.class,
+                        new CoordinatorProtocol.ShardStarted(7L, 2, "127.0.0.1:40999/ab12", shardProbe.ref())),
+                Map.entry(TrainerProtocol.ShardMoved.class, new TrainerProtocol.ShardMoved(2, 240L)),
+                Map.entry(ShardProtocol.StartShard.class, new ShardProtocol.StartShard(7L, 2)),
+                Map.entry(ShardProtocol.StateChunk.class, new ShardProtocol.StateChunk(7L, 2, StateKind.HAND_OVER, 0L,
                         "127.0.0.1:40999/ab12", 100L, 100L, 3, 1, 32768, new float[] {1.5f, Float.NaN, -0f, 3e-39f},
                         0xCAFEL, shardProbe.ref())),
-                Map.entry(TrainingProtocol.HandOverAck.class, new TrainingProtocol.HandOverAck(2, "127.0.0.1:40999/ab12")),
-                Map.entry(TrainingProtocol.HandOverDone.class,
-                        new TrainingProtocol.HandOverDone(2, 100L, "127.0.0.1:41000/cd34", "127.0.0.1:40999/ab12")),
+                Map.entry(ShardProtocol.HandOverAck.class, new ShardProtocol.HandOverAck(2, "127.0.0.1:40999/ab12")),
+                Map.entry(CoordinatorProtocol.HandOverDone.class,
+                        new CoordinatorProtocol.HandOverDone(2, 100L, "127.0.0.1:41000/cd34", "127.0.0.1:40999/ab12")),
                 Map.entry(WorkPlan.class, new WorkPlan(7L, 3, 1, 940L, 1404L, new int[] {0, 64, 128, 59_392},
                         new int[] {0, 2, 5}, new int[] {1000, 400, 1600}, true, 948L)),
-                Map.entry(TrainingProtocol.LeaseExtended.class, new TrainingProtocol.LeaseExtended(7L, 952L)),
-                Map.entry(TrainingProtocol.EmptyContribution.class, new TrainingProtocol.EmptyContribution(4, 941L)));
+                Map.entry(TrainerProtocol.LeaseExtended.class, new TrainerProtocol.LeaseExtended(7L, 952L)),
+                Map.entry(ShardProtocol.EmptyContribution.class, new ShardProtocol.EmptyContribution(4, 941L)));
     }
 
     private static Object roundTrip(Object message) {
@@ -123,7 +123,7 @@ class KryoSerializerTest {
     @Test
     void aStateChunkWithoutReplyToRoundTrips() {
         // rollback and optimizer-cut chunks carry no reply-to: the wire must take the null
-        TrainingProtocol.StateChunk c = new TrainingProtocol.StateChunk(7L, 1, StateKind.ROLLBACK, 3L, "coordinator",
+        ShardProtocol.StateChunk c = new ShardProtocol.StateChunk(7L, 1, StateKind.ROLLBACK, 3L, "coordinator",
                 250L, 250L, 3, 2, 0, new float[] {Float.NaN, -0f}, -1L, null);
         assertEquals(c, roundTrip(c));
     }
@@ -139,9 +139,12 @@ class KryoSerializerTest {
     void everyRecordOfTheControlProtocolsIsRegistered() {
         Set<Class<?>> registered = new HashSet<>();
         ProtocolRegistry.messages().forEach(e -> registered.add(e.type()));
-        for (Class<?> nested : TrainingProtocol.class.getDeclaredClasses()) {
-            if (nested.isRecord() && WireMessage.class.isAssignableFrom(nested)) {
-                assertTrue(registered.contains(nested), nested.getName() + " is not in ProtocolRegistry");
+        for (Class<?> audience : List.of(CoordinatorProtocol.class, ShardProtocol.class, TrainerProtocol.class,
+                NodeProtocol.class)) {
+            for (Class<?> nested : audience.getDeclaredClasses()) {
+                if (nested.isRecord() && WireMessage.class.isAssignableFrom(nested)) {
+                    assertTrue(registered.contains(nested), nested.getName() + " is not in ProtocolRegistry");
+                }
             }
         }
     }

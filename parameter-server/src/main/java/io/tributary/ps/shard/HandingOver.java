@@ -1,12 +1,12 @@
 package io.tributary.ps.shard;
 
-import io.tributary.protocol.TrainingProtocol.HandOverAck;
-import io.tributary.protocol.TrainingProtocol.RequestParams;
-import io.tributary.protocol.TrainingProtocol.RollbackShard;
-import io.tributary.protocol.TrainingProtocol.SetQuorum;
-import io.tributary.protocol.TrainingProtocol.ShardCommand;
+import io.tributary.protocol.ShardProtocol.HandOverAck;
+import io.tributary.protocol.ShardProtocol.RequestParams;
+import io.tributary.protocol.ShardProtocol.RollbackShard;
+import io.tributary.protocol.ShardProtocol.SetQuorum;
+import io.tributary.protocol.ShardProtocol.ShardCommand;
 import io.tributary.protocol.StateKind;
-import io.tributary.protocol.TrainingProtocol.StateChunk;
+import io.tributary.protocol.ShardProtocol.StateChunk;
 import io.tributary.ps.node.ContributionSlots;
 import java.time.Duration;
 import java.util.List;

@@ -1,8 +1,8 @@
 package io.tributary.ps.shard;
 
-import io.tributary.protocol.TrainingProtocol.ParamsSent;
-import io.tributary.protocol.TrainingProtocol.RequestParams;
-import io.tributary.protocol.TrainingProtocol.ShardCommand;
+import io.tributary.protocol.TrainerProtocol.ParamsSent;
+import io.tributary.protocol.ShardProtocol.RequestParams;
+import io.tributary.protocol.ShardProtocol.ShardCommand;
 import io.tributary.ps.node.NodeDataPlane;
 import io.tributary.ps.wire.FrameType;
 import io.tributary.ps.wire.OfferFailedException;

@@ -1,6 +1,6 @@
 package io.tributary.ps.shard;
 
-import io.tributary.protocol.TrainingProtocol.ShardCommand;
+import io.tributary.protocol.ShardProtocol.ShardCommand;
 
 /** Messages a shard sends itself: from the data plane's receiver thread, and its timers. */
 final class ShardSignals {

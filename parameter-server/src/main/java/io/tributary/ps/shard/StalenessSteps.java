@@ -1,8 +1,8 @@
 package io.tributary.ps.shard;
 
-import io.tributary.protocol.TrainingProtocol.EmptyContribution;
-import io.tributary.protocol.TrainingProtocol.RequestParams;
-import io.tributary.protocol.TrainingProtocol.ResendGradient;
+import io.tributary.protocol.ShardProtocol.EmptyContribution;
+import io.tributary.protocol.ShardProtocol.RequestParams;
+import io.tributary.protocol.TrainerProtocol.ResendGradient;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

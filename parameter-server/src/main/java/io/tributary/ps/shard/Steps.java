@@ -1,10 +1,10 @@
 package io.tributary.ps.shard;
 
 import io.tributary.kernels.Tensor;
-import io.tributary.protocol.TrainingProtocol.CoordinatorCommand;
-import io.tributary.protocol.TrainingProtocol.EmptyContribution;
-import io.tributary.protocol.TrainingProtocol.RequestParams;
-import io.tributary.protocol.TrainingProtocol.ShardCommand;
+import io.tributary.protocol.CoordinatorProtocol.CoordinatorCommand;
+import io.tributary.protocol.ShardProtocol.EmptyContribution;
+import io.tributary.protocol.ShardProtocol.RequestParams;
+import io.tributary.protocol.ShardProtocol.ShardCommand;
 import io.tributary.ps.node.ContributionSlots;
 import io.tributary.ps.optim.Optimizer;
 import java.util.List;

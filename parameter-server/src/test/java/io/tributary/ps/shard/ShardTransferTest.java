@@ -10,10 +10,11 @@ import io.tributary.kernels.Backend;
 import io.tributary.kernels.Tensor;
 import io.tributary.kernels.cpu.CpuBackend;
 import io.tributary.protocol.ChunkedState;
+import io.tributary.protocol.CoordinatorProtocol.CoordinatorCommand;
 import io.tributary.protocol.StateKind;
-import io.tributary.protocol.TrainingProtocol.RollbackShard;
-import io.tributary.protocol.TrainingProtocol.ShardCommand;
-import io.tributary.protocol.TrainingProtocol.StateChunk;
+import io.tributary.protocol.ShardProtocol.RollbackShard;
+import io.tributary.protocol.ShardProtocol.ShardCommand;
+import io.tributary.protocol.ShardProtocol.StateChunk;
 import io.tributary.ps.optim.Optimizer;
 import io.tributary.ps.optim.OptimizerSettings;
 import java.util.Collections;
@@ -98,8 +99,7 @@ class ShardTransferTest {
         float[] live = new float[N];
         Optimizer liveOpt = Optimizer.create(ADAM, BACKEND, N);
         ShardTransfer shard = trained(live, liveOpt, 4, 5);
-        ActorRef<io.tributary.protocol.TrainingProtocol.CoordinatorCommand> coordinator = KIT.<io.tributary.protocol
-                .TrainingProtocol.CoordinatorCommand>createTestProbe().getRef();
+        ActorRef<CoordinatorCommand> coordinator = KIT.<CoordinatorCommand>createTestProbe().getRef();
         assertTrue(shard.beginRestore(new RollbackShard(7, 1, 30, N, 2, coordinator)));
         assertTrue(shard.restoring());
         // the coordinator sends the cut: the parameters, then the optimizer's moments it kept

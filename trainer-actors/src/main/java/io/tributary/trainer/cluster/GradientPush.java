@@ -1,8 +1,8 @@
 package io.tributary.trainer.cluster;
 
 import io.tributary.protocol.ShardLayout;
-import io.tributary.protocol.TrainingProtocol.ResendGradient;
-import io.tributary.protocol.TrainingProtocol.TrainerCommand;
+import io.tributary.protocol.TrainerProtocol.ResendGradient;
+import io.tributary.protocol.TrainerProtocol.TrainerCommand;
 import io.tributary.ps.node.FloatChecksum;
 import io.tributary.ps.node.NodeDataPlane;
 import io.tributary.ps.wire.FrameType;

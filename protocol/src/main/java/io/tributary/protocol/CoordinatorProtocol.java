@@ -1,0 +1,104 @@
+package io.tributary.protocol;
+
+import io.tributary.protocol.ShardProtocol.ShardCommand;
+import io.tributary.protocol.ShardProtocol.StartShard;
+import io.tributary.protocol.ShardProtocol.StateChunk;
+import io.tributary.protocol.TrainerProtocol.TrainerCommand;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import org.apache.pekko.actor.typed.ActorRef;
+
+/**
+ * What the run's coordinator (a cluster singleton) is told: trainers register and report steps,
+ * shards report commits, restores, starts and hand-overs. {@link CoordinatorCommand} is its actor's
+ * protocol, so that its internal messages (timers, cluster events) share it; the records that cross
+ * the network also implement {@link WireMessage} and are registered in {@link ProtocolRegistry}.
+ */
+public final class CoordinatorProtocol {
+
+    private CoordinatorProtocol() {
+    }
+
+    /** What the coordinator receives. */
+    public interface CoordinatorCommand {
+    }
+
+    /** A trainer node asks to take part; {@code dataEndpoint} is where its data plane receives. */
+    public record RegisterTrainer(String nodeId, int protocolVersion, String backend, String dataEndpoint,
+                                  ActorRef<TrainerCommand> trainer) implements CoordinatorCommand, WireMessage {
+        public RegisterTrainer {
+            Objects.requireNonNull(nodeId, "nodeId");
+            Objects.requireNonNull(backend, "backend");
+            Objects.requireNonNull(dataEndpoint, "dataEndpoint");
+            Objects.requireNonNull(trainer, "trainer");
+        }
+    }
+
+    /**
+     * A trainer finished computing and pushing step {@code step}; under bounded staleness
+     * {@code slowestSeen} is the slowest trainer's finished steps it knew when it started the step.
+     * {@code checksums} holds, per shard, the CRC32 of the gradient bytes the trainer sent it.
+     */
+    public record StepDone(int trainerId, long step, float loss, int samples, long computeNanos, long pushNanos,
+                           long slowestSeen, List<Long> checksums)
+            implements CoordinatorCommand, WireMessage {
+        public StepDone {
+            checksums = List.copyOf(checksums);
+        }
+    }
+
+    /**
+     * A shard closed step {@code step} (sync: it is now at version {@code step + 1}) with the
+     * gradients of {@code contributors} trainers, whose bytes as received had the CRC32s in
+     * {@code checksums} (trainer id to CRC): the coordinator compares them with what was sent.
+     * The trainers in {@code rejected} failed the shard's contribution check (non-finite, or over
+     * the norm bound) and were left out of the update; when all were, the step closed without one.
+     * Those in {@code outliers} were aggregated, but a robust rule had to clip or trim them (they lay
+     * far from the aggregate, see {@code OutlierScreen}): they count against their trainer's reputation.
+     * {@code version} is the shard's version after this update, its id (1, 2, 3, ... per shard), and
+     * {@code owner} the shard incarnation that applied it: the coordinator audits both.
+     */
+    public record ShardCommitted(int shard, long step, int contributors, int quorum, boolean byDeadline,
+                                 Set<Integer> rejected, Set<Integer> outliers, Map<Integer, Long> checksums, long version,
+                                 String owner)
+            implements CoordinatorCommand, WireMessage {
+        public ShardCommitted {
+            rejected = Set.copyOf(rejected);
+            outliers = Set.copyOf(outliers);
+            checksums = Map.copyOf(checksums);
+            Objects.requireNonNull(owner, "owner");
+        }
+    }
+
+    /** A shard finished the rollback {@code rollbackId}: it is at {@code version} with the checkpoint's parameters. */
+    public record ShardRestored(int shard, long rollbackId, long version, String owner)
+            implements CoordinatorCommand, WireMessage {
+        public ShardRestored {
+            Objects.requireNonNull(owner, "owner");
+        }
+    }
+
+    /**
+     * A shard incarnation {@code owner} started on a ps node and waits for the coordinator's word:
+     * {@link StartShard} (the run has not touched this shard yet), the state ({@link StateChunk}s) its
+     * previous owner handed over, or a rollback. Sent again every 2 s until one comes.
+     */
+    public record ShardStarted(long runId, int shard, String owner, ActorRef<ShardCommand> shardRef)
+            implements CoordinatorCommand, WireMessage {
+        public ShardStarted {
+            Objects.requireNonNull(owner, "owner");
+            Objects.requireNonNull(shardRef, "shardRef");
+        }
+    }
+
+    /** Incarnation {@code owner} took over shard {@code shard} at {@code version} with the state of {@code previousOwner}. */
+    public record HandOverDone(int shard, long version, String owner, String previousOwner)
+            implements CoordinatorCommand, WireMessage {
+        public HandOverDone {
+            Objects.requireNonNull(owner, "owner");
+            Objects.requireNonNull(previousOwner, "previousOwner");
+        }
+    }
+}
