@@ -1,6 +1,6 @@
 package io.tributary.node;
 
-import io.tributary.ps.node.FaultHooks;
+import io.tributary.dataplane.FaultHooks;
 
 /**
  * The data-plane faults {@link ChaosControl} drives: a cut network (every frame the node would send

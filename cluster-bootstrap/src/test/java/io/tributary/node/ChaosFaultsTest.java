@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.tributary.ps.node.FaultHooks;
+import io.tributary.dataplane.FaultHooks;
 import org.junit.jupiter.api.Test;
 
 /** The chaos tool's data-plane faults: the cut switch and the pacing arithmetic of a bandwidth cap. */

@@ -2,8 +2,8 @@ package io.tributary.coordinator;
 
 import io.tributary.protocol.ConsistencyPolicy;
 import io.tributary.kernels.Backend;
-import io.tributary.ps.node.NodeDataPlane;
-import io.tributary.ps.node.ParameterAssembler;
+import io.tributary.dataplane.NodeDataPlane;
+import io.tributary.dataplane.ParameterAssembler;
 import io.tributary.protocol.TrainerProtocol.Assignment;
 import io.tributary.protocol.TrainerProtocol.ClockFloor;
 import io.tributary.protocol.CoordinatorProtocol.CoordinatorCommand;

@@ -7,7 +7,7 @@ import io.tributary.protocol.ShardProtocol.SetQuorum;
 import io.tributary.protocol.ShardProtocol.ShardCommand;
 import io.tributary.protocol.StateKind;
 import io.tributary.protocol.ShardProtocol.StateChunk;
-import io.tributary.ps.node.ContributionSlots;
+import io.tributary.dataplane.ContributionSlots;
 import java.time.Duration;
 import java.util.List;
 import org.apache.pekko.actor.typed.Behavior;

@@ -4,7 +4,7 @@ import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
-import io.tributary.ps.node.DataPlaneMetrics;
+import io.tributary.dataplane.DataPlaneMetrics;
 
 /**
  * The metrics of the parameter shards a node hosts, served at {@code /metrics}: commits, resend

@@ -5,7 +5,7 @@ import io.tributary.protocol.CoordinatorProtocol.CoordinatorCommand;
 import io.tributary.protocol.ShardProtocol.EmptyContribution;
 import io.tributary.protocol.ShardProtocol.RequestParams;
 import io.tributary.protocol.ShardProtocol.ShardCommand;
-import io.tributary.ps.node.ContributionSlots;
+import io.tributary.dataplane.ContributionSlots;
 import io.tributary.ps.optim.Optimizer;
 import java.util.List;
 import java.util.Map;

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
-import io.tributary.ps.node.ContributionSlots;
+import io.tributary.dataplane.ContributionSlots;
 import java.util.List;
 import java.util.Set;
 import java.util.zip.CRC32;

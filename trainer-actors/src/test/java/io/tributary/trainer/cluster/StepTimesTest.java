@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
-import io.tributary.ps.node.DataPlaneMetrics;
+import io.tributary.dataplane.DataPlaneMetrics;
 import org.junit.jupiter.api.Test;
 
 /** A trainer's step numbers: the metrics per pushed step, and the log's means over 100 steps. */

@@ -1,0 +1,346 @@
+package io.tributary.dataplane;
+
+import io.aeron.ExclusivePublication;
+import io.aeron.Publication;
+import io.aeron.Subscription;
+import io.tributary.protocol.ShardLayout;
+import io.tributary.wire.DataPlane;
+import io.tributary.wire.FrameAuth;
+import io.tributary.wire.FramePublisher;
+import io.tributary.wire.FrameReceiver;
+import io.tributary.wire.FrameSink;
+import io.tributary.wire.FrameType;
+import io.tributary.wire.OfferFailedException;
+import java.time.Duration;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.SleepingMillisIdleStrategy;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A node's data plane: its embedded media driver, one UDP subscription on its own endpoint that
+ * receives every frame sent to this node, and a receiver agent on a thread of its own that routes
+ * gradient frames to the parameter shards hosted here and parameter frames to the model replica
+ * here. Shards and replicas come and go at run time (rebalance, restarts); routing goes through
+ * atomic slots, so the receiver needs no lock and no registration at run time. Publications to
+ * other nodes are created once per endpoint and reused. The chaos tool's faults (a cut network, a
+ * bandwidth cap) come in through {@link FaultHooks}.
+ */
+public final class NodeDataPlane implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(NodeDataPlane.class);
+    /** The one stream id Tributary uses on every channel. */
+    public static final int STREAM_ID = 1001;
+    /** Parameter frames carry the receiving replica in their tensor field: the trainer's model ... */
+    public static final int TRAINER_REPLICA = 0;
+    /** ... or the coordinator's evaluation copy (both may live in one JVM). */
+    public static final int COORDINATOR_REPLICA = 1;
+    private static final int REPLICAS = 2;
+    /** The name of the thread that polls both receivers. */
+    public static final String RECEIVER_THREAD = "data-plane-receiver";
+
+    private final DataPlane dataPlane;
+    private final String endpoint;
+    private final long runId;
+    private final int senderId;
+    private final ShardLayout layout;
+    private final FrameReceiver receiver;
+    private final FrameReceiver ipcReceiver;
+    private final AgentRunner runner;
+    private final AtomicReferenceArray<ContributionSlots> shards;
+    private final AtomicReferenceArray<ParameterAssembler> replicas = new AtomicReferenceArray<>(REPLICAS);
+    private final ConcurrentHashMap<String, FramePublisher> publishers = new ConcurrentHashMap<>();
+    private final Duration sendTimeout;
+    private final FrameAuth auth;
+    private final FaultHooks faults;
+
+    /**
+     * @param host     the address this node receives on (127.0.0.1 for a local cluster)
+     * @param port     the UDP port; 0 picks a free one
+     * @param senderId this node's id in the frames it sends (its trainer id, or a shard's id + 1,000,000)
+     */
+    public NodeDataPlane(DataPlane.Settings settings, String host, int port, long runId, int senderId,
+                         ShardLayout layout, Duration sendTimeout) {
+        this(settings, host, port, runId, senderId, layout, sendTimeout, null);
+    }
+
+    /**
+     * @param auth this node's frame authentication: every frame sent is signed, every frame received
+     *     must come from a peer learned with {@link #peerJoined} with a valid MAC and a fresh sequence;
+     *     null turns authentication off
+     */
+    public NodeDataPlane(DataPlane.Settings settings, String host, int port, long runId, int senderId,
+                         ShardLayout layout, Duration sendTimeout, FrameAuth auth) {
+        this(settings, host, port, runId, senderId, layout, sendTimeout, auth, FaultHooks.NONE);
+    }
+
+    /**
+     * @param faults faults to inject into every send and receive (the chaos tool's);
+     *     {@link FaultHooks#NONE} in production
+     */
+    public NodeDataPlane(DataPlane.Settings settings, String host, int port, long runId, int senderId,
+                         ShardLayout layout, Duration sendTimeout, FrameAuth auth, FaultHooks faults) {
+        this.auth = auth;
+        this.faults = java.util.Objects.requireNonNull(faults, "faults (FaultHooks.NONE for none)");
+        this.dataPlane = DataPlane.launch(settings);
+        this.runId = runId;
+        this.senderId = senderId;
+        this.layout = layout;
+        this.sendTimeout = sendTimeout;
+        this.shards = new AtomicReferenceArray<>(layout.shardCount());
+        Subscription subscription;
+        try {
+            subscription = dataPlane.addSubscription(DataPlane.udpChannel(host, port), STREAM_ID);
+        } catch (RuntimeException e) {
+            dataPlane.close();
+            throw new IllegalStateException("cannot receive on UDP " + host + ":" + port + " (" + e.getMessage()
+                    + "): pick another data-plane port", e);
+        }
+        String resolved = subscription.tryResolveChannelEndpointPort();
+        this.endpoint = resolved != null ? endpointOf(resolved) : host + ":" + port;
+        this.receiver = new FrameReceiver(subscription, runId, 64, "data-plane-receiver-udp",
+                auth == null ? null : auth.newVerifier());
+        // Frames between roles in this JVM (a trainer and a shard on one node) go through IPC.
+        this.ipcReceiver = new FrameReceiver(dataPlane.addSubscription(DataPlane.IPC_CHANNEL, STREAM_ID), runId, 64,
+                "data-plane-receiver-ipc", auth == null ? null : auth.newVerifier());
+        if (auth != null) {
+            auth.addPeer(endpoint, auth.publicKeyText());
+        }
+        FrameSink sink = new Router();
+        for (FrameReceiver r : new FrameReceiver[] {receiver, ipcReceiver}) {
+            for (int k = 0; k < layout.shardCount(); k++) {
+                r.registerGradients(k, 0, layout.length(k), sink);
+                for (int replica = 0; replica < REPLICAS; replica++) {
+                    r.registerParameters(k, replica, layout.length(k), sink);
+                }
+            }
+        }
+        this.runner = new AgentRunner(new BackoffIdleStrategy(100, 10, 1_000, 200_000),
+                t -> LOG.error("data-plane receiver failed", t), null, new BothReceivers());
+        AgentRunner.startOnThread(runner);
+        LOG.info("data plane receiving on {} (run {}, {} shards, frames {})", endpoint, runId, layout.shardCount(),
+                auth == null ? "unauthenticated" : "authenticated, session " + Integer.toHexString(auth.sessionId()));
+    }
+
+    private static String endpointOf(String channel) {
+        int i = channel.indexOf("endpoint=");
+        String rest = channel.substring(i + "endpoint=".length());
+        int end = rest.indexOf('|');
+        return end < 0 ? rest : rest.substring(0, end);
+    }
+
+    /** Where other nodes send frames for this node, {@code host:port}. */
+    public String endpoint() {
+        return endpoint;
+    }
+
+    public long runId() {
+        return runId;
+    }
+
+    public ShardLayout layout() {
+        return layout;
+    }
+
+    /** The UDP receiver (frames from other JVMs). */
+    public FrameReceiver receiver() {
+        return receiver;
+    }
+
+    /** The IPC receiver (frames between roles of this JVM). */
+    public FrameReceiver ipcReceiver() {
+        return ipcReceiver;
+    }
+
+    /** Back-pressure and not-connected waits of every publication of this node so far. */
+    public long sendWaits() {
+        long n = 0;
+        for (FramePublisher p : publishers.values()) {
+            n += p.backPressureWaits() + p.notConnectedWaits();
+        }
+        return n;
+    }
+
+    /** Routes gradient frames of {@code shard} to {@code slots} (null: drop them). */
+    public void hostShard(int shard, ContributionSlots slots) {
+        shards.set(shard, slots);
+    }
+
+    /** Stops routing to {@code slots} if they are still the ones hosted for {@code shard}. */
+    public void unhostShard(int shard, ContributionSlots slots) {
+        shards.compareAndSet(shard, slots, null);
+    }
+
+    /** Routes parameter frames for {@code replica} ({@link #TRAINER_REPLICA} or {@link #COORDINATOR_REPLICA}) to {@code assembler}. */
+    public void hostReplica(int replica, ParameterAssembler assembler) {
+        replicas.set(replica, assembler);
+    }
+
+    /** Stops routing to {@code assembler} if it is still the one hosted for {@code replica}. */
+    public void unhostReplica(int replica, ParameterAssembler assembler) {
+        replicas.compareAndSet(replica, assembler, null);
+    }
+
+    /**
+     * Sends {@code src[srcOffset, +length)} as one shard's gradient (or parameters) to the node at
+     * {@code target}; blocks while Aeron applies back-pressure, up to the send timeout.
+     */
+    public void send(String target, FrameType type, int sender, int shard, int tensor, long stepOrVersion, float[] src,
+                     int srcOffset, int length) {
+        if (faults.isCutOff()) {
+            return;
+        }
+        FramePublisher p = publishers.computeIfAbsent(target + "#" + sender, key -> open(target, sender));
+        synchronized (p) {
+            p.send(type, shard, tensor, stepOrVersion, src, srcOffset, length, 0);
+        }
+        faults.pace(4L * length);
+    }
+
+    /**
+     * Like {@link #send}, but fails at once, without waiting, when nobody receives at {@code target}
+     * (its node is gone or stopped). A shard answering parameter requests uses this: waiting on a
+     * dead trainer would hold up every trainer that is alive.
+     *
+     * @throws OfferFailedException when the publication to {@code target} has no subscriber, or a
+     *     frame cannot be sent within the send timeout
+     */
+    public void sendIfConnected(String target, FrameType type, int sender, int shard, int tensor, long stepOrVersion,
+                                float[] src, int srcOffset, int length) {
+        if (faults.isCutOff()) {
+            return;
+        }
+        FramePublisher p = publishers.computeIfAbsent(target + "#" + sender, key -> open(target, sender));
+        if (!p.publication().isConnected()) {
+            throw new OfferFailedException("nobody receives at data-plane endpoint " + target
+                    + " (its node stopped, left or is paused)", Publication.NOT_CONNECTED);
+        }
+        synchronized (p) {
+            p.send(type, shard, tensor, stepOrVersion, src, srcOffset, length, 0);
+        }
+        faults.pace(4L * length);
+    }
+
+    private FramePublisher open(String target, int sender) {
+        int colon = target.lastIndexOf(':');
+        if (colon <= 0) {
+            throw new IllegalArgumentException("data-plane endpoint '" + target + "' is not host:port");
+        }
+        String channel = target.equals(endpoint) ? DataPlane.IPC_CHANNEL
+                : DataPlane.udpChannel(target.substring(0, colon), Integer.parseInt(target.substring(colon + 1)));
+        FrameAuth.Signer signer = auth == null ? null : awaitSigner(target);
+        ExclusivePublication pub = dataPlane.addPublication(channel, STREAM_ID);
+        try {
+            DataPlane.awaitConnected(pub, sendTimeout);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return new FramePublisher(pub, runId, sender, Math.min(FramePublisher.DEFAULT_MAX_FRAME_LENGTH, pub.maxMessageLength()),
+                sendTimeout, new SleepingMillisIdleStrategy(1), null, signer);
+    }
+
+    /** The key for {@code target} comes with its node's membership, which may lag a message naming it. */
+    private FrameAuth.Signer awaitSigner(String target) {
+        long deadline = System.nanoTime() + sendTimeout.toNanos();
+        while (true) {
+            FrameAuth.Signer signer = auth.signerFor(target);
+            if (signer != null) {
+                return signer;
+            }
+            if (System.nanoTime() - deadline >= 0) {
+                throw new OfferFailedException("no data-plane key for " + target + " after " + sendTimeout
+                        + ": no cluster member published one for that endpoint (it left, or it runs with"
+                        + " tributary.data-plane.authenticate = off while this node has it on)", Publication.NOT_CONNECTED);
+            }
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new OfferFailedException("interrupted while waiting for the data-plane key of " + target,
+                        Publication.NOT_CONNECTED);
+            }
+        }
+    }
+
+    /** This node's frame authentication, or null when it is off. */
+    public FrameAuth auth() {
+        return auth;
+    }
+
+    /**
+     * A node that receives at {@code endpoint} published {@code publicKeyText} (its membership on the
+     * control plane says so): frames to it are signed, and its frames accepted, under the key the two
+     * agree. Does nothing when authentication is off.
+     */
+    public void peerJoined(String endpoint, String publicKeyText) {
+        if (auth != null) {
+            auth.addPeer(endpoint, publicKeyText);
+        }
+    }
+
+    /** The node at {@code endpoint} left: its frames are dropped from now on and its publications closed. */
+    public void peerLeft(String endpoint) {
+        if (auth != null && !endpoint.equals(this.endpoint)) {
+            auth.removePeer(endpoint);
+        }
+        forget(endpoint);
+    }
+
+    /** Drops the publication to {@code target} (the node left); the next send reconnects. */
+    public void forget(String target) {
+        publishers.keySet().removeIf(k -> k.startsWith(target + "#"));
+    }
+
+    @Override
+    public void close() {
+        runner.close();
+        for (FramePublisher p : publishers.values()) {
+            p.publication().close();
+        }
+        dataPlane.close();
+    }
+
+    /** Polls both subscriptions on the one receiver thread. */
+    private final class BothReceivers implements org.agrona.concurrent.Agent {
+        @Override
+        public int doWork() {
+            return receiver.doWork() + ipcReceiver.doWork();
+        }
+
+        @Override
+        public String roleName() {
+            return RECEIVER_THREAD;
+        }
+    }
+
+    /** Receiver-thread routing: no allocation, no lock on the way to a slot. */
+    private final class Router implements FrameSink {
+        @Override
+        public void onGradient(int sender, int shard, int tensor, long step, int elementOffset, DirectBuffer buffer,
+                               int payloadOffset, int floatCount) {
+            if (faults.isCutOff()) {
+                return;
+            }
+            ContributionSlots s = shards.get(shard);
+            if (s != null) {
+                s.onChunk(sender, step, elementOffset, buffer, payloadOffset, floatCount);
+            }
+        }
+
+        @Override
+        public void onParameters(int sender, int shard, int tensor, long version, int elementOffset, DirectBuffer buffer,
+                                 int payloadOffset, int floatCount) {
+            if (faults.isCutOff()) {
+                return;
+            }
+            ParameterAssembler a = tensor >= 0 && tensor < REPLICAS ? replicas.get(tensor) : null;
+            if (a != null) {
+                a.onChunk(shard, version, elementOffset, buffer, payloadOffset, floatCount);
+            }
+        }
+    }
+}

@@ -1,0 +1,31 @@
+package io.tributary.wire;
+
+/**
+ * Why a {@link FrameReceiver} rejected a frame at its header. Step- and chunk-level drops (a stale
+ * step, a repeated chunk, an unknown trainer) are the sink's to judge and count: the shard's
+ * contribution slots and the replica's assembler keep those counts.
+ */
+public enum RejectReason {
+    /** Shorter than a header, or header length plus payload length differs from the fragment. */
+    TRUNCATED,
+    /** Not a Tributary frame at all. */
+    BAD_MAGIC,
+    /** A Tributary frame from a peer speaking another protocol version. */
+    BAD_VERSION,
+    /** Frame type byte unknown. */
+    BAD_TYPE,
+    /** Payload encoding unknown or not supported yet. */
+    BAD_ENCODING,
+    /** Payload length not a whole number of elements. */
+    BAD_LENGTH,
+    /** Frame belongs to another training run. */
+    WRONG_RUN,
+    /** No sink registered for this (type, shard, tensor). */
+    UNKNOWN_DESTINATION,
+    /** Element offset plus element count falls outside the registered destination. */
+    OUT_OF_BOUNDS,
+    /** Authentication on: unknown or missing session, or a MAC that does not match ({@link FrameAuth}). */
+    FORGED,
+    /** Authentication on: a sequence number not above the last one accepted from its session and sender. */
+    REPLAYED
+}

@@ -1,0 +1,90 @@
+package io.tributary.dataplane;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.tributary.protocol.ShardLayout;
+import io.tributary.wire.DataPlane;
+import io.tributary.wire.FrameType;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+class NodeDataPlaneTest {
+
+    @Test
+    void framesBetweenRolesOfOneNodeGoThroughIpcBitExact() throws Exception {
+        int n = 3 * ContributionSlots.CHUNK_FLOATS + 11;
+        ShardLayout layout = new ShardLayout(n, 1);
+        try (NodeDataPlane node = new NodeDataPlane(DataPlane.Settings.defaults(), "127.0.0.1", 0, 9L, 0, layout,
+                Duration.ofSeconds(5))) {
+            CountDownLatch done = new CountDownLatch(1);
+            ContributionSlots slots = new ContributionSlots(n, 2, (trainer, step) -> done.countDown());
+            node.hostShard(0, slots);
+            float[] gradient = new float[n];
+            for (int i = 0; i < n; i++) {
+                gradient[i] = Float.intBitsToFloat(0x3f000000 + i * 7919);
+            }
+            node.send(node.endpoint(), FrameType.GRADIENT, 1, 0, 0, 5L, gradient, 0, n);
+            assertTrue(done.await(10, TimeUnit.SECONDS), "the gradient did not complete its slot");
+            assertArrayEquals(gradient, slots.slot(1));
+            assertEquals(0, node.receiver().framesAccepted(), "went over UDP");
+            assertEquals(4, node.ipcReceiver().framesAccepted(), "4 frames over IPC");
+        }
+    }
+
+    /** Faults a test switches: a cut that drops sends or receives (or both), and the bytes paced. */
+    private static final class SwitchedFaults implements FaultHooks {
+        volatile boolean sendsCut;
+        volatile boolean receivesCut;
+        final java.util.concurrent.atomic.AtomicLong paced = new java.util.concurrent.atomic.AtomicLong();
+
+        @Override
+        public boolean isCutOff() {
+            return Thread.currentThread().getName().equals(NodeDataPlane.RECEIVER_THREAD) ? receivesCut : sendsCut;
+        }
+
+        @Override
+        public void pace(long bytes) {
+            paced.addAndGet(bytes);
+        }
+    }
+
+    @Test
+    void aCutDropsSendsAndReceivesUntilItEndsAndEverySendIsPaced() throws Exception {
+        int n = 2 * ContributionSlots.CHUNK_FLOATS;
+        ShardLayout layout = new ShardLayout(n, 1);
+        SwitchedFaults faults = new SwitchedFaults();
+        try (NodeDataPlane node = new NodeDataPlane(DataPlane.Settings.defaults(), "127.0.0.1", 0, 9L, 0, layout,
+                Duration.ofSeconds(5), null, faults)) {
+            java.util.concurrent.atomic.AtomicInteger completed = new java.util.concurrent.atomic.AtomicInteger();
+            ContributionSlots slots = new ContributionSlots(n, 2, (trainer, step) -> completed.incrementAndGet());
+            slots.strictOrder(false);
+            node.hostShard(0, slots);
+            float[] gradient = new float[n];
+            java.util.Arrays.fill(gradient, 0.5f);
+
+            faults.sendsCut = true;
+            node.send(node.endpoint(), FrameType.GRADIENT, 1, 0, 0, 0L, gradient, 0, n);
+            assertEquals(0, faults.paced.get(), "a send dropped by the cut is not paced");
+            faults.sendsCut = false;
+            faults.receivesCut = true;
+            node.send(node.endpoint(), FrameType.GRADIENT, 1, 0, 0, 0L, gradient, 0, n);
+            assertEquals(4L * n, faults.paced.get(), "the send went out and was paced by its payload bytes");
+            Thread.sleep(500);
+            assertEquals(0, completed.get(), "a cut-off node sent or received a frame");
+            assertEquals(2, node.ipcReceiver().framesAccepted(), "the frames came in and were dropped");
+
+            faults.receivesCut = false;
+            node.send(node.endpoint(), FrameType.GRADIENT, 1, 0, 0, 0L, gradient, 0, n);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (completed.get() == 0 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertEquals(1, completed.get(), "after the heal the frames flow again");
+            assertEquals(8L * n, faults.paced.get());
+        }
+    }
+}
