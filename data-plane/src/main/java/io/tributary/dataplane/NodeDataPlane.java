@@ -290,9 +290,31 @@ public final class NodeDataPlane implements AutoCloseable {
         forget(endpoint);
     }
 
-    /** Drops the publication to {@code target} (the node left); the next send reconnects. */
+    /**
+     * Drops and closes the publications to {@code target} (the node left): each holds a log buffer
+     * in the media driver and would otherwise keep retrying a dead peer. The next send reconnects.
+     */
     public void forget(String target) {
-        publishers.keySet().removeIf(k -> k.startsWith(target + "#"));
+        String prefix = target + "#";
+        publishers.entrySet().removeIf(e -> {
+            if (!e.getKey().startsWith(prefix)) {
+                return false;
+            }
+            e.getValue().publication().close();
+            return true;
+        });
+    }
+
+    /** The publications open to {@code target} (tests). */
+    java.util.List<io.aeron.Publication> publicationsTo(String target) {
+        String prefix = target + "#";
+        java.util.List<io.aeron.Publication> out = new java.util.ArrayList<>();
+        publishers.forEach((k, p) -> {
+            if (k.startsWith(prefix)) {
+                out.add(p.publication());
+            }
+        });
+        return out;
     }
 
     @Override

@@ -35,6 +35,31 @@ class NodeDataPlaneTest {
         }
     }
 
+    @Test
+    void aPeerThatLeftHasItsPublicationsClosedAndASendLaterOpensANewOne() throws Exception {
+        int n = ContributionSlots.CHUNK_FLOATS;
+        ShardLayout layout = new ShardLayout(n, 1);
+        try (NodeDataPlane node = new NodeDataPlane(DataPlane.Settings.defaults(), "127.0.0.1", 0, 9L, 0, layout,
+                Duration.ofSeconds(5))) {
+            CountDownLatch[] done = {new CountDownLatch(1)};
+            ContributionSlots slots = new ContributionSlots(n, 2, (trainer, step) -> done[0].countDown());
+            node.hostShard(0, slots);
+            float[] gradient = new float[n];
+            node.send(node.endpoint(), FrameType.GRADIENT, 1, 0, 0, 5L, gradient, 0, n);
+            assertTrue(done[0].await(10, TimeUnit.SECONDS));
+            java.util.List<io.aeron.Publication> before = node.publicationsTo(node.endpoint());
+            assertEquals(1, before.size());
+            node.forget(node.endpoint());
+            assertTrue(before.get(0).isClosed(), "the dropped publication is closed, its log buffer freed");
+            assertEquals(0, node.publicationsTo(node.endpoint()).size(), "the publication is dropped");
+            slots.release(1);
+            done[0] = new CountDownLatch(1);
+            node.send(node.endpoint(), FrameType.GRADIENT, 1, 0, 0, 6L, gradient, 0, n);
+            assertTrue(done[0].await(10, TimeUnit.SECONDS), "a send after forget opens a new publication");
+            assertEquals(1, node.publicationsTo(node.endpoint()).size());
+        }
+    }
+
     /** Faults a test switches: a cut that drops sends or receives (or both), and the bytes paced. */
     private static final class SwitchedFaults implements FaultHooks {
         volatile boolean sendsCut;

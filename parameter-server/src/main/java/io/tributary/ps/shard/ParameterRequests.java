@@ -82,10 +82,13 @@ final class ParameterRequests {
             }
             return false;
         });
-        for (RequestParams r : due) {
-            send(r, version);
+        try {
+            for (RequestParams r : due) {
+                send(r, version);
+            }
+        } finally {
+            due.clear();
         }
-        due.clear();
     }
 
     /**
@@ -102,6 +105,13 @@ final class ParameterRequests {
             log.warn("shard {}: parameters of version {} not sent to {} {} at {}: {}; it gets them "
                             + "when it asks again", shard, version, r.requesterId() < 0 ? "the coordinator" : "trainer",
                     r.requesterId() < 0 ? "" : r.requesterId(), r.endpoint(), e.getMessage());
+            return;
+        } catch (IllegalArgumentException e) {
+            // a requester naming an endpoint that is not host:port: its request is dropped, the others go on
+            log.warn("shard {}: a parameter request from {} {} names the data-plane endpoint '{}', which cannot be "
+                            + "reached ({}); the request is dropped", shard,
+                    r.requesterId() < 0 ? "the coordinator" : "trainer", r.requesterId() < 0 ? "" : r.requesterId(),
+                    r.endpoint(), e.getMessage());
             return;
         }
         metrics.bytesSent.labelValues("parameters").inc(4.0 * params.length);
