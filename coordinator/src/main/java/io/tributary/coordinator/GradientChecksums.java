@@ -3,12 +3,16 @@ package io.tributary.coordinator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Matches what each trainer says it sent every shard (CRC32 per shard slice, from {@code StepDone})
  * with what each shard says it received (from {@code ShardCommitted}), whichever arrives first, and
  * counts comparisons and mismatches. A (trainer, step) is forgotten once every shard has been
- * compared; gradients a shard dropped as late never get both sides, so the maps are bounded.
+ * compared. Gradients a shard dropped as late never get both sides: past {@link #MAX_PENDING}
+ * one-sided entries the oldest steps are given up, counted in {@link #abandoned()} and logged, so
+ * the maps stay bounded and no comparison is lost silently.
  */
 final class GradientChecksums {
 
@@ -17,7 +21,10 @@ final class GradientChecksums {
         void mismatch(int trainer, long step, int shard, long sent, long received);
     }
 
-    private static final int MAX_PENDING = 100_000;
+    private static final Logger LOG = LoggerFactory.getLogger(GradientChecksums.class);
+
+    /** One-sided (trainer, step) entries kept at most. */
+    static final int MAX_PENDING = 100_000;
 
     private final int shards;
     private final MismatchListener listener;
@@ -26,6 +33,7 @@ final class GradientChecksums {
     private final Map<Long, Integer> comparedShards = new HashMap<>();
     private long compared;
     private long mismatches;
+    private long abandoned;
 
     GradientChecksums(int shards, MismatchListener listener) {
         this.shards = shards;
@@ -60,6 +68,36 @@ final class GradientChecksums {
         return mismatches;
     }
 
+    /** One-sided (trainer, step) entries given up to keep the maps bounded. */
+    long abandoned() {
+        return abandoned;
+    }
+
+    /** Gives up the older half of the pending steps (their other side never came), saying how many. */
+    private void abandonOldestHalf() {
+        long mask = (1L << 40) - 1;
+        long[] steps = new long[sent.size() + received.size()];
+        int n = 0;
+        for (long k : sent.keySet()) {
+            steps[n++] = k & mask;
+        }
+        for (long k : received.keySet()) {
+            steps[n++] = k & mask;
+        }
+        java.util.Arrays.sort(steps, 0, n);
+        // the older half; when every pending entry is of one step, that step goes
+        long below = steps[n / 2] > steps[0] ? steps[n / 2] : steps[0] + 1;
+        int before = sent.size() + received.size();
+        sent.keySet().removeIf(k -> (k & mask) < below);
+        received.keySet().removeIf(k -> (k & mask) < below);
+        comparedShards.keySet().removeIf(k -> (k & mask) < below);
+        int dropped = before - sent.size() - received.size();
+        abandoned += dropped;
+        LOG.warn("gradient checksums: {} (trainer, step) entries before step {} never got both sides (a shard dropped "
+                + "those gradients as late, or a report was lost); given up to keep memory bounded, {} so far",
+                dropped, below, abandoned);
+    }
+
     private static long key(int trainer, long step) {
         return ((long) trainer << 40) ^ step;
     }
@@ -69,9 +107,7 @@ final class GradientChecksums {
         Map<Integer, Long> r = received.get(key);
         if (s == null || r == null) {
             if (sent.size() + received.size() > MAX_PENDING) {
-                sent.clear();
-                received.clear();
-                comparedShards.clear();
+                abandonOldestHalf();
             }
             return;
         }

@@ -32,4 +32,21 @@ class GradientChecksumsTest {
         assertEquals(1, c.compared());
         assertEquals(0, c.mismatches());
     }
+
+    @Test
+    void pastTheBoundTheOldestOneSidedStepsAreGivenUpAndCountedNotDroppedSilently() {
+        GradientChecksums c = new GradientChecksums(1, (t, step, shard, sent, got) -> { });
+        int n = GradientChecksums.MAX_PENDING;
+        for (long step = 0; step < n; step++) {
+            c.sent(0, step, java.util.List.of(step)); // the shard's side never comes
+        }
+        assertEquals(0, c.abandoned(), "at the bound nothing is given up yet");
+        // one more: 100,001 pending, steps 0..100,000; the older half, the steps below the median 50,000, goes
+        c.sent(0, n, java.util.List.of(1L));
+        assertEquals(50_000, c.abandoned());
+        // a late shard report of a recent step is still compared
+        c.received(0, n - 1, 0, n - 1);
+        assertEquals(1, c.compared());
+        assertEquals(0, c.mismatches());
+    }
 }

@@ -223,6 +223,7 @@ public final class FrameAuth {
             if (seenGeneration != generation) {
                 seenGeneration = generation;
                 macs.clear(); // a peer left or changed its key; rebuilt below as frames come
+                forgetSessionsWithoutKey();
             }
             FrameMac mac = macs.get(session);
             if (mac == null) {
@@ -243,6 +244,27 @@ public final class FrameAuth {
             }
             lastSequence.put(stream, frameSequence);
             return Verdict.AUTHENTIC;
+        }
+
+        /**
+         * Drops the sequence numbers of sessions whose key is gone (their node left or changed its
+         * key): their frames are refused as forged from now on, so the numbers only took memory.
+         * Runs when the peers change, never per frame.
+         */
+        private void forgetSessionsWithoutKey() {
+            Int2ObjectHashMap<byte[]> keys = keysBySession;
+            Long2LongHashMap.KeyIterator streams = lastSequence.keySet().iterator();
+            while (streams.hasNext()) {
+                int session = (int) (streams.nextValue() >>> 32);
+                if (!keys.containsKey(session)) {
+                    streams.remove();
+                }
+            }
+        }
+
+        /** Streams (session, sender) whose last sequence number is kept (tests). */
+        int trackedStreams() {
+            return lastSequence.size();
         }
     }
 }

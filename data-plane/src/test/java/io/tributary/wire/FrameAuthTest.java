@@ -86,11 +86,13 @@ class FrameAuthTest {
         new FrameHeader().wrap(restepped, 0).step(3);
         assertEquals(FrameAuth.Verdict.FORGED, verify(atB, restepped));
 
-        // once a leaves, its frames are refused
+        // once a leaves, its frames are refused, and what b kept of a's sequence numbers goes
+        assertEquals(1, atB.trackedStreams());
         b.removePeer("a:1");
         UnsafeBuffer late = frame(1, 4);
         a.signerFor("b:1").sign(late, 0, FRAME);
         assertEquals(FrameAuth.Verdict.FORGED, verify(atB, late));
+        assertEquals(0, atB.trackedStreams(), "a's sequence numbers are forgotten with its key");
         assertNull(b.signerFor("a:1"));
     }
 
