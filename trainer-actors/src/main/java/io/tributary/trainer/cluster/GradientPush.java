@@ -6,6 +6,7 @@ import io.tributary.protocol.TrainerProtocol.TrainerCommand;
 import io.tributary.dataplane.FloatChecksum;
 import io.tributary.dataplane.NodeDataPlane;
 import io.tributary.wire.FrameType;
+import io.tributary.wire.OfferFailedException;
 import java.util.List;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.stream.ActorAttributes;
@@ -14,6 +15,8 @@ import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.QueueOfferResult;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A trainer's gradients on their way to the shards: two host buffers (step s uses buffer s & 1, so
@@ -22,6 +25,8 @@ import org.apache.pekko.stream.javadsl.Source;
  * over the data plane off the compute thread, with a CRC32 per slice as sent.
  */
 final class GradientPush {
+
+    private static final Logger LOG = LoggerFactory.getLogger(GradientPush.class);
 
     /**
      * One step's gradient on its way to the shards; {@code onlyShard} >= 0: a slice sent again to that
@@ -90,21 +95,34 @@ final class GradientPush {
         return empty[(int) (step & 1)];
     }
 
-    /** Sends one step's gradient slices to their shards (or one slice, sent again); runs in the push stream. */
+    /**
+     * Sends one step's gradient slices to their shards (or one slice, sent again); runs in the push
+     * stream. A slice that cannot go out (its shard's node unreachable past the send time-out, or an
+     * endpoint that is not {@code host:port}) is logged and skipped, never fails the stream: the
+     * shard asks for it again ({@link ResendGradient}) when this trainer asks for the next version.
+     */
     TrainerActor.Pushed send(Push p) {
         long t = System.nanoTime();
         if (p.onlyShard() >= 0) {
-            int k = p.onlyShard();
-            dataPlane.send(shards.shardEndpoint(k), FrameType.GRADIENT, trainerId, k, 0, p.step(), p.gradient(),
-                    layout.offset(k), layout.length(k));
+            sendSlice(p, p.onlyShard());
             return new TrainerActor.Pushed(p, System.nanoTime() - t, List.of());
         }
         Long[] sums = new Long[layout.shardCount()];
         for (int k = 0; k < layout.shardCount(); k++) {
             sums[k] = checksum.of(p.gradient(), layout.offset(k), layout.length(k));
-            dataPlane.send(shards.shardEndpoint(k), FrameType.GRADIENT, trainerId, k, 0, p.step(), p.gradient(),
-                    layout.offset(k), layout.length(k));
+            sendSlice(p, k);
         }
         return new TrainerActor.Pushed(p, System.nanoTime() - t, List.of(sums));
+    }
+
+    private void sendSlice(Push p, int k) {
+        String endpoint = shards.shardEndpoint(k);
+        try {
+            dataPlane.send(endpoint, FrameType.GRADIENT, trainerId, k, 0, p.step(), p.gradient(), layout.offset(k),
+                    layout.length(k));
+        } catch (OfferFailedException | IllegalArgumentException e) {
+            LOG.warn("trainer {}: step {}'s gradient for shard {} not sent to {}: {}; the shard asks for it again",
+                    trainerId, p.step(), k, endpoint, e.getMessage());
+        }
     }
 }
