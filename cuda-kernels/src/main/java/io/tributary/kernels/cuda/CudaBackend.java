@@ -4,7 +4,6 @@ import io.tributary.kernels.Backend;
 import io.tributary.kernels.BackendUnavailableException;
 import io.tributary.kernels.Tensor;
 import java.util.Objects;
-import jcuda.CudaException;
 import jcuda.driver.CUdevice_attribute;
 import jcuda.driver.JCudaDriver;
 import org.slf4j.Logger;
@@ -44,15 +43,7 @@ public final class CudaBackend implements Backend {
             stage = "cuDeviceGetAttribute";
             description = describe(sms);
         } catch (RuntimeException e) {
-            RuntimeException failure = e instanceof CudaException ce
-                    ? new BackendUnavailableException(CudaNatives.initFailureReason(ce, stage, ordinal), ce)
-                    : e;
-            try {
-                release();
-            } catch (RuntimeException cleanup) {
-                failure.addSuppressed(cleanup);
-            }
-            throw failure;
+            throw CudaNatives.initFailure(e, stage, ordinal, this::release);
         }
     }
 

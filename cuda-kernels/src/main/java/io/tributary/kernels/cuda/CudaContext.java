@@ -70,15 +70,7 @@ final class CudaContext implements AutoCloseable {
             cuCtxSetCurrent(context);
             currentOn = Thread.currentThread();
         } catch (RuntimeException e) {
-            RuntimeException failure = e instanceof CudaException ce
-                    ? new BackendUnavailableException(CudaNatives.initFailureReason(ce, stage, ordinal), ce)
-                    : e;
-            try {
-                close();
-            } catch (RuntimeException cleanup) {
-                failure.addSuppressed(cleanup);
-            }
-            throw failure;
+            throw CudaNatives.initFailure(e, stage, ordinal, this::close);
         }
     }
 

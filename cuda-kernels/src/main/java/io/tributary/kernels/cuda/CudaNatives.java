@@ -108,6 +108,23 @@ final class CudaNatives {
                 + firstLine(message) + ") " + CPU_HINT;
     }
 
+    /**
+     * What opening device {@code ordinal} failed with at {@code stage}: a driver or cuBLAS error as a
+     * {@link BackendUnavailableException} with its reason (anything else as it is), after
+     * {@code cleanup} released what was opened (a failure there is added as suppressed).
+     */
+    static RuntimeException initFailure(RuntimeException e, String stage, int ordinal, Runnable cleanup) {
+        RuntimeException failure = e instanceof CudaException ce
+                ? new BackendUnavailableException(initFailureReason(ce, stage, ordinal), ce)
+                : e;
+        try {
+            cleanup.run();
+        } catch (RuntimeException c) {
+            failure.addSuppressed(c);
+        }
+        return failure;
+    }
+
     /** A reason for a driver or cuBLAS error raised while opening device {@code ordinal} at {@code stage}. */
     static String initFailureReason(CudaException e, String stage, int ordinal) {
         String code = String.valueOf(e.getMessage()).trim();
