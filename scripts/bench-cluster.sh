@@ -1,3 +1,17 @@
 #!/usr/bin/env bash
-# Cluster row (a): local-cluster samples/s over single-process samples/s, same model and batch. Usage: [EPOCHS]
-exec "$(dirname "${BASH_SOURCE[0]}")/run-benchmark.sh" ClusterTable "${1:-1}"
+# What pooling pays (PoolingTable): one process against the local cluster (1 ps + 2 trainers) on the
+# same cores, sync and local-sgd, float32 and int8 frames, uncapped and capped at 100 Mbit/s.
+# Prints a table per repeat, the ratios with their spread, and as its last line exactly
+#   sync/local=R1 local-sgd/local=R2 bytes-saved=R3 capped-local-sgd/uncapped=R4
+# Usage: scripts/bench-cluster.sh [REPEATS]   (default 2; about 7 minutes per repeat on 2 cores)
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+repeats="${1:-2}"
+case "$repeats" in *[!0-9]*|''|0) echo "bench-cluster: REPEATS must be a whole number >= 1, got '$repeats'" >&2; exit 2 ;; esac
+./mvnw -B -q -DskipTests package -pl benchmarks -am
+"$root/scripts/fetch-mnist.sh" >&2
+echo "# load before: $(uptime)"
+exec java --add-modules jdk.incubator.vector --add-exports java.base/jdk.internal.misc=ALL-UNNAMED \
+  --add-opens java.base/sun.nio.ch=ALL-UNNAMED -cp benchmarks/target/benchmarks.jar io.tributary.bench.PoolingTable \
+  "$repeats" 2> >(grep -v 'WARNING: Using incubator modules' >&2)

@@ -85,7 +85,8 @@ final class TrainingOptions {
         flag("--shards", value);
     }
 
-    @Option(names = "--policy", paramLabel = "P", description = "sync or bounded-staleness")
+    @Option(names = "--policy", paramLabel = "P", description = {"sync, bounded-staleness or local-sgd (rounds of",
+        "tributary.consistency.inner-steps local steps)"})
     void policy(String value) {
         flag("--policy", value);
     }

@@ -83,10 +83,20 @@ public final class DemoCommand {
 
     private final Options options;
     private final PrintStream out;
+    /** Frame bytes every node's data plane sent in the last run (-1: a node's metrics could not be read). */
+    private long dataPlaneBytes = -1;
 
     public DemoCommand(Options options, PrintStream out) {
         this.options = options;
         this.out = out;
+    }
+
+    /**
+     * Frame bytes (headers included, as encoded) all nodes' data planes sent during the last
+     * {@link #run()}, read from their metrics before they stopped; -1 when some node's could not be read.
+     */
+    public long dataPlaneBytes() {
+        return dataPlaneBytes;
     }
 
     /** Runs the demo; returns the final test accuracy. */
@@ -120,6 +130,8 @@ public final class DemoCommand {
                     + " trainer JVMs; logs in " + runDir.toAbsolutePath());
             List<String> metrics = new java.util.concurrent.CopyOnWriteArrayList<>();
             metrics.add("coordinator http://" + nodeSettings.host() + ":" + node.metricsPort() + "/metrics");
+            List<String> endpoints = new ArrayList<>(List.of("http://" + nodeSettings.host() + ":" + node.metricsPort()
+                    + "/metrics"));
             List<ChildJvms.Child> trainers = new java.util.concurrent.CopyOnWriteArrayList<>();
             ChildStarter starter = new ChildStarter(children, seed, common, runDir, nodeSettings.host(), metrics, certs);
             for (int i = 0; i < options.psNodes() + options.trainers(); i++) {
@@ -148,6 +160,15 @@ public final class DemoCommand {
             out.printf(Locale.ROOT, "samples: %,d to train over %d epoch(s), %,d trained once, %d never, %d twice%n",
                     r.samplesAudit().expected(), r.samplesAudit().epochs(), r.samplesAudit().trained(),
                     r.samplesAudit().missed(), r.samplesAudit().twice());
+            for (String m : metrics.subList(1, metrics.size())) {
+                endpoints.add(m.substring(m.indexOf("http://"), m.indexOf("/metrics") + "/metrics".length()));
+            }
+            dataPlaneBytes = DataPlaneTraffic.bytesSent(endpoints);
+            long trained = r.samplesAudit().trained();
+            if (dataPlaneBytes >= 0) {
+                out.printf(Locale.ROOT, "data plane: %,d bytes sent by all nodes, %,.0f per trained sample%n",
+                        dataPlaneBytes, trained > 0 ? (double) dataPlaneBytes / trained : Double.NaN);
+            }
             out.println("metrics endpoints (while the cluster ran):");
             metrics.forEach(m -> out.println("  " + m));
             out.println("logs: " + runDir.toAbsolutePath());

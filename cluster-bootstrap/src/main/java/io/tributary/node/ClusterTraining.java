@@ -21,6 +21,7 @@ import io.tributary.protocol.TrainerProtocol.TrainerCommand;
 import io.tributary.ps.shard.ParameterShard;
 import io.tributary.ps.shard.ShardMetrics;
 import io.tributary.protocol.ShardLayout;
+import io.tributary.ps.optim.OptimizerSettings;
 import io.tributary.ps.shard.ShardSettings;
 import io.tributary.wire.DataPlane;
 import io.tributary.wire.FrameAuth;
@@ -82,8 +83,15 @@ public final class ClusterTraining {
      * {@code listener} is used only if this node ends up hosting the coordinator.
      */
     public static TributaryNode launch(NodeSettings nodeSettings, Config config, RunListener listener) {
-        Path control = RunSettings.from(config).chaosControl();
-        ChaosFaults faults = control == null ? null : new ChaosFaults();
+        RunSettings run = RunSettings.from(config);
+        Path control = run.chaosControl();
+        long cap = run.dataPlane().bandwidthCap();
+        // the pacing that caps a chaos fault's bandwidth also enforces a configured cap
+        ChaosFaults faults = control == null && cap == 0 ? null : new ChaosFaults();
+        if (cap > 0) {
+            faults.capBandwidth(cap);
+            LOG.info("data plane capped at {} bytes/s (tributary.data-plane.bandwidth-cap)", cap);
+        }
         NodeDataPlane plane = openDataPlane(nodeSettings, config, faults == null ? FaultHooks.NONE : faults);
         TributaryNode node;
         try {
@@ -98,7 +106,7 @@ public final class ClusterTraining {
             node.close();
             throw e;
         }
-        if (faults != null) {
+        if (control != null) {
             ChaosControl chaos = new ChaosControl(control, node, faults);
             node.whenTerminated().thenRun(chaos::close);
         }
@@ -255,7 +263,8 @@ public final class ClusterTraining {
             Dataset trainSet = DataSets.load(data, true, spec.inputs(), spec.classes());
             TrainerActor.Resources res = new TrainerActor.Resources(node.address().toString(), backends, spec, trainSet,
                     train.seed(), plane, coordinatorProxy, shards, run.dataPlane().requestTimeout(),
-                    run.trainer().slowdown(), trainerMetrics, run.trainer().attack(), run.trainer().lieZ());
+                    run.trainer().slowdown(), trainerMetrics, run.trainer().attack(), run.trainer().lieZ(),
+                    OptimizerSettings.from(config));
             // A rewind (shards rolled back) restarts the trainer at once and quietly; failures restart it with back-off.
             Behavior<TrainerCommand> rewindable = Behaviors.supervise(TrainerActor.create(res))
                     .onFailure(TrainerActor.RewindRequested.class, SupervisorStrategy.restart().withLoggingEnabled(false));

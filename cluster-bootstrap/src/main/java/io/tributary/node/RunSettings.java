@@ -32,8 +32,12 @@ public record RunSettings(long runId, int minTrainers, int evalEverySteps, doubl
 
     /** {@code tributary.data-plane}: the Aeron port, MTU, frame signing and time-outs. */
     public record DataPlaneSettings(int port, int mtu, boolean authenticate, Duration sendTimeout,
-                                    Duration requestTimeout) {
+                                    Duration requestTimeout, long bandwidthCap) {
         public DataPlaneSettings {
+            if (bandwidthCap < 0) {
+                throw new IllegalArgumentException("tributary.data-plane.bandwidth-cap = " + bandwidthCap
+                        + " is invalid: bytes per second, >= 0 (0: no cap)");
+            }
             if (port < 0 || port > 65535) {
                 throw new IllegalArgumentException("tributary.data-plane.port = " + port + " is invalid: use 0 (any free "
                         + "port) or 1..65535");
@@ -79,7 +83,7 @@ public record RunSettings(long runId, int minTrainers, int evalEverySteps, doubl
                 RunRecorder.configHash(root), pathOrNull(root.getString("tributary.chaos.control-file")),
                 BackendMode.parse(root.getString("tributary.backend.mode")),
                 new DataPlaneSettings(dp.getInt("port"), dp.getInt("mtu"), dp.getBoolean("authenticate"),
-                        dp.getDuration("send-timeout"), dp.getDuration("request-timeout")),
+                        dp.getDuration("send-timeout"), dp.getDuration("request-timeout"), dp.getBytes("bandwidth-cap")),
                 new TrainerSettings(t.getInt("gpu-failures-before-cpu"), t.getDouble("slowdown"),
                         Attack.parse(t.getString("attack")), t.getDouble("lie-z")));
     }

@@ -1,6 +1,5 @@
 package io.tributary.coordinator;
 
-import io.tributary.protocol.ConsistencyPolicy;
 import io.tributary.coordinator.Roster.Member;
 import io.tributary.protocol.ProtocolRegistry;
 import io.tributary.protocol.CoordinatorProtocol.CoordinatorCommand;
@@ -69,7 +68,7 @@ final class RosterKeeper {
             known.rewinding = false;
             ctx.watchWith(r.trainer(), new TrainerTerminated(known.id));
             if (run.started()) {
-                long at = settings.shards().policy() == ConsistencyPolicy.SYNC ? run.committedSteps() : known.doneSteps;
+                long at = settings.shards().policy().synchronous() ? run.committedSteps() : known.doneSteps;
                 known.ref.tell(run.assignment(known, at));
                 if (!known.live) {
                     known.live = true;

@@ -1,6 +1,5 @@
 package io.tributary.coordinator;
 
-import io.tributary.protocol.ConsistencyPolicy;
 import io.tributary.coordinator.Roster.Member;
 import io.tributary.protocol.ChunkedState;
 import io.tributary.protocol.ShardLayout;
@@ -83,7 +82,7 @@ final class ShardRecovery {
                     + "({} hand-over(s) not taken up yet)", g.member().address(), recovery.handOversPending());
             return;
         }
-        if (settings.shards().policy() != ConsistencyPolicy.SYNC) {
+        if (!settings.shards().policy().synchronous()) {
             String why = "parameter-server node " + g.member().address() + " left and its shards' state went with it; "
                     + "failover by rollback needs tributary.consistency.policy = sync";
             ctx.getLog().error("{}", why);

@@ -177,7 +177,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
     }
 
     private boolean sync() {
-        return settings.shards().policy() == ConsistencyPolicy.SYNC;
+        return settings.shards().policy().synchronous();
     }
 
     // ---- the run: start, steps, commits, evaluations, the end -----------------------------------------
@@ -186,7 +186,8 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
     public void startRun() {
         started = true;
         partitionCount = roster.size();
-        localBatch = Math.max(1, settings.globalBatch() / partitionCount);
+        // local SGD: a step is a round of inner steps, each of the global batch over all trainers
+        localBatch = Math.max(1, settings.globalBatch() / partitionCount) * settings.shards().innerSteps();
         int smallestPartition = res.trainCount() / partitionCount;
         stepsPerEpoch = Math.max(1, smallestPartition / localBatch);
         totalSteps = (long) stepsPerEpoch * settings.epochs();
@@ -230,7 +231,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
             shards.add(k);
         }
         return new Assignment(settings.runId(), m.id, partitionCount, startStep, totalSteps, stepsPerEpoch,
-                localBatch, settings.shards().policy(), settings.shards().staleness(), shards);
+                localBatch, settings.shards().innerSteps(), settings.shards().policy(), settings.shards().staleness(), shards);
     }
 
     @Override

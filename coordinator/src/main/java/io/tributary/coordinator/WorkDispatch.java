@@ -1,6 +1,5 @@
 package io.tributary.coordinator;
 
-import io.tributary.protocol.ConsistencyPolicy;
 import io.tributary.coordinator.Roster.Member;
 import io.tributary.protocol.TrainerProtocol.LeaseExtended;
 import io.tributary.protocol.WorkPlan;
@@ -118,7 +117,7 @@ final class WorkDispatch {
         if (planner == null || run.finished() || recovery.rollingBack()) {
             return;
         }
-        long progress = settings.shards().policy() == ConsistencyPolicy.SYNC ? run.committedSteps()
+        long progress = settings.shards().policy().synchronous() ? run.committedSteps()
                 : Math.max(lastFloor, 0) + settings.shards().staleness() + 1;
         int[][] tw = roster.planMembers();
         if (tw[0].length == 0) {

@@ -24,7 +24,7 @@ public final class ProtocolRegistry {
      * state in chunks ({@code StateChunk}, with a digest per part) replaces RestoreChunk, ShardState
      * and OptimizerSnapshot.
      */
-    public static final int PROTOCOL_VERSION = 8;
+    public static final int PROTOCOL_VERSION = 9;
 
     /** One registered class and its id. */
     public record Entry(int id, Class<?> type) {

@@ -31,13 +31,18 @@ public final class TrainerProtocol {
     /**
      * The coordinator admits a trainer: its id in frames, where the run stands and how it proceeds
      * ({@code partitionCount}: the trainers the run started with, which lay out the epoch's sample
-     * sequence; which samples this trainer computes come in {@link WorkPlan}s).
+     * sequence; which samples this trainer computes come in {@link WorkPlan}s). {@code localBatch} is
+     * this trainer's samples per step when the plan is even; under local SGD a step is a round of
+     * {@code innerSteps} inner steps, each on {@code localBatch / innerSteps} of them.
      */
     public record Assignment(long runId, int trainerId, int partitionCount, long startStep,
-                             long totalSteps, int stepsPerEpoch, int localBatch, ConsistencyPolicy policy, int staleness,
-                             Set<Integer> shards) implements TrainerCommand, WireMessage {
+                             long totalSteps, int stepsPerEpoch, int localBatch, int innerSteps, ConsistencyPolicy policy,
+                             int staleness, Set<Integer> shards) implements TrainerCommand, WireMessage {
         public Assignment {
             Objects.requireNonNull(policy, "policy");
+            if (innerSteps < 1) {
+                throw new IllegalArgumentException("inner steps " + innerSteps + " < 1");
+            }
             shards = Set.copyOf(shards);
         }
     }

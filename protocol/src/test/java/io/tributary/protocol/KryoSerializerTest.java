@@ -73,7 +73,7 @@ class KryoSerializerTest {
                 Map.entry(StepDone.class, new StepDone(2, 99L, 0.25f, 64, 5_000_000L, 1_000_000L, 97L, List.of(1L, 4_000_000_000L))),
                 Map.entry(NodeProtocol.AdmissionDenied.class, new NodeProtocol.AdmissionDenied("pekko://tributary@127.0.0.1:4000", "role ps not granted")),
                 Map.entry(ShardCommitted.class, new ShardCommitted(3, 99L, 2, 3, true, Set.of(2), Set.of(0), Map.of(0, 12L, 2, 4_000_000_000L), 100L, "127.0.0.1:4000/ab12")),
-                Map.entry(Assignment.class, new Assignment(7L, 2, 3, 10L, 2340L, 468, 42, ConsistencyPolicy.BOUNDED_STALENESS, 2,
+                Map.entry(Assignment.class, new Assignment(7L, 2, 3, 10L, 2340L, 468, 42, 1, ConsistencyPolicy.BOUNDED_STALENESS, 2,
                         Set.of(0, 1, 2, 3))),
                 Map.entry(CoordinatorProtocol.ShardRestored.class, new CoordinatorProtocol.ShardRestored(2, 3L, 50L, "ps/ab")),
                 Map.entry(TrainerProtocol.Rewind.class, new TrainerProtocol.Rewind(50L, "a ps node left")),

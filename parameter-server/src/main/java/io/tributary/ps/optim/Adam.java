@@ -3,7 +3,11 @@ package io.tributary.ps.optim;
 import io.tributary.kernels.Backend;
 import io.tributary.kernels.Tensor;
 
-/** Adam (Kingma and Ba, 2015) with bias correction; state: first and second moments. */
+/**
+ * Adam (Kingma and Ba, 2015) with bias correction; state: first and second moments. As AdamW
+ * (Loshchilov and Hutter, 2019) it first decays the parameters by {@code lr·weight-decay}, apart from
+ * the gradient.
+ */
 final class Adam implements Optimizer {
 
     private final OptimizerSettings settings;
@@ -26,6 +30,9 @@ final class Adam implements Optimizer {
                     + params.length() + " and grads " + grads.length());
         }
         steps++;
+        if (settings.type() == OptimizerSettings.Type.ADAMW && settings.weightDecay() > 0f) {
+            backend.scale(1f - settings.learningRate() * settings.weightDecay(), params);
+        }
         backend.adamStep(params, grads, m, v, settings.learningRate(), settings.beta1(), settings.beta2(),
                 settings.epsilon(), (int) Math.min(steps, Integer.MAX_VALUE));
     }

@@ -33,8 +33,9 @@ public interface Optimizer {
     /** Creates the optimizer for {@code length} parameters with zeroed state on {@code backend}. */
     static Optimizer create(OptimizerSettings settings, Backend backend, int length) {
         return switch (settings.type()) {
-            case ADAM -> new Adam(settings, backend, length);
+            case ADAM, ADAMW -> new Adam(settings, backend, length);
             case SGD -> new SgdMomentum(settings, backend, length);
+            case NESTEROV -> new SgdNesterov(settings, backend, length);
         };
     }
 }

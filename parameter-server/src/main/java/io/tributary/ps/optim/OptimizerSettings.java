@@ -6,19 +6,22 @@ import java.util.Locale;
 /**
  * Optimizer configuration, read once from {@code tributary.optimizer} and validated.
  *
- * @param type          {@code adam} or {@code sgd}
+ * @param type          {@code adam}, {@code adamw}, {@code sgd} or {@code nesterov}
  * @param learningRate  step size, &gt; 0
  * @param momentum      SGD momentum in [0, 1)
  * @param beta1         Adam first-moment decay in [0, 1)
  * @param beta2         Adam second-moment decay in [0, 1)
  * @param epsilon       Adam denominator guard, &gt; 0
- * @param weightDecay   L2 weight decay (SGD), &gt;= 0
+ * @param weightDecay   L2 weight decay (SGD), decoupled weight decay (AdamW), &gt;= 0
  */
 public record OptimizerSettings(Type type, float learningRate, float momentum, float beta1, float beta2,
                                 float epsilon, float weightDecay) {
 
-    /** The optimizers a shard can apply. */
-    public enum Type { ADAM, SGD }
+    /**
+     * The optimizers a shard (or, under local SGD, a trainer) can apply: Adam, AdamW (decoupled weight
+     * decay), SGD with heavy-ball momentum, SGD with Nesterov momentum.
+     */
+    public enum Type { ADAM, ADAMW, SGD, NESTEROV }
 
     public OptimizerSettings {
         require(learningRate > 0 && Float.isFinite(learningRate), "learning-rate", learningRate, "a finite number > 0");
@@ -43,7 +46,7 @@ public record OptimizerSettings(Type type, float learningRate, float momentum, f
         try {
             t = Type.valueOf(type.toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("tributary.optimizer.type = '" + type + "' is unknown: use adam or sgd", e);
+            throw new IllegalArgumentException("tributary.optimizer.type = '" + type + "' is unknown: use adam, adamw, sgd or nesterov", e);
         }
         return new OptimizerSettings(t, (float) c.getDouble("learning-rate"), (float) c.getDouble("momentum"),
                 (float) c.getDouble("beta1"), (float) c.getDouble("beta2"), (float) c.getDouble("epsilon"),
@@ -53,6 +56,16 @@ public record OptimizerSettings(Type type, float learningRate, float momentum, f
     /** Adam with the usual defaults at the given learning rate. */
     public static OptimizerSettings adam(float learningRate) {
         return new OptimizerSettings(Type.ADAM, learningRate, 0.9f, 0.9f, 0.999f, 1e-8f, 0f);
+    }
+
+    /** SGD with Nesterov momentum (local SGD's outer optimizer). */
+    public static OptimizerSettings nesterov(float learningRate, float momentum) {
+        return new OptimizerSettings(Type.NESTEROV, learningRate, momentum, 0.9f, 0.999f, 1e-8f, 0f);
+    }
+
+    /** Its name in configuration. */
+    public String typeName() {
+        return type.name().toLowerCase(Locale.ROOT);
     }
 
     /** SGD with momentum. */

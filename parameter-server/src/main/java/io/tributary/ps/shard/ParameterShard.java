@@ -4,7 +4,6 @@ import io.tributary.kernels.Backend;
 import io.tributary.kernels.Tensor;
 import io.tributary.kernels.cpu.CpuBackend;
 import io.tributary.protocol.ChunkedState;
-import io.tributary.protocol.ConsistencyPolicy;
 import io.tributary.protocol.ShardLayout;
 import io.tributary.protocol.StateKind;
 import io.tributary.protocol.CoordinatorProtocol.CoordinatorCommand;
@@ -164,8 +163,8 @@ public final class ParameterShard implements Steps.Host {
                 this::parametersSent);
         Steps.Tools tools = new Steps.Tools(shard, dataPlane.endpoint(), settings, slots, step, aggregation, optimizer,
                 params, transfer, timers, metrics, ctx.getLog());
-        this.steps = settings.policy() == ConsistencyPolicy.SYNC ? new SyncSteps(this, tools) : new StalenessSteps(this, tools);
-        slots.strictOrder(settings.policy() != ConsistencyPolicy.SYNC);
+        this.steps = settings.policy().synchronous() ? new SyncSteps(this, tools) : new StalenessSteps(this, tools);
+        slots.strictOrder(!settings.policy().synchronous());
         dataPlane.hostShard(shard, slots);
         ctx.getLog().info("shard {} of {} up on {} with {} parameters ({} policy, {} trainers, {} aggregation{})", shard,
                 layout.shardCount(), dataPlane.endpoint(), length, settings.policy().configName(),

@@ -16,14 +16,16 @@ import java.util.Locale;
  * @param backup      sync: a step may close without this many of its trainers
  * @param deadline    sync: a step closes this long after its first contribution, whoever is missing
  * @param staleness   bounded staleness: how many steps a trainer may run ahead of the slowest
+ * @param innerSteps  local SGD: the steps a trainer runs in a round (1 under the other policies)
  * @param maxTrainers the most trainers a run admits (slots are preallocated per trainer)
- * @param optimizer   the optimizer a shard applies to its slice
+ * @param optimizer   the optimizer a shard applies to its slice (local SGD: the outer optimizer)
  * @param trust       how contributions are checked and aggregated (robust rules apply to sync only)
  * @param resendAfter sync: a trainer that asked for the next parameters but whose gradient of the step
  *                    has not arrived this long after is asked to send it again (it went to a node the
  *                    shard has left, or was lost)
  */
-public record ShardSettings(int shards, ConsistencyPolicy policy, int backup, Duration deadline, int staleness, int maxTrainers,
+public record ShardSettings(int shards, ConsistencyPolicy policy, int backup, Duration deadline, int staleness, int innerSteps,
+                            int maxTrainers,
                             OptimizerSettings optimizer, AggregationSettings trust, Duration resendAfter) {
 
     public ShardSettings {
@@ -35,6 +37,14 @@ public record ShardSettings(int shards, ConsistencyPolicy policy, int backup, Du
         }
         if (staleness < 0) {
             throw new IllegalArgumentException("tributary.consistency.staleness = " + staleness + " is invalid: it must be >= 0");
+        }
+        if (innerSteps < 1 || innerSteps > 100_000) {
+            throw new IllegalArgumentException("tributary.consistency.inner-steps = " + innerSteps
+                    + " is invalid: use 1..100000");
+        }
+        if (policy != ConsistencyPolicy.LOCAL_SGD && innerSteps != 1) {
+            throw new IllegalArgumentException("inner steps " + innerSteps + " under the " + policy.configName()
+                    + " policy: only local-sgd runs rounds of several steps");
         }
         if (maxTrainers < 1 || maxTrainers > 4096) {
             throw new IllegalArgumentException("tributary.cluster.max-trainers = " + maxTrainers + " is invalid: use 1..4096");
@@ -53,8 +63,23 @@ public record ShardSettings(int shards, ConsistencyPolicy policy, int backup, Du
     public static ShardSettings from(Config root) {
         Config cluster = root.getConfig("tributary.cluster");
         Config c = root.getConfig("tributary.consistency");
-        return new ShardSettings(cluster.getInt("shards"), ConsistencyPolicy.parse(c.getString("policy")), c.getInt("backup"),
-                c.getDuration("deadline"), c.getInt("staleness"), cluster.getInt("max-trainers"),
-                OptimizerSettings.from(root), AggregationSettings.from(root), c.getDuration("resend-after"));
+        ConsistencyPolicy policy = ConsistencyPolicy.parse(c.getString("policy"));
+        boolean local = policy == ConsistencyPolicy.LOCAL_SGD;
+        return new ShardSettings(cluster.getInt("shards"), policy, c.getInt("backup"), c.getDuration("deadline"),
+                c.getInt("staleness"), local ? c.getInt("inner-steps") : 1, cluster.getInt("max-trainers"),
+                local ? outerOptimizer(c) : OptimizerSettings.from(root), AggregationSettings.from(root),
+                c.getDuration("resend-after"));
+    }
+
+    /** Local SGD's outer optimizer from {@code tributary.consistency}: SGD with Nesterov momentum. */
+    private static OptimizerSettings outerOptimizer(Config consistency) {
+        try {
+            return OptimizerSettings.nesterov((float) consistency.getDouble("outer-learning-rate"),
+                    (float) consistency.getDouble("outer-momentum"));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(e.getMessage().replace("tributary.optimizer.learning-rate",
+                    "tributary.consistency.outer-learning-rate").replace("tributary.optimizer.momentum",
+                    "tributary.consistency.outer-momentum"), e);
+        }
     }
 }

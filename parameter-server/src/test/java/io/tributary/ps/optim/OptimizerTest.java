@@ -64,4 +64,53 @@ class OptimizerTest {
             assertThrows(IllegalArgumentException.class, () -> opt.apply(b.allocate(9), b.allocate(9)));
         }
     }
+
+    /** Applies {@code grads} one after the other to one parameter starting at {@code p0}; returns each step's value. */
+    private static float[] trace(OptimizerSettings settings, float p0, float... grads) {
+        try (Backend b = CpuBackend.create()) {
+            Tensor p = b.allocate(1);
+            Tensor g = b.allocate(1);
+            b.upload(new float[] {p0}, 0, p);
+            Optimizer opt = Optimizer.create(settings, b, 1);
+            float[] out = new float[grads.length];
+            float[] host = new float[1];
+            for (int s = 0; s < grads.length; s++) {
+                b.upload(new float[] {grads[s]}, 0, g);
+                opt.apply(p, g);
+                b.download(p, host, 0);
+                out[s] = host[0];
+            }
+            return out;
+        }
+    }
+
+    @Test
+    void nesterovMatchesTheHandComputedSteps() {
+        // lr 0.5, momentum 0.9, p = 1. Step 1, g = 2: v = 2, p = 1 - 0.5 (2 + 0.9 * 2) = -0.9.
+        // Step 2, g = 1: v = 0.9 * 2 + 1 = 2.8, p = -0.9 - 0.5 (1 + 0.9 * 2.8) = -2.66.
+        float[] p = trace(OptimizerSettings.nesterov(0.5f, 0.9f), 1f, 2f, 1f);
+        assertEquals(-0.9f, p[0], 1e-6f);
+        assertEquals(-2.66f, p[1], 1e-5f);
+    }
+
+    @Test
+    void nesterovWithoutMomentumIsPlainSgd() {
+        float[] p = trace(OptimizerSettings.nesterov(0.25f, 0f), 1f, 2f, -4f);
+        assertEquals(0.5f, p[0], 1e-7f);
+        assertEquals(1.5f, p[1], 1e-7f);
+    }
+
+    @Test
+    void adamwDecaysTheParametersApartFromTheGradient() {
+        // A zero gradient leaves Adam's moments at zero, so Adam does not move; AdamW still decays
+        // p by (1 - lr * weight-decay) = 0.95 per step.
+        OptimizerSettings adamw = new OptimizerSettings(OptimizerSettings.Type.ADAMW, 0.1f, 0.9f, 0.9f, 0.999f, 1e-8f,
+                0.5f);
+        float[] p = trace(adamw, 1f, 0f, 0f);
+        assertEquals(0.95f, p[0], 1e-6f);
+        assertEquals(0.9025f, p[1], 1e-6f);
+        OptimizerSettings adam = new OptimizerSettings(OptimizerSettings.Type.ADAM, 0.1f, 0.9f, 0.9f, 0.999f, 1e-8f,
+                0.5f);
+        assertEquals(1f, trace(adam, 1f, 0f, 0f)[1], 0f);
+    }
 }

@@ -2,13 +2,16 @@ package io.tributary.trainer.cluster;
 
 import io.tributary.kernels.Backend;
 import io.tributary.kernels.Tensor;
+import io.tributary.ps.optim.Optimizer;
+import io.tributary.ps.optim.OptimizerSettings;
 import io.tributary.trainer.model.Mlp;
 import io.tributary.trainer.model.ModelSpec;
 
 /**
  * A trainer's model on its backend with the input tensors of a batch: it computes one step's
  * gradient (forward and backward) into a host buffer, and grows its buffers when a plan gives the
- * trainer a larger batch than any before.
+ * trainer a larger batch than any before. Under local SGD it runs a round instead: inner steps of
+ * its own optimizer over the round's batch, then the pseudo-gradient into the host buffer.
  */
 final class ModelStep {
 
@@ -19,6 +22,9 @@ final class ModelStep {
     private Tensor labels;
     /** Samples the model's and the input tensors' buffers hold at most. */
     private int capacity;
+    /** Local SGD: the trainer's own (inner) optimizer, kept from round to round; null otherwise. */
+    private Optimizer inner;
+    private OptimizerSettings innerSettings;
 
     ModelStep(ModelSpec spec, int features, Backend backend, int capacity) {
         this.spec = spec;
@@ -44,6 +50,55 @@ final class ModelStep {
     /** Makes room for a batch of {@code samples} (more than {@link #capacity()}): the buffers are allocated anew. */
     void grow(int samples, Backend backend) {
         allocate(backend, samples);
+    }
+
+    /** Local SGD: the optimizer this trainer applies at each inner step (its state lives as long as this object). */
+    void innerOptimizer(OptimizerSettings settings, Backend backend) {
+        innerSettings = settings;
+        inner = Optimizer.create(settings, backend, model.parameterCount());
+    }
+
+    /** The optimizer of {@link #innerOptimizer}, for the log. */
+    OptimizerSettings innerSettings() {
+        return innerSettings;
+    }
+
+    /**
+     * One local-SGD round: from {@code parameters} (the round's start), {@code innerSteps} steps of the
+     * inner optimizer over consecutive parts of the batch's {@code n} samples, then {@code pseudoGradient}
+     * = start minus end. No allocation: the batch's parts are views of the input tensors.
+     *
+     * @return the mean loss over the inner steps
+     */
+    float round(Backend backend, float[] parameters, float[] batchFeatures, float[] batchLabels, int n, int innerSteps,
+            float[] pseudoGradient) {
+        if (inner == null) {
+            throw new IllegalStateException("a local-SGD round needs innerOptimizer(...) first");
+        }
+        int steps = Math.max(1, Math.min(innerSteps, n));
+        int part = (n + steps - 1) / steps;
+        if (part > capacity) {
+            throw new IllegalStateException("inner batch of " + part + " samples exceeds the model's " + capacity);
+        }
+        backend.upload(parameters, 0, model.parameters());
+        double loss = 0;
+        int done = 0;
+        for (int from = 0; from < n; from += part) {
+            int size = Math.min(part, n - from);
+            // full parts use the tensors themselves; only a short last part takes a view
+            Tensor in = size == capacity ? input : input.slice(0, size * features);
+            Tensor out = size == capacity ? labels : labels.slice(0, size);
+            backend.upload(batchFeatures, from * features, in);
+            backend.upload(batchLabels, from, out);
+            loss += model.computeGradients(in, out, size);
+            inner.apply(model.parameters(), model.gradients());
+            done++;
+        }
+        backend.download(model.parameters(), pseudoGradient, 0);
+        for (int i = 0; i < pseudoGradient.length; i++) {
+            pseudoGradient[i] = parameters[i] - pseudoGradient[i];
+        }
+        return (float) (loss / Math.max(1, done));
     }
 
     /** Uploads the parameters and a batch of {@code n <= capacity()} samples. */

@@ -6,23 +6,30 @@ package io.tributary.trainer.cluster;
  */
 final class StepTimes {
 
-    /** Steps per line in the log. */
+    /** Steps per line in the log (rounds of local SGD: {@link #LOG_EVERY_ROUNDS}). */
     static final int LOG_EVERY = 100;
+    static final int LOG_EVERY_ROUNDS = 3;
 
     private final TrainerMetrics metrics;
     private long waitNanos;
     private long computeNanos;
     private long pushNanos;
+    private int logEvery = LOG_EVERY;
 
     StepTimes(TrainerMetrics metrics) {
         this.metrics = metrics;
+    }
+
+    /** Logs every {@code steps} steps (local SGD's rounds are few and long). */
+    void logEvery(int steps) {
+        this.logEvery = Math.max(1, steps);
     }
 
     /**
      * Records a step whose gradient went out.
      *
      * @param staleness how far the step ran ahead of the slowest trainer (0 under sync)
-     * @return true after every {@value #LOG_EVERY}th step: {@link #perStep()} has the means to log
+     * @return true after every {@code logEvery}th step: {@link #perStep()} has the means to log
      */
     boolean pushed(GradientPush.Push p, long pushNanos, long staleness) {
         metrics.trainerSteps.inc();
@@ -35,14 +42,15 @@ final class StepTimes {
         this.waitNanos += p.waitNanos();
         this.computeNanos += p.computeNanos();
         this.pushNanos += pushNanos;
-        return (p.step() + 1) % LOG_EVERY == 0;
+        return (p.step() + 1) % logEvery == 0;
     }
 
     /** The mean times per step since the last call, for the log; starts the next sums. */
     String perStep() {
-        String line = String.format("%.1f", waitNanos / 1e8) + " ms waiting for parameters, "
-                + String.format("%.1f", computeNanos / 1e8) + " ms computing, "
-                + String.format("%.1f", pushNanos / 1e8) + " ms pushing gradients";
+        double per = 1e6 * logEvery;
+        String line = String.format("%.1f", waitNanos / per) + " ms waiting for parameters, "
+                + String.format("%.1f", computeNanos / per) + " ms computing, "
+                + String.format("%.1f", pushNanos / per) + " ms pushing gradients";
         waitNanos = 0;
         computeNanos = 0;
         pushNanos = 0;

@@ -23,6 +23,8 @@ import io.tributary.protocol.TrainerProtocol.TrainerCommand;
 import io.tributary.protocol.WorkPlan;
 import io.tributary.dataplane.NodeDataPlane;
 import io.tributary.dataplane.ParameterAssembler;
+import io.tributary.protocol.ConsistencyPolicy;
+import io.tributary.ps.optim.OptimizerSettings;
 import io.tributary.ps.shard.ParameterShard;
 import io.tributary.trainer.data.Dataset;
 import io.tributary.trainer.data.EpochSequence;
@@ -67,7 +69,8 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
     public record Resources(String nodeId, TrainerBackend backends, ModelSpec spec, Dataset train, long seed,
                             NodeDataPlane dataPlane, ActorRef<CoordinatorCommand> coordinator,
                             Function<Integer, EntityRef<ShardCommand>> shards, Duration requestTimeout,
-                            double slowdown, TrainerMetrics metrics, Attack attack, double lieZ) {
+                            double slowdown, TrainerMetrics metrics, Attack attack, double lieZ,
+                            OptimizerSettings innerOptimizer) {
         public Resources {
             if (!(slowdown >= 1.0)) {
                 throw new IllegalArgumentException("tributary.trainer.slowdown = " + slowdown + " is invalid: it must be >= 1.0");
@@ -208,7 +211,13 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
         assignment = a;
         EpochSequence sequence = new EpochSequence(res.train().count(), a.partitionCount(), a.localBatch(),
                 a.stepsPerEpoch(), res.seed());
-        model = new ModelStep(res.spec(), res.train().features(), res.backend(), a.localBatch());
+        boolean localSgd = a.policy() == ConsistencyPolicy.LOCAL_SGD;
+        // local SGD: the model holds one inner step's samples; the round's batch is innerSteps of them
+        model = new ModelStep(res.spec(), res.train().features(), res.backend(), innerBatch(a.localBatch()));
+        if (localSgd) {
+            model.innerOptimizer(res.innerOptimizer(), res.backend());
+            times.logEvery(StepTimes.LOG_EVERY_ROUNDS);
+        }
         gradients = new GradientPush(res.dataPlane(), fetch, a.trainerId(), model.parameterCount());
         corruptor = res.attack().corruptor(model.parameterCount(), (float) res.lieZ());
         fetch.assign(a.policy(), a.staleness(), a.totalSteps());
@@ -222,8 +231,10 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
         pipeline = made[0];
         gradients.start(materializer, PIPELINE_DISPATCHER, self);
         getContext().getLog().info("trainer {}: steps {}..{} ({} policy), batch {} while the work plan is even "
-                        + "({} samples per step over the run's first {} trainers)", a.trainerId(), step, a.totalSteps(),
-                a.policy().configName(), a.localBatch(), a.localBatch() * a.partitionCount(), a.partitionCount());
+                        + "({} samples per step over the run's first {} trainers){}", a.trainerId(), step, a.totalSteps(),
+                a.policy().configName(), a.localBatch(), a.localBatch() * a.partitionCount(), a.partitionCount(),
+                localSgd ? "; a step is a round of " + a.innerSteps() + " inner " + res.innerOptimizer().typeName()
+                        + " steps of " + innerBatch(a.localBatch()) + " samples" : "");
         requestBatches();
         requestParams();
         return this;
@@ -348,13 +359,30 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
         requestParams();
     }
 
-    /** Uploads the parameters and the batch, computes the gradient into its buffer; returns the loss. */
+    /** Samples of one inner step for a step's batch of {@code n} (n itself unless local SGD runs rounds). */
+    private int innerBatch(int n) {
+        int h = assignment.innerSteps();
+        return Math.max(1, (n + h - 1) / h);
+    }
+
+    /**
+     * Uploads the parameters and the batch, computes the gradient (local SGD: runs the round and
+     * computes the pseudo-gradient) into its buffer; returns the loss.
+     */
     private float computeStep(Backend b, BatchPipeline.Batch batch) {
         int n = batch.size();
-        if (n > model.capacity()) {
+        int needed = innerBatch(n);
+        if (needed > model.capacity()) {
             getContext().getLog().info("trainer {}: batch of {} samples in step {}: the model's buffers grow from {}",
-                    assignment.trainerId(), n, step, model.capacity());
-            model.grow(n, b);
+                    assignment.trainerId(), needed, step, model.capacity());
+            model.grow(needed, b);
+        }
+        if (assignment.policy() == ConsistencyPolicy.LOCAL_SGD) {
+            gradients.markEmpty(step, false);
+            float loss = model.round(b, assembler.parameters(), batch.features(), batch.labels(), n,
+                    assignment.innerSteps(), gradients.buffer(step));
+            pipeline.release(batch);
+            return loss;
         }
         model.load(b, assembler.parameters(), batch.features(), batch.labels(), n);
         pipeline.release(batch);

@@ -1,0 +1,254 @@
+package io.tributary.bench;
+
+import io.tributary.coordinator.RunListener;
+import io.tributary.coordinator.RunResult;
+import io.tributary.demo.DemoCommand;
+import io.tributary.kernels.Backend;
+import io.tributary.kernels.cpu.CpuBackend;
+import io.tributary.ps.optim.OptimizerSettings;
+import io.tributary.trainer.data.Dataset;
+import io.tributary.trainer.data.MnistIdx;
+import io.tributary.trainer.data.SyntheticDataset;
+import io.tributary.trainer.local.LocalTraining;
+import io.tributary.trainer.local.TrainSettings;
+import io.tributary.trainer.model.Activation;
+import io.tributary.trainer.model.Mlp;
+import io.tributary.trainer.model.ModelSpec;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The pooling benchmark: what pooling pays. One process ({@code train --local}, 2 BLAS threads)
+ * against the local cluster (this JVM as coordinator, one parameter-server JVM and two trainer JVMs
+ * on 127.0.0.1, one BLAS thread each), same model (MLP 784-512-256-10), same global batch (128),
+ * same data, measured one after the other in this run, {@code repeats} times:
+ * <ul>
+ *   <li>R1 {@code sync/local}: samples/s of a sync float32 cluster over the process, one epoch;</li>
+ *   <li>R2 {@code local-sgd/local}: the same with local SGD (float32 frames, H = inner steps), one epoch;</li>
+ *   <li>R3 {@code bytes-saved}: data-plane bytes per trained sample of sync float32 over local SGD with
+ *       int8 frames, both 5 epochs, with their final test accuracies beside them;</li>
+ *   <li>R4 {@code capped-local-sgd/uncapped}: local SGD with int8 frames, seconds from the run's start to
+ *       97% test accuracy with every node's data plane capped at 100 Mbit/s over the same uncapped.</li>
+ * </ul>
+ * The last line printed is {@code sync/local=R1 local-sgd/local=R2 bytes-saved=R3 capped-local-sgd/uncapped=R4},
+ * each the mean over the repeats (the table gives every repeat).
+ *
+ * <p>Run: {@code scripts/bench-cluster.sh [REPEATS]} (builds, then runs this class from the benchmarks jar).
+ */
+public final class PoolingTable {
+
+    /** 100 Mbit/s in bytes per second. */
+    static final long CAP_BYTES_PER_SECOND = 12_500_000L;
+    static final double TARGET_ACCURACY = 0.97;
+
+    private PoolingTable() {
+    }
+
+    /** One cluster run's figures. */
+    record Cluster(RunResult result, long bytes, double secondsToTarget) {
+        double bytesPerSample() {
+            long trained = result.samplesAudit().trained();
+            return bytes < 0 || trained <= 0 ? Double.NaN : (double) bytes / trained;
+        }
+    }
+
+    /** One repeat's figures. */
+    record Repeat(double local, Cluster sync1, Cluster localSgd1, Cluster sync5, Cluster int8Five, Cluster capped) {
+        double r1() {
+            return sync1.result().samplesPerSecond() / local;
+        }
+
+        double r2() {
+            return localSgd1.result().samplesPerSecond() / local;
+        }
+
+        double r3() {
+            return sync5.bytesPerSample() / int8Five.bytesPerSample();
+        }
+
+        double r4() {
+            return capped.secondsToTarget() / int8Five.secondsToTarget();
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        int repeats = args.length > 0 ? Integer.parseInt(args[0]) : 2;
+        if (repeats < 1) {
+            throw new IllegalArgumentException("repeats must be >= 1, got " + repeats);
+        }
+        boolean mnist = Files.isRegularFile(MnistIdx.defaultDirectory().resolve(MnistIdx.TEST_LABELS));
+        int innerSteps = 52;
+        System.out.println("# Tributary cluster table: " + Runtime.getRuntime().availableProcessors() + " cores, "
+                + (mnist ? "MNIST" : "synthetic data (MNIST not fetched)") + ", global batch 128, 1 ps + 2 trainers, "
+                + "local-sgd H = " + innerSteps + ", " + repeats + " repeat(s)");
+        List<Repeat> all = new ArrayList<>();
+        for (int r = 0; r < repeats; r++) {
+            double local = localSamplesPerSecond(mnist, 1);
+            Cluster sync1 = cluster(mnist, 1, Map.of());
+            Map<String, String> localSgd = Map.of("tributary.consistency.policy", "local-sgd",
+                    "tributary.consistency.inner-steps", Integer.toString(innerSteps));
+            Cluster localSgd1 = cluster(mnist, 1, localSgd);
+            Cluster sync5 = cluster(mnist, 5, Map.of());
+            Map<String, String> int8 = new HashMap<>(localSgd);
+            int8.put("tributary.data-plane.gradient-encoding", "int8");
+            int8.put("tributary.data-plane.parameter-encoding", "int8");
+            int8.put("tributary.cluster.eval-every-steps", "3");
+            Cluster int8Five = cluster(mnist, 5, int8);
+            Map<String, String> capped = new HashMap<>(int8);
+            capped.put("tributary.data-plane.bandwidth-cap", Long.toString(CAP_BYTES_PER_SECOND));
+            Cluster cappedRun = cluster(mnist, 3, capped);
+            Repeat rep = new Repeat(local, sync1, localSgd1, sync5, int8Five, cappedRun);
+            all.add(rep);
+            print(r + 1, rep);
+        }
+        System.out.println();
+        System.out.println("| ratio | goal | " + String.join(" | ", repeatHeaders(repeats)) + " | mean | spread (max - min) |");
+        System.out.println("|---|---|" + "---|".repeat(repeats) + "---|---|");
+        row("R1 sync/local", ">= 0.5", all, Repeat::r1);
+        row("R2 local-sgd/local", ">= 0.9", all, Repeat::r2);
+        row("R3 bytes-saved", ">= 100", all, Repeat::r3);
+        row("R4 capped-local-sgd/uncapped", "<= 1.3", all, Repeat::r4);
+        System.out.println();
+        System.out.printf(Locale.ROOT, "sync/local=%.2f local-sgd/local=%.2f bytes-saved=%.0f capped-local-sgd/uncapped=%.2f%n",
+                mean(all, Repeat::r1), mean(all, Repeat::r2), mean(all, Repeat::r3), mean(all, Repeat::r4));
+    }
+
+    private static List<String> repeatHeaders(int repeats) {
+        List<String> h = new ArrayList<>();
+        for (int i = 1; i <= repeats; i++) {
+            h.add("repeat " + i);
+        }
+        return h;
+    }
+
+    private static void row(String name, String goal, List<Repeat> all, java.util.function.ToDoubleFunction<Repeat> f) {
+        StringBuilder b = new StringBuilder("| " + name + " | " + goal + " | ");
+        double min = Double.POSITIVE_INFINITY;
+        double max = Double.NEGATIVE_INFINITY;
+        for (Repeat r : all) {
+            double v = f.applyAsDouble(r);
+            b.append(String.format(Locale.ROOT, "%.2f | ", v));
+            min = Math.min(min, v);
+            max = Math.max(max, v);
+        }
+        b.append(String.format(Locale.ROOT, "%.2f | %.2f |", mean(all, f), max - min));
+        System.out.println(b);
+    }
+
+    private static double mean(List<Repeat> all, java.util.function.ToDoubleFunction<Repeat> f) {
+        return all.stream().mapToDouble(f).average().orElse(Double.NaN);
+    }
+
+    private static void print(int repeat, Repeat r) {
+        System.out.println();
+        System.out.println("## repeat " + repeat);
+        System.out.println("| run | epochs | samples/s | / local | test accuracy | data-plane bytes per sample | s to 97% |");
+        System.out.println("|---|---|---|---|---|---|---|");
+        System.out.printf(Locale.ROOT, "| one process (2 BLAS threads) | 1 | %,.0f | 1.00 | - | 0 | - |%n", r.local());
+        line("sync, float32", r.sync1(), r.local());
+        line("local-sgd, float32", r.localSgd1(), r.local());
+        line("sync, float32", r.sync5(), r.local());
+        line("local-sgd, int8", r.int8Five(), r.local());
+        line("local-sgd, int8, 100 Mbit/s cap", r.capped(), r.local());
+    }
+
+    private static void line(String name, Cluster c, double local) {
+        RunResult res = c.result();
+        System.out.printf(Locale.ROOT, "| %s | %d | %,.0f | %.2f | %.2f%% | %,.0f | %s |%n", name, res.epochs(),
+                res.samplesPerSecond(), res.samplesPerSecond() / local, res.accuracy() * 100, c.bytesPerSample(),
+                Double.isNaN(c.secondsToTarget()) ? "-" : String.format(Locale.ROOT, "%.1f", c.secondsToTarget()));
+    }
+
+    /** A local cluster run of 1 ps and 2 trainer JVMs with {@code extra} settings. */
+    private static Cluster cluster(boolean mnist, int epochs, Map<String, String> extra) throws Exception {
+        Path runs = Files.createTempDirectory("tributary-bench-runs");
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        Map<String, String> overrides = new HashMap<>(Map.of("tributary.train.epochs", Integer.toString(epochs),
+                "tributary.train.batch-size", "128", "tributary.model.layers", "[784,512,256,10]"));
+        if (!mnist) {
+            overrides.put("tributary.data.set", "synthetic");
+        }
+        overrides.putAll(extra);
+        TargetWatch watch = new TargetWatch();
+        DemoCommand demo = new DemoCommand(new DemoCommand.Options(2, 1, null, overrides, runs, Duration.ofMinutes(20),
+                Map.of(), "bench", Map.of(), watch), new PrintStream(log, true, StandardCharsets.UTF_8));
+        RunResult r = demo.run();
+        return new Cluster(r, demo.dataPlaneBytes(), watch.secondsToTarget);
+    }
+
+    /** Notes when the run started and when an evaluation first reached {@link #TARGET_ACCURACY}. */
+    private static final class TargetWatch implements DemoCommand.Hooks, RunListener {
+        private volatile long startNanos;
+        private volatile double secondsToTarget = Double.NaN;
+
+        @Override
+        public RunListener observer() {
+            return this;
+        }
+
+        @Override
+        public void started(int trainers, int shards, long totalSteps, int stepsPerEpoch, int localBatch, String policy) {
+            startNanos = System.nanoTime();
+        }
+
+        @Override
+        public void progress(long step, long totalSteps, double samplesPerSecond, int liveTrainers, double loss,
+                             double lastAccuracy) {
+        }
+
+        @Override
+        public void evaluated(int epoch, long step, double accuracy) {
+            if (accuracy >= TARGET_ACCURACY && Double.isNaN(secondsToTarget)) {
+                secondsToTarget = (System.nanoTime() - startNanos) / 1e9;
+            }
+        }
+
+        @Override
+        public void finished(RunResult result) {
+        }
+    }
+
+    private static double localSamplesPerSecond(boolean mnist, int epochs) {
+        Dataset train;
+        Dataset test;
+        if (mnist) {
+            train = MnistIdx.loadTrain(MnistIdx.defaultDirectory());
+            test = MnistIdx.loadTest(MnistIdx.defaultDirectory()).head(1000);
+        } else {
+            Dataset all = SyntheticDataset.generate(61_000, 784, 10, 42);
+            train = all.head(60_000);
+            test = all.head(1000);
+        }
+        try (Backend backend = CpuBackend.create()) {
+            Mlp mlp = new Mlp(ModelSpec.of(Activation.Function.RELU, 784, 512, 256, 10), backend, 128);
+            mlp.initialize(42);
+            LocalTraining t = new LocalTraining(mlp, OptimizerSettings.adam(1e-3f), train, test,
+                    new TrainSettings(epochs, 128, 42));
+            List<LocalTraining.EpochResult> r = t.run(new LocalTraining.Listener() {
+                @Override
+                public void onStep(int epoch, int batch, int batches, float loss, double samplesPerSecond) {
+                }
+
+                @Override
+                public void onEpoch(LocalTraining.EpochResult result) {
+                }
+            });
+            double samples = 0;
+            double seconds = 0;
+            for (LocalTraining.EpochResult e : r) {
+                samples += e.samplesPerSecond() * e.trainSeconds();
+                seconds += e.trainSeconds();
+            }
+            return samples / seconds;
+        }
+    }
+}
