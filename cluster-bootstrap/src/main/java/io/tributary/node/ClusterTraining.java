@@ -120,6 +120,7 @@ public final class ClusterTraining {
     static NodeDataPlane openDataPlane(NodeSettings nodeSettings, Config config, FaultHooks faults) {
         ModelSpec spec = ModelSpec.from(config);
         ShardSettings shardSettings = ShardSettings.from(config);
+        ShardSettings.encoding(config, "tributary.data-plane.gradient-encoding"); // checked on every node, at start
         // every settings record is checked on every node before it joins, like the above
         io.tributary.coordinator.WorkSettings.from(config);
         DataSettings.from(config);
@@ -264,7 +265,8 @@ public final class ClusterTraining {
             TrainerActor.Resources res = new TrainerActor.Resources(node.address().toString(), backends, spec, trainSet,
                     train.seed(), plane, coordinatorProxy, shards, run.dataPlane().requestTimeout(),
                     run.trainer().slowdown(), trainerMetrics, run.trainer().attack(), run.trainer().lieZ(),
-                    OptimizerSettings.from(config));
+                    OptimizerSettings.from(config),
+                    ShardSettings.encoding(config, "tributary.data-plane.gradient-encoding"));
             // A rewind (shards rolled back) restarts the trainer at once and quietly; failures restart it with back-off.
             Behavior<TrainerCommand> rewindable = Behaviors.supervise(TrainerActor.create(res))
                     .onFailure(TrainerActor.RewindRequested.class, SupervisorStrategy.restart().withLoggingEnabled(false));

@@ -19,12 +19,13 @@ import org.junit.jupiter.api.Test;
 /** Every role's metrics together serve the names dashboards and docs rely on, no more, no fewer. */
 class MetricNamesTest {
 
-    /** The training and data-plane names a node served at /metrics before the metrics were split by role. */
+    /** The training and data-plane names a node served at /metrics before the metrics were split by role, and since compressed frames. */
     private static final Set<String> SERVED = Set.of(
             "tributary_trainer_steps_total", "tributary_trainer_samples_total", "tributary_trainer_wait_seconds",
             "tributary_trainer_compute_seconds", "tributary_trainer_push_seconds", "tributary_trainer_staleness_steps",
             "tributary_shard_commits_total", "tributary_shard_gradient_resends_total", "tributary_shard_hand_overs_total",
             "tributary_shard_aggregation_seconds", "tributary_shard_version", "tributary_dataplane_bytes_sent_total",
+            "tributary_dataplane_frame_bytes_sent_total",
             "tributary_run_step", "tributary_run_test_accuracy", "tributary_run_live_trainers",
             "tributary_run_checksum_mismatches_total", "tributary_credit_samples", "tributary_credit_gradient_slices",
             "tributary_credit_compute_seconds", "tributary_credit_reputation", "tributary_run_trainers_quarantined_total",

@@ -10,7 +10,8 @@ import java.util.Locale;
 /**
  * The data-plane metrics a node serves at {@code /metrics}, whatever its roles: payload bytes sent
  * by kind (counted by the role that sends them: trainers gradients, shards parameters), and the
- * receivers' and publications' own frame counters. Recording allocates nothing.
+ * receivers' and publications' own frame counters, among them the frame bytes that actually went
+ * out (compressed frames count less). Recording allocates nothing.
  */
 public final class DataPlaneMetrics {
 
@@ -31,6 +32,9 @@ public final class DataPlaneMetrics {
         CounterWithCallback.builder().name("tributary_dataplane_frames_received_total")
                 .help("Data-plane frames accepted by this node's receiver (UDP and IPC)")
                 .callback(cb -> cb.call(udp.framesAccepted() + ipc.framesAccepted())).register(registry);
+        CounterWithCallback.builder().name("tributary_dataplane_frame_bytes_sent_total")
+                .help("Data-plane frame bytes this node sent, headers included, as encoded on the wire (all publications)")
+                .callback(cb -> cb.call(plane.bytesSent())).register(registry);
         CounterWithCallback.builder().name("tributary_dataplane_send_waits_total")
                 .help("Times a send waited for Aeron back-pressure or a connection (bounded by send-timeout)")
                 .callback(cb -> cb.call(plane.sendWaits())).register(registry);

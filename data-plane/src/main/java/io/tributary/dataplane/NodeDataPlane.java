@@ -5,7 +5,9 @@ import io.aeron.Publication;
 import io.aeron.Subscription;
 import io.tributary.protocol.ShardLayout;
 import io.tributary.wire.DataPlane;
+import io.tributary.wire.Encoding;
 import io.tributary.wire.FrameAuth;
+import io.tributary.wire.FrameHeader;
 import io.tributary.wire.FramePublisher;
 import io.tributary.wire.FrameReceiver;
 import io.tributary.wire.FrameSink;
@@ -13,6 +15,7 @@ import io.tributary.wire.FrameType;
 import io.tributary.wire.OfferFailedException;
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.AgentRunner;
@@ -54,6 +57,8 @@ public final class NodeDataPlane implements AutoCloseable {
     private final AtomicReferenceArray<ContributionSlots> shards;
     private final AtomicReferenceArray<ParameterAssembler> replicas = new AtomicReferenceArray<>(REPLICAS);
     private final ConcurrentHashMap<String, FramePublisher> publishers = new ConcurrentHashMap<>();
+    /** Frame bytes sent on every publication of this node, closed ones included. */
+    private final AtomicLong bytesSent = new AtomicLong();
     private final Duration sendTimeout;
     private final FrameAuth auth;
     private final FaultHooks faults;
@@ -165,6 +170,14 @@ public final class NodeDataPlane implements AutoCloseable {
         return n;
     }
 
+    /**
+     * Frame bytes this node sent over the data plane, headers included, summed over all its publications
+     * (closed ones too): what went on the wire, so compressed frames count less. Readable from any thread.
+     */
+    public long bytesSent() {
+        return bytesSent.get();
+    }
+
     /** Routes gradient frames of {@code shard} to {@code slots} (null: drop them). */
     public void hostShard(int shard, ContributionSlots slots) {
         shards.set(shard, slots);
@@ -191,14 +204,22 @@ public final class NodeDataPlane implements AutoCloseable {
      */
     public void send(String target, FrameType type, int sender, int shard, int tensor, long stepOrVersion, float[] src,
                      int srcOffset, int length) {
+        send(target, type, sender, shard, tensor, stepOrVersion, src, srcOffset, length, Encoding.FLOAT32, null);
+    }
+
+    /**
+     * Like {@link #send(String, FrameType, int, int, int, long, float[], int, int)}, the values in
+     * {@code encoding}; {@code residual} as in {@link FramePublisher#send(FrameType, int, int, long, float[], int,
+     * int, int, Encoding, float[])}: null leaves {@code src} as it is, otherwise error feedback, after which
+     * {@code src} holds exactly what the receiver decodes.
+     */
+    public void send(String target, FrameType type, int sender, int shard, int tensor, long stepOrVersion, float[] src,
+                     int srcOffset, int length, Encoding encoding, float[] residual) {
         if (faults.isCutOff()) {
             return;
         }
         FramePublisher p = publishers.computeIfAbsent(target + "#" + sender, key -> open(target, sender));
-        synchronized (p) {
-            p.send(type, shard, tensor, stepOrVersion, src, srcOffset, length, 0);
-        }
-        faults.pace(4L * length);
+        sendOn(p, type, shard, tensor, stepOrVersion, src, srcOffset, length, encoding, residual);
     }
 
     /**
@@ -211,6 +232,17 @@ public final class NodeDataPlane implements AutoCloseable {
      */
     public void sendIfConnected(String target, FrameType type, int sender, int shard, int tensor, long stepOrVersion,
                                 float[] src, int srcOffset, int length) {
+        sendIfConnected(target, type, sender, shard, tensor, stepOrVersion, src, srcOffset, length, Encoding.FLOAT32,
+                null);
+    }
+
+    /**
+     * Like {@link #sendIfConnected(String, FrameType, int, int, int, long, float[], int, int)}, the values in
+     * {@code encoding}, {@code residual} as in {@link #send(String, FrameType, int, int, int, long, float[], int,
+     * int, Encoding, float[])}.
+     */
+    public void sendIfConnected(String target, FrameType type, int sender, int shard, int tensor, long stepOrVersion,
+                                float[] src, int srcOffset, int length, Encoding encoding, float[] residual) {
         if (faults.isCutOff()) {
             return;
         }
@@ -219,10 +251,24 @@ public final class NodeDataPlane implements AutoCloseable {
             throw new OfferFailedException("nobody receives at data-plane endpoint " + target
                     + " (its node stopped, left or is paused)", Publication.NOT_CONNECTED);
         }
+        sendOn(p, type, shard, tensor, stepOrVersion, src, srcOffset, length, encoding, residual);
+    }
+
+    /** Sends on {@code p}, then paces by the payload bytes that went out (fewer for compressed frames). */
+    private void sendOn(FramePublisher p, FrameType type, int shard, int tensor, long stepOrVersion, float[] src,
+                        int srcOffset, int length, Encoding encoding, float[] residual) {
+        int frames;
+        long bytes;
         synchronized (p) {
-            p.send(type, shard, tensor, stepOrVersion, src, srcOffset, length, 0);
+            long before = p.bytesSent();
+            try {
+                frames = p.send(type, shard, tensor, stepOrVersion, src, srcOffset, length, 0, encoding, residual);
+            } finally {
+                bytes = p.bytesSent() - before;
+                bytesSent.addAndGet(bytes);
+            }
         }
-        faults.pace(4L * length);
+        faults.pace(bytes - (long) frames * FrameHeader.HEADER_LENGTH);
     }
 
     private FramePublisher open(String target, int sender) {

@@ -78,11 +78,25 @@ public final class DataPlane implements AutoCloseable {
          * which leaves room for the 64 KiB frames {@link FramePublisher} sends by default), 2 MiB socket
          * buffers and window (under this host's 4 MiB {@code net.core.rmem_max}; the kernel silently clamps
          * larger requests, and loopback needs a window of several frames to keep the pipe full), the
-         * standard 1408-byte MTU, in {@code java.io.tmpdir}.
+         * standard 1408-byte MTU, in {@link #defaultBaseDirectory()}.
          */
         public static Settings defaults() {
-            return new Settings(Paths.get(System.getProperty("java.io.tmpdir")), DEFAULT_TERM_LENGTH,
-                    DEFAULT_SOCKET_BUFFER_LENGTH, DEFAULT_MTU_LENGTH);
+            return new Settings(defaultBaseDirectory(), DEFAULT_TERM_LENGTH, DEFAULT_SOCKET_BUFFER_LENGTH,
+                    DEFAULT_MTU_LENGTH);
+        }
+
+        /**
+         * {@code /dev/shm} where it is a writable directory (Linux), else {@code java.io.tmpdir}: the
+         * log buffers are memory-mapped files, and on a disk-backed file system every send dirties pages
+         * the kernel then writes back (measured here: a trainer's local-SGD round of 3,328 samples took
+         * 430 ms with the driver in /tmp on ext4 against 100 ms alone).
+         */
+        public static Path defaultBaseDirectory() {
+            Path shm = Paths.get("/dev/shm");
+            if (java.nio.file.Files.isDirectory(shm) && java.nio.file.Files.isWritable(shm)) {
+                return shm;
+            }
+            return Paths.get(System.getProperty("java.io.tmpdir"));
         }
 
         public Settings withBaseDirectory(Path dir) {

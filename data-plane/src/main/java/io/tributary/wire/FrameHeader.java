@@ -15,14 +15,14 @@ import org.agrona.MutableDirectBuffer;
  *   0      4   magic            0x46425254, the bytes "TRBF"
  *   4      2   version          {@link #VERSION}; another version is counted and never applied
  *   6      1   type             {@link FrameType#code()}
- *   7      1   encoding         {@link #ENCODING_FLOAT32} (the only one so far)
+ *   7      1   encoding         {@link Encoding#code()}: 1 float32, 2 float16, 3 bfloat16, 4 int8
  *   8      8   run id           training run the frame belongs to
  *  16      4   sender id        trainer (gradients) or shard owner (parameters)
  *  20      4   shard            parameter shard
  *  24      4   tensor           tensor within the shard
  *  28      4   element offset   first element of the payload within the destination
  *  32      8   step or version  trainer step for gradients, model version for parameters
- *  40      4   payload length   in bytes, a multiple of the element size
+ *  40      4   payload length   in bytes, a whole number of values in the frame's encoding (below)
  *  44      4   flags            reserved, zero
  *  48      8   sequence         per sending node, rises with every frame it sends (replay protection)
  *  56      4   session          the sending node's data-plane session ({@link FrameAuth#sessionId()})
@@ -33,13 +33,24 @@ import org.agrona.MutableDirectBuffer;
  *  80      -   payload          payload length bytes
  * </pre>
  *
- * <p>Version 1 had a 64-byte header without sequence and session.
+ * <p>Payload layouts, little-endian; a frame carries the same number of values n whatever its encoding
+ * (the publisher's {@code maxPayloadFloats} per full frame), only its byte count differs:
+ *
+ * <pre>
+ *   float32   (1)  n * 4 bytes   IEEE 754 single, exact
+ *   float16   (2)  n * 2 bytes   IEEE 754 half, rounded to nearest even, overflow to infinity
+ *   bfloat16  (3)  n * 2 bytes   the upper half of the float32 bits, rounded to nearest even
+ *   int8      (4)  4 + n bytes   int32 e, the scale's exponent in [-149, 121], then n signed bytes q in
+ *                                [-127, 127]; value = q * 2^e (one power-of-two scale for the frame)
  * </pre>
+ *
+ * <p>Version 1 had a 64-byte header without sequence and session.
  */
 public final class FrameHeader {
 
     public static final int MAGIC = 0x4642_5254;
     public static final short VERSION = 2;
+    /** {@link Encoding#FLOAT32}'s code, what {@link #writeHeader(FrameType, long, int, int, int, int, long)} writes. */
     public static final byte ENCODING_FLOAT32 = 1;
 
     public static final int MAGIC_OFFSET = 0;
@@ -95,15 +106,21 @@ public final class FrameHeader {
     }
 
     /**
-     * Writes magic, version, type and encoding, the run and addressing fields, and zeroes flags,
+     * Writes magic, version, type and encoding float32, the run and addressing fields, and zeroes flags,
      * sequence, session and MAC; the payload length is left to {@link #payloadLength(int)}.
      */
     public FrameHeader writeHeader(FrameType type, long runId, int sender, int shard, int tensor, int elementOffset,
             long step) {
+        return writeHeader(type, Encoding.FLOAT32, runId, sender, shard, tensor, elementOffset, step);
+    }
+
+    /** As {@link #writeHeader(FrameType, long, int, int, int, int, long)}, with the payload in {@code encoding}. */
+    public FrameHeader writeHeader(FrameType type, Encoding encoding, long runId, int sender, int shard, int tensor,
+            int elementOffset, long step) {
         mutableBuffer.putInt(offset + MAGIC_OFFSET, MAGIC, LITTLE_ENDIAN);
         mutableBuffer.putShort(offset + VERSION_OFFSET, VERSION, LITTLE_ENDIAN);
         mutableBuffer.putByte(offset + TYPE_OFFSET, type.code());
-        mutableBuffer.putByte(offset + ENCODING_OFFSET, ENCODING_FLOAT32);
+        mutableBuffer.putByte(offset + ENCODING_OFFSET, encoding.code());
         mutableBuffer.putLong(offset + RUN_ID_OFFSET, runId, LITTLE_ENDIAN);
         mutableBuffer.putInt(offset + SENDER_OFFSET, sender, LITTLE_ENDIAN);
         mutableBuffer.putInt(offset + SHARD_OFFSET, shard, LITTLE_ENDIAN);
@@ -146,6 +163,7 @@ public final class FrameHeader {
         return this;
     }
 
+    /** The raw encoding byte; {@link Encoding#ofCode(byte)} maps it. */
     public byte encoding() {
         return buffer.getByte(offset + ENCODING_OFFSET);
     }

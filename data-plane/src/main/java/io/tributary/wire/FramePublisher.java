@@ -12,8 +12,9 @@ import org.agrona.concurrent.UnsafeBuffer;
 /**
  * Sends a range of a {@code float[]} (a trainer's gradient, a shard's parameters) on one publication
  * as frames of at most {@link #maxPayloadFloats()} elements each, chunk {@code k} carrying elements
- * {@code [k * maxPayloadFloats, ...)} of the destination. One frame buffer is allocated up front and
- * reused: nothing is allocated per send or per frame.
+ * {@code [k * maxPayloadFloats, ...)} of the destination, in float32 or a compressed {@link Encoding}
+ * (same elements per frame, fewer bytes). One frame buffer is allocated up front and reused, values are
+ * encoded straight into it: nothing is allocated per send or per frame.
  *
  * <p>Back-pressure, an admin action and a not-yet-connected subscriber are waited out with the idle
  * strategy until the send deadline, each wait counted; past the deadline, or at once for a closed
@@ -39,11 +40,12 @@ public final class FramePublisher {
     private final AtomicLong backPressureWaits = new AtomicLong();
     private final AtomicLong notConnectedWaits = new AtomicLong();
     private final AtomicLong framesSent = new AtomicLong();
+    private final AtomicLong bytesSent = new AtomicLong();
     private final FrameAuth.Signer signer;
 
     /**
      * @param maxFrameLength largest frame in bytes, header included; at most the publication's max message
-     *     length and large enough for one element
+     *     length and large enough for two float32 elements (so that an int8 frame, scale included, fits too)
      * @param backPressureMetric incremented once per back-pressured or admin-action wait; may be null
      */
     public FramePublisher(Publication publication, long runId, int senderId, int maxFrameLength, Duration sendTimeout,
@@ -63,9 +65,9 @@ public final class FramePublisher {
                     + "message length " + publication.maxMessageLength() + " on " + publication.channel()
                     + ": lower it or raise the term length (max message = term length / 8)");
         }
-        if (maxFrameLength < FrameHeader.HEADER_LENGTH + Float.BYTES) {
-            throw new IllegalArgumentException("maxFrameLength " + maxFrameLength + " leaves no room for a payload after the "
-                    + FrameHeader.HEADER_LENGTH + "-byte header");
+        if (maxFrameLength < FrameHeader.HEADER_LENGTH + 2 * Float.BYTES) {
+            throw new IllegalArgumentException("maxFrameLength " + maxFrameLength + " leaves room for fewer than two "
+                    + "float32 values after the " + FrameHeader.HEADER_LENGTH + "-byte header: raise it");
         }
         if (sendTimeout.isNegative()) {
             throw new IllegalArgumentException("sendTimeout " + sendTimeout + " is negative");
@@ -112,26 +114,62 @@ public final class FramePublisher {
      */
     public int send(FrameType type, int shard, int tensor, long step, float[] src, int srcOffset, int length,
             int destOffset) {
+        return send(type, shard, tensor, step, src, srcOffset, length, destOffset, Encoding.FLOAT32, null);
+    }
+
+    /**
+     * As {@link #send(FrameType, int, int, long, float[], int, int, int)}, the values in {@code encoding}: still
+     * {@link #maxPayloadFloats()} values per frame, fewer bytes when compressed.
+     *
+     * <p>{@code residual == null}: {@code src} is only read (parameters: the shard's master copy stays as it
+     * is). Otherwise, for a lossy encoding (float32 ignores it), error feedback: each element sent is
+     * {@code v = src[i] + residual[i]}; afterwards {@code src[i]} holds exactly the value the receiver decodes
+     * (bit for bit, so a checksum over {@code src} matches the receiver's) and {@code residual[i]} what was
+     * lost, {@code v - src[i]}, to be added to the next send (0 where that is not finite). {@code residual}
+     * is indexed like {@code src}.
+     *
+     * @return the number of frames sent
+     * @throws IllegalArgumentException for int8, at a frame holding a non-finite value or one above
+     *     {@code 127 * 2^121}; the frames before it have been sent (and with a residual, applied to it)
+     * @throws OfferFailedException when a frame cannot be sent within the send timeout, or the publication is
+     *     closed or at its maximum position
+     */
+    public int send(FrameType type, int shard, int tensor, long step, float[] src, int srcOffset, int length,
+            int destOffset, Encoding encoding, float[] residual) {
         if (srcOffset < 0 || length < 0 || srcOffset > src.length - length || destOffset < 0
                 || destOffset > Integer.MAX_VALUE - length) {
             throw new IndexOutOfBoundsException("range [" + srcOffset + ", +" + length + ") of a float[" + src.length
                     + "] to element " + destOffset);
         }
-        int frames = 0;
-        for (int done = 0; done < length; done += maxPayloadFloats) {
-            int count = Math.min(maxPayloadFloats, length - done);
-            header.wrap(frame, 0)
-                    .writeHeader(type, runId, senderId, shard, tensor, destOffset + done, step)
-                    .payloadLength(count * Float.BYTES);
-            DirectFloats.copyFromArray(src, srcOffset + done, frame, FrameHeader.HEADER_LENGTH, count);
-            int frameLength = FrameHeader.HEADER_LENGTH + count * Float.BYTES;
-            if (signer != null) {
-                signer.sign(frame, 0, frameLength);
-            }
-            offer(frameLength);
-            frames++;
+        if (encoding == null) {
+            throw new IllegalArgumentException("encoding is null: pass Encoding.FLOAT32 for uncompressed frames");
         }
-        framesSent.lazySet(framesSent.get() + frames);
+        if (residual != null && residual.length < srcOffset + length) {
+            throw new IndexOutOfBoundsException("residual of " + residual.length + " floats is shorter than the range ["
+                    + srcOffset + ", +" + length + ") of src: it is indexed like src, size it like src");
+        }
+        int frames = 0;
+        long bytes = 0;
+        try {
+            for (int done = 0; done < length; done += maxPayloadFloats) {
+                int count = Math.min(maxPayloadFloats, length - done);
+                int payloadLength = encoding.encode(src, srcOffset + done, count, residual, frame,
+                        FrameHeader.HEADER_LENGTH);
+                header.wrap(frame, 0)
+                        .writeHeader(type, encoding, runId, senderId, shard, tensor, destOffset + done, step)
+                        .payloadLength(payloadLength);
+                int frameLength = FrameHeader.HEADER_LENGTH + payloadLength;
+                if (signer != null) {
+                    signer.sign(frame, 0, frameLength);
+                }
+                offer(frameLength);
+                frames++;
+                bytes += frameLength;
+            }
+        } finally {
+            framesSent.lazySet(framesSent.get() + frames);
+            bytesSent.lazySet(bytesSent.get() + bytes);
+        }
         return frames;
     }
 
@@ -222,6 +260,11 @@ public final class FramePublisher {
     /** Frames sent so far; readable from any thread. */
     public long framesSent() {
         return framesSent.get();
+    }
+
+    /** Bytes of the frames sent so far, headers included, as they went out (compressed frames count less). */
+    public long bytesSent() {
+        return bytesSent.get();
     }
 
     public Publication publication() {

@@ -6,19 +6,28 @@ import io.aeron.logbuffer.FragmentHandler;
 import io.aeron.logbuffer.Header;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
+import org.agrona.BufferUtil;
 import org.agrona.DirectBuffer;
 import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * Agent that polls one subscription, reassembles fragmented frames, validates each frame's header
  * (magic and version, type, encoding, run, lengths, with authentication on also session, MAC and
- * sequence, and bounds against the registered destination) and hands the payload to the {@link FrameSink} registered for its (type, shard, tensor). Rejected
- * frames are counted by {@link RejectReason} and otherwise ignored.
+ * sequence, and bounds against the registered destination) and hands the payload to the {@link FrameSink}
+ * registered for its (type, shard, tensor). Rejected frames are counted by {@link RejectReason} and
+ * otherwise ignored.
+ *
+ * <p>Sinks always see float32 values: a float32 payload is handed over where it lies, a compressed one
+ * ({@link Encoding}) is first decoded, after the authentication and bounds checks, into one scratch
+ * buffer this receiver keeps and hands over from offset 0.
  *
  * <p>Run it with an {@code AgentRunner} (own thread) or an {@code AgentInvoker} (caller's thread).
- * The assembler, the header flyweight and the destination maps are allocated up front; the steady
- * state allocates nothing per frame. Register destinations before the agent starts, or from its thread.
+ * The assembler, the header flyweight, the scratch buffer and the destination maps are allocated up
+ * front; the steady state allocates nothing per frame (the scratch buffer grows once should a
+ * compressed frame carry more values than the default frame size holds). Register destinations
+ * before the agent starts, or from its thread.
  */
 public final class FrameReceiver implements Agent, FragmentHandler {
 
@@ -47,6 +56,9 @@ public final class FrameReceiver implements Agent, FragmentHandler {
     private final AtomicLong framesAccepted = new AtomicLong();
     private final AtomicLong payloadBytesAccepted = new AtomicLong();
     private final FrameAuth.Verifier verifier;
+    /** Compressed payloads decoded to float32; sized for a default frame's values. */
+    private UnsafeBuffer scratch = newScratch(
+            (FramePublisher.DEFAULT_MAX_FRAME_LENGTH - FrameHeader.HEADER_LENGTH) / Float.BYTES);
 
     public FrameReceiver(Subscription subscription, long runId) {
         this(subscription, runId, DEFAULT_FRAGMENT_LIMIT, "frame-receiver");
@@ -128,7 +140,8 @@ public final class FrameReceiver implements Agent, FragmentHandler {
             reject(RejectReason.BAD_TYPE);
             return;
         }
-        if (h.encoding() != FrameHeader.ENCODING_FLOAT32) {
+        Encoding encoding = Encoding.ofCode(h.encoding());
+        if (encoding == null) {
             reject(RejectReason.BAD_ENCODING);
             return;
         }
@@ -141,7 +154,8 @@ public final class FrameReceiver implements Agent, FragmentHandler {
             reject(RejectReason.TRUNCATED);
             return;
         }
-        if ((payloadLength & (Float.BYTES - 1)) != 0) {
+        int floatCount = encoding.valueCount(payloadLength);
+        if (floatCount < 0) {
             reject(RejectReason.BAD_LENGTH);
             return;
         }
@@ -159,22 +173,37 @@ public final class FrameReceiver implements Agent, FragmentHandler {
             reject(RejectReason.UNKNOWN_DESTINATION);
             return;
         }
-        int floatCount = payloadLength / Float.BYTES;
         int elementOffset = h.elementOffset();
         if (elementOffset < 0 || (long) elementOffset + floatCount > destination.elementCount) {
             reject(RejectReason.OUT_OF_BOUNDS);
             return;
         }
+        DirectBuffer payload = buffer;
         int payloadOffset = offset + FrameHeader.HEADER_LENGTH;
+        if (encoding != Encoding.FLOAT32) {
+            if (scratch.capacity() < floatCount * Float.BYTES) {
+                scratch = newScratch(floatCount);
+            }
+            if (!encoding.decode(buffer, payloadOffset, floatCount, scratch, 0)) {
+                reject(RejectReason.BAD_PAYLOAD);
+                return;
+            }
+            payload = scratch;
+            payloadOffset = 0;
+        }
         if (destinations == gradientDestinations) {
-            destination.sink.onGradient(h.sender(), shard, tensor, h.step(), elementOffset, buffer, payloadOffset,
+            destination.sink.onGradient(h.sender(), shard, tensor, h.step(), elementOffset, payload, payloadOffset,
                     floatCount);
         } else {
-            destination.sink.onParameters(h.sender(), shard, tensor, h.step(), elementOffset, buffer, payloadOffset,
+            destination.sink.onParameters(h.sender(), shard, tensor, h.step(), elementOffset, payload, payloadOffset,
                     floatCount);
         }
         framesAccepted.lazySet(framesAccepted.get() + 1);
         payloadBytesAccepted.lazySet(payloadBytesAccepted.get() + payloadLength);
+    }
+
+    private static UnsafeBuffer newScratch(int floats) {
+        return new UnsafeBuffer(BufferUtil.allocateDirectAligned(Math.max(floats, 1) * Float.BYTES, 64));
     }
 
     private void reject(RejectReason reason) {
@@ -200,7 +229,7 @@ public final class FrameReceiver implements Agent, FragmentHandler {
         return framesAccepted.get();
     }
 
-    /** Payload bytes handed to sinks; readable from any thread. */
+    /** Payload bytes of the frames handed to sinks, as they arrived (compressed frames count less); readable from any thread. */
     public long payloadBytesAccepted() {
         return payloadBytesAccepted.get();
     }

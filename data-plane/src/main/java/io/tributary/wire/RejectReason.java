@@ -14,9 +14,9 @@ public enum RejectReason {
     BAD_VERSION,
     /** Frame type byte unknown. */
     BAD_TYPE,
-    /** Payload encoding unknown or not supported yet. */
+    /** Payload encoding byte unknown ({@link Encoding#ofCode(byte)} is null). */
     BAD_ENCODING,
-    /** Payload length not a whole number of elements. */
+    /** Payload length not a whole number of elements in the frame's encoding. */
     BAD_LENGTH,
     /** Frame belongs to another training run. */
     WRONG_RUN,
@@ -27,5 +27,7 @@ public enum RejectReason {
     /** Authentication on: unknown or missing session, or a MAC that does not match ({@link FrameAuth}). */
     FORGED,
     /** Authentication on: a sequence number not above the last one accepted from its session and sender. */
-    REPLAYED
+    REPLAYED,
+    /** A compressed payload that does not decode: an int8 scale exponent out of range, or a value of -128. */
+    BAD_PAYLOAD
 }

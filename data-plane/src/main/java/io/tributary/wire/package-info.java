@@ -3,7 +3,8 @@
  * Aeron media driver and client ({@link io.tributary.wire.DataPlane}), the chunking sender
  * ({@link io.tributary.wire.FramePublisher}), the polling receive agent that validates headers
  * ({@link io.tributary.wire.FrameReceiver}), the {@link io.tributary.wire.FrameSink} it hands
- * payloads to, and bulk float copies between frames and arrays ({@link io.tributary.wire.DirectFloats}).
+ * payloads to, the payload encodings, float32 and compressed ({@link io.tributary.wire.Encoding}), and
+ * bulk float copies between frames and arrays ({@link io.tributary.wire.DirectFloats}).
  * The sinks themselves (a shard's contribution slots, a replica's parameter assembler) and the node's
  * routing live in {@code io.tributary.dataplane}.
  *

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.tributary.protocol.ShardLayout;
 import io.tributary.wire.DataPlane;
+import io.tributary.wire.Encoding;
 import io.tributary.wire.FrameType;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
@@ -32,6 +33,42 @@ class NodeDataPlaneTest {
             assertArrayEquals(gradient, slots.slot(1));
             assertEquals(0, node.receiver().framesAccepted(), "went over UDP");
             assertEquals(4, node.ipcReceiver().framesAccepted(), "4 frames over IPC");
+        }
+    }
+
+    /**
+     * An int8 gradient with error feedback through the node: src afterwards is what the shard's slot holds,
+     * and the node counts the frame bytes that went out and paces by their payload. By hand: 2 full frames of
+     * 16364 values; float32 would be 2 x (80 + 65456) = 131072 bytes, int8 is 2 x (80 + 4 + 16364) = 32896,
+     * of which 32736 payload.
+     */
+    @Test
+    void compressedSendsCountTheirFrameBytesAndArriveAsTheSenderDecodedThem() throws Exception {
+        int n = 2 * ContributionSlots.CHUNK_FLOATS;
+        ShardLayout layout = new ShardLayout(n, 1);
+        SwitchedFaults faults = new SwitchedFaults();
+        try (NodeDataPlane node = new NodeDataPlane(DataPlane.Settings.defaults(), "127.0.0.1", 0, 9L, 0, layout,
+                Duration.ofSeconds(5), null, faults)) {
+            CountDownLatch[] done = {new CountDownLatch(1)};
+            ContributionSlots slots = new ContributionSlots(n, 2, (trainer, step) -> done[0].countDown());
+            node.hostShard(0, slots);
+            float[] gradient = new float[n];
+            for (int i = 0; i < n; i++) {
+                gradient[i] = (i % 201 - 100) * 0.0123f;
+            }
+            float[] residual = new float[n];
+            node.send(node.endpoint(), FrameType.GRADIENT, 1, 0, 0, 5L, gradient, 0, n, Encoding.INT8, residual);
+            assertTrue(done[0].await(10, TimeUnit.SECONDS), "the gradient did not complete its slot");
+            assertArrayEquals(gradient, slots.slot(1), "the slot holds what the sender's src holds after the send");
+            assertEquals(32_896, node.bytesSent());
+            assertEquals(32_736, faults.paced.get());
+
+            slots.release(1);
+            done[0] = new CountDownLatch(1);
+            node.sendIfConnected(node.endpoint(), FrameType.GRADIENT, 1, 0, 0, 6L, gradient, 0, n);
+            assertTrue(done[0].await(10, TimeUnit.SECONDS));
+            assertEquals(32_896 + 131_072, node.bytesSent(), "float32 frames are 64 KiB each");
+            assertEquals(32_736 + 130_912, faults.paced.get());
         }
     }
 

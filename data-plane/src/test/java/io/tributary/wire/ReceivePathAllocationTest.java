@@ -16,8 +16,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * The product's receive path allocates nothing per frame once warm: a {@link NodeDataPlane}'s own
- * receiver thread polls, reassembles, validates, routes to the hosted shard's
- * {@link ContributionSlots} and copies each chunk in. The figure is that thread's allocation, read
+ * receiver thread polls, reassembles, validates, decodes compressed frames into its scratch buffer,
+ * routes to the hosted shard's {@link ContributionSlots} and copies each chunk in. The figure is that thread's allocation, read
  * through ThreadMXBean from the test thread, which sends (to the node's own endpoint) and releases
  * each completed slot as the shard would.
  */
@@ -43,9 +43,11 @@ class ReceivePathAllocationTest {
      */
     private static final long ALLOWED_BYTES = 16_384;
 
-    @org.junit.jupiter.params.ParameterizedTest(name = "authenticated frames: {0}")
-    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
-    void nodeReceivePathIntoContributionSlotsAllocatesNothingPerFrameOnceWarm(boolean authenticated) throws Exception {
+    @org.junit.jupiter.params.ParameterizedTest(name = "authenticated frames: {0}, encoding {1}")
+    @org.junit.jupiter.params.provider.CsvSource({"false, FLOAT32", "true, FLOAT32", "false, FLOAT16", "false, BFLOAT16",
+            "false, INT8", "true, INT8"})
+    void nodeReceivePathIntoContributionSlotsAllocatesNothingPerFrameOnceWarm(boolean authenticated, Encoding encoding)
+            throws Exception {
         com.sun.management.ThreadMXBean threads =
                 (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         assertTrue(threads.isThreadAllocatedMemorySupported());
@@ -79,10 +81,10 @@ class ReceivePathAllocationTest {
                 gradient[i] = i * 0.5f;
             }
 
-            long step = exchange(sender, node, slots, completedStep, gradient, 0, 500, 3_000_000_000L);
+            long step = exchange(sender, node, slots, completedStep, gradient, encoding, 0, 500, 3_000_000_000L);
             long before = threads.getThreadAllocatedBytes(receiverThread);
             long framesBefore = node.receiver().framesAccepted();
-            step = exchange(sender, node, slots, completedStep, gradient, step, MEASURED_FRAMES / FRAMES_PER_STEP,
+            step = exchange(sender, node, slots, completedStep, gradient, encoding, step, MEASURED_FRAMES / FRAMES_PER_STEP,
                     6_000_000_000L);
             long allocated = threads.getThreadAllocatedBytes(receiverThread) - before;
             long frames = node.receiver().framesAccepted() - framesBefore;
@@ -111,14 +113,15 @@ class ReceivePathAllocationTest {
      * released before the next is sent. Stops early at the time budget; returns the last completed step.
      */
     private static long exchange(NodeDataPlane sender, NodeDataPlane node, ContributionSlots slots, AtomicLong completedStep,
-            float[] gradient, long step, int steps, long budgetNs) {
+            float[] gradient, Encoding encoding, long step, int steps, long budgetNs) {
         long deadline = System.nanoTime() + budgetNs;
         for (int s = 0; s < steps; s++) {
             if (System.nanoTime() - deadline >= 0) {
                 return step;
             }
             step++;
-            sender.send(node.endpoint(), FrameType.GRADIENT, TRAINER, 0, 0, step, gradient, 0, gradient.length);
+            sender.send(node.endpoint(), FrameType.GRADIENT, TRAINER, 0, 0, step, gradient, 0, gradient.length, encoding,
+                    null);
             while (completedStep.get() != step) {
                 if (System.nanoTime() - deadline >= 4_000_000_000L) {
                     throw new AssertionError("step " + step + " did not complete within 4 s of the budget");

@@ -231,7 +231,19 @@ final class VectorLoops {
         }
     }
 
-    /** One Adam step; {@code step} is 1-based (checked by the caller). */
+    /**
+     * Below these magnitudes a gradient, first moment or second moment is taken as 0. The JVM has no
+     * flush-to-zero mode, and subnormal floats cost this CPU a microcode assist per operation: the
+     * first moment of a weight whose input is rarely non-zero decays by beta1 = 0.9 per step into the
+     * subnormal range within ~700 steps, and g² of |g| < 1e-19 lands there at once. Measured: a local-SGD
+     * round of 3,328 MNIST samples took 450 ms in a trainer without the flush (Adam was most samples of
+     * its stack) against 100 ms on a batch whose moments stay normal. An update from |g| < 1e-18 or
+     * |m| < 1e-30 moves a parameter by under 1e-11 of the learning rate.
+     */
+    static final float TINY_GRADIENT = 1e-18f;
+    static final float TINY_MOMENT = 1e-30f;
+
+    /** One Adam step; {@code step} is 1-based (checked by the caller). Tiny values are flushed to 0 (see {@link #TINY_MOMENT}). */
     static void adam(CpuTensor tp, CpuTensor tg, CpuTensor tm, CpuTensor tv, float lr, float beta1, float beta2,
                      float eps, int step) {
         float c1 = (float) (1.0 / (1.0 - Math.pow(beta1, step)));
@@ -241,8 +253,11 @@ final class VectorLoops {
         int i = 0;
         for (; i < S.loopBound(n); i += V) {
             FloatVector g = FloatVector.fromArray(S, tg.data, tg.offset + i);
+            g = g.blend(0f, g.abs().lt(TINY_GRADIENT));
             FloatVector mm = FloatVector.fromArray(S, tm.data, tm.offset + i).mul(beta1).add(g.mul(ob1));
+            mm = mm.blend(0f, mm.abs().lt(TINY_MOMENT));
             FloatVector vv = FloatVector.fromArray(S, tv.data, tv.offset + i).mul(beta2).add(g.mul(g).mul(ob2));
+            vv = vv.blend(0f, vv.lt(TINY_MOMENT));
             mm.intoArray(tm.data, tm.offset + i);
             vv.intoArray(tv.data, tv.offset + i);
             FloatVector update = mm.mul(c1).div(vv.mul(c2).sqrt().add(eps));
@@ -250,8 +265,11 @@ final class VectorLoops {
         }
         for (; i < n; i++) {
             float g = tg.data[tg.offset + i];
+            g = Math.abs(g) < TINY_GRADIENT ? 0f : g;
             float mm = beta1 * tm.data[tm.offset + i] + ob1 * g;
+            mm = Math.abs(mm) < TINY_MOMENT ? 0f : mm;
             float vv = beta2 * tv.data[tv.offset + i] + ob2 * g * g;
+            vv = vv < TINY_MOMENT ? 0f : vv;
             tm.data[tm.offset + i] = mm;
             tv.data[tv.offset + i] = vv;
             tp.data[tp.offset + i] -= lr * (mm * c1) / ((float) Math.sqrt(vv * c2) + eps);

@@ -4,6 +4,7 @@ import io.tributary.protocol.TrainerProtocol.ParamsSent;
 import io.tributary.protocol.ShardProtocol.RequestParams;
 import io.tributary.protocol.ShardProtocol.ShardCommand;
 import io.tributary.dataplane.NodeDataPlane;
+import io.tributary.wire.Encoding;
 import io.tributary.wire.FrameType;
 import io.tributary.wire.OfferFailedException;
 import java.util.ArrayList;
@@ -23,6 +24,7 @@ final class ParameterRequests {
     private final NodeDataPlane dataPlane;
     private final float[] params;
     private final ShardMetrics metrics;
+    private final Encoding encoding;
     private final Logger log;
     private final Consumer<RequestParams> afterSend;
     private final List<RequestParams> waiting = new ArrayList<>();
@@ -31,6 +33,13 @@ final class ParameterRequests {
     /** @param afterSend called after each successful send (the policy may add to it) */
     ParameterRequests(int shard, NodeDataPlane dataPlane, float[] params, ShardMetrics metrics, Logger log,
                       Consumer<RequestParams> afterSend) {
+        this(shard, dataPlane, params, metrics, log, afterSend, Encoding.FLOAT32);
+    }
+
+    /** @param encoding how parameters travel to trainers (the coordinator's replica always gets float32) */
+    ParameterRequests(int shard, NodeDataPlane dataPlane, float[] params, ShardMetrics metrics, Logger log,
+                      Consumer<RequestParams> afterSend, Encoding encoding) {
+        this.encoding = encoding;
         this.shard = shard;
         this.dataPlane = dataPlane;
         this.params = params;
@@ -98,9 +107,11 @@ final class ParameterRequests {
      */
     void send(RequestParams r, long version) {
         int replica = r.requesterId() < 0 ? NodeDataPlane.COORDINATOR_REPLICA : NodeDataPlane.TRAINER_REPLICA;
+        // the coordinator evaluates and checkpoints what it gets: always the exact float32 values
+        Encoding as = r.requesterId() < 0 ? Encoding.FLOAT32 : encoding;
         try {
             dataPlane.sendIfConnected(r.endpoint(), FrameType.PARAMETERS, ParameterShard.SENDER_BASE + shard, shard,
-                    replica, version, params, 0, params.length);
+                    replica, version, params, 0, params.length, as, null);
         } catch (OfferFailedException e) {
             log.warn("shard {}: parameters of version {} not sent to {} {} at {}: {}; it gets them "
                             + "when it asks again", shard, version, r.requesterId() < 0 ? "the coordinator" : "trainer",
@@ -114,7 +125,7 @@ final class ParameterRequests {
                     r.endpoint(), e.getMessage());
             return;
         }
-        metrics.bytesSent.labelValues("parameters").inc(4.0 * params.length);
+        metrics.bytesSent.labelValues("parameters").inc(as.payloadBytes(params.length));
         r.replyTo().tell(new ParamsSent(shard, version, dataPlane.endpoint()));
         afterSend.accept(r);
     }

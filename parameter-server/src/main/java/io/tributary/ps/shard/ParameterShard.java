@@ -160,7 +160,7 @@ public final class ParameterShard implements Steps.Host {
         this.transfer = new ShardTransfer(dataPlane.runId(), shard, incarnation, paramArray, optimizer, backend,
                 ctx.getLog());
         this.requests = new ParameterRequests(shard, dataPlane, paramArray, metrics, ctx.getLog(),
-                this::parametersSent);
+                this::parametersSent, settings.parameterEncoding());
         Steps.Tools tools = new Steps.Tools(shard, dataPlane.endpoint(), settings, slots, step, aggregation, optimizer,
                 params, transfer, timers, metrics, ctx.getLog());
         this.steps = settings.policy().synchronous() ? new SyncSteps(this, tools) : new StalenessSteps(this, tools);

@@ -4,6 +4,7 @@ import io.tributary.protocol.ConsistencyPolicy;
 import com.typesafe.config.Config;
 import io.tributary.ps.aggregate.AggregationSettings;
 import io.tributary.ps.optim.OptimizerSettings;
+import io.tributary.wire.Encoding;
 import java.time.Duration;
 import java.util.Locale;
 
@@ -20,13 +21,15 @@ import java.util.Locale;
  * @param maxTrainers the most trainers a run admits (slots are preallocated per trainer)
  * @param optimizer   the optimizer a shard applies to its slice (local SGD: the outer optimizer)
  * @param trust       how contributions are checked and aggregated (robust rules apply to sync only)
+ * @param parameterEncoding how parameters travel to trainers ({@code tributary.data-plane.parameter-encoding})
  * @param resendAfter sync: a trainer that asked for the next parameters but whose gradient of the step
  *                    has not arrived this long after is asked to send it again (it went to a node the
  *                    shard has left, or was lost)
  */
 public record ShardSettings(int shards, ConsistencyPolicy policy, int backup, Duration deadline, int staleness, int innerSteps,
                             int maxTrainers,
-                            OptimizerSettings optimizer, AggregationSettings trust, Duration resendAfter) {
+                            OptimizerSettings optimizer, AggregationSettings trust, Duration resendAfter,
+                            Encoding parameterEncoding) {
 
     public ShardSettings {
         if (shards < 1) {
@@ -49,7 +52,7 @@ public record ShardSettings(int shards, ConsistencyPolicy policy, int backup, Du
         if (maxTrainers < 1 || maxTrainers > 4096) {
             throw new IllegalArgumentException("tributary.cluster.max-trainers = " + maxTrainers + " is invalid: use 1..4096");
         }
-        if (optimizer == null || trust == null) {
+        if (optimizer == null || trust == null || parameterEncoding == null) {
             throw new IllegalArgumentException("shard settings need optimizer and trust settings");
         }
         if (deadline.isNegative() || deadline.isZero()) {
@@ -68,7 +71,16 @@ public record ShardSettings(int shards, ConsistencyPolicy policy, int backup, Du
         return new ShardSettings(cluster.getInt("shards"), policy, c.getInt("backup"), c.getDuration("deadline"),
                 c.getInt("staleness"), local ? c.getInt("inner-steps") : 1, cluster.getInt("max-trainers"),
                 local ? outerOptimizer(c) : OptimizerSettings.from(root), AggregationSettings.from(root),
-                c.getDuration("resend-after"));
+                c.getDuration("resend-after"), encoding(root, "tributary.data-plane.parameter-encoding"));
+    }
+
+    /** The data-plane encoding a key names; one line naming the key otherwise. */
+    public static Encoding encoding(Config root, String key) {
+        try {
+            return Encoding.parse(root.getString(key));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(key + ": " + e.getMessage(), e);
+        }
     }
 
     /** Local SGD's outer optimizer from {@code tributary.consistency}: SGD with Nesterov momentum. */

@@ -5,6 +5,7 @@ import io.tributary.protocol.TrainerProtocol.ResendGradient;
 import io.tributary.protocol.TrainerProtocol.TrainerCommand;
 import io.tributary.dataplane.FloatChecksum;
 import io.tributary.dataplane.NodeDataPlane;
+import io.tributary.wire.Encoding;
 import io.tributary.wire.FrameType;
 import io.tributary.wire.OfferFailedException;
 import java.util.List;
@@ -44,10 +45,24 @@ final class GradientPush {
     /** Per buffer: that step had no samples (an empty contribution was sent instead). */
     private final boolean[] empty = new boolean[2];
     private final FloatChecksum checksum = new FloatChecksum();
+    private final Encoding encoding;
+    /** Lossy encodings: what rounding left out of the values sent so far, added to the next send. */
+    private final float[] residual;
     private BoundedSourceQueue<Push> pushes;
 
-    /** @param shards where each shard's slices go (the endpoints its answers came from) */
+    /** A push of float32 frames. */
     GradientPush(NodeDataPlane dataPlane, ParameterFetch shards, int trainerId, int parameterCount) {
+        this(dataPlane, shards, trainerId, parameterCount, Encoding.FLOAT32);
+    }
+
+    /**
+     * @param shards   where each shard's slices go (the endpoints its answers came from)
+     * @param encoding how the frames carry the values; a lossy one keeps its rounding error in a
+     *                 residual added to the next step's send (error feedback)
+     */
+    GradientPush(NodeDataPlane dataPlane, ParameterFetch shards, int trainerId, int parameterCount, Encoding encoding) {
+        this.encoding = encoding;
+        this.residual = encoding.lossy() ? new float[parameterCount] : null;
         this.dataPlane = dataPlane;
         this.layout = dataPlane.layout();
         this.shards = shards;
@@ -109,8 +124,9 @@ final class GradientPush {
         }
         Long[] sums = new Long[layout.shardCount()];
         for (int k = 0; k < layout.shardCount(); k++) {
-            sums[k] = checksum.of(p.gradient(), layout.offset(k), layout.length(k));
+            // a lossy send first rounds the slice in place (with the residual): the checksum is of what the shard decodes
             sendSlice(p, k);
+            sums[k] = checksum.of(p.gradient(), layout.offset(k), layout.length(k));
         }
         return new TrainerActor.Pushed(p, System.nanoTime() - t, List.of(sums));
     }
@@ -118,8 +134,10 @@ final class GradientPush {
     private void sendSlice(Push p, int k) {
         String endpoint = shards.shardEndpoint(k);
         try {
+            // a slice sent again was rounded on its first send: encoding it again is exact, and it must not
+            // take the residual twice
             dataPlane.send(endpoint, FrameType.GRADIENT, trainerId, k, 0, p.step(), p.gradient(), layout.offset(k),
-                    layout.length(k));
+                    layout.length(k), encoding, p.onlyShard() >= 0 ? null : residual);
         } catch (OfferFailedException | IllegalArgumentException e) {
             LOG.warn("trainer {}: step {}'s gradient for shard {} not sent to {}: {}; the shard asks for it again",
                     trainerId, p.step(), k, endpoint, e.getMessage());

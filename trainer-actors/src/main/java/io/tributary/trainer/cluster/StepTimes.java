@@ -1,5 +1,7 @@
 package io.tributary.trainer.cluster;
 
+import io.tributary.wire.Encoding;
+
 /**
  * A trainer's pushed steps in numbers: each one into the trainer metrics, and the time spent
  * waiting for parameters, computing and pushing summed over 100 steps for the log.
@@ -15,9 +17,15 @@ final class StepTimes {
     private long computeNanos;
     private long pushNanos;
     private int logEvery = LOG_EVERY;
+    private Encoding encoding = Encoding.FLOAT32;
 
     StepTimes(TrainerMetrics metrics) {
         this.metrics = metrics;
+    }
+
+    /** How gradients travel (for the bytes-sent metric). */
+    void encoding(Encoding gradientEncoding) {
+        this.encoding = gradientEncoding;
     }
 
     /** Logs every {@code steps} steps (local SGD's rounds are few and long). */
@@ -38,7 +46,7 @@ final class StepTimes {
         metrics.trainerComputeSeconds.observe(p.computeNanos() / 1e9);
         metrics.trainerPushSeconds.observe(pushNanos / 1e9);
         metrics.trainerStaleness.set(staleness);
-        metrics.bytesSent.labelValues("gradient").inc(4.0 * p.gradient().length);
+        metrics.bytesSent.labelValues("gradient").inc(encoding.payloadBytes(p.gradient().length));
         this.waitNanos += p.waitNanos();
         this.computeNanos += p.computeNanos();
         this.pushNanos += pushNanos;

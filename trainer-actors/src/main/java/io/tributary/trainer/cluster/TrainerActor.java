@@ -25,6 +25,7 @@ import io.tributary.dataplane.NodeDataPlane;
 import io.tributary.dataplane.ParameterAssembler;
 import io.tributary.protocol.ConsistencyPolicy;
 import io.tributary.ps.optim.OptimizerSettings;
+import io.tributary.wire.Encoding;
 import io.tributary.ps.shard.ParameterShard;
 import io.tributary.trainer.data.Dataset;
 import io.tributary.trainer.data.EpochSequence;
@@ -70,7 +71,7 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
                             NodeDataPlane dataPlane, ActorRef<CoordinatorCommand> coordinator,
                             Function<Integer, EntityRef<ShardCommand>> shards, Duration requestTimeout,
                             double slowdown, TrainerMetrics metrics, Attack attack, double lieZ,
-                            OptimizerSettings innerOptimizer) {
+                            OptimizerSettings innerOptimizer, Encoding gradientEncoding) {
         public Resources {
             if (!(slowdown >= 1.0)) {
                 throw new IllegalArgumentException("tributary.trainer.slowdown = " + slowdown + " is invalid: it must be >= 1.0");
@@ -218,7 +219,9 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
             model.innerOptimizer(res.innerOptimizer(), res.backend());
             times.logEvery(StepTimes.LOG_EVERY_ROUNDS);
         }
-        gradients = new GradientPush(res.dataPlane(), fetch, a.trainerId(), model.parameterCount());
+        gradients = new GradientPush(res.dataPlane(), fetch, a.trainerId(), model.parameterCount(),
+                res.gradientEncoding());
+        times.encoding(res.gradientEncoding());
         corruptor = res.attack().corruptor(model.parameterCount(), (float) res.lieZ());
         fetch.assign(a.policy(), a.staleness(), a.totalSteps());
         step = a.startStep();
