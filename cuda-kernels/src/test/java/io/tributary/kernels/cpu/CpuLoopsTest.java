@@ -157,4 +157,32 @@ class CpuLoopsTest {
         java.gemm(false, false, 2, 2, 2, 2f, a, b, -1f, c);
         assertArrayEquals(new float[] {12, 14, 48, 56}, values(c), "2·A·B - C");
     }
+
+    @Test
+    void adamFlushesSubnormalBoundMomentsAndTinyGradientsToZero() {
+        int n = 37; // a vector part and a scalar tail
+        float[] m0 = new float[n];
+        float[] g0 = new float[n];
+        Arrays.fill(m0, 1e-31f); // 0.9 * 1e-31 would be 9e-32: under TINY_MOMENT, so 0
+        Arrays.fill(g0, 1e-20f); // g^2 = 1e-40 would be subnormal: the gradient counts as 0
+        m0[3] = 1e-3f;           // an ordinary moment decays as usual: 0.9e-3
+        CpuTensor p = window(2, new float[n]);
+        CpuTensor g = window(1, g0);
+        CpuTensor m = window(3, m0);
+        CpuTensor v = window(4, new float[n]);
+        VectorLoops.adam(p, g, m, v, 0.1f, 0.9f, 0.999f, 1e-8f, 1);
+        for (int i = 0; i < n; i++) {
+            if (i == 3) {
+                assertEquals(0.9e-3f, values(m)[i], 1e-9f);
+                continue;
+            }
+            assertEquals(0f, values(m)[i], "m[" + i + "]");
+            assertEquals(0f, values(v)[i], "v[" + i + "]");
+            assertEquals(0f, values(p)[i], "p[" + i + "]");
+        }
+        for (float x : values(m)) {
+            assertTrue(x == 0f || Math.abs(x) >= Float.MIN_NORMAL, "no subnormal moment: " + x);
+        }
+    }
 }
+
