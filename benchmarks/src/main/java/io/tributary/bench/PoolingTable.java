@@ -64,11 +64,11 @@ public final class PoolingTable {
     /** One repeat's figures. */
     record Repeat(double local, Cluster sync1, Cluster localSgd1, Cluster sync5, Cluster int8Five, Cluster capped) {
         double r1() {
-            return sync1.result().samplesPerSecond() / local;
+            return sync1.result().trainSamplesPerSecond() / local;
         }
 
         double r2() {
-            return localSgd1.result().samplesPerSecond() / local;
+            return localSgd1.result().trainSamplesPerSecond() / local;
         }
 
         double r3() {
@@ -151,7 +151,7 @@ public final class PoolingTable {
     private static void print(int repeat, Repeat r) {
         System.out.println();
         System.out.println("## repeat " + repeat);
-        System.out.println("| run | epochs | samples/s | / local | test accuracy | data-plane bytes per sample | s to 97% |");
+        System.out.println("| run | epochs | samples/s (training) | / local | test accuracy | data-plane bytes per sample | s to 97% |");
         System.out.println("|---|---|---|---|---|---|---|");
         System.out.printf(Locale.ROOT, "| one process (2 BLAS threads) | 1 | %,.0f | 1.00 | - | 0 | - |%n", r.local());
         line("sync, float32", r.sync1(), r.local());
@@ -164,7 +164,7 @@ public final class PoolingTable {
     private static void line(String name, Cluster c, double local) {
         RunResult res = c.result();
         System.out.printf(Locale.ROOT, "| %s | %d | %,.0f | %.2f | %.2f%% | %,.0f | %s |%n", name, res.epochs(),
-                res.samplesPerSecond(), res.samplesPerSecond() / local, res.accuracy() * 100, c.bytesPerSample(),
+                res.trainSamplesPerSecond(), res.trainSamplesPerSecond() / local, res.accuracy() * 100, c.bytesPerSample(),
                 Double.isNaN(c.secondsToTarget()) ? "-" : String.format(Locale.ROOT, "%.1f", c.secondsToTarget()));
     }
 

@@ -104,6 +104,8 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
     private long committedSteps;
     private long contributions;
     private long startNanos;
+    /** When the last step was committed (0 before). */
+    private long trainedNanos;
     private long samples;
     private double loss = Double.NaN;
     private double lastAccuracy = Double.NaN;
@@ -282,6 +284,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
                     }
                 }
                 committedSteps = floor;
+                markTrained();
                 maybeEvaluate();
                 work.extendLease();
                 work.maybeAdapt();
@@ -289,6 +292,12 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         }
         showProgress();
         return this;
+    }
+
+    private void markTrained() {
+        if (committedSteps >= totalSteps && trainedNanos == 0) {
+            trainedNanos = System.nanoTime();
+        }
     }
 
     private void showProgress() {
@@ -345,6 +354,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         if (n == layout.shardCount()) {
             commits.remove(c.step());
             committedSteps = Math.max(committedSteps, c.step() + 1);
+            markTrained();
             work.extendLease();
             work.maybeAdapt();
             long s = c.step() + 1;
@@ -413,11 +423,13 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         getContext().getLog().info("samples audit over {} epoch(s): {} to train, {} trained once, {} lost, {} twice "
                 + "({} work plans)", samplesAudit.epochs(), samplesAudit.expected(), samplesAudit.trained(),
                 samplesAudit.missed(), samplesAudit.twice(), samplesAudit.plans());
-        double seconds = (System.nanoTime() - startNanos) / 1e9;
+        long now = System.nanoTime();
+        double seconds = (now - startNanos) / 1e9;
+        double trainSeconds = ((trainedNanos == 0 ? now : trainedNanos) - startNanos) / 1e9;
         roster.tellAll(new Finish("the run reached its " + totalSteps + " steps"));
         res.listener().finished(new RunResult(accuracy, totalSteps, settings.epochs(), samples / seconds, seconds,
                 maxStaleness, closedByDeadline, closedShort, checksums.compared(), checksums.mismatches(),
-                audit.summary(), samplesAudit));
+                audit.summary(), samplesAudit, trainSeconds, samples / trainSeconds));
     }
 
     /** The credit ledger (tests, and the run's end). */

@@ -121,7 +121,7 @@ public final class DataPlane implements AutoCloseable {
                 .dirDeleteOnStart(true)
                 .dirDeleteOnShutdown(true)
                 .threadingMode(ThreadingMode.SHARED)
-                .sharedIdleStrategy(new BackoffIdleStrategy())
+                .sharedIdleStrategy(new BackoffIdleStrategy(10, 5, 10_000, 1_000_000))
                 .termBufferSparseFile(true)
                 .publicationTermBufferLength(settings.termLength())
                 .ipcTermBufferLength(settings.termLength())
