@@ -11,7 +11,10 @@ repeats="${1:-2}"
 case "$repeats" in *[!0-9]*|''|0) echo "bench-cluster: REPEATS must be a whole number >= 1, got '$repeats'" >&2; exit 2 ;; esac
 ./mvnw -B -q -DskipTests package -pl benchmarks -am
 "$root/scripts/fetch-mnist.sh" >&2
+log="$(mktemp -t tributary-bench-cluster.XXXXXX.log)"
 echo "# load before: $(uptime)"
+echo "# the cluster JVMs' own output: $log; each run's logs: the folders it names"
+# stderr (the local cluster's log lines) goes to the log file, so that the ratio line stays last
 exec java --add-modules jdk.incubator.vector --add-exports java.base/jdk.internal.misc=ALL-UNNAMED \
   --add-opens java.base/sun.nio.ch=ALL-UNNAMED -cp benchmarks/target/benchmarks.jar io.tributary.bench.PoolingTable \
-  "$repeats" 2> >(grep -v 'WARNING: Using incubator modules' >&2)
+  "$repeats" 2>"$log"

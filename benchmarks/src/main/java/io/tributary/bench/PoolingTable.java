@@ -93,19 +93,20 @@ public final class PoolingTable {
         List<Repeat> all = new ArrayList<>();
         for (int r = 0; r < repeats; r++) {
             double local = localSamplesPerSecond(mnist, 1);
-            Cluster sync1 = cluster(mnist, 1, Map.of());
+            System.out.printf(Locale.ROOT, "# repeat %d: one process, 1 epoch: %,.0f samples/s%n", r + 1, local);
+            Cluster sync1 = cluster("sync, float32", mnist, 1, Map.of());
             Map<String, String> localSgd = Map.of("tributary.consistency.policy", "local-sgd",
                     "tributary.consistency.inner-steps", Integer.toString(innerSteps));
-            Cluster localSgd1 = cluster(mnist, 1, localSgd);
-            Cluster sync5 = cluster(mnist, 5, Map.of());
+            Cluster localSgd1 = cluster("local-sgd, float32", mnist, 1, localSgd);
+            Cluster sync5 = cluster("sync, float32", mnist, 5, Map.of());
             Map<String, String> int8 = new HashMap<>(localSgd);
             int8.put("tributary.data-plane.gradient-encoding", "int8");
             int8.put("tributary.data-plane.parameter-encoding", "int8");
             int8.put("tributary.cluster.eval-every-steps", "3");
-            Cluster int8Five = cluster(mnist, 5, int8);
+            Cluster int8Five = cluster("local-sgd, int8", mnist, 5, int8);
             Map<String, String> capped = new HashMap<>(int8);
             capped.put("tributary.data-plane.bandwidth-cap", Long.toString(CAP_BYTES_PER_SECOND));
-            Cluster cappedRun = cluster(mnist, 3, capped);
+            Cluster cappedRun = cluster("local-sgd, int8, 100 Mbit/s cap", mnist, 3, capped);
             Repeat rep = new Repeat(local, sync1, localSgd1, sync5, int8Five, cappedRun);
             all.add(rep);
             print(r + 1, rep);
@@ -169,7 +170,8 @@ public final class PoolingTable {
     }
 
     /** A local cluster run of 1 ps and 2 trainer JVMs with {@code extra} settings. */
-    private static Cluster cluster(boolean mnist, int epochs, Map<String, String> extra) throws Exception {
+    private static Cluster cluster(String name, boolean mnist, int epochs, Map<String, String> extra)
+            throws Exception {
         Path runs = Files.createTempDirectory("tributary-bench-runs");
         ByteArrayOutputStream log = new ByteArrayOutputStream();
         Map<String, String> overrides = new HashMap<>(Map.of("tributary.train.epochs", Integer.toString(epochs),
@@ -182,7 +184,12 @@ public final class PoolingTable {
         DemoCommand demo = new DemoCommand(new DemoCommand.Options(2, 1, null, overrides, runs, Duration.ofMinutes(20),
                 Map.of(), "bench", Map.of(), watch), new PrintStream(log, true, StandardCharsets.UTF_8));
         RunResult r = demo.run();
-        return new Cluster(r, demo.dataPlaneBytes(), watch.secondsToTarget);
+        Cluster c = new Cluster(r, demo.dataPlaneBytes(), watch.secondsToTarget);
+        System.out.printf(Locale.ROOT, "# %s, %d epoch(s): %,.0f samples/s, test accuracy %.2f%%, %,.0f data-plane bytes "
+                        + "per sample, %s s to 97%%; logs in %s%n", name, epochs, r.trainSamplesPerSecond(),
+                r.accuracy() * 100, c.bytesPerSample(), Double.isNaN(c.secondsToTarget()) ? "-"
+                        : String.format(Locale.ROOT, "%.1f", c.secondsToTarget()), runs);
+        return c;
     }
 
     /** Notes when the run started and when an evaluation first reached {@link #TARGET_ACCURACY}. */

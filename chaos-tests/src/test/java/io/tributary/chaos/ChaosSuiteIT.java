@@ -34,12 +34,14 @@ class ChaosSuiteIT {
     }
 
     /**
-     * Seven faults in three clusters (a cluster start is ~20 s of a 2-core machine): a trainer killed,
+     * Eleven faults in four clusters (a cluster start is ~20 s of a 2-core machine): a trainer killed,
      * a trainer joining mid-run, a trainer paused and a partitioned trainer that heals
-     * (trainer-churn), 10% Aeron loss (aeron-loss), a ps node added and a ps node killed (ps-churn).
+     * (trainer-churn), 10% Aeron loss (aeron-loss), a ps node added and a ps node killed (ps-churn);
+     * and a trainer killed, one joining, one paused and a ps node killed under local SGD
+     * (local-sgd-churn).
      */
     @ParameterizedTest
-    @ValueSource(strings = {"trainer-churn", "aeron-loss", "ps-churn"})
+    @ValueSource(strings = {"trainer-churn", "aeron-loss", "ps-churn", "local-sgd-churn"})
     void shippedScenarioEndsWithNoFalseVerdict(String name) throws Exception {
         Path file = Path.of(System.getProperty("user.dir")).getParent().resolve("config/chaos/" + name + ".conf");
         ByteArrayOutputStream out = new ByteArrayOutputStream();

@@ -5,6 +5,9 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import com.typesafe.config.ConfigFactory;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -12,7 +15,8 @@ import picocli.CommandLine.Option;
 
 /** {@code tributary demo}: reads the options and starts the local cluster {@link DemoCommand} runs. */
 @Command(name = "demo",
-        description = "A local cluster of JVMs (1 coordinator, 2 ps, 3 trainers) trains the model together.",
+        description = {"A local cluster of JVMs (1 coordinator, 2 ps, 3 trainers) trains the model together,",
+            "by local SGD (rounds of 52 local steps) unless --policy, --set or --config names a policy."},
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {
             "0:the run finished with a test accuracy above 0",
@@ -47,11 +51,21 @@ final class DemoClusterCommand implements Callable<Integer> {
         this.out = out;
     }
 
+    /** The demo's policy unless the user names one (flag, --set or config file): local SGD, the fastest here. */
+    static final String DEFAULT_POLICY = "local-sgd";
+    static final String POLICY_KEY = "tributary.consistency.policy";
+
     @Override
     public Integer call() {
         try {
-            var result = new DemoCommand(new DemoCommand.Options(trainers, psNodes, training.configFile(),
-                    training.overrides(), Path.of("runs"), Duration.ofSeconds(timeoutSeconds)), out).run();
+            Map<String, String> overrides = new LinkedHashMap<>(training.overrides());
+            Path config = training.configFile();
+            if (!overrides.containsKey(POLICY_KEY)
+                    && (config == null || !ConfigFactory.parseFile(config.toFile()).hasPath(POLICY_KEY))) {
+                overrides.put(POLICY_KEY, DEFAULT_POLICY);
+            }
+            var result = new DemoCommand(new DemoCommand.Options(trainers, psNodes, config, overrides,
+                    Path.of("runs"), Duration.ofSeconds(timeoutSeconds)), out).run();
             return result.accuracy() > 0 ? CommandRunner.OK : CommandRunner.SOFTWARE;
         } catch (IOException e) {
             throw new IllegalStateException("demo: " + e.getMessage(), e);
