@@ -89,6 +89,48 @@ class WorkPlannerTest {
         assertEquals(0, a.twice(), "none trained twice");
     }
 
+    /**
+     * Local SGD: 9 rounds an epoch. A trainer gone after round 0 under the configured lease of 8: the
+     * lease already reaches the epoch's end after round 0, a new plan starts in the next epoch, and its
+     * rounds 1..8 of this epoch are never trained. Under the local-SGD lease (2 rounds) the new plan
+     * starts at round 3 of this epoch and carries them.
+     */
+    @Test
+    void underLocalSgdsShortLeaseAGoneTrainersRoundsStayInTheirEpoch() {
+        assertEquals(2, WorkDispatch.leaseSteps(8, io.tributary.protocol.ConsistencyPolicy.LOCAL_SGD));
+        assertEquals(8, WorkDispatch.leaseSteps(8, io.tributary.protocol.ConsistencyPolicy.SYNC));
+        assertEquals(1, WorkDispatch.leaseSteps(1, io.tributary.protocol.ConsistencyPolicy.LOCAL_SGD));
+        assertEquals(0, missedAfterADeathInRoundOne(2), "the short lease loses nothing");
+        assertEquals(8 * 126 / 3, missedAfterADeathInRoundOne(8), "the long lease loses rounds 1..8 of one trainer");
+    }
+
+    /** Samples never trained in a 9-round epoch of 3 trainers (126 samples a round) when trainer 2 dies after round 0. */
+    private static long missedAfterADeathInRoundOne(int lease) {
+        int rounds = 9;
+        int perRound = 126;
+        int[] three = {0, 1, 2};
+        int[] equal = {1000, 1000, 1000};
+        WorkPlanner planner = new WorkPlanner(1, rounds, perRound, rounds, lease, true);
+        List<WorkPlan> plans = new java.util.ArrayList<>(List.of(planner.start(0, three, equal)));
+        serveStep(planner, plans, 0);
+        WorkPlanner.Extension x = planner.extend(1, three, equal);
+        if (x != null) {
+            plans.addAll(x.plans());
+        }
+        // trainer 2 is dead: its round 1 never comes; the coordinator notices and replans
+        WorkPlan next = planner.replan(new int[] {0, 1}, new int[] {1000, 1000}, Map.of(2, 1L));
+        if (next != null) {
+            plans.add(next);
+        }
+        for (long s = 1; s < rounds; s++) {
+            serveStep(planner, plans, s, 2);
+        }
+        planner.closeBefore(rounds);
+        WorkPlanner.Summary a = planner.summary();
+        assertEquals(0, a.twice(), "none trained twice");
+        return a.missed();
+    }
+
     @Test
     void theAuditCatchesASliceTrainedTwiceAndOneNeverTrained() {
         WorkPlanner planner = new WorkPlanner(1, SPE, G, SPE, 3, false);
