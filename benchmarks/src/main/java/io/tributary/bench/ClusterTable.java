@@ -63,7 +63,8 @@ public final class ClusterTable {
                 cluster.accuracy() * 100, cluster.checksumsCompared(), cluster.checksumMismatches(), runs);
     }
 
-    private static double localSamplesPerSecond(boolean mnist, int epochs) {
+    /** One process's samples/s over {@code epochs} epochs of training (test passes excluded). */
+    static double localSamplesPerSecond(boolean mnist, int epochs) {
         Dataset train;
         Dataset test;
         if (mnist) {

@@ -3,17 +3,7 @@ package io.tributary.bench;
 import io.tributary.coordinator.RunListener;
 import io.tributary.coordinator.RunResult;
 import io.tributary.demo.DemoCommand;
-import io.tributary.kernels.Backend;
-import io.tributary.kernels.cpu.CpuBackend;
-import io.tributary.ps.optim.OptimizerSettings;
-import io.tributary.trainer.data.Dataset;
 import io.tributary.trainer.data.MnistIdx;
-import io.tributary.trainer.data.SyntheticDataset;
-import io.tributary.trainer.local.LocalTraining;
-import io.tributary.trainer.local.TrainSettings;
-import io.tributary.trainer.model.Activation;
-import io.tributary.trainer.model.Mlp;
-import io.tributary.trainer.model.ModelSpec;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -258,37 +248,6 @@ public final class PoolingTable {
     }
 
     private static double localSamplesPerSecond(boolean mnist, int epochs) {
-        Dataset train;
-        Dataset test;
-        if (mnist) {
-            train = MnistIdx.loadTrain(MnistIdx.defaultDirectory());
-            test = MnistIdx.loadTest(MnistIdx.defaultDirectory()).head(1000);
-        } else {
-            Dataset all = SyntheticDataset.generate(61_000, 784, 10, 42);
-            train = all.head(60_000);
-            test = all.head(1000);
-        }
-        try (Backend backend = CpuBackend.create()) {
-            Mlp mlp = new Mlp(ModelSpec.of(Activation.Function.RELU, 784, 512, 256, 10), backend, 128);
-            mlp.initialize(42);
-            LocalTraining t = new LocalTraining(mlp, OptimizerSettings.adam(1e-3f), train, test,
-                    new TrainSettings(epochs, 128, 42));
-            List<LocalTraining.EpochResult> r = t.run(new LocalTraining.Listener() {
-                @Override
-                public void onStep(int epoch, int batch, int batches, float loss, double samplesPerSecond) {
-                }
-
-                @Override
-                public void onEpoch(LocalTraining.EpochResult result) {
-                }
-            });
-            double samples = 0;
-            double seconds = 0;
-            for (LocalTraining.EpochResult e : r) {
-                samples += e.samplesPerSecond() * e.trainSeconds();
-                seconds += e.trainSeconds();
-            }
-            return samples / seconds;
-        }
+        return ClusterTable.localSamplesPerSecond(mnist, epochs);
     }
 }

@@ -44,76 +44,26 @@ public enum Encoding {
     /** IEEE 754 half precision (1 sign, 5 exponent, 10 mantissa bits), rounded to nearest even. */
     FLOAT16((byte) 2, "float16", true) {
         @Override
-        public int payloadBytes(int values) {
-            return values * Short.BYTES;
+        short to16(float v) {
+            return floatToHalf(v);
         }
 
         @Override
-        public int valueCount(int payloadBytes) {
-            return payloadBytes >= 0 && (payloadBytes & 1) == 0 ? payloadBytes / Short.BYTES : -1;
-        }
-
-        @Override
-        void encodeValues(float[] src, int srcOffset, int count, float[] residual, MutableDirectBuffer dst,
-                int dstIndex) {
-            for (int i = 0; i < count; i++) {
-                int s = srcOffset + i;
-                float v = residual == null ? src[s] : src[s] + residual[s];
-                short half = floatToHalf(v);
-                dst.putShort(dstIndex + i * Short.BYTES, half, LITTLE_ENDIAN);
-                if (residual != null) {
-                    float decoded = halfToFloat(half);
-                    src[s] = decoded;
-                    residual[s] = finiteOrZero(v - decoded);
-                }
-            }
-        }
-
-        @Override
-        boolean decodeValues(DirectBuffer src, int srcIndex, int count, MutableDirectBuffer dst, int dstIndex) {
-            for (int i = 0; i < count; i++) {
-                dst.putFloat(dstIndex + i * Float.BYTES,
-                        halfToFloat(src.getShort(srcIndex + i * Short.BYTES, LITTLE_ENDIAN)), LITTLE_ENDIAN);
-            }
-            return true;
+        float from16(short bits) {
+            return halfToFloat(bits);
         }
     },
 
     /** The upper 16 bits of a float32 (1 sign, 8 exponent, 7 mantissa bits), rounded to nearest even. */
     BFLOAT16((byte) 3, "bfloat16", true) {
         @Override
-        public int payloadBytes(int values) {
-            return values * Short.BYTES;
+        short to16(float v) {
+            return floatToBfloat16(v);
         }
 
         @Override
-        public int valueCount(int payloadBytes) {
-            return payloadBytes >= 0 && (payloadBytes & 1) == 0 ? payloadBytes / Short.BYTES : -1;
-        }
-
-        @Override
-        void encodeValues(float[] src, int srcOffset, int count, float[] residual, MutableDirectBuffer dst,
-                int dstIndex) {
-            for (int i = 0; i < count; i++) {
-                int s = srcOffset + i;
-                float v = residual == null ? src[s] : src[s] + residual[s];
-                short b = floatToBfloat16(v);
-                dst.putShort(dstIndex + i * Short.BYTES, b, LITTLE_ENDIAN);
-                if (residual != null) {
-                    float decoded = bfloat16ToFloat(b);
-                    src[s] = decoded;
-                    residual[s] = finiteOrZero(v - decoded);
-                }
-            }
-        }
-
-        @Override
-        boolean decodeValues(DirectBuffer src, int srcIndex, int count, MutableDirectBuffer dst, int dstIndex) {
-            for (int i = 0; i < count; i++) {
-                dst.putFloat(dstIndex + i * Float.BYTES,
-                        bfloat16ToFloat(src.getShort(srcIndex + i * Short.BYTES, LITTLE_ENDIAN)), LITTLE_ENDIAN);
-            }
-            return true;
+        float from16(short bits) {
+            return bfloat16ToFloat(bits);
         }
     },
 
@@ -231,15 +181,49 @@ public enum Encoding {
     }
 
     /** Payload bytes of a frame carrying {@code values} values. */
-    public abstract int payloadBytes(int values);
+    public int payloadBytes(int values) {
+        return values * Short.BYTES; // the 16-bit encodings; float32 and int8 override
+    }
 
     /** Values in a payload of {@code payloadBytes} bytes; -1 when that is not a whole number of them. */
-    public abstract int valueCount(int payloadBytes);
+    public int valueCount(int payloadBytes) {
+        return payloadBytes >= 0 && (payloadBytes & 1) == 0 ? payloadBytes / Short.BYTES : -1;
+    }
 
-    abstract void encodeValues(float[] src, int srcOffset, int count, float[] residual, MutableDirectBuffer dst,
-            int dstIndex);
+    /** A 16-bit encoding's bits of {@code v}, rounded to nearest even. */
+    short to16(float v) {
+        throw new UnsupportedOperationException(configName + " is not a 16-bit encoding");
+    }
 
-    abstract boolean decodeValues(DirectBuffer src, int srcIndex, int count, MutableDirectBuffer dst, int dstIndex);
+    /** The float a 16-bit encoding's {@code bits} stand for. */
+    float from16(short bits) {
+        throw new UnsupportedOperationException(configName + " is not a 16-bit encoding");
+    }
+
+    /** The 16-bit encodings: one little-endian short per value (float32 and int8 override). */
+    void encodeValues(float[] src, int srcOffset, int count, float[] residual, MutableDirectBuffer dst,
+            int dstIndex) {
+        for (int i = 0; i < count; i++) {
+            int s = srcOffset + i;
+            float v = residual == null ? src[s] : src[s] + residual[s];
+            short bits = to16(v);
+            dst.putShort(dstIndex + i * Short.BYTES, bits, LITTLE_ENDIAN);
+            if (residual != null) {
+                float decoded = from16(bits);
+                src[s] = decoded;
+                residual[s] = finiteOrZero(v - decoded);
+            }
+        }
+    }
+
+    /** The 16-bit encodings (float32 and int8 override). */
+    boolean decodeValues(DirectBuffer src, int srcIndex, int count, MutableDirectBuffer dst, int dstIndex) {
+        for (int i = 0; i < count; i++) {
+            dst.putFloat(dstIndex + i * Float.BYTES, from16(src.getShort(srcIndex + i * Short.BYTES, LITTLE_ENDIAN)),
+                    LITTLE_ENDIAN);
+        }
+        return true;
+    }
 
     /**
      * Encodes {@code src[srcOffset, +count)} into {@code dst} at byte {@code dstIndex}.

@@ -34,8 +34,7 @@ public interface Optimizer {
     static Optimizer create(OptimizerSettings settings, Backend backend, int length) {
         return switch (settings.type()) {
             case ADAM, ADAMW -> new Adam(settings, backend, length);
-            case SGD -> new SgdMomentum(settings, backend, length);
-            case NESTEROV -> new SgdNesterov(settings, backend, length);
+            case SGD, NESTEROV -> new SgdMomentum(settings, backend, length);
         };
     }
 }

@@ -3,7 +3,12 @@ package io.tributary.ps.optim;
 import io.tributary.kernels.Backend;
 import io.tributary.kernels.Tensor;
 
-/** SGD with (heavy-ball) momentum and L2 weight decay; state: the velocity. */
+/**
+ * SGD with momentum; state: the velocity. Heavy-ball ({@code sgd}, with L2 weight decay):
+ * {@code v = m·v + g + wd·p}, {@code p -= lr·v}. Nesterov ({@code nesterov}, local SGD's outer
+ * optimizer, DiLoCo's 0.7 and 0.9): {@code v = m·v + g}, then {@code p -= lr·(g + m·v)}, in four
+ * BLAS-1 calls on the backend. Nothing is allocated per step.
+ */
 final class SgdMomentum implements Optimizer {
 
     private final OptimizerSettings settings;
@@ -24,6 +29,15 @@ final class SgdMomentum implements Optimizer {
                     + params.length() + " and grads " + grads.length());
         }
         steps++;
+        if (settings.type() == OptimizerSettings.Type.NESTEROV) {
+            float lr = settings.learningRate();
+            float m = settings.momentum();
+            backend.scale(m, velocity);
+            backend.axpy(1f, grads, velocity);
+            backend.axpy(-lr, grads, params);
+            backend.axpy(-lr * m, velocity, params);
+            return;
+        }
         backend.sgdMomentumStep(params, grads, velocity, settings.learningRate(), settings.momentum(),
                 settings.weightDecay());
     }
