@@ -7,7 +7,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import com.typesafe.config.ConfigFactory;
+import io.tributary.config.ConfigLoader;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -60,8 +60,10 @@ final class DemoClusterCommand implements Callable<Integer> {
         try {
             Map<String, String> overrides = new LinkedHashMap<>(training.overrides());
             Path config = training.configFile();
-            if (!overrides.containsKey(POLICY_KEY)
-                    && (config == null || !ConfigFactory.parseFile(config.toFile()).hasPath(POLICY_KEY))) {
+            // the policy as every layer (flags, --config, -D, application.conf) leaves it: local SGD only
+            // where nothing but the defaults named one (a bad file fails here with its one-line reason)
+            String origin = ConfigLoader.load(config, overrides).getValue(POLICY_KEY).origin().description();
+            if (origin.contains("reference.conf")) {
                 overrides.put(POLICY_KEY, DEFAULT_POLICY);
             }
             var result = new DemoCommand(new DemoCommand.Options(trainers, psNodes, config, overrides,

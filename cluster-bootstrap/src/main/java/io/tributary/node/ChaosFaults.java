@@ -27,12 +27,28 @@ final class ChaosFaults implements FaultHooks {
         return cutOff;
     }
 
-    /** Caps what the node sends to {@code bytesPerSecond} (0: no cap). */
+    /** The configured cap ({@code tributary.data-plane.bandwidth-cap}; 0: none), which a chaos cap only tightens. */
+    private volatile long configuredCap;
+
+    /** The node's configured cap (0: none): in force from now on, and again whenever a chaos cap is lifted. */
+    void configureCap(long bytesPerSecond) {
+        if (bytesPerSecond < 0) {
+            throw new IllegalArgumentException("a bandwidth cap must be >= 0 bytes/s (0: none), got " + bytesPerSecond);
+        }
+        this.configuredCap = bytesPerSecond;
+        this.capBytesPerSecond = bytesPerSecond;
+    }
+
+    /**
+     * A chaos fault caps what the node sends to {@code bytesPerSecond}, or lifts its cap (0): the
+     * configured cap stays in force under either (the lower of the two applies).
+     */
     void capBandwidth(long bytesPerSecond) {
         if (bytesPerSecond < 0) {
             throw new IllegalArgumentException("a bandwidth cap must be >= 0 bytes/s (0: none), got " + bytesPerSecond);
         }
-        this.capBytesPerSecond = bytesPerSecond;
+        long base = configuredCap;
+        this.capBytesPerSecond = bytesPerSecond == 0 ? base : base == 0 ? bytesPerSecond : Math.min(base, bytesPerSecond);
     }
 
     @Override

@@ -89,7 +89,7 @@ public final class ClusterTraining {
         // the pacing that caps a chaos fault's bandwidth also enforces a configured cap
         ChaosFaults faults = control == null && cap == 0 ? null : new ChaosFaults();
         if (cap > 0) {
-            faults.capBandwidth(cap);
+            faults.configureCap(cap);
             LOG.info("data plane capped at {} bytes/s (tributary.data-plane.bandwidth-cap)", cap);
         }
         NodeDataPlane plane = openDataPlane(nodeSettings, config, faults == null ? FaultHooks.NONE : faults);

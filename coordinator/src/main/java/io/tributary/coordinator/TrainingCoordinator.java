@@ -191,6 +191,19 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         // local SGD: a step is a round of inner steps, each of the global batch over all trainers
         localBatch = Math.max(1, settings.globalBatch() / partitionCount) * settings.shards().innerSteps();
         int smallestPartition = res.trainCount() / partitionCount;
+        if (smallestPartition < localBatch) {
+            String why = "each of the " + partitionCount + " trainers has " + smallestPartition + " training samples, fewer"
+                    + " than one step's batch of " + localBatch + (settings.shards().innerSteps() > 1
+                    ? " (local SGD: tributary.consistency.inner-steps = " + settings.shards().innerSteps()
+                    + " times its share of the batch)" : "") + ": lower tributary.train.batch-size"
+                    + (settings.shards().innerSteps() > 1 ? " or tributary.consistency.inner-steps" : "")
+                    + ", or train on more samples (tributary.data.train-limit)";
+            getContext().getLog().error("{}", why);
+            finished = true;
+            roster.tellAll(new Finish(why));
+            res.listener().failed(why);
+            return;
+        }
         stepsPerEpoch = Math.max(1, smallestPartition / localBatch);
         totalSteps = (long) stepsPerEpoch * settings.epochs();
         startNanos = System.nanoTime();

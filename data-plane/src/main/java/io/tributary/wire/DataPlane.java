@@ -86,18 +86,27 @@ public final class DataPlane implements AutoCloseable {
         }
 
         /**
-         * {@code /dev/shm} where it is a writable directory (Linux), else {@code java.io.tmpdir}: the
-         * log buffers are memory-mapped files, and on a disk-backed file system every send dirties pages
-         * the kernel then writes back (measured here: a trainer's local-SGD round of 3,328 samples took
-         * 430 ms with the driver in /tmp on ext4 against 100 ms alone).
+         * {@code /dev/shm} where it is a writable directory with at least {@link #MIN_SHM_BYTES} free
+         * (Linux), else {@code java.io.tmpdir}: the log buffers are memory-mapped files, which Aeron keeps
+         * in memory where it can (on a disk-backed file system the kernel writes their dirty pages back;
+         * no speed difference was measured here). A container's /dev/shm is often 64 MiB, and a full
+         * tmpfs kills the JVM with SIGBUS rather than failing a send, hence the floor.
          */
         public static Path defaultBaseDirectory() {
             Path shm = Paths.get("/dev/shm");
-            if (java.nio.file.Files.isDirectory(shm) && java.nio.file.Files.isWritable(shm)) {
-                return shm;
+            try {
+                if (java.nio.file.Files.isDirectory(shm) && java.nio.file.Files.isWritable(shm)
+                        && java.nio.file.Files.getFileStore(shm).getUsableSpace() >= MIN_SHM_BYTES) {
+                    return shm;
+                }
+            } catch (java.io.IOException e) {
+                LOG.info("/dev/shm unusable for the data plane ({}); using java.io.tmpdir", e.toString());
             }
             return Paths.get(System.getProperty("java.io.tmpdir"));
         }
+
+        /** Free space /dev/shm needs to hold the log buffers: 12 MiB per publication or image, for a few dozen. */
+        public static final long MIN_SHM_BYTES = 512L * 1024 * 1024;
 
         public Settings withBaseDirectory(Path dir) {
             return new Settings(dir, termLength, socketBufferLength, mtuLength);

@@ -110,8 +110,20 @@ final class ParameterRequests {
         // the coordinator evaluates and checkpoints what it gets: always the exact float32 values
         Encoding as = r.requesterId() < 0 ? Encoding.FLOAT32 : encoding;
         try {
-            dataPlane.sendIfConnected(r.endpoint(), FrameType.PARAMETERS, ParameterShard.SENDER_BASE + shard, shard,
-                    replica, version, params, 0, params.length, as, null);
+            try {
+                dataPlane.sendIfConnected(r.endpoint(), FrameType.PARAMETERS, ParameterShard.SENDER_BASE + shard, shard,
+                        replica, version, params, 0, params.length, as, null);
+            } catch (IllegalArgumentException e) {
+                if (as == Encoding.FLOAT32) {
+                    throw e;
+                }
+                // the encoding cannot carry these values (int8: NaN, infinity or huge): float32 always can
+                log.warn("shard {}: parameters of version {} cannot go as {} ({}); sending them as float32", shard,
+                        version, as.configName(), e.getMessage());
+                as = Encoding.FLOAT32;
+                dataPlane.sendIfConnected(r.endpoint(), FrameType.PARAMETERS, ParameterShard.SENDER_BASE + shard, shard,
+                        replica, version, params, 0, params.length, as, null);
+            }
         } catch (OfferFailedException e) {
             log.warn("shard {}: parameters of version {} not sent to {} {} at {}: {}; it gets them "
                             + "when it asks again", shard, version, r.requesterId() < 0 ? "the coordinator" : "trainer",

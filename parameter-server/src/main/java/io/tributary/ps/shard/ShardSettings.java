@@ -13,7 +13,8 @@ import java.util.Locale;
  * {@code tributary.optimizer} and {@code tributary.trust}.
  *
  * @param shards      K, the number of shards the parameter vector is cut into
- * @param policy      {@link ConsistencyPolicy#SYNC} or {@link ConsistencyPolicy#BOUNDED_STALENESS}
+ * @param policy      {@link ConsistencyPolicy#SYNC}, {@link ConsistencyPolicy#BOUNDED_STALENESS} or
+ *                    {@link ConsistencyPolicy#LOCAL_SGD}
  * @param backup      sync: a step may close without this many of its trainers
  * @param deadline    sync: a step closes this long after its first contribution, whoever is missing
  * @param staleness   bounded staleness: how many steps a trainer may run ahead of the slowest

@@ -5,10 +5,12 @@ import io.tributary.protocol.TrainerProtocol.ResendGradient;
 import io.tributary.protocol.TrainerProtocol.TrainerCommand;
 import io.tributary.dataplane.FloatChecksum;
 import io.tributary.dataplane.NodeDataPlane;
+import io.tributary.dataplane.ContributionSlots;
 import io.tributary.wire.Encoding;
 import io.tributary.wire.FrameType;
 import io.tributary.wire.OfferFailedException;
 import java.util.List;
+import org.agrona.concurrent.UnsafeBuffer;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.stream.ActorAttributes;
 import org.apache.pekko.stream.BoundedSourceQueue;
@@ -48,6 +50,10 @@ final class GradientPush {
     private final Encoding encoding;
     /** Lossy encodings: what rounding left out of the values sent so far, added to the next send. */
     private final float[] residual;
+    /** Per buffer (step &amp; 1) and shard: the encoding the slice went in (float32 where the lossy one could not carry it). */
+    private final Encoding[][] sentAs;
+    /** Where {@link #round} encodes a frame's worth of values (their bytes are not used: the data plane encodes again). */
+    private final UnsafeBuffer scratch;
     private BoundedSourceQueue<Push> pushes;
 
     /** A push of float32 frames. */
@@ -63,6 +69,8 @@ final class GradientPush {
     GradientPush(NodeDataPlane dataPlane, ParameterFetch shards, int trainerId, int parameterCount, Encoding encoding) {
         this.encoding = encoding;
         this.residual = encoding.lossy() ? new float[parameterCount] : null;
+        this.sentAs = new Encoding[2][dataPlane.layout().shardCount()];
+        this.scratch = new UnsafeBuffer(new byte[encoding.payloadBytes(ContributionSlots.CHUNK_FLOATS)]);
         this.dataPlane = dataPlane;
         this.layout = dataPlane.layout();
         this.shards = shards;
@@ -118,26 +126,51 @@ final class GradientPush {
      */
     TrainerActor.Pushed send(Push p) {
         long t = System.nanoTime();
+        Encoding[] as = sentAs[(int) (p.step() & 1)];
         if (p.onlyShard() >= 0) {
-            sendSlice(p, p.onlyShard());
+            // as it went the first time: rounded values encode to themselves, a fallback goes as float32 again
+            sendSlice(p, p.onlyShard(), as[p.onlyShard()] == null ? Encoding.FLOAT32 : as[p.onlyShard()]);
             return new TrainerActor.Pushed(p, System.nanoTime() - t, List.of());
         }
         Long[] sums = new Long[layout.shardCount()];
         for (int k = 0; k < layout.shardCount(); k++) {
-            // a lossy send first rounds the slice in place (with the residual): the checksum is of what the shard decodes
-            sendSlice(p, k);
+            // Rounded in place first, whether or not the send then goes through: the checksum, this send
+            // and any send again are all of the values the shard decodes.
+            as[k] = encoding.lossy() && !round(p, k) ? Encoding.FLOAT32 : encoding;
             sums[k] = checksum.of(p.gradient(), layout.offset(k), layout.length(k));
+            sendSlice(p, k, as[k]);
         }
         return new TrainerActor.Pushed(p, System.nanoTime() - t, List.of(sums));
     }
 
-    private void sendSlice(Push p, int k) {
+    /**
+     * Rounds shard {@code k}'s slice in place to what the lossy encoding carries, frame by frame as the
+     * data plane cuts it, adding the residual and keeping what rounding lost in it (error feedback).
+     * Returns false when the encoding cannot carry the slice (int8: NaN, infinity or a huge value):
+     * the slice then goes as float32, so that the shard's checks see it and reject it.
+     */
+    private boolean round(Push p, int k) {
+        float[] g = p.gradient();
+        int end = layout.offset(k) + layout.length(k);
+        for (int from = layout.offset(k); from < end; from += ContributionSlots.CHUNK_FLOATS) {
+            int count = Math.min(ContributionSlots.CHUNK_FLOATS, end - from);
+            try {
+                encoding.encode(g, from, count, residual, scratch, 0);
+            } catch (IllegalArgumentException e) {
+                LOG.warn("trainer {}: step {}'s gradient for shard {} cannot go as {} ({}); it goes as float32",
+                        trainerId, p.step(), k, encoding.configName(), e.getMessage());
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void sendSlice(Push p, int k, Encoding as) {
         String endpoint = shards.shardEndpoint(k);
         try {
-            // a slice sent again was rounded on its first send: encoding it again is exact, and it must not
-            // take the residual twice
+            // already rounded: no residual here, so a slice sent again does not take it twice
             dataPlane.send(endpoint, FrameType.GRADIENT, trainerId, k, 0, p.step(), p.gradient(), layout.offset(k),
-                    layout.length(k), encoding, p.onlyShard() >= 0 ? null : residual);
+                    layout.length(k), as, null);
         } catch (OfferFailedException | IllegalArgumentException e) {
             LOG.warn("trainer {}: step {}'s gradient for shard {} not sent to {}: {}; the shard asks for it again",
                     trainerId, p.step(), k, endpoint, e.getMessage());

@@ -58,6 +58,11 @@ final class ModelStep {
         inner = Optimizer.create(settings, backend, model.parameterCount());
     }
 
+    /** Inner steps applied so far (all rounds). */
+    long innerStepsTaken() {
+        return inner == null ? 0 : inner.steps();
+    }
+
     /** The optimizer of {@link #innerOptimizer}, for the log. */
     OptimizerSettings innerSettings() {
         return innerSettings;
@@ -66,7 +71,9 @@ final class ModelStep {
     /**
      * One local-SGD round: from {@code parameters} (the round's start), {@code innerSteps} steps of the
      * inner optimizer over consecutive parts of the batch's {@code n} samples, then {@code pseudoGradient}
-     * = start minus end. No allocation: the batch's parts are views of the input tensors.
+     * = start minus end, in exactly {@code min(innerSteps, n)} inner steps on consecutive parts of
+     * sizes differing by one at most. Parts of the model's full capacity use its tensors; smaller ones
+     * take a view (a small object per step, only where the plan's batch is uneven).
      *
      * @return the mean loss over the inner steps
      */
@@ -76,15 +83,19 @@ final class ModelStep {
             throw new IllegalStateException("a local-SGD round needs innerOptimizer(...) first");
         }
         int steps = Math.max(1, Math.min(innerSteps, n));
-        int part = (n + steps - 1) / steps;
+        // exactly `steps` parts: the first n % steps of them one sample larger
+        int base = n / steps;
+        int larger = n % steps;
+        int part = larger > 0 ? base + 1 : base;
         if (part > capacity) {
             throw new IllegalStateException("inner batch of " + part + " samples exceeds the model's " + capacity);
         }
         backend.upload(parameters, 0, model.parameters());
         double loss = 0;
         int done = 0;
-        for (int from = 0; from < n; from += part) {
-            int size = Math.min(part, n - from);
+        int from = 0;
+        for (int i = 0; i < steps; i++) {
+            int size = i < larger ? base + 1 : base;
             // full parts use the tensors themselves; only a short last part takes a view
             Tensor in = size == capacity ? input : input.slice(0, size * features);
             Tensor out = size == capacity ? labels : labels.slice(0, size);
@@ -93,6 +104,7 @@ final class ModelStep {
             loss += model.computeGradients(in, out, size);
             inner.apply(model.parameters(), model.gradients());
             done++;
+            from += size;
         }
         backend.download(model.parameters(), pseudoGradient, 0);
         for (int i = 0; i < pseudoGradient.length; i++) {

@@ -99,4 +99,19 @@ class ModelStepRoundTest {
                     new float[p.length]));
         }
     }
+
+    @Test
+    void aBatchThatDoesNotDivideEvenlyStillTakesExactlyInnerStepsSteps() {
+        // 2,185 samples in 52 steps: 1 part of 43 and 51 of 42 (a ceil(n / H) cut would take 51 steps)
+        try (Backend b = CpuBackend.create()) {
+            int n = 2185;
+            ModelStep step = new ModelStep(SPEC, FEATURES, b, 43);
+            step.innerOptimizer(OptimizerSettings.sgd(0.01f, 0f), b);
+            float[] p = Mlp.initialParameters(SPEC, 1);
+            step.round(b, p, new float[n * FEATURES], new float[n], n, 52, new float[p.length]);
+            assertEquals(52, step.innerStepsTaken());
+            step.round(b, p, new float[53 * FEATURES], new float[53], 53, 52, new float[p.length]);
+            assertEquals(52 + 52, step.innerStepsTaken(), "53 samples: one part of 2 and 51 of 1");
+        }
+    }
 }
