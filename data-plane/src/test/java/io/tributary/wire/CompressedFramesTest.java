@@ -3,7 +3,6 @@ package io.tributary.wire;
 import static io.tributary.wire.WireTestSupport.awaitTrue;
 import static io.tributary.wire.WireTestSupport.crcOfBits;
 import static io.tributary.wire.WireTestSupport.freeUdpPort;
-import static io.tributary.wire.WireTestSupport.settings;
 import static java.nio.ByteOrder.LITTLE_ENDIAN;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -20,12 +19,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
-import org.agrona.CloseHelper;
-import org.agrona.concurrent.AgentRunner;
-import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -33,31 +27,9 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /** Compressed frames over real Aeron drivers on 127.0.0.1: round trips, bytes on the wire, rejections. */
 @Timeout(30)
-class CompressedFramesTest {
+class CompressedFramesTest extends TwoDriversTest {
 
-    private static final long RUN = 42L;
-    private static final int STREAM = 1001;
     private static final int CHUNK = ContributionSlots.CHUNK_FLOATS; // 16364 values per full frame
-
-    private DataPlane trainerSide;
-    private DataPlane shardSide;
-    private AgentRunner runner;
-
-    @BeforeEach
-    void launch() {
-        trainerSide = DataPlane.launch(settings());
-        shardSide = DataPlane.launch(settings());
-    }
-
-    @AfterEach
-    void close() {
-        CloseHelper.closeAll(runner, trainerSide, shardSide);
-    }
-
-    private void start(FrameReceiver receiver) {
-        runner = new AgentRunner(new BackoffIdleStrategy(), t -> { throw new AssertionError(t); }, null, receiver);
-        AgentRunner.startOnThread(runner);
-    }
 
     private static float[] gradient(SplittableRandom rnd, int n) {
         float[] g = new float[n];

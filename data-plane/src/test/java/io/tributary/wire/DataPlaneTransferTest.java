@@ -3,7 +3,6 @@ package io.tributary.wire;
 import static io.tributary.wire.WireTestSupport.awaitTrue;
 import static io.tributary.wire.WireTestSupport.crcOfBits;
 import static io.tributary.wire.WireTestSupport.freeUdpPort;
-import static io.tributary.wire.WireTestSupport.settings;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -22,41 +21,18 @@ import java.time.Duration;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import org.agrona.CloseHelper;
-import org.agrona.concurrent.AgentRunner;
-import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.SleepingMillisIdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 @Timeout(30)
-class DataPlaneTransferTest {
+class DataPlaneTransferTest extends TwoDriversTest {
 
-    private static final long RUN = 42L;
-    private static final int STREAM = 1001;
 
-    private DataPlane trainerSide;
-    private DataPlane shardSide;
-    private AgentRunner runner;
-
-    @BeforeEach
-    void launch() {
-        trainerSide = DataPlane.launch(settings());
-        shardSide = DataPlane.launch(settings());
-    }
-
-    @AfterEach
-    void close() {
-        CloseHelper.closeAll(runner, trainerSide, shardSide);
+    @Override
+    protected void afterClose() {
         assertFalse(Files.exists(trainerSide.directory()), "driver directory deleted on close");
-    }
-
-    private void start(FrameReceiver receiver) {
-        runner = new AgentRunner(new BackoffIdleStrategy(), t -> { throw new AssertionError(t); }, null, receiver);
-        AgentRunner.startOnThread(runner);
     }
 
     private static float[] gradient(SplittableRandom rnd, int n) {
