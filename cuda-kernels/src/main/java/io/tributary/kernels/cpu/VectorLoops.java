@@ -236,8 +236,9 @@ final class VectorLoops {
      * flush-to-zero mode, and subnormal floats cost this CPU a microcode assist per operation: the
      * first moment of a weight whose input is rarely non-zero decays by beta1 = 0.9 per step into the
      * subnormal range within ~700 steps, and g² of |g| < 1e-19 lands there at once. Measured: a local-SGD
-     * round of 3,328 MNIST samples took 450 ms in a trainer without the flush (Adam was most samples of
-     * its stack) against 100 ms on a batch whose moments stay normal. What a flushed value would have
+     * round of 3,328 MNIST samples took ~450 ms in a trainer without the flush (Adam was most samples of
+     * its stack) and ~150 ms with it (the trainers' "per step" log lines of a local-SGD demo; docs/
+     * benchmarks.md, "Pooling must pay"). What a flushed value would have
      * moved a parameter by is at most about 1e-9 of the learning rate (a first moment under 1e-18 over
      * epsilon = 1e-8, times a bias correction of at most 10).
      */
