@@ -143,17 +143,19 @@ public final class ClusterTraining {
      * Feeds the data plane the endpoints and keys of the cluster's members as they join and leave:
      * the members known now, then every membership event.
      */
-    private static void followPeers(ActorSystem<?> system, NodeDataPlane plane) {
+    private static void followPeers(ActorSystem<?> system, NodeDataPlane plane,
+                                    java.util.Map<String, org.apache.pekko.actor.Address> owners) {
         org.apache.pekko.cluster.typed.Cluster cluster = org.apache.pekko.cluster.typed.Cluster.get(system);
+        Supplier<Iterable<org.apache.pekko.cluster.Member>> members = () -> cluster.state().getMembers();
         for (org.apache.pekko.cluster.Member m : cluster.state().getMembers()) {
-            peerEvent(plane, m, false);
+            peerEvent(plane, owners, members, m, false);
         }
         Behavior<org.apache.pekko.cluster.ClusterEvent.MemberEvent> follower = Behaviors.setup(ctx -> {
             cluster.subscriptions().tell(org.apache.pekko.cluster.typed.Subscribe.create(ctx.getSelf(),
                     org.apache.pekko.cluster.ClusterEvent.MemberEvent.class));
             return Behaviors.receive(org.apache.pekko.cluster.ClusterEvent.MemberEvent.class)
                     .onMessage(org.apache.pekko.cluster.ClusterEvent.MemberEvent.class, e -> {
-                        peerEvent(plane, e.member(), e instanceof org.apache.pekko.cluster.ClusterEvent.MemberRemoved);
+                        peerEvent(plane, owners, members, e.member(), e instanceof org.apache.pekko.cluster.ClusterEvent.MemberRemoved);
                         return Behaviors.same();
                     })
                     .build();
@@ -161,7 +163,47 @@ public final class ClusterTraining {
         system.systemActorOf(follower, "data-plane-peers", org.apache.pekko.actor.typed.Props.empty());
     }
 
-    private static void peerEvent(NodeDataPlane plane, org.apache.pekko.cluster.Member member, boolean removed) {
+    /**
+     * @param owners  which member announced each endpoint first and still holds it
+     * @param members the cluster's members now (to find a claim that waited for an endpoint's owner to go)
+     */
+    private static void peerEvent(NodeDataPlane plane, java.util.Map<String, org.apache.pekko.actor.Address> owners,
+                                  Supplier<Iterable<org.apache.pekko.cluster.Member>> members,
+                                  org.apache.pekko.cluster.Member member, boolean removed) {
+        String[] announced = announcement(member);
+        if (announced == null) {
+            return;
+        }
+        String endpoint = announced[0];
+        if (removed) {
+            // only the member that owns an endpoint takes its key away when it goes: another that claimed the
+            // same endpoint (a liar, or a restart racing its own removal) must not delete the owner's key
+            if (owners.remove(endpoint, member.address())) {
+                plane.peerLeft(endpoint);
+                adoptWaitingClaim(plane, owners, members, member, endpoint);
+            }
+        } else if (plane.auth() != null && announced[1].equals("-")) {
+            LOG.error("member {} runs with tributary.data-plane.authenticate = off and this node with on: its frames"
+                    + " are dropped; set the same value on every node", member.address());
+        } else if (plane.auth() != null) {
+            org.apache.pekko.actor.Address prior = owners.putIfAbsent(endpoint, member.address());
+            if (prior != null && !prior.equals(member.address())) {
+                LOG.error("member {} announces data-plane endpoint {}, which member {} announced first and still"
+                        + " holds: its announcement is ignored and its frames are dropped (it is taken once {} is gone;"
+                        + " give each node its own tributary.data-plane.port)", member.address(), endpoint, prior, prior);
+                return;
+            }
+            try {
+                plane.peerJoined(endpoint, announced[1], member.getRoles());
+            } catch (IllegalArgumentException e) {
+                owners.remove(endpoint, member.address());
+                LOG.error("member {}: {}; its frames will be dropped", member.address(), e.getMessage());
+            }
+        }
+    }
+
+    /** The endpoint and key a member's data-plane role announces, or null when it has none (or a malformed one). */
+    private static String[] announcement(org.apache.pekko.cluster.Member member) {
         for (String role : member.getRoles()) {
             if (!role.startsWith(DATA_PLANE_ROLE_PREFIX)) {
                 continue;
@@ -170,21 +212,53 @@ public final class ClusterTraining {
             if (parts.length != 2) {
                 LOG.warn("member {} has a malformed data-plane role '{}': its frames will be dropped", member.address(),
                         role);
-                continue;
+                return null;
             }
-            if (removed) {
-                plane.peerLeft(parts[0]);
-            } else if (plane.auth() != null && parts[1].equals("-")) {
-                LOG.error("member {} runs with tributary.data-plane.authenticate = off and this node with on: its frames"
-                        + " are dropped; set the same value on every node", member.address());
-            } else if (plane.auth() != null) {
-                try {
-                    plane.peerJoined(parts[0], parts[1]);
-                } catch (IllegalArgumentException e) {
-                    LOG.error("member {}: {}; its frames will be dropped", member.address(), e.getMessage());
-                }
+            return parts;
+        }
+        return null;
+    }
+
+    /** {@code endpoint}'s owner is gone: a member still in the cluster that announced it too now takes it. */
+    private static void adoptWaitingClaim(NodeDataPlane plane, java.util.Map<String, org.apache.pekko.actor.Address> owners,
+                                          Supplier<Iterable<org.apache.pekko.cluster.Member>> members,
+                                          org.apache.pekko.cluster.Member gone, String endpoint) {
+        for (org.apache.pekko.cluster.Member m : members.get()) {
+            String[] a = announcement(m);
+            if (a != null && a[0].equals(endpoint) && !m.address().equals(gone.address())
+                    && m.status() != org.apache.pekko.cluster.MemberStatus.removed()) {
+                peerEvent(plane, owners, members, m, false);
+                return;
             }
         }
+    }
+
+    /**
+     * A member's authentic frames spoke for someone else ({@link io.tributary.dataplane.FrameGrants}): it is
+     * downed by this node, told why, and reported to the coordinator, which quarantines its trainer.
+     * Any member may down any other in a Pekko cluster, so the report gives a reporter no power it lacked.
+     */
+    private static void offence(ActorSystem<?> system, ActorRef<CoordinatorCommand> coordinator,
+                                java.util.Map<String, org.apache.pekko.actor.Address> owners, String endpoint,
+                                io.tributary.wire.RejectReason reason, String what) {
+        org.apache.pekko.actor.Address member = owners.get(endpoint);
+        org.apache.pekko.cluster.typed.Cluster cluster = org.apache.pekko.cluster.typed.Cluster.get(system);
+        String self = cluster.selfMember().address().toString();
+        String text = "member " + (member == null ? "at data-plane endpoint " + endpoint : member.toString()) + " "
+                + what + " (" + reason.name().toLowerCase(java.util.Locale.ROOT) + ")";
+        if (member == null) {
+            LOG.error("{}; no member announced that endpoint, so there is nobody to down; its frames are dropped",
+                    text);
+            return;
+        }
+        LOG.error("{}: its frames are dropped, it is downed and reported to the coordinator", text);
+        if (!member.equals(cluster.selfMember().address())) {
+            system.classicSystem().actorSelection(member + "/user/" + NodeGuardian.ADMISSION)
+                    .tell(new io.tributary.protocol.NodeProtocol.AdmissionDenied(self, text),
+                            org.apache.pekko.actor.ActorRef.noSender());
+            cluster.manager().tell(new org.apache.pekko.cluster.typed.Down(member));
+        }
+        coordinator.tell(new io.tributary.protocol.CoordinatorProtocol.MemberOffence(member.toString(), self, what));
     }
 
     /**
@@ -202,7 +276,9 @@ public final class ClusterTraining {
         io.tributary.coordinator.WorkSettings work = io.tributary.coordinator.WorkSettings.from(config);
         RunSettings run = RunSettings.from(config);
         long runId = run.runId();
-        followPeers(system, plane);
+        // which member announced each data-plane endpoint, to name and down one caught lying
+        java.util.Map<String, org.apache.pekko.actor.Address> owners = new java.util.concurrent.ConcurrentHashMap<>();
+        followPeers(system, plane, owners);
         CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "close-data-plane",
                 () -> {
                     plane.close();
@@ -243,6 +319,9 @@ public final class ClusterTraining {
                 SingletonActor.of(coordinator, "training-coordinator")
                         .withSettings(ClusterSingletonSettings.create(system).withRole("coordinator"))
                         .withProps(DispatcherSelector.fromConfig("tributary.dispatchers.coordinator")));
+        if (plane.grants() != null) {
+            plane.grants().onOffence((endpoint, reason, what) -> offence(system, coordinatorProxy, owners, endpoint, reason, what));
+        }
         // A shard asks the coordinator how to start, and hands its state over through it when sharding
         // moves it to another ps node (HAND_OFF is the stop message of a rebalance).
         sharding.init(Entity.of(ParameterShard.KEY,

@@ -29,6 +29,8 @@ final class Roster {
         final int id;
         final String nodeId;
         ActorRef<TrainerCommand> ref;
+        /** Where its node's data plane receives (from its registration; a restart may change it). */
+        String dataEndpoint = "";
         long doneSteps;
         long samples;
         boolean live = true;
@@ -122,6 +124,18 @@ final class Roster {
             }
         }
         return live;
+    }
+
+    /**
+     * The quorum with each trainer's data-plane endpoint: what the shards take gradient frames by (a
+     * trainer's frames are accepted only from the node it registered from).
+     */
+    Map<Integer, String> quorumEndpoints() {
+        Map<Integer, String> out = new TreeMap<>();
+        for (int id : quorum()) {
+            out.put(id, byId.get(id).dataEndpoint);
+        }
+        return out;
     }
 
     /** The active trainers, in the order of admission. */

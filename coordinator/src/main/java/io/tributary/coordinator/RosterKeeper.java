@@ -3,6 +3,7 @@ package io.tributary.coordinator;
 import io.tributary.coordinator.Roster.Member;
 import io.tributary.protocol.ProtocolRegistry;
 import io.tributary.protocol.CoordinatorProtocol.CoordinatorCommand;
+import io.tributary.protocol.CoordinatorProtocol.MemberOffence;
 import io.tributary.protocol.CoordinatorProtocol.RegisterTrainer;
 import io.tributary.protocol.TrainerProtocol.Rejected;
 import io.tributary.protocol.WorkPlan;
@@ -66,6 +67,8 @@ final class RosterKeeper {
             // A restarted trainer (same node): same id, from where the run stands, with the plans from there.
             known.ref = r.trainer();
             known.rewinding = false;
+            boolean moved = !known.dataEndpoint.equals(r.dataEndpoint());
+            known.dataEndpoint = r.dataEndpoint();
             ctx.watchWith(r.trainer(), new TrainerTerminated(known.id));
             if (run.started()) {
                 long at = settings.shards().policy().synchronous() ? run.committedSteps() : known.doneSteps;
@@ -74,6 +77,8 @@ final class RosterKeeper {
                     known.live = true;
                     run.sendQuorum();
                     work.replan("trainer " + known.id + " is back", known, known, at);
+                } else if (moved) {
+                    run.sendQuorum(); // its gradients now come from the new endpoint
                 }
                 work.sendPlans(known, at);
             }
@@ -89,6 +94,7 @@ final class RosterKeeper {
             return;
         }
         Member m = roster.admit(r.nodeId(), r.trainer());
+        m.dataEndpoint = r.dataEndpoint();
         ledger.admitted(m.id, m.nodeId);
         ctx.watchWith(r.trainer(), new TrainerTerminated(m.id));
         ctx.getLog().info("trainer {} registered from {} ({}), data plane {}", m.id, r.nodeId(), r.backend(),
@@ -106,6 +112,7 @@ final class RosterKeeper {
      */
     private void joinMidRun(RegisterTrainer r) {
         Member m = roster.admit(r.nodeId(), r.trainer());
+        m.dataEndpoint = r.dataEndpoint();
         m.doneSteps = run.committedSteps();
         ledger.admitted(m.id, m.nodeId);
         ctx.watchWith(r.trainer(), new TrainerTerminated(m.id));
@@ -141,6 +148,34 @@ final class RosterKeeper {
      * so that its frames are dropped. The operator is told in the log, the listener and a metric.
      */
     void quarantine(int id) {
+        CreditLedger.Entry e = ledger.entry(id);
+        if (e == null) {
+            return;
+        }
+        quarantine(id, String.format(Locale.ROOT, "reputation %.2f fell below %.2f: of its %d gradient "
+                        + "slices %d were rejected (non-finite, over the norm bound, or leaning one way step after step) "
+                        + "and %d lay far outside the others' "
+                        + "(clipped or trimmed by the aggregation rule)", e.reputation(), ledger.quarantineBelow(),
+                e.rejected() + e.accepted(), e.rejected(), e.outliers()));
+    }
+
+    /**
+     * A member caught lying about who it is on the data plane (its reporter downed it already): its trainer,
+     * if it has one in this run, is quarantined with the reporter's words as the reason.
+     */
+    void onOffence(MemberOffence o) {
+        for (Member m : roster.all()) {
+            if (m.nodeId.equals(o.member())) {
+                quarantine(m.id, "its node " + o.offence() + " (caught by " + o.reporter() + ")");
+                return;
+            }
+        }
+        ctx.getLog().error("member {} {} (caught by {}); it holds no trainer of this run, so there is nothing to"
+                + " quarantine: its reporter downed it", o.member(), o.offence(), o.reporter());
+    }
+
+    /** Quarantines trainer {@code id} for {@code reason} (see {@link #quarantine(int)}). */
+    void quarantine(int id, String reason) {
         Member m = roster.byId(id);
         CreditLedger.Entry e = ledger.entry(id);
         if (m == null || e == null || m.quarantined) {
@@ -148,11 +183,6 @@ final class RosterKeeper {
         }
         m.quarantined = true;
         ledger.status(id, CreditLedger.Status.QUARANTINED);
-        String reason = String.format(Locale.ROOT, "reputation %.2f fell below %.2f: of its %d gradient "
-                        + "slices %d were rejected (non-finite, over the norm bound, or leaning one way step after step) "
-                        + "and %d lay far outside the others' "
-                        + "(clipped or trimmed by the aggregation rule)", e.reputation(), ledger.quarantineBelow(),
-                e.rejected() + e.accepted(), e.rejected(), e.outliers());
         ctx.getLog().error("trainer {} ({}) quarantined: {}. It leaves the quorum, its node is downed; check that"
                 + " volunteer before it joins another run", id, m.nodeId, reason);
         metrics.trainersQuarantined.inc();

@@ -9,6 +9,7 @@ import io.tributary.protocol.TrainerProtocol.ClockFloor;
 import io.tributary.protocol.CoordinatorProtocol.CoordinatorCommand;
 import io.tributary.protocol.TrainerProtocol.Finish;
 import io.tributary.protocol.TrainerProtocol.ParamsSent;
+import io.tributary.protocol.CoordinatorProtocol.MemberOffence;
 import io.tributary.protocol.CoordinatorProtocol.RegisterTrainer;
 import io.tributary.protocol.ShardProtocol.RequestParams;
 import io.tributary.protocol.TrainerProtocol.Rewind;
@@ -153,6 +154,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
     public Receive<CoordinatorCommand> createReceive() {
         return newReceiveBuilder()
                 .onMessage(RegisterTrainer.class, m -> then(() -> keeper.onRegister(m)))
+                .onMessage(MemberOffence.class, m -> then(() -> keeper.onOffence(m)))
                 .onMessage(StepDone.class, this::onStepDone)
                 .onMessage(ShardCommitted.class, this::onShardCommitted)
                 .onMessage(RosterKeeper.TrainerTerminated.class, m -> then(() -> keeper.onTrainerTerminated(m)))
@@ -261,7 +263,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
     /** The current quorum generation (also what a shard that moved starts with). */
     @Override
     public SetQuorum quorum() {
-        return new SetQuorum(settings.runId(), generation, roster.quorum(), settings.shards().backup(),
+        return new SetQuorum(settings.runId(), generation, roster.quorumEndpoints(), settings.shards().backup(),
                 getContext().getSelf());
     }
 

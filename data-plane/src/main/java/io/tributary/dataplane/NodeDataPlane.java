@@ -61,6 +61,7 @@ public final class NodeDataPlane implements AutoCloseable {
     private final AtomicLong bytesSent = new AtomicLong();
     private final Duration sendTimeout;
     private final FrameAuth auth;
+    private final FrameGrants grants;
     private final FaultHooks faults;
 
     /**
@@ -90,6 +91,7 @@ public final class NodeDataPlane implements AutoCloseable {
     public NodeDataPlane(DataPlane.Settings settings, String host, int port, long runId, int senderId,
                          ShardLayout layout, Duration sendTimeout, FrameAuth auth, FaultHooks faults) {
         this.auth = auth;
+        this.grants = auth == null ? null : new FrameGrants();
         this.faults = java.util.Objects.requireNonNull(faults, "faults (FaultHooks.NONE for none)");
         this.dataPlane = DataPlane.launch(settings);
         this.runId = runId;
@@ -108,11 +110,13 @@ public final class NodeDataPlane implements AutoCloseable {
         String resolved = subscription.tryResolveChannelEndpointPort();
         this.endpoint = resolved != null ? endpointOf(resolved) : host + ":" + port;
         this.receiver = new FrameReceiver(subscription, runId, 64, "data-plane-receiver-udp",
-                auth == null ? null : auth.newVerifier());
+                auth == null ? null : auth.newVerifier(), grants);
         // Frames between roles in this JVM (a trainer and a shard on one node) go through IPC.
         this.ipcReceiver = new FrameReceiver(dataPlane.addSubscription(DataPlane.IPC_CHANNEL, STREAM_ID), runId, 64,
-                "data-plane-receiver-ipc", auth == null ? null : auth.newVerifier());
+                "data-plane-receiver-ipc", auth == null ? null : auth.newVerifier(), grants);
         if (auth != null) {
+            // every role until this node's membership says which it holds (peerJoined for its own endpoint)
+            grants.peer(endpoint, auth.publicKeyText(), FrameGrants.ALL_ROLES);
             auth.addPeer(endpoint, auth.publicKeyText());
         }
         FrameSink sink = new Router();
@@ -324,10 +328,26 @@ public final class NodeDataPlane implements AutoCloseable {
     /**
      * A node that receives at {@code endpoint} published {@code publicKeyText} (its membership on the
      * control plane says so): frames to it are signed, and its frames accepted, under the key the two
-     * agree. Does nothing when authentication is off.
+     * agree; it may send every kind of frame ({@link FrameGrants#ALL_ROLES}). Does nothing when
+     * authentication is off.
      */
     public void peerJoined(String endpoint, String publicKeyText) {
+        peerJoined(endpoint, publicKeyText, FrameGrants.ALL_ROLES);
+    }
+
+    /**
+     * As {@link #peerJoined(String, String)}, the node holding {@code roles} (its certificate's: coordinator,
+     * ps, trainer; other names are ignored): gradients are taken only from trainer nodes, parameters only
+     * from ps nodes ({@link FrameGrants}).
+     */
+    public void peerJoined(String endpoint, String publicKeyText, java.util.Set<String> roles) {
+        peerJoined(endpoint, publicKeyText, FrameGrants.roleBits(roles));
+    }
+
+    private void peerJoined(String endpoint, String publicKeyText, int roleBits) {
         if (auth != null) {
+            // grants before the key: a frame verified under the key must find its signer's roles
+            grants.peer(endpoint, publicKeyText, roleBits);
             auth.addPeer(endpoint, publicKeyText);
         }
     }
@@ -336,8 +356,25 @@ public final class NodeDataPlane implements AutoCloseable {
     public void peerLeft(String endpoint) {
         if (auth != null && !endpoint.equals(this.endpoint)) {
             auth.removePeer(endpoint);
+            grants.remove(endpoint);
         }
         forget(endpoint);
+    }
+
+    /**
+     * The trainers of quorum generation {@code generation} and where each receives (the coordinator's
+     * roster, carried by the shards' quorum): a trainer node's gradients are taken for its own id only.
+     * An older generation than the latest changes nothing. Does nothing when authentication is off.
+     */
+    public void grantTrainers(long generation, java.util.Map<Integer, String> endpoints) {
+        if (grants != null) {
+            grants.trainers(generation, endpoints);
+        }
+    }
+
+    /** What each peer may send, or null when authentication is off. */
+    public FrameGrants grants() {
+        return grants;
     }
 
     /**

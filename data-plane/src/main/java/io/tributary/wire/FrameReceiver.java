@@ -15,7 +15,8 @@ import org.agrona.concurrent.UnsafeBuffer;
 /**
  * Agent that polls one subscription, reassembles fragmented frames, validates each frame's header
  * (magic and version, type, encoding, run, lengths, with authentication on also session, MAC and
- * sequence, and bounds against the registered destination) and hands the payload to the {@link FrameSink}
+ * sequence and then what the signer may send ({@link FrameAuthorizer}), and bounds against the registered
+ * destination) and hands the payload to the {@link FrameSink}
  * registered for its (type, shard, tensor). Rejected frames are counted by {@link RejectReason} and
  * otherwise ignored.
  *
@@ -56,6 +57,7 @@ public final class FrameReceiver implements Agent, FragmentHandler {
     private final AtomicLong framesAccepted = new AtomicLong();
     private final AtomicLong payloadBytesAccepted = new AtomicLong();
     private final FrameAuth.Verifier verifier;
+    private final FrameAuthorizer authorizer;
     /** Compressed payloads decoded to float32; sized for a default frame's values. */
     private UnsafeBuffer scratch = newScratch(
             (FramePublisher.DEFAULT_MAX_FRAME_LENGTH - FrameHeader.HEADER_LENGTH) / Float.BYTES);
@@ -74,6 +76,15 @@ public final class FrameReceiver implements Agent, FragmentHandler {
      */
     public FrameReceiver(Subscription subscription, long runId, int fragmentLimit, String roleName,
                          FrameAuth.Verifier verifier) {
+        this(subscription, runId, fragmentLimit, roleName, verifier, null);
+    }
+
+    /**
+     * @param authorizer decides, after the verifier, whether the frame's signer may send it; null lets every
+     *     authentic frame through. Used only with a verifier: without one there is no signer to judge.
+     */
+    public FrameReceiver(Subscription subscription, long runId, int fragmentLimit, String roleName,
+                         FrameAuth.Verifier verifier, FrameAuthorizer authorizer) {
         if (fragmentLimit < 1) {
             throw new IllegalArgumentException("fragmentLimit " + fragmentLimit + " must be at least 1");
         }
@@ -82,6 +93,7 @@ public final class FrameReceiver implements Agent, FragmentHandler {
         this.fragmentLimit = fragmentLimit;
         this.roleName = roleName;
         this.verifier = verifier;
+        this.authorizer = verifier == null ? null : authorizer;
     }
 
     /** Routes gradient frames for (shard, tensor), {@code elementCount} elements long, to {@code sink}. */
@@ -164,6 +176,13 @@ public final class FrameReceiver implements Agent, FragmentHandler {
             if (verdict != FrameAuth.Verdict.AUTHENTIC) {
                 reject(verdict == FrameAuth.Verdict.REPLAYED ? RejectReason.REPLAYED : RejectReason.FORGED);
                 return;
+            }
+            if (authorizer != null) {
+                RejectReason refused = authorizer.check(h.session(), type, h.sender(), h.shard(), h.tensor());
+                if (refused != null) {
+                    reject(refused);
+                    return;
+                }
             }
         }
         int shard = h.shard();

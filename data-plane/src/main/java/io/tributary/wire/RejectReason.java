@@ -29,5 +29,21 @@ public enum RejectReason {
     /** Authentication on: a sequence number not above the last one accepted from its session and sender. */
     REPLAYED,
     /** A compressed payload that does not decode: an int8 scale exponent out of range, or a value of -128. */
-    BAD_PAYLOAD
+    BAD_PAYLOAD,
+    /**
+     * Authentic, but its signer's role may not send this type: gradients come only from trainer nodes,
+     * parameters only from ps nodes ({@link FrameAuthorizer}).
+     */
+    NOT_ITS_ROLE,
+    /**
+     * Authentic, but it speaks for someone else: a gradient for a trainer id the coordinator gave to
+     * another node, or while its signer holds another id; parameters under a shard sender id that is not
+     * the frame's shard ({@link FrameAuthorizer}).
+     */
+    NOT_ITS_ID,
+    /**
+     * Authentic, from a trainer node that holds no trainer id in the current quorum (it left it, or has
+     * not been admitted yet): dropped without blame.
+     */
+    NOT_IN_QUORUM
 }

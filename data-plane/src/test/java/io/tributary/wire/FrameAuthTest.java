@@ -118,6 +118,7 @@ class FrameAuthTest {
                 FrameAuth.generate());
              DataPlane attacker = DataPlane.launch(settings())) {
             node.peerJoined("127.0.0.1:7", honest.publicKeyText());
+            node.grantTrainers(1, java.util.Map.of(1, "127.0.0.1:7", 2, "127.0.0.1:7"));
             honest.addPeer(node.endpoint(), node.auth().publicKeyText());
             AtomicInteger completed = new AtomicInteger();
             ContributionSlots slots = new ContributionSlots(FLOATS, 4, (trainer, step) -> completed.incrementAndGet());

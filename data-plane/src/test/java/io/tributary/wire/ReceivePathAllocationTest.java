@@ -67,6 +67,8 @@ class ReceivePathAllocationTest {
             if (authenticated) {
                 node.peerJoined(sender.endpoint(), sender.auth().publicKeyText());
                 sender.peerJoined(node.endpoint(), node.auth().publicKeyText());
+                // the coordinator's quorum says whose trainer id TRAINER is: the grant check runs on every frame
+                node.grantTrainers(1, java.util.Map.of(TRAINER, sender.endpoint()));
             }
             started.removeAll(threadsBefore);
             assertEquals(1, started.size(), "one new receiver thread named " + NodeDataPlane.RECEIVER_THREAD);

@@ -101,4 +101,19 @@ public final class CoordinatorProtocol {
             Objects.requireNonNull(previousOwner, "previousOwner");
         }
     }
+
+    /**
+     * Node {@code reporter} caught the member at address {@code member} lying about who it is on the
+     * data plane ({@code offence}: authentic frames for another trainer's id, or of a kind its role may not
+     * send). The reporter has downed it; the coordinator quarantines its trainer, if it has one, so that
+     * the credits say why and it may not register again in this run.
+     */
+    public record MemberOffence(String member, String reporter, String offence)
+            implements CoordinatorCommand, WireMessage {
+        public MemberOffence {
+            Objects.requireNonNull(member, "member");
+            Objects.requireNonNull(reporter, "reporter");
+            Objects.requireNonNull(offence, "offence");
+        }
+    }
 }

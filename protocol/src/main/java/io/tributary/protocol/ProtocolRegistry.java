@@ -22,9 +22,10 @@ public final class ProtocolRegistry {
      * contributions (a trainer's batch is the coordinator's word, not a fixed partition); 7: an
      * assignment names its policy as a {@link ConsistencyPolicy}, not a string; 8: one message for
      * state in chunks ({@code StateChunk}, with a digest per part) replaces RestoreChunk, ShardState
-     * and OptimizerSnapshot.
+     * and OptimizerSnapshot; 9: local SGD (an assignment's inner steps); 10: a quorum names each trainer's
+     * data-plane endpoint, {@code MemberOffence}.
      */
-    public static final int PROTOCOL_VERSION = 9;
+    public static final int PROTOCOL_VERSION = 10;
 
     /** One registered class and its id. */
     public record Entry(int id, Class<?> type) {
@@ -76,7 +77,8 @@ public final class ProtocolRegistry {
             new Entry(334, TrainerProtocol.LeaseExtended.class),
             new Entry(335, ShardProtocol.EmptyContribution.class),
             new Entry(336, ShardProtocol.StateChunk.class),
-            new Entry(330, NodeProtocol.AdmissionDenied.class));
+            new Entry(330, NodeProtocol.AdmissionDenied.class),
+            new Entry(337, CoordinatorProtocol.MemberOffence.class));
 
     static {
         Set<Integer> ids = new HashSet<>();

@@ -2,6 +2,7 @@ package io.tributary.protocol;
 
 import io.tributary.protocol.CoordinatorProtocol.CoordinatorCommand;
 import io.tributary.protocol.CoordinatorProtocol.ShardRestored;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -51,14 +52,20 @@ public final class ShardProtocol {
     }
 
     /**
-     * The trainers whose gradients close a step from {@code generation} on, and how many of them a
-     * step may go without ({@code backup}).
+     * The trainers whose gradients close a step from {@code generation} on, each with the data-plane
+     * endpoint its node registered from (a shard's node takes gradient frames for an id only from the node
+     * at that endpoint), and how many of them a step may go without ({@code backup}).
      */
-    public record SetQuorum(long runId, long generation, Set<Integer> trainers, int backup,
+    public record SetQuorum(long runId, long generation, Map<Integer, String> endpoints, int backup,
                             ActorRef<CoordinatorCommand> coordinator) implements ShardCommand, WireMessage {
         public SetQuorum {
-            trainers = Set.copyOf(trainers);
+            endpoints = Map.copyOf(endpoints);
             Objects.requireNonNull(coordinator, "coordinator");
+        }
+
+        /** The trainer ids of the quorum. */
+        public Set<Integer> trainers() {
+            return endpoints.keySet();
         }
     }
 

@@ -82,7 +82,11 @@ class KryoSerializerTest {
                 Map.entry(Finish.class, new Finish("the run reached its 2340 steps")),
                 Map.entry(ParamsSent.class, new ParamsSent(1, 100L, "127.0.0.1:40999")),
                 Map.entry(RequestParams.class, new RequestParams(2, "127.0.0.1:40123", 100L, paramReplies.ref())),
-                Map.entry(SetQuorum.class, new SetQuorum(7L, 3L, Set.of(0, 2), 1, coordinator.ref())),
+                Map.entry(SetQuorum.class, new SetQuorum(7L, 3L, Map.of(0, "127.0.0.1:40001", 2, "127.0.0.1:40002"), 1,
+                        coordinator.ref())),
+                Map.entry(CoordinatorProtocol.MemberOffence.class, new CoordinatorProtocol.MemberOffence(
+                        "pekko://tributary@127.0.0.1:25521", "pekko://tributary@127.0.0.1:25520",
+                        "sent gradient frames as trainer 3, an id the coordinator gave to another node")),
                 Map.entry(ShardProtocol.RollbackShard.class,
                         new ShardProtocol.RollbackShard(7L, 2L, 50L, 133955, 2, coordinator.ref())),
                 Map.entry(TrainerProtocol.ResendGradient.class, new TrainerProtocol.ResendGradient(2, 99L, "127.0.0.1:40999")),
@@ -169,12 +173,28 @@ class KryoSerializerTest {
     }
 
     @Test
+    void mapsOfEverySizeAndAnyMutableMapRoundTrip() {
+        Map<Integer, String> twelve = new java.util.HashMap<>();
+        for (int i = 0; i < 12; i++) {
+            twelve.put(i, "127.0.0.1:" + (40000 + i));
+        }
+        List<Map<Integer, String>> maps = List.of(Map.of(), Map.of(1, "a:1"), Map.of(1, "a:1", 2, "b:2"), Map.copyOf(twelve),
+                new java.util.TreeMap<>(Map.of(5, "e:5", 4, "d:4")), new java.util.HashMap<>(Map.of(9, "i:9")));
+        for (Map<Integer, String> trainers : maps) {
+            SetQuorum q = new SetQuorum(1, 1, trainers, 0, coordinator.ref());
+            assertEquals(q, roundTrip(q), "trainers " + trainers);
+            assertEquals(trainers.keySet(), roundTrip(q) instanceof SetQuorum r ? r.trainers() : null);
+        }
+    }
+
+    @Test
     void setsOfEverySizeAndAnyMutableSetRoundTrip() {
         List<Set<Integer>> sets = List.of(Set.of(), Set.of(1), Set.of(1, 2), Set.of(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11),
                 new TreeSet<>(List.of(5, 4)), new HashSet<>(List.of(9)));
-        for (Set<Integer> trainers : sets) {
-            SetQuorum q = new SetQuorum(1, 1, trainers, 0, coordinator.ref());
-            assertEquals(q, roundTrip(q), "trainers " + trainers);
+        for (Set<Integer> rejected : sets) {
+            CoordinatorProtocol.ShardCommitted c = new CoordinatorProtocol.ShardCommitted(1, 2, 3, 3, false, rejected,
+                    Set.of(), Map.of(), 3, "owner");
+            assertEquals(c, roundTrip(c), "rejected " + rejected);
         }
     }
 

@@ -57,7 +57,7 @@ public final class ParameterShard implements Steps.Host {
     public static final EntityTypeKey<ShardCommand> KEY = EntityTypeKey.create(ShardCommand.class, "ps-shard");
 
     /** Sender ids of shards in parameter frames: this plus the shard number. */
-    public static final int SENDER_BASE = 1_000_000;
+    public static final int SENDER_BASE = io.tributary.dataplane.FrameGrants.SHARD_SENDER_BASE;
 
     /** Sharding's stop message when it moves the shard (rebalancing): hand the state over, then stop. */
     public record HandOff() implements ShardCommand {
@@ -92,6 +92,8 @@ public final class ParameterShard implements Steps.Host {
     private final ContributionSlots slots;
     private final StepAggregation aggregation;
     private final StepQuorum step = new StepQuorum();
+    /** Trainer ids whose refused contributions were logged in this quorum generation. */
+    private final java.util.Set<Integer> refusedIds = new java.util.HashSet<>();
     private final ShardTransfer transfer;
     private final Steps steps;
     private final ParameterRequests requests;
@@ -210,10 +212,12 @@ public final class ParameterShard implements Steps.Host {
                     }
                 }))
                 .onMessage(RequestParams.class, r -> then(() -> onRequestParams(r)))
-                .onMessage(ShardSignals.ContributionComplete.class, c -> then(() -> steps.contribution(c)))
+                .onMessage(ShardSignals.ContributionComplete.class, c -> then(() -> onContribution(c)))
                 .onMessage(EmptyContribution.class, e -> then(() -> {
                     if (e.trainerId() >= 0 && step.inQuorum(e.trainerId())) {
                         steps.empty(e);
+                    } else {
+                        refused(e.trainerId(), "an empty contribution");
                     }
                 }))
                 .onMessage(ShardSignals.DeadlineReached.class, d -> then(() -> steps.deadline(d)))
@@ -255,11 +259,37 @@ public final class ParameterShard implements Steps.Host {
 
     // ---- messages every live state handles alike ---------------------------------------------------------
 
+    /**
+     * One vote per member: only a trainer of the current quorum may contribute. A slot of any other id
+     * is freed unread, counted and logged once per id (the coordinator gave that id to nobody, or took
+     * it back: with authentication on, the node's data plane refuses such frames before they reach a
+     * slot, so this catches runs without it and quorum changes in flight).
+     */
+    private void onContribution(ShardSignals.ContributionComplete c) {
+        if (step.inQuorum(c.trainer())) {
+            steps.contribution(c);
+            return;
+        }
+        slots.release(c.trainer());
+        refused(c.trainer(), "a gradient for step " + c.step());
+    }
+
+    private void refused(int trainer, String what) {
+        metrics.contributionsRefused.labelValues("not_in_quorum").inc();
+        if (refusedIds.add(trainer)) {
+            ctx.getLog().warn("shard {}: refused {} of trainer id {}, which is not in quorum generation {} ({}); "
+                    + "further refusals of that id are only counted (tributary_shard_contributions_refused_total)",
+                    shard, what, trainer, step.generation(), step.quorum());
+        }
+    }
+
     /** Takes a newer quorum; requests of trainers that left it are dropped. Returns false for an old one. */
     private boolean takeQuorum(SetQuorum q) {
         if (q.runId() != dataPlane.runId() || !step.update(q.generation(), q.trainers(), q.backup())) {
             return false;
         }
+        dataPlane.grantTrainers(q.generation(), q.endpoints());
+        refusedIds.clear();
         for (int t = 0; t < settings.maxTrainers(); t++) {
             if (!step.inQuorum(t)) {
                 aggregation.forget(t); // its slot may go to another trainer

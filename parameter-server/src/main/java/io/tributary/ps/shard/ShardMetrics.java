@@ -20,6 +20,8 @@ public final class ShardMetrics {
     public final Counter shardHandOvers;
     public final Histogram shardAggregationSeconds;
     public final Gauge shardVersion;
+    /** Contributions a shard refused before aggregating them, by reason ({@code not_in_quorum}). */
+    public final Counter contributionsRefused;
     /** The node's data-plane bytes sent, by kind (shards send {@code parameters}). */
     public final Counter bytesSent;
 
@@ -40,5 +42,9 @@ public final class ShardMetrics {
                 .classicUpperBounds(STEP_BUCKETS).register(registry);
         shardVersion = Gauge.builder().name("tributary_shard_version")
                 .help("Parameter version of each shard hosted on this node").labelNames("shard").register(registry);
+        contributionsRefused = Counter.builder().name("tributary_shard_contributions_refused_total")
+                .help("Contributions shards on this node refused before aggregating them, by reason (not_in_quorum:"
+                        + " from a trainer id outside the current quorum)")
+                .labelNames("reason").register(registry);
     }
 }

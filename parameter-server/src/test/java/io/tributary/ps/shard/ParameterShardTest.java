@@ -33,6 +33,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -93,7 +94,7 @@ class ParameterShardTest {
                     metrics()));
             TestProbe<CoordinatorCommand> coordinator = KIT.createTestProbe();
             TestProbe<ShardReply> sent = KIT.createTestProbe();
-            shard.tell(new SetQuorum(RUN, 1, Set.of(0, 1), 0, coordinator.getRef()));
+            shard.tell(new SetQuorum(RUN, 1, Map.of(0, "-", 1, "-"), 0, coordinator.getRef()));
             // version 0 to the live trainer: the shard is up and routes frames from here on
             shard.tell(new RequestParams(0, trainer.endpoint(), 0, sent.getRef()));
             assertEquals(0, sent.expectMessageClass(ParamsSent.class, Duration.ofSeconds(20)).version());
@@ -104,7 +105,7 @@ class ParameterShardTest {
             Arrays.fill(gradient, 1f);
             trainer.send(ps.endpoint(), FrameType.GRADIENT, 0, 0, 0, 0L, gradient, 0, N);
             // trainer 1 is gone: the quorum shrinks and step 0 closes with trainer 0 alone
-            shard.tell(new SetQuorum(RUN, 2, Set.of(0), 0, coordinator.getRef()));
+            shard.tell(new SetQuorum(RUN, 2, Map.of(0, "-"), 0, coordinator.getRef()));
             ShardCommitted committed = coordinator.expectMessageClass(ShardCommitted.class, Duration.ofSeconds(20));
             assertEquals(0, committed.step());
             assertEquals(1, committed.contributors());
@@ -147,7 +148,7 @@ class ParameterShardTest {
                     metrics()));
             TestProbe<CoordinatorCommand> coordinator = KIT.createTestProbe();
             TestProbe<ShardReply> sent = KIT.createTestProbe();
-            shard.tell(new SetQuorum(RUN, 1, Set.of(0, 1), 0, coordinator.getRef()));
+            shard.tell(new SetQuorum(RUN, 1, Map.of(0, "-", 1, "-"), 0, coordinator.getRef()));
             shard.tell(new RequestParams(0, trainer.endpoint(), 0, sent.getRef()));
             assertEquals(0, sent.expectMessageClass(ParamsSent.class, Duration.ofSeconds(20)).version());
 
@@ -200,13 +201,13 @@ class ParameterShardTest {
             // the reference never moves (no coordinator to ask: it starts at once)
             ActorRef<ShardCommand> ref = KIT.spawn(ParameterShard.create(0, settings, refPs, () -> initial, 0,
                     metrics()));
-            ref.tell(new SetQuorum(RUN, 1, Set.of(0), 0, coordinator.getRef()));
+            ref.tell(new SetQuorum(RUN, 1, Map.of(0, "-"), 0, coordinator.getRef()));
             ActorRef<ShardCommand> old = KIT.spawn(ParameterShard.create(0, settings, oldPs, () -> initial, 0,
                     metrics(), new ParameterShard.Links(coordinator.getRef(),
                             passedOn::add)));
             ShardStarted announced = coordinator.expectMessageClass(ShardStarted.class, Duration.ofSeconds(20));
             // before the coordinator's word the shard sends nothing
-            old.tell(new SetQuorum(RUN, 1, Set.of(0), 0, coordinator.getRef()));
+            old.tell(new SetQuorum(RUN, 1, Map.of(0, "-"), 0, coordinator.getRef()));
             old.tell(new RequestParams(0, trainer.endpoint(), 0, replies.getRef()));
             replies.expectNoMessage(Duration.ofMillis(300));
             announced.shardRef().tell(new StartShard(RUN, 0));
@@ -246,7 +247,7 @@ class ParameterShardTest {
                             passedOn::add)));
             coordinator.expectMessageClass(ShardStarted.class, Duration.ofSeconds(20));
             passedOn.forEach(moved::tell); // what sharding delivers to the next incarnation
-            moved.tell(new SetQuorum(RUN, 1, Set.of(0), 0, coordinator.getRef())); // what the coordinator sends first
+            moved.tell(new SetQuorum(RUN, 1, Map.of(0, "-"), 0, coordinator.getRef())); // what the coordinator sends first
             pieces.forEach(moved::tell);
             HandOverDone done = coordinator.expectMessageClass(HandOverDone.class, Duration.ofSeconds(20));
             assertEquals(1, done.version());
@@ -307,7 +308,7 @@ class ParameterShardTest {
                     metrics()));
             ActorRef<ShardCommand> b = KIT.spawn(ParameterShard.create(0, settings, psB, () -> initial,
                     metrics()));
-            a.tell(new SetQuorum(RUN, 1, Set.of(0), 0, coordinator.getRef()));
+            a.tell(new SetQuorum(RUN, 1, Map.of(0, "-"), 0, coordinator.getRef()));
             for (long step = 0; step < 2; step++) {
                 trainer.send(psA.endpoint(), FrameType.GRADIENT, 0, 0, 0, step, g[(int) step], 0, N);
                 assertEquals(step + 1, coordinator.expectMessageClass(ShardCommitted.class, Duration.ofSeconds(20)).version());
@@ -334,7 +335,7 @@ class ParameterShardTest {
                         p.values(), p.partDigest(), null));
             }
             assertEquals(2, coordinator.expectMessageClass(ShardRestored.class, Duration.ofSeconds(20)).version());
-            b.tell(new SetQuorum(RUN, 1, Set.of(0), 0, coordinator.getRef()));
+            b.tell(new SetQuorum(RUN, 1, Map.of(0, "-"), 0, coordinator.getRef()));
 
             // step 2 on both: the same version 3
             trainer.send(psA.endpoint(), FrameType.GRADIENT, 0, 0, 0, 2L, g[2], 0, N);

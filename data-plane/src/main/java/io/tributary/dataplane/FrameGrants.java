@@ -1,0 +1,198 @@
+package io.tributary.dataplane;
+
+import io.tributary.wire.FrameAuth;
+import io.tributary.wire.FrameAuthorizer;
+import io.tributary.wire.FrameType;
+import io.tributary.wire.RejectReason;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import org.agrona.collections.Int2IntHashMap;
+import org.agrona.collections.Int2ObjectHashMap;
+import org.agrona.collections.IntHashSet;
+
+/**
+ * What each node may send on the data plane, by the session its frames are signed with
+ * ({@link FrameAuth}): the roles its certificate grants (from its cluster membership) and the trainer id
+ * the coordinator gave it (from the shards' quorum). A frame is refused when
+ * <ul>
+ *   <li>a gradient comes from a node without the trainer role, or parameters from one without the ps role
+ *       ({@link RejectReason#NOT_ITS_ROLE});</li>
+ *   <li>a gradient speaks for a trainer id the coordinator gave to another node, or for any id but the
+ *       one its signer holds; parameters carry a shard sender id that is not their shard's
+ *       ({@link RejectReason#NOT_ITS_ID});</li>
+ *   <li>a gradient comes from a trainer node that holds no id in the latest quorum (it left it, or is not
+ *       admitted yet): {@link RejectReason#NOT_IN_QUORUM}, dropped without blame, since an honest trainer's
+ *       frames in flight when it leaves the quorum end here.</li>
+ * </ul>
+ * The first two are a member lying about who it is: the {@link OffenceListener} hears of each such
+ * member once, on the receiver thread. What this does not check: which ps node owns a shard (any ps
+ * node's parameters for any shard pass), see docs/security.md.
+ *
+ * <p>Peers and grants change from any thread (copy-on-write under this object's lock); {@link #check}
+ * runs on the one receiver thread and allocates nothing but the first time it blames a session.
+ */
+public final class FrameGrants implements FrameAuthorizer {
+
+    /** Parameter frames of shard {@code k} carry sender id {@code SHARD_SENDER_BASE + k}. */
+    public static final int SHARD_SENDER_BASE = 1_000_000;
+
+    /** The roles that bear on frames, as bits. */
+    public static final int COORDINATOR = 1;
+    public static final int PS = 2;
+    public static final int TRAINER = 4;
+    /** Every role: a peer learned without its roles (tests, and a node's own endpoint before its membership). */
+    public static final int ALL_ROLES = COORDINATOR | PS | TRAINER;
+
+    /** Hears of a member whose authentic frames speak for someone else; called once per session. */
+    @FunctionalInterface
+    public interface OffenceListener {
+        void offence(String endpoint, RejectReason reason, String what);
+    }
+
+    private record Peer(int session, int roles) {
+    }
+
+    private final Map<String, Peer> peers = new HashMap<>();
+    private Map<Integer, String> trainerEndpoints = Map.of();
+    private long trainerGeneration = Long.MIN_VALUE;
+
+    private volatile Int2IntHashMap rolesBySession = new Int2IntHashMap(0);
+    private volatile Int2IntHashMap sessionByTrainer = new Int2IntHashMap(0);
+    private volatile Int2IntHashMap trainerBySession = new Int2IntHashMap(-1);
+    private volatile Int2ObjectHashMap<String> endpointBySession = new Int2ObjectHashMap<>();
+    private volatile OffenceListener listener = (endpoint, reason, what) -> { };
+    /** Receiver thread only. */
+    private final IntHashSet blamed = new IntHashSet();
+
+    /** The bits of {@code roles} (names {@code coordinator}, {@code ps}, {@code trainer}; others ignored). */
+    public static int roleBits(Set<String> roles) {
+        int bits = 0;
+        for (String r : roles) {
+            bits |= switch (r) {
+                case "coordinator" -> COORDINATOR;
+                case "ps" -> PS;
+                case "trainer" -> TRAINER;
+                default -> 0;
+            };
+        }
+        return bits;
+    }
+
+    /** Who hears of offences from now on. */
+    public void onOffence(OffenceListener l) {
+        this.listener = Objects.requireNonNull(l, "listener");
+    }
+
+    /** The node at {@code endpoint} signs with {@code publicKeyText}'s session and holds {@code roleBits}. */
+    public synchronized void peer(String endpoint, String publicKeyText, int roleBits) {
+        peers.put(endpoint, new Peer(FrameAuth.sessionOf(publicKeyText), roleBits));
+        rebuild();
+    }
+
+    /** The node at {@code endpoint} left. */
+    public synchronized void remove(String endpoint) {
+        if (peers.remove(endpoint) != null) {
+            rebuild();
+        }
+    }
+
+    /**
+     * The trainer ids of quorum generation {@code generation} and the data-plane endpoint of each (the
+     * coordinator's roster). An older generation than the latest taken changes nothing.
+     *
+     * @return whether these grants were taken
+     */
+    public synchronized boolean trainers(long generation, Map<Integer, String> endpoints) {
+        if (generation < trainerGeneration) {
+            return false;
+        }
+        trainerGeneration = generation;
+        trainerEndpoints = Map.copyOf(endpoints);
+        rebuild();
+        return true;
+    }
+
+    private void rebuild() {
+        Int2IntHashMap roles = new Int2IntHashMap(0);
+        Int2ObjectHashMap<String> endpoints = new Int2ObjectHashMap<>();
+        for (Map.Entry<String, Peer> e : peers.entrySet()) {
+            roles.put(e.getValue().session(), e.getValue().roles());
+            endpoints.put(e.getValue().session(), e.getKey());
+        }
+        Int2IntHashMap byTrainer = new Int2IntHashMap(0);
+        Int2IntHashMap bySession = new Int2IntHashMap(-1);
+        for (Map.Entry<Integer, String> e : trainerEndpoints.entrySet()) {
+            Peer p = peers.get(e.getValue());
+            if (p != null) {
+                byTrainer.put(e.getKey().intValue(), p.session());
+                bySession.put(p.session(), e.getKey().intValue());
+            }
+        }
+        rolesBySession = roles;
+        endpointBySession = endpoints;
+        sessionByTrainer = byTrainer;
+        trainerBySession = bySession;
+    }
+
+    @Override
+    public RejectReason check(int session, byte type, int sender, int shard, int tensor) {
+        int roles = rolesBySession.get(session);
+        if (type == FrameType.GRADIENT.code()) {
+            if ((roles & TRAINER) == 0) {
+                return blame(session, RejectReason.NOT_ITS_ROLE, WITHOUT_TRAINER_ROLE, sender, shard);
+            }
+            int owner = sessionByTrainer.get(sender);
+            if (owner == session) {
+                return null;
+            }
+            if (owner != 0) {
+                return blame(session, RejectReason.NOT_ITS_ID, ANOTHERS_ID, sender, shard);
+            }
+            if (trainerBySession.get(session) >= 0) {
+                return blame(session, RejectReason.NOT_ITS_ID, NOT_ITS_TRAINER_ID, sender, shard);
+            }
+            return RejectReason.NOT_IN_QUORUM;
+        }
+        if ((roles & PS) == 0) {
+            return blame(session, RejectReason.NOT_ITS_ROLE, WITHOUT_PS_ROLE, sender, shard);
+        }
+        if (sender != SHARD_SENDER_BASE + shard) {
+            return blame(session, RejectReason.NOT_ITS_ID, ANOTHER_SHARDS_ID, sender, shard);
+        }
+        return null;
+    }
+
+    private static final int WITHOUT_TRAINER_ROLE = 0;
+    private static final int ANOTHERS_ID = 1;
+    private static final int NOT_ITS_TRAINER_ID = 2;
+    private static final int WITHOUT_PS_ROLE = 3;
+    private static final int ANOTHER_SHARDS_ID = 4;
+
+    /** Blames {@code session} once; the text is made only then, so a flood of refused frames allocates nothing. */
+    private RejectReason blame(int session, RejectReason reason, int what, int sender, int shard) {
+        if (blamed.add(session)) {
+            String endpoint = endpointBySession.get(session);
+            String text = switch (what) {
+                case WITHOUT_TRAINER_ROLE -> "sent gradient frames (trainer id " + sender + ", shard " + shard
+                        + ") but its certificate does not make it a trainer";
+                case ANOTHERS_ID -> "sent gradient frames as trainer " + sender
+                        + ", an id the coordinator gave to another node";
+                case NOT_ITS_TRAINER_ID -> "sent gradient frames as trainer " + sender + ", but it holds trainer id "
+                        + trainerBySession.get(session);
+                case WITHOUT_PS_ROLE -> "sent parameter frames (shard " + shard
+                        + ") but its certificate does not make it a ps node";
+                default -> "sent parameter frames of shard " + shard + " under sender id " + sender
+                        + " (a shard's frames carry " + (SHARD_SENDER_BASE + shard) + ")";
+            };
+            listener.offence(endpoint == null ? "session " + Integer.toHexString(session) : endpoint, reason, text);
+        }
+        return reason;
+    }
+
+    /** Forgets who was blamed (a new session gets blamed again anyway; tests). */
+    void forgetBlame() {
+        blamed.clear();
+    }
+}
