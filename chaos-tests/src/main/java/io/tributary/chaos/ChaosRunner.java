@@ -43,6 +43,8 @@ public final class ChaosRunner {
     private final List<Chart.Point> accuracy = Collections.synchronizedList(new ArrayList<>());
     /** Seconds each shard hand-over took (old owner's first piece of state to the new owner's answer). */
     private final List<Double> moves = Collections.synchronizedList(new ArrayList<>());
+    /** Node address and reason of every trainer the coordinator quarantined. */
+    private final List<String> quarantines = Collections.synchronizedList(new ArrayList<>());
     private volatile long startNanos;
     private final Object injectorLock = new Object();
     private FaultInjector injector0;
@@ -148,6 +150,12 @@ public final class ChaosRunner {
                         moves.add(seconds);
                         event(String.format(Locale.ROOT, "shard %d moved from %s to %s at version %d with its state"
                                 + " (%.2f s)", shard, from, to, version, seconds));
+                    }
+
+                    @Override
+                    public void trainerQuarantined(int trainer, String node, String reason) {
+                        quarantines.add(node + ": " + reason);
+                        event("trainer " + trainer + " (" + node + ") quarantined: " + reason);
                     }
 
                     @Override
@@ -276,8 +284,35 @@ public final class ChaosRunner {
                     : String.format(Locale.ROOT, "%d shard(s) moved onto joined ps nodes with their parameters and "
                             + "optimizer state; the longest hand-over took %.2f s", m.size(), longest)));
         }
+        hostile().ifPresent(v::add);
         v.addAll(recovery());
         return v;
+    }
+
+    /**
+     * With hostile trainers in the scenario ({@code tributary.trainer.attack} other than none in
+     * {@code job.trainer-settings}): exactly that many trainers quarantined, so every attacker was caught
+     * and no honest trainer was. A data-plane liar must have been caught by its frames (the reason
+     * names the node that caught it).
+     */
+    private java.util.Optional<Verdict> hostile() {
+        List<String> attacks = new ArrayList<>();
+        for (Map<String, String> t : scenario.trainerSettings().values()) {
+            String a = t.getOrDefault("tributary.trainer.attack", "none");
+            if (!a.equals("none")) {
+                attacks.add(a);
+            }
+        }
+        if (attacks.isEmpty()) {
+            return java.util.Optional.empty();
+        }
+        List<String> q = new ArrayList<>(quarantines);
+        boolean framesLie = attacks.stream().anyMatch(a -> a.equals("steal-slot") || a.equals("extra-votes")
+                || a.equals("forge-parameters"));
+        boolean ok = q.size() == attacks.size() && (!framesLie || q.stream().allMatch(r -> r.contains("caught by")));
+        return java.util.Optional.of(new Verdict("attackers-quarantined", Boolean.toString(ok),
+                attacks.size() + " attacker(s) " + attacks + ", " + q.size() + " quarantined" + (q.isEmpty() ? ""
+                        : ": " + String.join("; ", q))));
     }
 
     /**

@@ -38,10 +38,14 @@ class ChaosSuiteIT {
      * a trainer joining mid-run, a trainer paused and a partitioned trainer that heals
      * (trainer-churn), 10% Aeron loss (aeron-loss), a ps node added and a ps node killed (ps-churn);
      * and a trainer killed, one joining, one paused and a ps node killed under local SGD
-     * (local-sgd-churn).
+     * (local-sgd-churn). Then three hostile members, each with a valid trainer certificate, lying on the
+     * data plane with frames it really signs: under another trainer's id (hostile-steal-slot), under
+     * unused ids (hostile-extra-votes), and as parameters (hostile-forge-parameters): each must be
+     * quarantined, and nobody else (attackers-quarantined), with the honest two finishing the epoch.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"trainer-churn", "aeron-loss", "ps-churn", "local-sgd-churn"})
+    @ValueSource(strings = {"trainer-churn", "aeron-loss", "ps-churn", "local-sgd-churn", "hostile-steal-slot",
+            "hostile-extra-votes", "hostile-forge-parameters"})
     void shippedScenarioEndsWithNoFalseVerdict(String name) throws Exception {
         Path file = Path.of(System.getProperty("user.dir")).getParent().resolve("config/chaos/" + name + ".conf");
         ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -52,6 +56,10 @@ class ChaosSuiteIT {
         assertEquals("true", o.verdicts().get(0).valid(), "run-finished: " + o.verdicts() + "\n" + log);
         assertTrue(o.verdicts().stream().filter(v -> v.checker().equals("updates-intact"))
                 .allMatch(v -> v.valid().equals("true")), o.verdicts().toString());
+        if (name.startsWith("hostile-")) {
+            assertTrue(o.verdicts().stream().anyMatch(v -> v.checker().equals("attackers-quarantined")
+                    && v.valid().equals("true")), o.verdicts().toString());
+        }
         assertTrue(Files.size(o.resultsDir().resolve("chart.png")) > 1000, "chart written");
         String json = Files.readString(o.resultsDir().resolve("results.json"));
         // the overall verdict is a JSON boolean (Jepsen's format), not the string "true"

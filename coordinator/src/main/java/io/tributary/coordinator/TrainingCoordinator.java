@@ -272,6 +272,13 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         if (m == null || finished || m.rewinding || recovery.rollingBack()) {
             return this;
         }
+        if (!m.active()) {
+            // gone or quarantined: the work plan made when it left handed its undelivered samples on, and the
+            // shards left it out of the quorum; a report still in flight would count them a second time
+            getContext().getLog().info("trainer {} reported step {} after it left the run (quarantined or gone): not"
+                    + " counted", m.id, d.step());
+            return this;
+        }
         m.doneSteps = Math.max(m.doneSteps, d.step() + 1);
         m.samples += d.samples();
         if (d.samples() > 0 && d.computeNanos() > 0) {

@@ -27,7 +27,9 @@ import org.agrona.collections.IntHashSet;
  *       frames in flight when it leaves the quorum end here.</li>
  * </ul>
  * The first two are a member lying about who it is: the {@link OffenceListener} hears of each such
- * member once, on the receiver thread. What this does not check: which ps node owns a shard (any ps
+ * member once, on the receiver thread, and every later frame of its session is refused
+ * ({@link RejectReason#CAUGHT_LYING}), so that a gradient it sends after the lie is not aggregated while
+ * the coordinator takes it out of the quorum. What this does not check: which ps node owns a shard (any ps
  * node's parameters for any shard pass), see docs/security.md.
  *
  * <p>Peers and grants change from any thread (copy-on-write under this object's lock); {@link #check}
@@ -138,6 +140,10 @@ public final class FrameGrants implements FrameAuthorizer {
 
     @Override
     public RejectReason check(int session, byte type, int sender, int shard, int tensor) {
+        if (blamed.contains(session)) {
+            // once caught, nothing of its counts: not even a gradient under its own id that follows the lie
+            return RejectReason.CAUGHT_LYING;
+        }
         int roles = rolesBySession.get(session);
         if (type == FrameType.GRADIENT.code()) {
             if ((roles & TRAINER) == 0) {

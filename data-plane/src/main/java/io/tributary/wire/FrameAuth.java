@@ -161,6 +161,11 @@ public final class FrameAuth {
         return byEndpoint.containsKey(endpoint);
     }
 
+    /** The endpoints whose key is known, this node's own included. */
+    public java.util.Set<String> peerEndpoints() {
+        return java.util.Set.copyOf(byEndpoint.keySet());
+    }
+
     /** How many peers (this node included, once its own endpoint is added) have a key. */
     public int peerCount() {
         return byEndpoint.size();

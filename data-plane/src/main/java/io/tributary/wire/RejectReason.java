@@ -45,5 +45,10 @@ public enum RejectReason {
      * Authentic, from a trainer node that holds no trainer id in the current quorum (it left it, or has
      * not been admitted yet): dropped without blame.
      */
-    NOT_IN_QUORUM
+    NOT_IN_QUORUM,
+    /**
+     * Authentic, from a node caught lying earlier ({@link #NOT_ITS_ROLE} or {@link #NOT_ITS_ID}): nothing it
+     * sends is taken any more, its honest-looking frames included, until its key is gone.
+     */
+    CAUGHT_LYING
 }

@@ -97,9 +97,14 @@ class FrameGrantsTest {
     void aTrainerCannotFillAnotherTrainersSlotAndTheOwnersFramesStillCount() throws Exception {
         // 4 frames of B's, signed by B, for A's id 1 at step 0: refused before the slot, B blamed once
         b.send(ps.endpoint(), FrameType.GRADIENT, 1, 0, 0, 0L, values(-1000f), 0, N);
-        await(() -> rejected(RejectReason.NOT_ITS_ID) == 4, "B's 4 frames refused as not its id");
+        // the first frame is the lie; the 3 after it come from a node already caught
+        await(() -> rejected(RejectReason.NOT_ITS_ID) == 1 && rejected(RejectReason.CAUGHT_LYING) == 3,
+                "B's 4 frames refused");
         assertEquals(List.of(b.endpoint() + " NOT_ITS_ID: sent gradient frames as trainer 1, an id the coordinator"
                 + " gave to another node"), blamed);
+        // once caught, B's frames under its own id are refused too
+        b.send(ps.endpoint(), FrameType.GRADIENT, 2, 0, 0, 0L, values(6f), 0, N);
+        await(() -> rejected(RejectReason.CAUGHT_LYING) == 7, "B's own-id frames refused after its lie");
         // A's honest gradient for step 0 fills its slot: nothing of B's was taken as a duplicate chunk
         float[] honest = values(1f);
         a.send(ps.endpoint(), FrameType.GRADIENT, 1, 0, 0, 0L, honest, 0, N);
@@ -110,10 +115,11 @@ class FrameGrantsTest {
 
     @Test
     void aTrainerCannotVoteThroughAnUnusedSlotId() throws Exception {
-        b.send(ps.endpoint(), FrameType.GRADIENT, 7, 0, 0, 0L, values(5f), 0, N);
         b.send(ps.endpoint(), FrameType.GRADIENT, 2, 0, 0, 0L, values(6f), 0, N); // its own id: taken
         await(() -> completed.get() == 1, "B's own gradient completed slot 2");
-        assertEquals(4, rejected(RejectReason.NOT_ITS_ID));
+        b.send(ps.endpoint(), FrameType.GRADIENT, 7, 0, 0, 0L, values(5f), 0, N);
+        await(() -> rejected(RejectReason.NOT_ITS_ID) == 1 && rejected(RejectReason.CAUGHT_LYING) == 3,
+                "B's votes as trainer 7 refused");
         assertEquals(1, blamed.size());
         assertTrue(blamed.get(0).contains("as trainer 7, but it holds trainer id 2"), blamed.get(0));
     }
@@ -124,11 +130,16 @@ class FrameGrantsTest {
         ps.hostReplica(NodeDataPlane.TRAINER_REPLICA, replica);
         a.send(ps.endpoint(), FrameType.PARAMETERS, FrameGrants.SHARD_SENDER_BASE, 0, NodeDataPlane.TRAINER_REPLICA,
                 1_000_000_000L, values(9f), 0, N);
-        await(() -> rejected(RejectReason.NOT_ITS_ROLE) == 4, "A's parameter frames refused: not a ps node");
+        await(() -> rejected(RejectReason.NOT_ITS_ROLE) == 1 && rejected(RejectReason.CAUGHT_LYING) == 3,
+                "A's parameter frames refused: not a ps node");
         assertEquals(0f, replica.parameters()[0], "nothing of A's reached the replica");
         // the ps node's own gradient (IPC, its own session, role ps only): refused too
         ps.send(ps.endpoint(), FrameType.GRADIENT, 1, 0, 0, 0L, values(3f), 0, N);
-        await(() -> rejected(RejectReason.NOT_ITS_ROLE) == 8, "gradient from a ps-only node refused");
+        await(() -> rejected(RejectReason.NOT_ITS_ROLE) == 2 && rejected(RejectReason.CAUGHT_LYING) == 6,
+                "gradient from a ps-only node refused");
+        // and A, caught, is refused even under its own id
+        a.send(ps.endpoint(), FrameType.GRADIENT, 1, 0, 0, 0L, values(1f), 0, N);
+        await(() -> rejected(RejectReason.CAUGHT_LYING) == 10, "A refused after its lie");
         assertEquals(0, completed.get());
         assertEquals(2, blamed.size(), blamed.toString());
     }
@@ -139,10 +150,17 @@ class FrameGrantsTest {
         ParameterAssembler replica = new ParameterAssembler(layout, v -> ready.incrementAndGet());
         ps.hostReplica(NodeDataPlane.COORDINATOR_REPLICA, replica);
         replica.expect(4L);
-        ps.send(ps.endpoint(), FrameType.PARAMETERS, FrameGrants.SHARD_SENDER_BASE + 1, 0,
-                NodeDataPlane.COORDINATOR_REPLICA, 4L, values(2f), 0, N);
-        await(() -> rejected(RejectReason.NOT_ITS_ID) == 4, "parameters under shard 1's sender id refused");
-        assertEquals(0, ready.get());
+        try (NodeDataPlane other = node()) {
+            meet(ps, Set.of("ps"), other, Set.of("ps"));
+            other.send(ps.endpoint(), FrameType.PARAMETERS, FrameGrants.SHARD_SENDER_BASE + 1, 0,
+                    NodeDataPlane.COORDINATOR_REPLICA, 4L, values(2f), 0, N);
+            await(() -> rejected(RejectReason.NOT_ITS_ID) == 1 && rejected(RejectReason.CAUGHT_LYING) == 3,
+                    "parameters under shard 1's sender id refused");
+            assertEquals(0, ready.get());
+            assertEquals(List.of(other.endpoint() + " NOT_ITS_ID: sent parameter frames of shard 0 under sender id "
+                    + (FrameGrants.SHARD_SENDER_BASE + 1) + " (a shard's frames carry " + FrameGrants.SHARD_SENDER_BASE
+                    + ")"), blamed);
+        }
         float[] right = values(8f);
         ps.send(ps.endpoint(), FrameType.PARAMETERS, FrameGrants.SHARD_SENDER_BASE, 0, NodeDataPlane.COORDINATOR_REPLICA,
                 4L, right, 0, N);

@@ -81,7 +81,19 @@ final class SyncSteps implements Steps {
             return;
         }
         long aggregationStart = System.nanoTime();
-        StepAggregation.Verdicts v = tools.aggregation().close(tools.step().readySlots(), host.version(),
+        // one vote per member of the quorum the step closes under: a trainer that left it (quarantined, gone)
+        // after its gradient came is not aggregated; the coordinator hands its samples to the others
+        List<Integer> ready = tools.step().readySlots();
+        for (int i = ready.size() - 1; i >= 0; i--) {
+            int t = ready.get(i);
+            if (!tools.step().inQuorum(t)) {
+                ready.remove(i);
+                tools.slots().release(t);
+                tools.log().info("shard {}: step {} leaves out trainer {}'s gradient: it left the quorum", tools.shard(),
+                        host.version(), t);
+            }
+        }
+        StepAggregation.Verdicts v = tools.aggregation().close(ready, host.version(),
                 () -> tools.optimizer().apply(tools.params(), tools.aggregation().gradient()));
         tools.metrics().shardAggregationSeconds.observe((System.nanoTime() - aggregationStart) / 1e9);
         long closed = host.version();

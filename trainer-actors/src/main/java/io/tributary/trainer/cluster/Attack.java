@@ -18,10 +18,24 @@ import java.util.Locale;
  *       spread between trainers. {@code z} ({@code tributary.trainer.lie-z}) defaults to the paper's
  *       z_max for n = 5 trainers and f = 1 attacker: s = floor(n / 2 + 1) - f = 2 and
  *       z = Phi^-1((n - s) / n) = Phi^-1(0.6) = 0.2533 ({@link #paperZ}).</li>
+ *   <li>{@code steal-slot}, {@code extra-votes}, {@code forge-parameters}: a member lying about who it is on
+ *       the data plane, with frames it really signs ({@link HostileFrames}); its own gradient goes out
+ *       honest, so only the lie can get it caught.</li>
  * </ul>
  */
 public enum Attack {
-    NONE, SIGN_FLIP, SCALE, SIGN_FLIP_SCALE, NAN, LITTLE_IS_ENOUGH;
+    NONE, SIGN_FLIP, SCALE, SIGN_FLIP_SCALE, NAN, LITTLE_IS_ENOUGH,
+    /** Data-plane lies ({@link HostileFrames}): -100 x its gradient, signed by itself, under another trainer's id. */
+    STEAL_SLOT,
+    /** Data-plane lies: -100 x its gradient under unused trainer ids, as extra votes. */
+    EXTRA_VOTES,
+    /** Data-plane lies: parameter frames of a far-future version to every other node's replicas. */
+    FORGE_PARAMETERS;
+
+    /** Whether this attack lies on the data plane (its own gradient then goes out honest). */
+    public boolean framesLie() {
+        return this == STEAL_SLOT || this == EXTRA_VOTES || this == FORGE_PARAMETERS;
+    }
 
     /** Weight of one step in the little-is-enough attacker's running mean and variance. */
     public static final float LIE_RATE = 0.1f;
@@ -75,7 +89,8 @@ public enum Attack {
             return valueOf(value.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("tributary.trainer.attack = '" + value
-                    + "' is unknown: use none, sign-flip, scale, sign-flip-scale, nan or little-is-enough", e);
+                    + "' is unknown: use none, sign-flip, scale, sign-flip-scale, nan, little-is-enough, steal-slot,"
+                    + " extra-votes or forge-parameters", e);
         }
     }
 
@@ -127,6 +142,9 @@ public enum Attack {
                 case SCALE -> scale(gradient, 100f);
                 case SIGN_FLIP_SCALE -> scale(gradient, -100f);
                 case LITTLE_IS_ENOUGH -> littleIsEnough(gradient);
+                case STEAL_SLOT, EXTRA_VOTES, FORGE_PARAMETERS -> {
+                    // the lie is in the frames (HostileFrames), not in the gradient
+                }
             }
         }
 

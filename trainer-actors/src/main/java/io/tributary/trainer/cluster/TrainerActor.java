@@ -129,6 +129,8 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
     private ModelStep model;
     private GradientPush gradients;
     private Attack.Corruptor corruptor;
+    /** A data-plane liar's frames (hostile-member suite), or null. */
+    private HostileFrames hostile;
     private BatchPipeline pipeline;
     /** The step in hand: the next to compute. */
     private long step;
@@ -223,6 +225,7 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
                 res.gradientEncoding());
         times.encoding(res.gradientEncoding());
         corruptor = res.attack().corruptor(model.parameterCount(), (float) res.lieZ());
+        hostile = res.attack().framesLie() ? new HostileFrames(res.attack(), res.dataPlane(), model.parameterCount()) : null;
         fetch.assign(a.policy(), a.staleness(), a.totalSteps());
         step = a.startStep();
         plans.start(a.trainerId(), step);
@@ -397,6 +400,9 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
     private void finishStep(long t0, float loss, int n) {
         float[] grad = gradients.buffer(step);
         corruptor.apply(grad);
+        if (hostile != null) {
+            hostile.send(assignment.trainerId(), step, grad, fetch::shardEndpoint);
+        }
         // mean rule, unequal batches: the mean over the contributions is then the mean over the samples
         gradients.scale(step, plans.scale(step));
         long t1 = System.nanoTime();
