@@ -24,7 +24,8 @@ class CreditsCommandTest {
         CreditLedger ledger = new CreditLedger(0.02, 0.5);
         ledger.admitted(0, "node-a");
         ledger.admitted(1, "node-b");
-        ledger.stepDone(0, 100, 1_500_000_000L);
+        ledger.served(0, 100);
+        ledger.computed(0, 1_500_000_000L);
         ledger.sliceVerdicts(Set.of(0, 1), Set.of(1), Set.of());
         ledger.status(1, CreditLedger.Status.QUARANTINED);
         Path run = Files.createDirectories(runs.resolve("demo-20261125-220000"));

@@ -117,12 +117,23 @@ public final class CreditLedger {
         entries.computeIfAbsent(trainer, t -> new Entry(t, node));
     }
 
-    /** A trainer finished a step of {@code samples} samples in {@code computeNanos}. */
-    public void stepDone(int trainer, int samples, long computeNanos) {
+    /**
+     * Shard 0 committed a step with {@code trainer}'s gradient in it, and the work plan gave it {@code samples}
+     * samples of that step: verified facts (the shard accepted the slice; the coordinator planned the
+     * samples), so the samples and steps credited are these, never the trainer's own report.
+     */
+    public void served(int trainer, int samples) {
         Entry e = entries.get(trainer);
         if (e != null) {
             e.samples += samples;
             e.steps++;
+        }
+    }
+
+    /** A trainer says it computed a step in {@code computeNanos}: its own report, the one credit not verified. */
+    public void computed(int trainer, long computeNanos) {
+        Entry e = entries.get(trainer);
+        if (e != null) {
             e.computeNanos += computeNanos;
         }
     }

@@ -66,11 +66,9 @@ final class SamplesAudit {
     }
 
     /** Shard 0 committed step {@code step} with trainer {@code trainer}'s gradient in it; marks its slice once. */
-    void served(int trainer, long step) {
+    int served(int trainer, long step) {
         Set<Integer> s = servedSteps.computeIfAbsent(step, k -> new HashSet<>(4));
-        if (s.add(trainer)) {
-            mark(trainer, step);
-        }
+        return s.add(trainer) ? mark(trainer, step) : 0;
     }
 
     /** Whether shard 0 committed {@code step} with {@code trainer}'s gradient (in an epoch still open). */
@@ -79,17 +77,18 @@ final class SamplesAudit {
         return s != null && s.contains(trainer);
     }
 
-    private void mark(int trainer, long step) {
+    /** Marks {@code trainer}'s slice of {@code step}; returns its size (0: none, or no plan gave it one). */
+    private int mark(int trainer, long step) {
         WorkPlan p = owner.planOf(trainer, step);
         EpochAudit audit = p == null ? null : open.get(p.epoch());
         if (audit == null) {
             unplanned++;
-            return;
+            return 0;
         }
         int index = p.indexOf(trainer);
         int size = p.sliceSize(index, step);
         if (size == 0) {
-            return;
+            return 0;
         }
         long start = p.sliceStart(index, step);
         if (markScratch.length < p.ranges().length + 2) {
@@ -104,6 +103,7 @@ final class SamplesAudit {
             }
             audit.served.set(from, to);
         }
+        return size;
     }
 
     /**

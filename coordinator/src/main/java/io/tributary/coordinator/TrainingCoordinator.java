@@ -280,11 +280,10 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
             return this;
         }
         m.doneSteps = Math.max(m.doneSteps, d.step() + 1);
-        m.samples += d.samples();
         if (d.samples() > 0 && d.computeNanos() > 0) {
             m.measured(d.computeNanos());
         }
-        ledger.stepDone(d.trainerId(), d.samples(), d.computeNanos());
+        ledger.computed(d.trainerId(), d.computeNanos());
         checksums.sent(d.trainerId(), d.step(), d.checksums());
         samples += d.samples();
         contributions++;
@@ -344,7 +343,13 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         }
         if (work.planner() != null && c.shard() == 0 && !finished) {
             for (int t : c.checksums().keySet()) {
-                work.planner().served(t, c.step());
+                // credits from verified facts: the slice the shard accepted, the samples the plan gave
+                int n = work.planner().served(t, c.step());
+                Member m = roster.byId(t);
+                if (n > 0 && m != null) {
+                    m.samples += n;
+                    ledger.served(t, n);
+                }
             }
             if (sync() // bounded staleness: one commit per gradient
                     && work.planner().committed(c.step(), c.checksums().keySet())) {
@@ -416,7 +421,12 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         lastAccuracy = accuracy;
         res.metrics().runAccuracy.set(accuracy);
         int epoch = evaluations.epochOf(step);
-        if (res.recorder() != null) {
+        if (res.recorder() != null && sync() && evalAssembler.uniformVersion() != step) {
+            // a model mixed of two versions is no model anyone trained: neither checkpoint nor history gets it
+            getContext().getLog().warn("step {}: no checkpoint or history entry: the shards' parameters arrived at"
+                    + " more than one version (a shard had moved on), so they are not one cut of the model; the next"
+                    + " evaluation is recorded as usual", step);
+        } else if (res.recorder() != null) {
             // A checkpoint and a hash-chained history entry per evaluation (fsynced; this dispatcher may block).
             res.recorder().recordEvaluation(step, epoch, evalAssembler.parameters(), roster.samplesByTrainer(),
                     Double.isNaN(loss) ? 0 : loss, accuracy);

@@ -401,9 +401,12 @@ public final class WorkPlanner {
         return null;
     }
 
-    /** Shard 0 committed step {@code step} with trainer {@code trainer}'s gradient in it. */
-    void served(int trainer, long step) {
-        audit.served(trainer, step);
+    /**
+     * Shard 0 committed step {@code step} with trainer {@code trainer}'s gradient in it; returns the samples
+     * its plan gave it in that step (0 when counted already, or no plan gave it any).
+     */
+    int served(int trainer, long step) {
+        return audit.served(trainer, step);
     }
 
     /**

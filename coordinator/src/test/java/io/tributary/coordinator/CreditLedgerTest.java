@@ -84,9 +84,12 @@ class CreditLedgerTest {
     void stepsSamplesAndComputeAddUpAndTheJsonCarriesThem() {
         CreditLedger ledger = new CreditLedger(0.02, 0.5);
         ledger.admitted(3, "pekko://tributary@127.0.0.1:4000");
-        ledger.stepDone(3, 64, 2_000_000_000L);
-        ledger.stepDone(3, 64, 1_000_000_000L);
-        ledger.stepDone(9, 64, 1L); // never admitted: ignored
+        ledger.served(3, 64);
+        ledger.computed(3, 2_000_000_000L);
+        ledger.served(3, 64);
+        ledger.computed(3, 1_000_000_000L);
+        ledger.served(9, 64); // never admitted: ignored
+        ledger.computed(9, 1L);
         assertEquals(128, ledger.entry(3).samples());
         assertEquals(2, ledger.entry(3).steps());
         assertEquals(3.0, ledger.entry(3).computeSeconds(), 1e-9);
