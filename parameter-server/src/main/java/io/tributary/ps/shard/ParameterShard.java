@@ -285,6 +285,7 @@ public final class ParameterShard implements Steps.Host {
 
     /** Takes a newer quorum; requests of trainers that left it are dropped. Returns false for an old one. */
     private boolean takeQuorum(SetQuorum q) {
+        Set<Integer> before = step.quorum();
         if (q.runId() != dataPlane.runId() || !step.update(q.generation(), q.trainers(), q.backup())) {
             return false;
         }
@@ -293,6 +294,11 @@ public final class ParameterShard implements Steps.Host {
         for (int t = 0; t < settings.maxTrainers(); t++) {
             if (!step.inQuorum(t)) {
                 aggregation.forget(t); // its slot may go to another trainer
+                if (before.contains(t)) {
+                    // it has just left: a partial gradient of it must not be completed by the next holder of
+                    // the id (a trainer not yet in a quorum keeps what it sent: it may be a joiner ahead of its quorum)
+                    slots.forget(t);
+                }
             }
         }
         coordinator = q.coordinator();
