@@ -152,13 +152,13 @@ final class Roster {
 
     /**
      * A work plan from step {@code from} handed on the undelivered samples of every trainer that is
-     * gone now: their ids free once the run has committed {@code from} steps (a later plan, after a
-     * rollback, moves that step to its own start).
+     * gone now: the ids of those not handed on before free once the run has committed {@code from}
+     * steps (a plan after a rollback starts at the cut, below that step: the later step stands).
      */
     void handedOn(long from) {
         for (Member m : byId.values()) {
-            if (!m.live && !m.quarantined) {
-                m.freesAt = m.freesAt == Long.MAX_VALUE ? from : Math.max(m.freesAt, from);
+            if (!m.live && !m.quarantined && m.freesAt == Long.MAX_VALUE) {
+                m.freesAt = from;
             }
         }
     }
