@@ -151,7 +151,7 @@ class ParameterShardTest {
             TestProbe<CoordinatorCommand> coordinator = KIT.createTestProbe();
             TestProbe<ShardReply> live = KIT.createTestProbe();
             TestProbe<ShardReply> dead = KIT.createTestProbe();
-            shard.tell(new SetQuorum(RUN, 1, Set.of(0, 1), 0, coordinator.getRef()));
+            shard.tell(new SetQuorum(RUN, 1, Map.of(0, "-", 1, "-"), 0, coordinator.getRef()));
             shard.tell(new RequestParams(0, trainer.endpoint(), 0, live.getRef()));
             assertEquals(0, live.expectMessageClass(ParamsSent.class, Duration.ofSeconds(20)).version());
 
