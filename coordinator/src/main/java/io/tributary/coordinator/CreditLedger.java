@@ -2,6 +2,7 @@ package io.tributary.coordinator;
 
 import io.tributary.history.JsonWriter;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -94,7 +95,10 @@ public final class CreditLedger {
 
     private final double rate;
     private final double quarantineBelow;
+    /** The entry of the trainer that holds each id now. */
     private final Map<Integer, Entry> entries = new TreeMap<>();
+    /** Every entry of the run, in the order of admission: an id that went to another trainer has one per trainer. */
+    private final List<Entry> history = new ArrayList<>();
 
     /**
      * @param rate            weight of one slice in the reputation, in (0, 1]
@@ -112,9 +116,17 @@ public final class CreditLedger {
         this.quarantineBelow = quarantineBelow;
     }
 
-    /** A trainer was admitted. */
+    /**
+     * A trainer was admitted. A new node under an id another trainer had gets an entry of its own
+     * (the other's stays, under its node); the same node again keeps its entry.
+     */
     public void admitted(int trainer, String node) {
-        entries.computeIfAbsent(trainer, t -> new Entry(t, node));
+        Entry e = entries.get(trainer);
+        if (e == null || !e.node.equals(node)) {
+            e = new Entry(trainer, node);
+            entries.put(trainer, e);
+            history.add(e);
+        }
     }
 
     /**
@@ -177,13 +189,19 @@ public final class CreditLedger {
         }
     }
 
+    /** The entry of the trainer that holds id {@code trainer} now, or null. */
     public Entry entry(int trainer) {
         return entries.get(trainer);
     }
 
-    /** All entries by trainer id. */
+    /**
+     * All entries by trainer id; where an id went to another trainer, each of its trainers' entries
+     * in the order they were admitted (the one that holds it now last).
+     */
     public List<Entry> entries() {
-        return List.copyOf(entries.values());
+        List<Entry> out = new ArrayList<>(history);
+        out.sort(Comparator.comparingInt(Entry::trainer)); // stable: admission order within an id
+        return out;
     }
 
     public double quarantineBelow() {
@@ -197,7 +215,7 @@ public final class CreditLedger {
                 .name("step").value(step)
                 .name("quarantine_below").value(quarantineBelow, 4)
                 .name("trainers").beginArray();
-        for (Entry e : entries.values()) {
+        for (Entry e : entries()) {
             w.beginObject()
                     .name("trainer").value(e.trainer)
                     .name("node").value(e.node)

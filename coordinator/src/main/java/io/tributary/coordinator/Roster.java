@@ -18,6 +18,14 @@ import org.apache.pekko.actor.typed.ActorRef;
  * their work-plan weights and measured speeds, and what follows from that — the quorum the shards
  * wait for, the trainers the next work plan is for, and the gone ones whose undelivered samples it
  * hands on. No messaging: the coordinator tells, this class knows.
+ *
+ * <p>Ids are below {@code max-trainers}: an id is also the trainer's gradient slot in every shard's
+ * {@code ContributionSlots}. A new trainer takes an id never used in the run when there is one, else
+ * the id of the trainer gone longest whose id is free again ({@link Member#freesAt}): its undelivered
+ * samples were handed on by a work plan that the run has reached, so no plan, bridge, slot or step in
+ * hand still means that trainer by the id. The gone trainer is then retired: it keeps its samples
+ * (the history's shares by id) but is no longer found by id or node. A quarantined trainer's id is
+ * never reused in the run.
  */
 final class Roster {
 
@@ -41,6 +49,14 @@ final class Roster {
         double stepNanos;
         /** Told to rewind and not registered again yet: its step reports are from before the rollback. */
         boolean rewinding;
+        /**
+         * Gone: once the run has committed this many steps, its id may go to a new trainer (the work
+         * plan that handed on its undelivered samples starts here); {@link Long#MAX_VALUE} until then,
+         * and while live.
+         */
+        long freesAt = Long.MAX_VALUE;
+        /** Gone: when, in the order trainers went (the one gone longest gives its id first). */
+        long goneOrder;
 
         Member(int id, String nodeId, ActorRef<TrainerCommand> ref) {
             this.id = id;
@@ -62,6 +78,9 @@ final class Roster {
     private final int maxTrainers;
     private final Map<String, Member> byNode = new LinkedHashMap<>();
     private final Map<Integer, Member> byId = new HashMap<>();
+    /** Gone trainers whose id went to another trainer, in the order they were retired. */
+    private final List<Member> retired = new ArrayList<>();
+    private long goneCount;
 
     Roster(int maxTrainers) {
         if (maxTrainers < 1) {
@@ -70,24 +89,95 @@ final class Roster {
         this.maxTrainers = maxTrainers;
     }
 
-    /** Why a new trainer cannot be admitted, or null when it can. */
-    String refusal() {
-        return byNode.size() >= maxTrainers
-                ? "the run is full (tributary.cluster.max-trainers = " + maxTrainers + ")" : null;
+    /**
+     * Why a new trainer cannot be admitted when the run has committed {@code committedSteps} steps,
+     * or null when it can: the run is full of active trainers, or every id is held (by quarantined
+     * trainers, or gone ones whose samples are still being handed on).
+     */
+    String refusal(long committedSteps) {
+        int active = activeCount();
+        if (active >= maxTrainers) {
+            return "the run is full: " + active + " trainers are training (tributary.cluster.max-trainers = "
+                    + maxTrainers + "); register again when one has left, or raise max-trainers for the next run";
+        }
+        if (freeId(committedSteps) >= 0) {
+            return null;
+        }
+        int quarantined = 0;
+        long soonest = Long.MAX_VALUE;
+        for (Member m : byId.values()) {
+            if (m.quarantined) {
+                quarantined++;
+            } else if (!m.live) {
+                soonest = Math.min(soonest, m.freesAt);
+            }
+        }
+        return "no trainer id is free (tributary.cluster.max-trainers = " + maxTrainers + ", an id is a gradient slot "
+                + "on every shard): " + active + " trainers are training, " + quarantined
+                + " quarantined ones keep theirs for the run" + (soonest == Long.MAX_VALUE ? ""
+                : ", and a gone trainer's id frees once its undelivered samples are handed on"
+                + " (at step " + soonest + " at the earliest)") + "; register again later, or raise max-trainers for the next run";
     }
 
-    /** Admits the trainer of node {@code nodeId} with the next id. */
-    Member admit(String nodeId, ActorRef<TrainerCommand> ref) {
-        if (refusal() != null) {
-            throw new IllegalStateException(refusal());
+    /**
+     * Admits the trainer of node {@code nodeId} under the id {@link #refusal} found free when the
+     * run has committed {@code committedSteps} steps; a gone trainer holding it is retired.
+     */
+    Member admit(String nodeId, ActorRef<TrainerCommand> ref, long committedSteps) {
+        String refusal = refusal(committedSteps);
+        if (refusal != null) {
+            throw new IllegalStateException(refusal);
         }
         if (byNode.containsKey(nodeId)) {
             throw new IllegalStateException("node " + nodeId + " has a trainer already");
         }
-        Member m = new Member(byNode.size(), nodeId, ref);
+        int id = freeId(committedSteps);
+        Member previous = byId.remove(id);
+        if (previous != null) {
+            byNode.remove(previous.nodeId);
+            retired.add(previous);
+        }
+        Member m = new Member(id, nodeId, ref);
         byNode.put(nodeId, m);
         byId.put(m.id, m);
         return m;
+    }
+
+    /** Marks a trainer gone; its id frees at {@code freesAt} committed steps (see {@link #handedOn}). */
+    void gone(Member m, long freesAt) {
+        m.live = false;
+        m.goneOrder = goneCount++;
+        m.freesAt = freesAt;
+    }
+
+    /**
+     * A work plan from step {@code from} handed on the undelivered samples of every trainer that is
+     * gone now: the ids of those not handed on before free once the run has committed {@code from}
+     * steps (a plan after a rollback starts at the cut, below that step: the later step stands).
+     */
+    void handedOn(long from) {
+        for (Member m : byId.values()) {
+            if (!m.live && !m.quarantined && m.freesAt == Long.MAX_VALUE) {
+                m.freesAt = from;
+            }
+        }
+    }
+
+    /** The lowest id never used, else the id of the trainer gone longest that is free; -1 when none is. */
+    private int freeId(long committedSteps) {
+        for (int id = 0; id < maxTrainers; id++) {
+            if (!byId.containsKey(id)) {
+                return id;
+            }
+        }
+        Member oldest = null;
+        for (Member m : byId.values()) {
+            if (!m.live && !m.quarantined && m.freesAt <= committedSteps
+                    && (oldest == null || m.goneOrder < oldest.goneOrder)) {
+                oldest = m;
+            }
+        }
+        return oldest == null ? -1 : oldest.id;
     }
 
     Member byNode(String nodeId) {
@@ -98,13 +188,22 @@ final class Roster {
         return byId.get(id);
     }
 
-    /** Every trainer ever admitted, in the order of admission. */
+    /** Every trainer admitted and not retired, in the order of admission. */
     Collection<Member> all() {
         return Collections.unmodifiableCollection(byNode.values());
     }
 
     int size() {
         return byNode.size();
+    }
+
+    /** Live and not quarantined: the trainers that hold a place in the run. */
+    int activeCount() {
+        int n = 0;
+        for (Member m : byNode.values()) {
+            n += m.active() ? 1 : 0;
+        }
+        return n;
     }
 
     int liveCount() {
@@ -182,11 +281,14 @@ final class Roster {
         return floor;
     }
 
-    /** Samples each trainer reported, by id (the history's shares). */
+    /** Samples each trainer reported, by id (the history's shares; a reused id's share sums its trainers'). */
     Map<Integer, Long> samplesByTrainer() {
         Map<Integer, Long> out = new TreeMap<>();
+        for (Member m : retired) {
+            out.merge(m.id, m.samples, Long::sum);
+        }
         for (Member m : byNode.values()) {
-            out.put(m.id, m.samples);
+            out.merge(m.id, m.samples, Long::sum);
         }
         return out;
     }
@@ -209,7 +311,7 @@ final class Roster {
         }
     }
 
-    /** Tells every trainer ever admitted. */
+    /** Tells every trainer admitted and not retired. */
     void tellAll(TrainerCommand message) {
         for (Member m : byNode.values()) {
             m.ref.tell(message);

@@ -6,11 +6,13 @@ import io.tributary.protocol.CoordinatorProtocol.CoordinatorCommand;
 import io.tributary.protocol.CoordinatorProtocol.MemberOffence;
 import io.tributary.protocol.CoordinatorProtocol.RegisterTrainer;
 import io.tributary.protocol.TrainerProtocol.Rejected;
+import io.tributary.protocol.TrainerProtocol.TrainerCommand;
 import io.tributary.protocol.WorkPlan;
 import io.tributary.ps.shard.ShardSettings;
 import java.util.Locale;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.AddressFromURIString;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Down;
@@ -23,8 +25,12 @@ import org.apache.pekko.cluster.typed.Down;
  */
 final class RosterKeeper {
 
-    /** A trainer's actor terminated (it stopped, or its node is gone). */
-    record TrainerTerminated(int trainerId) implements CoordinatorCommand {
+    /**
+     * A trainer's actor terminated (it stopped, or its node is gone). The actor is named because an
+     * id outlives it: the trainer may have registered again from a new actor, or its id may have gone
+     * to another trainer, and then this is about neither.
+     */
+    record TrainerTerminated(int trainerId, ActorRef<TrainerCommand> trainer) implements CoordinatorCommand {
     }
 
     private final ActorContext<CoordinatorCommand> ctx;
@@ -69,12 +75,13 @@ final class RosterKeeper {
             known.rewinding = false;
             boolean moved = !known.dataEndpoint.equals(r.dataEndpoint());
             known.dataEndpoint = r.dataEndpoint();
-            ctx.watchWith(r.trainer(), new TrainerTerminated(known.id));
+            ctx.watchWith(r.trainer(), new TrainerTerminated(known.id, r.trainer()));
             if (run.started()) {
                 long at = settings.shards().policy().synchronous() ? run.committedSteps() : known.doneSteps;
                 known.ref.tell(run.assignment(known, at));
                 if (!known.live) {
                     known.live = true;
+                    known.freesAt = Long.MAX_VALUE;
                     run.sendQuorum();
                     work.replan("trainer " + known.id + " is back", known, known, at);
                 } else if (moved) {
@@ -84,7 +91,7 @@ final class RosterKeeper {
             }
             return;
         }
-        String full = roster.refusal();
+        String full = roster.refusal(run.committedSteps());
         if (full != null) {
             r.trainer().tell(new Rejected(full));
             return;
@@ -93,10 +100,10 @@ final class RosterKeeper {
             joinMidRun(r);
             return;
         }
-        Member m = roster.admit(r.nodeId(), r.trainer());
+        Member m = roster.admit(r.nodeId(), r.trainer(), run.committedSteps());
         m.dataEndpoint = r.dataEndpoint();
         ledger.admitted(m.id, m.nodeId);
-        ctx.watchWith(r.trainer(), new TrainerTerminated(m.id));
+        ctx.watchWith(r.trainer(), new TrainerTerminated(m.id, r.trainer()));
         ctx.getLog().info("trainer {} registered from {} ({}), data plane {}", m.id, r.nodeId(), r.backend(),
                 r.dataEndpoint());
         if (roster.size() >= settings.minTrainers()) {
@@ -111,11 +118,11 @@ final class RosterKeeper {
      * the next plan are empty.
      */
     private void joinMidRun(RegisterTrainer r) {
-        Member m = roster.admit(r.nodeId(), r.trainer());
+        Member m = roster.admit(r.nodeId(), r.trainer(), run.committedSteps());
         m.dataEndpoint = r.dataEndpoint();
         m.doneSteps = run.committedSteps();
         ledger.admitted(m.id, m.nodeId);
-        ctx.watchWith(r.trainer(), new TrainerTerminated(m.id));
+        ctx.watchWith(r.trainer(), new TrainerTerminated(m.id, r.trainer()));
         run.sendQuorum();
         m.ref.tell(run.assignment(m, run.committedSteps()));
         work.replan("trainer " + m.id + " joined", m, m, run.committedSteps());
@@ -129,10 +136,11 @@ final class RosterKeeper {
 
     void onTrainerTerminated(TrainerTerminated t) {
         Member m = roster.byId(t.trainerId());
-        if (m == null || !m.live || run.finished()) {
+        if (m == null || !m.live || !m.ref.equals(t.trainer()) || run.finished()) {
             return;
         }
-        m.live = false;
+        // before the start nothing was planned for it: its id is free at once; after, once its samples are handed on
+        roster.gone(m, run.started() ? Long.MAX_VALUE : 0);
         ledger.status(m.id, CreditLedger.Status.GONE);
         ctx.getLog().warn("trainer {} ({}) is gone; {} trainers remain", m.id, m.nodeId, roster.liveCount());
         if (run.started()) {

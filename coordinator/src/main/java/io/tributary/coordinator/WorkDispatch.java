@@ -99,7 +99,9 @@ final class WorkDispatch {
             log.warn("no live trainer to plan the work for ({}): the run waits for one", why);
             return;
         }
+        long from = planner.leasedUntil();
         WorkPlan p = planner.replan(tw[0], tw[1], roster.gone(), joiner == null ? -1 : joiner.id, joinStep);
+        roster.handedOn(from);
         WorkPlan bridge = planner.lastBridge();
         if (bridge != null) {
             int handedOn = planner.lastBridgeHandedOn();

@@ -108,4 +108,29 @@ class CreditLedgerTest {
         assertEquals("node \"with\" quotes\\", c.getConfigList("trainers").get(1).getString("node"),
                 "a node name is written as it is, escaped");
     }
+
+    @Test
+    void anIdThatGoesToAnotherVolunteerStartsAFreshEntryAndKeepsTheGoneOnesUnderItsNode() {
+        CreditLedger ledger = new CreditLedger(0.5, 0.1);
+        ledger.admitted(0, "a");
+        ledger.stepDone(0, 64, 2_000_000_000L);
+        ledger.sliceVerdicts(Set.of(0), Set.of(0), Set.of()); // reputation 1 -> 0.5
+        ledger.status(0, CreditLedger.Status.GONE);
+        ledger.admitted(0, "b");
+        ledger.stepDone(0, 32, 1_000_000_000L);
+        ledger.admitted(0, "b"); // the same volunteer again: the same entry
+        List<CreditLedger.Entry> entries = ledger.entries();
+        assertEquals(2, entries.size());
+        assertEquals("a", entries.get(0).node());
+        assertEquals(64, entries.get(0).samples());
+        assertEquals(0.5, entries.get(0).reputation(), 1e-12);
+        assertEquals(CreditLedger.Status.GONE, entries.get(0).status());
+        assertEquals("b", entries.get(1).node());
+        assertEquals(32, entries.get(1).samples());
+        assertEquals(1.0, entries.get(1).reputation(), 1e-12);
+        assertEquals(CreditLedger.Status.LIVE, entries.get(1).status());
+        assertEquals("b", ledger.entry(0).node(), "the id's current holder");
+        String json = ledger.toJson(7, 10);
+        assertTrue(json.contains("\"node\": \"a\"") && json.contains("\"node\": \"b\""), json);
+    }
 }

@@ -20,8 +20,20 @@ public interface Backend extends AutoCloseable {
 
     // ---- memory -------------------------------------------------------------------------
 
-    /** A new zero-filled tensor of {@code length} elements. */
+    /** A new zero-filled tensor of {@code length} elements; {@link #free} gives its memory back. */
     Tensor allocate(int length);
+
+    /**
+     * Gives back the memory of a tensor {@link #allocate} returned: device memory goes back to the
+     * device at once; host memory is no longer referenced by the backend. The tensor and every slice
+     * of it are invalid afterwards. Whoever allocates frees what it no longer uses (a model replaced
+     * by a larger one, a trainer actor that stops or restarts): {@link #close} frees the rest, but a
+     * backend outlives the models on it.
+     *
+     * @throws IllegalArgumentException when {@code tensor} is a slice, is another backend's, or was
+     *     freed already
+     */
+    void free(Tensor tensor);
 
     /** Copies {@code dst.length()} floats from {@code src[srcOffset...]} into {@code dst}. */
     void upload(float[] src, int srcOffset, Tensor dst);

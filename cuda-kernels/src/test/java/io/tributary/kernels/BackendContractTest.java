@@ -1,6 +1,8 @@
 package io.tributary.kernels;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -443,5 +445,20 @@ public abstract class BackendContractTest {
         assertClose(wantM, get(tm), 1e-5, "adam m");
         assertClose(wantV, get(tv), 1e-4, "adam v");
         assertClose(wantP, get(tp), 1e-5, "adam params");
+    }
+
+    @Test
+    void aFreedTensorCannotBeFreedAgainAndASliceCannotBeFreedAtAll() {
+        Tensor t = backend.allocate(64);
+        Tensor other = put(randomArray(16, -1f, 1f));
+        float[] before = new float[16];
+        backend.download(other, before, 0);
+        assertThrows(IllegalArgumentException.class, () -> backend.free(t.slice(8, 16)), "a slice");
+        backend.free(t);
+        assertThrows(IllegalArgumentException.class, () -> backend.free(t), "freed twice");
+        float[] after = new float[16];
+        backend.download(other, after, 0);
+        assertArrayEquals(before, after, "freeing one tensor leaves the others as they are");
+        backend.free(other);
     }
 }

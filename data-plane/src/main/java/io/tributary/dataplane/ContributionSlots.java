@@ -129,6 +129,21 @@ public final class ContributionSlots {
         }
     }
 
+    /**
+     * Trainer {@code trainer} left the quorum: a partial gradient in its slot is dropped and the
+     * slot's step forgotten, so that a trainer that gets the id later (ids are reused) neither
+     * completes the slot with the other's chunks nor finds it held at the other's step. A completed
+     * gradient stays: the step in hand may still aggregate it, and the shard releases it.
+     */
+    public synchronized void forget(int trainer) {
+        if (trainer < 0 || trainer >= slots.length || sealed[trainer]) {
+            return;
+        }
+        received[trainer] = 0;
+        slotStep[trainer] = -1;
+        Arrays.fill(chunkSeen[trainer], false);
+    }
+
     /** Frees a trainer's slot for its next step. */
     public synchronized void release(int trainer) {
         sealed[trainer] = false;

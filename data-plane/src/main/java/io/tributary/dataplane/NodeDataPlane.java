@@ -14,7 +14,12 @@ import io.tributary.wire.FrameSink;
 import io.tributary.wire.FrameType;
 import io.tributary.wire.OfferFailedException;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.agrona.DirectBuffer;
@@ -60,6 +65,10 @@ public final class NodeDataPlane implements AutoCloseable {
     /** Frame bytes sent on every publication of this node, closed ones included. */
     private final AtomicLong bytesSent = new AtomicLong();
     private final Duration sendTimeout;
+    /** Publications being opened off the caller's thread ({@link #openAsync}), by publisher key. */
+    private final ConcurrentHashMap<String, CompletableFuture<Void>> opening = new ConcurrentHashMap<>();
+    /** Opens publications for {@link #openAsync}: each open may wait up to two send time-outs. */
+    private final ExecutorService opener = Executors.newCachedThreadPool(new OpenerThreads());
     private final FrameAuth auth;
     private final FrameGrants grants;
     private final FaultHooks faults;
@@ -226,8 +235,60 @@ public final class NodeDataPlane implements AutoCloseable {
         if (faults.isCutOff()) {
             return;
         }
-        FramePublisher p = publishers.computeIfAbsent(target + "#" + sender, key -> open(target, sender));
+        FramePublisher p = publishers.computeIfAbsent(publisherKey(target, sender), key -> open(target, sender));
         sendOn(p, type, shard, tensor, stepOrVersion, src, srcOffset, length, encoding, residual);
+    }
+
+    /**
+     * Whether frames of {@code sender} to {@code target} have a publication already: a send then
+     * waits for nothing but back-pressure, never for opening one (up to the node's key and then a
+     * connection, two send time-outs).
+     */
+    public boolean hasPublication(String target, int sender) {
+        return publishers.containsKey(publisherKey(target, sender));
+    }
+
+    /**
+     * Opens the publication for frames of {@code sender} to {@code target} on a thread of the data
+     * plane's own, so that an actor's thread never waits for it. The future completes when it is
+     * open, connected or not (a send then says which), or exceptionally with why it cannot be (the
+     * endpoint is not host:port, or no key for it came within the send timeout). Opens of one target
+     * and sender at the same time share one future.
+     */
+    public CompletableFuture<Void> openAsync(String target, int sender) {
+        String key = publisherKey(target, sender);
+        if (publishers.containsKey(key)) {
+            return CompletableFuture.completedFuture(null);
+        }
+        synchronized (opening) {
+            CompletableFuture<Void> inFlight = opening.get(key);
+            if (inFlight != null) {
+                return inFlight;
+            }
+            CompletableFuture<Void> opened = new CompletableFuture<>();
+            opening.put(key, opened);
+            try {
+                opener.execute(() -> {
+                    try {
+                        publishers.computeIfAbsent(key, k -> open(target, sender));
+                        opened.complete(null);
+                    } catch (RuntimeException e) {
+                        opened.completeExceptionally(e);
+                    } finally {
+                        opening.remove(key, opened);
+                    }
+                });
+            } catch (RejectedExecutionException e) {
+                opening.remove(key, opened);
+                opened.completeExceptionally(new IllegalStateException("the data plane at " + endpoint
+                        + " is closed: no publication to " + target + " opens", e));
+            }
+            return opened;
+        }
+    }
+
+    private static String publisherKey(String target, int sender) {
+        return target + "#" + sender;
     }
 
     /**
@@ -254,7 +315,7 @@ public final class NodeDataPlane implements AutoCloseable {
         if (faults.isCutOff()) {
             return;
         }
-        FramePublisher p = publishers.computeIfAbsent(target + "#" + sender, key -> open(target, sender));
+        FramePublisher p = publishers.computeIfAbsent(publisherKey(target, sender), key -> open(target, sender));
         if (!p.publication().isConnected()) {
             throw new OfferFailedException("nobody receives at data-plane endpoint " + target
                     + " (its node stopped, left or is paused)", Publication.NOT_CONNECTED);
@@ -295,6 +356,18 @@ public final class NodeDataPlane implements AutoCloseable {
         }
         return new FramePublisher(pub, runId, sender, Math.min(FramePublisher.DEFAULT_MAX_FRAME_LENGTH, pub.maxMessageLength()),
                 sendTimeout, new SleepingMillisIdleStrategy(1), null, signer);
+    }
+
+    /** Names the threads of {@link #opener}: daemons, so that they never keep a JVM up. */
+    private static final class OpenerThreads implements ThreadFactory {
+        private final AtomicLong count = new AtomicLong();
+
+        @Override
+        public Thread newThread(Runnable r) {
+            Thread t = new Thread(r, "data-plane-opener-" + count.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        }
     }
 
     /** The key for {@code target} comes with its node's membership, which may lag a message naming it. */
@@ -406,6 +479,7 @@ public final class NodeDataPlane implements AutoCloseable {
 
     @Override
     public void close() {
+        opener.shutdownNow(); // an open in progress is interrupted: its future completes exceptionally or with a closed publication
         runner.close();
         for (FramePublisher p : publishers.values()) {
             p.publication().close();

@@ -10,6 +10,13 @@ import org.agrona.DirectBuffer;
  * shards' parameter chunks are copied into one flat host vector as they arrive. A caller
  * {@link #expect(long) expects} a version; when every shard has delivered all of its elements at
  * that version or a newer one, the listener is told once (on the receiver thread).
+ *
+ * <p>Double buffered: frames are assembled in a back buffer, and the caller reads the front one
+ * ({@link #parameters()}), into which the shards' complete parameters are handed over only when the
+ * listener is told, that is after an {@link #expect}. So a caller that reads between {@code ready}
+ * and its next {@code expect} reads one consistent set of versions, however many frames of newer
+ * ones the receiver writes meanwhile. The hand-over copies only shards whose version changed, and
+ * allocates nothing.
  */
 public final class ParameterAssembler {
 
@@ -19,7 +26,12 @@ public final class ParameterAssembler {
     }
 
     private final ShardLayout layout;
-    private final float[] params;
+    /** Where frames are assembled (the receiver thread writes it). */
+    private final float[] back;
+    /** What the caller reads: the shards' parameters as of the last hand-over. */
+    private final float[] front;
+    /** Each shard's version in {@link #front} (-1: none yet). */
+    private final long[] frontVersion;
     private final long[] shardVersion;
     private final int[] received;
     private final boolean[][] chunkSeen;
@@ -30,7 +42,9 @@ public final class ParameterAssembler {
 
     public ParameterAssembler(ShardLayout layout, ReadyListener listener) {
         this.layout = layout;
-        this.params = new float[layout.totalParameters()];
+        this.back = new float[layout.totalParameters()];
+        this.front = new float[layout.totalParameters()];
+        this.frontVersion = new long[layout.shardCount()];
         this.shardVersion = new long[layout.shardCount()];
         this.received = new int[layout.shardCount()];
         this.complete = new boolean[layout.shardCount()];
@@ -40,15 +54,19 @@ public final class ParameterAssembler {
         }
         this.listener = listener;
         Arrays.fill(shardVersion, -1);
+        Arrays.fill(frontVersion, -1);
     }
 
     public ShardLayout layout() {
         return layout;
     }
 
-    /** The assembled parameters; read them only between {@code ready} and the next {@link #expect}. */
+    /**
+     * The parameters handed over at the last {@code ready}; they stay as they are until the next
+     * {@code ready}, which only follows an {@link #expect}: read them between the two.
+     */
     public float[] parameters() {
-        return params;
+        return front;
     }
 
     /** Waits for {@code version} (or newer) from every shard; tells the listener at once if already there. */
@@ -58,7 +76,7 @@ public final class ParameterAssembler {
             expected = version;
             readyAt = readyVersion();
             if (readyAt >= 0) {
-                expected = Long.MAX_VALUE;
+                handOver();
             }
         }
         if (readyAt >= 0) {
@@ -86,7 +104,7 @@ public final class ParameterAssembler {
                 return;
             }
             chunkSeen[shard][chunk] = true;
-            DirectFloats.copyToArray(buffer, payloadOffset, params, layout.offset(shard) + elementOffset, floatCount);
+            DirectFloats.copyToArray(buffer, payloadOffset, back, layout.offset(shard) + elementOffset, floatCount);
             received[shard] += floatCount;
             if (received[shard] < layout.length(shard)) {
                 return;
@@ -96,9 +114,23 @@ public final class ParameterAssembler {
             if (readyAt < 0) {
                 return;
             }
-            expected = Long.MAX_VALUE;
+            handOver();
         }
         listener.ready(readyAt);
+    }
+
+    /**
+     * Every shard is complete at or above the expected version: their parameters go to the front
+     * (only the shards whose version changed since the last hand-over) and nothing is expected any more.
+     */
+    private void handOver() {
+        for (int k = 0; k < shardVersion.length; k++) {
+            if (frontVersion[k] != shardVersion[k]) {
+                System.arraycopy(back, layout.offset(k), front, layout.offset(k), layout.length(k));
+                frontVersion[k] = shardVersion[k];
+            }
+        }
+        expected = Long.MAX_VALUE;
     }
 
     /** The oldest complete shard version when all are complete at or above the expected one, else -1. */
@@ -117,13 +149,13 @@ public final class ParameterAssembler {
     }
 
     /**
-     * The version every shard's complete parameters are at, when it is the same for all of them
-     * (a consistent cut of the model); -1 when a shard is incomplete or they differ.
+     * The version every shard's parameters in {@link #parameters()} are at, when it is the same for
+     * all of them (a consistent cut of the model); -1 when they differ or none were handed over yet.
      */
     public synchronized long uniformVersion() {
-        long v = shardVersion[0];
-        for (int k = 0; k < complete.length; k++) {
-            if (!complete[k] || shardVersion[k] != v) {
+        long v = frontVersion[0];
+        for (int k = 0; k < frontVersion.length; k++) {
+            if (frontVersion[k] != v) {
                 return -1;
             }
         }

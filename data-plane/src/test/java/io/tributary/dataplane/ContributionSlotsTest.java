@@ -193,4 +193,41 @@ class ContributionSlotsTest {
         assertEquals(List.of("0@0"), completions);
         assertArrayEquals(g, small.slot(0));
     }
+
+    @Test
+    void aTrainerThatLeavesTheQuorumLeavesNoPartialGradientForTheNextHolderOfItsId() {
+        SplittableRandom rnd = new SplittableRandom(15);
+        float[] gone = gradient(rnd, LENGTH);
+        float[] next = gradient(rnd, LENGTH);
+        feedChunk(slots, 1, 4, payload(gone), LENGTH, 0); // died after its first chunk of step 4
+        slots.forget(1);
+        UnsafeBuffer nextBuffer = payload(next);
+        for (int c = 1; c < chunks(LENGTH); c++) {
+            feedChunk(slots, 1, 4, nextBuffer, LENGTH, c); // the id's next holder, same step, chunks 1.. first
+        }
+        assertEquals(List.of(), completions, "the gone trainer's chunk 0 must not complete the new one's gradient");
+        feedChunk(slots, 1, 4, nextBuffer, LENGTH, 0);
+        assertEquals(List.of("1@4"), completions);
+        assertArrayEquals(next, slots.slot(1));
+    }
+
+    @Test
+    void forgettingAStrictSlotLetsTheNextHolderOfTheIdStartBelowTheGoneTrainersStep() {
+        SplittableRandom rnd = new SplittableRandom(16);
+        float[] next = gradient(rnd, LENGTH);
+        feedChunk(slots, 2, 9, payload(gradient(rnd, LENGTH)), LENGTH, 0);
+        slots.forget(2);
+        feed(slots, 2, 7, next);
+        assertEquals(List.of("2@7"), completions);
+        assertArrayEquals(next, slots.slot(2));
+    }
+
+    @Test
+    void forgettingKeepsACompletedGradientTheStepInHandMayStillAggregate() {
+        float[] done = gradient(new SplittableRandom(17), LENGTH);
+        feed(slots, 0, 3, done);
+        slots.forget(0);
+        assertArrayEquals(done, slots.slot(0));
+        assertEquals(List.of("0@3"), completions);
+    }
 }

@@ -14,6 +14,9 @@ import java.util.Arrays;
  */
 public final class CpuBackend implements Backend {
 
+    /** Tensors allocated and not freed: {@link #liveTensors()} (written by the one thread using the backend). */
+    private volatile long liveTensors;
+
     private final HostBlas blas;
 
     private CpuBackend(BLAS blas) {
@@ -91,7 +94,30 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Tensor allocate(int length) {
-        return new CpuTensor(new float[length], 0, length);
+        CpuTensor t = new CpuTensor(new float[length], 0, length);
+        liveTensors++;
+        return t;
+    }
+
+    /** The backend keeps no reference to a tensor's array: the array goes with the caller's last one. */
+    @Override
+    public void free(Tensor tensor) {
+        CpuTensor c = t(tensor);
+        if (c.offset != 0 || c.length() != c.data.length) {
+            throw new IllegalArgumentException("free the tensor allocate() returned, not a slice of it: " + c.length()
+                    + " elements at " + c.offset + " of " + c.data.length);
+        }
+        if (c.freed) {
+            throw new IllegalArgumentException("tensor of " + c.length() + " elements freed twice: a model or"
+                    + " optimizer gave it back already");
+        }
+        c.freed = true;
+        liveTensors--;
+    }
+
+    /** Tensors allocated and not freed yet (what a GPU backend would hold in device memory). */
+    public long liveTensors() {
+        return liveTensors;
     }
 
     @Override

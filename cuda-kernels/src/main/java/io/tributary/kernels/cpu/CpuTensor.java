@@ -8,6 +8,8 @@ public final class CpuTensor implements Tensor {
     final float[] data;
     final int offset;
     private final int length;
+    /** An allocation the backend gave back ({@link CpuBackend#free}); slices are never marked. */
+    boolean freed;
 
     CpuTensor(float[] data, int offset, int length) {
         Tensor.checkSlice(data.length, offset, length);

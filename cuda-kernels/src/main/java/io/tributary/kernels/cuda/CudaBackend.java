@@ -159,7 +159,17 @@ public final class CudaBackend implements Backend {
             throw new IllegalArgumentException("tensor length must be >= 0, got " + length);
         }
         enter();
-        return new CudaTensor(this, context.allocateTensor(length), length, 0, length);
+        return new CudaTensor(this, context.allocateTensor(length), length, 0, length, true);
+    }
+
+    @Override
+    public void free(Tensor tensor) {
+        CudaTensor c = t(tensor);
+        if (!c.whole) {
+            throw new IllegalArgumentException("free the tensor allocate() returned, not a slice of it: " + c);
+        }
+        enter();
+        context.freeTensor(c.base);
     }
 
     @Override

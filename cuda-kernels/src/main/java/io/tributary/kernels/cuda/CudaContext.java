@@ -137,6 +137,21 @@ final class CudaContext implements AutoCloseable {
         return p;
     }
 
+    /** Frees a tensor's allocation before {@link #close()}; refuses one freed already (a double cuMemFree). */
+    void freeTensor(DevicePointer p) {
+        boolean held = false;
+        for (int i = allocations.size() - 1; i >= 0 && !held; i--) {
+            if (allocations.get(i) == p) {
+                allocations.remove(i);
+                held = true;
+            }
+        }
+        if (!held) {
+            throw new IllegalArgumentException("this tensor's device memory was freed already (or by close())");
+        }
+        cuMemFree(p);
+    }
+
     /** Copies {@code n > 0} floats from {@code src[srcOffset..]} to the device at {@code dst}. */
     void upload(float[] src, int srcOffset, DevicePointer dst, int n) {
         cuMemcpyHtoD(dst, Pointer.to(src).withByteOffset((long) srcOffset * Float.BYTES), (long) n * Float.BYTES);

@@ -18,9 +18,16 @@ public final class CudaTensor implements Tensor {
     final long address;
     final int offset;
     private final int length;
+    /** The whole allocation, as {@link CudaBackend#allocate} returned it (only such a tensor may be freed). */
+    final boolean whole;
 
     CudaTensor(CudaBackend owner, DevicePointer base, int capacity, int offset, int length) {
+        this(owner, base, capacity, offset, length, false);
+    }
+
+    CudaTensor(CudaBackend owner, DevicePointer base, int capacity, int offset, int length, boolean whole) {
         Tensor.checkSlice(capacity, offset, length);
+        this.whole = whole;
         this.owner = owner;
         this.base = base;
         this.pointer = offset == 0 ? base : base.plusBytes((long) offset * Float.BYTES);

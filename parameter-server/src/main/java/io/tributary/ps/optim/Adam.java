@@ -38,6 +38,12 @@ final class Adam implements Optimizer {
     }
 
     @Override
+    public void free() {
+        backend.free(m);
+        backend.free(v);
+    }
+
+    @Override
     public void reset() {
         backend.fill(m, 0f);
         backend.fill(v, 0f);

@@ -30,6 +30,9 @@ public interface Optimizer {
      */
     void restoreSteps(long steps);
 
+    /** Gives its state's memory back to the backend ({@link Backend#free}); the optimizer is unusable afterwards. */
+    void free();
+
     /** Creates the optimizer for {@code length} parameters with zeroed state on {@code backend}. */
     static Optimizer create(OptimizerSettings settings, Backend backend, int length) {
         return switch (settings.type()) {

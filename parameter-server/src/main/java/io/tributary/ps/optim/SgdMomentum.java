@@ -43,6 +43,11 @@ final class SgdMomentum implements Optimizer {
     }
 
     @Override
+    public void free() {
+        backend.free(velocity);
+    }
+
+    @Override
     public void reset() {
         backend.fill(velocity, 0f);
         steps = 0;

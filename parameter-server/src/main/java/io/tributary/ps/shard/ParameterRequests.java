@@ -17,6 +17,11 @@ import org.slf4j.Logger;
  * A shard's parameters on their way out: requests wait here until the shard reaches the version
  * they ask for, then the parameters go over the data plane and the requester is told
  * ({@link ParamsSent}). A requester that cannot be reached is skipped: it asks again.
+ *
+ * <p>The shard's actor thread never waits for a publication to open (up to two send time-outs for
+ * a new endpoint): a request to an endpoint without one is parked while the data plane opens it on
+ * its own thread, and goes on when the shard is told ({@link ShardSignals.PublicationOpened},
+ * {@link #opened}).
  */
 final class ParameterRequests {
 
@@ -29,16 +34,25 @@ final class ParameterRequests {
     private final Consumer<RequestParams> afterSend;
     private final List<RequestParams> waiting = new ArrayList<>();
     private final List<RequestParams> due = new ArrayList<>();
+    /** Due requests whose endpoint's publication is being opened. */
+    private final List<RequestParams> parked = new ArrayList<>();
+    private final Consumer<ShardSignals.PublicationOpened> onOpened;
 
-    /** @param afterSend called after each successful send (the policy may add to it) */
+    /**
+     * @param afterSend called after each successful send (the policy may add to it)
+     * @param onOpened  told (from the data plane's opener thread) when a publication a parked request
+     *                  waits for opened or failed to: the shard tells itself, then calls {@link #opened}
+     */
     ParameterRequests(int shard, NodeDataPlane dataPlane, float[] params, ShardMetrics metrics, Logger log,
-                      Consumer<RequestParams> afterSend) {
-        this(shard, dataPlane, params, metrics, log, afterSend, Encoding.FLOAT32);
+                      Consumer<RequestParams> afterSend, Consumer<ShardSignals.PublicationOpened> onOpened) {
+        this(shard, dataPlane, params, metrics, log, afterSend, onOpened, Encoding.FLOAT32);
     }
 
     /** @param encoding how parameters travel to trainers (the coordinator's replica always gets float32) */
     ParameterRequests(int shard, NodeDataPlane dataPlane, float[] params, ShardMetrics metrics, Logger log,
-                      Consumer<RequestParams> afterSend, Encoding encoding) {
+                      Consumer<RequestParams> afterSend, Consumer<ShardSignals.PublicationOpened> onOpened,
+                      Encoding encoding) {
+        this.onOpened = onOpened;
         this.encoding = encoding;
         this.shard = shard;
         this.dataPlane = dataPlane;
@@ -62,21 +76,64 @@ final class ParameterRequests {
 
     /** Drops the requests of trainers that are not {@code kept} (the coordinator's own, id < 0, stay); returns how many. */
     int dropTrainersBut(IntPredicate kept) {
-        int before = waiting.size();
+        int before = waiting.size() + parked.size();
         waiting.removeIf(r -> r.requesterId() >= 0 && !kept.test(r.requesterId()));
-        return before - waiting.size();
+        parked.removeIf(r -> r.requesterId() >= 0 && !kept.test(r.requesterId()));
+        return before - waiting.size() - parked.size();
     }
 
-    /** Hands every waiting request to {@code next} (the shard's next owner) and forgets them; returns how many. */
+    /** Hands every waiting (and parked) request to {@code next} (the shard's next owner) and forgets them; returns how many. */
     int passOn(Consumer<ShardCommand> next) {
         waiting.forEach(next);
-        int n = waiting.size();
+        parked.forEach(next);
+        int n = waiting.size() + parked.size();
         waiting.clear();
+        parked.clear();
         return n;
     }
 
     void clear() {
         waiting.clear();
+        parked.clear();
+    }
+
+    /** Requests parked until their endpoint's publication opens (tests). */
+    int parked() {
+        return parked.size();
+    }
+
+    /**
+     * The publication to {@code o.endpoint()} opened (or failed to): its parked requests get the
+     * shard's {@code version} when it is theirs or newer, else wait for theirs; with a failure they are
+     * dropped, said in the log (the requesters ask again). {@code version} < 0: the shard serves no
+     * version now (it waits for the coordinator's word, or restores), so they wait.
+     */
+    void opened(ShardSignals.PublicationOpened o, long version) {
+        for (int i = 0; i < parked.size(); i++) {
+            RequestParams r = parked.get(i);
+            if (r.endpoint().equals(o.endpoint())) {
+                due.add(r);
+                parked.remove(i--);
+            }
+        }
+        try {
+            for (RequestParams r : due) {
+                if (o.failure() != null) {
+                    log.warn("shard {}: parameters not sent to {} at {}: no publication opens to it ({}); it gets them "
+                            + "when it asks again", shard, requester(r), r.endpoint(), o.failure());
+                } else if (version >= 0 && r.minVersion() <= version) {
+                    send(r, version);
+                } else {
+                    queue(r);
+                }
+            }
+        } finally {
+            due.clear();
+        }
+    }
+
+    private static String requester(RequestParams r) {
+        return r.requesterId() < 0 ? "the coordinator" : "trainer " + r.requesterId();
     }
 
     /** Sends {@code version} to every request waiting for it or an older one. */
@@ -106,6 +163,11 @@ final class ParameterRequests {
      * is alive, and the shard, its state and every other trainer go on. A failed send never fails the shard.
      */
     void send(RequestParams r, long version) {
+        int sender = ParameterShard.SENDER_BASE + shard;
+        if (!dataPlane.hasPublication(r.endpoint(), sender)) {
+            park(r, sender);
+            return;
+        }
         int replica = r.requesterId() < 0 ? NodeDataPlane.COORDINATOR_REPLICA : NodeDataPlane.TRAINER_REPLICA;
         // the coordinator evaluates and checkpoints what it gets: always the exact float32 values
         Encoding as = r.requesterId() < 0 ? Encoding.FLOAT32 : encoding;
@@ -140,5 +202,27 @@ final class ParameterRequests {
         metrics.bytesSent.labelValues("parameters").inc(as.payloadBytes(params.length));
         r.replyTo().tell(new ParamsSent(shard, version, dataPlane.endpoint()));
         afterSend.accept(r);
+    }
+
+    /** Parks {@code r} until the publication to its endpoint is open; the first request to an endpoint starts the open. */
+    private void park(RequestParams r, int sender) {
+        boolean first = true;
+        for (RequestParams p : parked) {
+            first &= !p.endpoint().equals(r.endpoint());
+        }
+        parked.removeIf(p -> p.requesterId() == r.requesterId() && p.minVersion() == r.minVersion()
+                && p.endpoint().equals(r.endpoint()));
+        parked.add(r);
+        if (first) {
+            String endpoint = r.endpoint();
+            dataPlane.openAsync(endpoint, sender).whenComplete((ok, failure) -> onOpened.accept(
+                    new ShardSignals.PublicationOpened(endpoint, failure == null ? null : reason(failure))));
+        }
+    }
+
+    private static String reason(Throwable failure) {
+        Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+                ? failure.getCause() : failure;
+        return cause.getClass().getSimpleName() + ": " + cause.getMessage();
     }
 }

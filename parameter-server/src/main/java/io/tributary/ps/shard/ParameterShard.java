@@ -162,7 +162,7 @@ public final class ParameterShard implements Steps.Host {
         this.transfer = new ShardTransfer(dataPlane.runId(), shard, incarnation, paramArray, optimizer, backend,
                 ctx.getLog());
         this.requests = new ParameterRequests(shard, dataPlane, paramArray, metrics, ctx.getLog(),
-                this::parametersSent, settings.parameterEncoding());
+                this::parametersSent, self::tell, settings.parameterEncoding());
         Steps.Tools tools = new Steps.Tools(shard, dataPlane.endpoint(), settings, slots, step, aggregation, optimizer,
                 params, transfer, timers, metrics, ctx.getLog());
         this.steps = settings.policy().synchronous() ? new SyncSteps(this, tools) : new StalenessSteps(this, tools);
@@ -193,6 +193,7 @@ public final class ParameterShard implements Steps.Host {
         return Behaviors.receive(ShardCommand.class)
                 .onMessage(SetQuorum.class, q -> then(() -> takeQuorum(q)))
                 .onMessage(RequestParams.class, r -> then(() -> requests.queue(r)))
+                .onMessage(ShardSignals.PublicationOpened.class, o -> then(() -> requests.opened(o, -1)))
                 .onMessage(ShardSignals.ContributionComplete.class, c -> then(() -> slots.release(c.trainer())))
                 .onMessage(ShardSignals.AnnounceTick.class, t -> then(this::announce))
                 .onMessage(StartShard.class, this::onStartShard)
@@ -212,6 +213,7 @@ public final class ParameterShard implements Steps.Host {
                     }
                 }))
                 .onMessage(RequestParams.class, r -> then(() -> onRequestParams(r)))
+                .onMessage(ShardSignals.PublicationOpened.class, o -> then(() -> requests.opened(o, version)))
                 .onMessage(ShardSignals.ContributionComplete.class, c -> then(() -> onContribution(c)))
                 .onMessage(EmptyContribution.class, e -> then(() -> {
                     if (e.trainerId() >= 0 && step.inQuorum(e.trainerId())) {
@@ -234,6 +236,7 @@ public final class ParameterShard implements Steps.Host {
         return Behaviors.receive(ShardCommand.class)
                 .onMessage(SetQuorum.class, q -> then(() -> takeQuorum(q)))
                 .onMessage(RequestParams.class, r -> then(() -> requests.queue(r)))
+                .onMessage(ShardSignals.PublicationOpened.class, o -> then(() -> requests.opened(o, -1)))
                 .onMessage(ShardSignals.ContributionComplete.class, c -> then(() -> slots.release(c.trainer())))
                 .onMessage(RollbackShard.class, this::onRollback)
                 .onMessage(StateChunk.class, c -> c.kind() == StateKind.ROLLBACK ? restore(c) : then(() -> handOverDoneAgain(c)))
@@ -285,6 +288,7 @@ public final class ParameterShard implements Steps.Host {
 
     /** Takes a newer quorum; requests of trainers that left it are dropped. Returns false for an old one. */
     private boolean takeQuorum(SetQuorum q) {
+        Set<Integer> before = step.quorum();
         if (q.runId() != dataPlane.runId() || !step.update(q.generation(), q.trainers(), q.backup())) {
             return false;
         }
@@ -293,6 +297,11 @@ public final class ParameterShard implements Steps.Host {
         for (int t = 0; t < settings.maxTrainers(); t++) {
             if (!step.inQuorum(t)) {
                 aggregation.forget(t); // its slot may go to another trainer
+                if (before.contains(t)) {
+                    // it has just left: a partial gradient of it must not be completed by the next holder of
+                    // the id (a trainer not yet in a quorum keeps what it sent: it may be a joiner ahead of its quorum)
+                    slots.forget(t);
+                }
             }
         }
         coordinator = q.coordinator();

@@ -20,6 +20,13 @@ final class ShardSignals {
     record ResendCheck(long step) implements ShardCommand {
     }
 
+    /**
+     * The data plane opened the publication to {@code endpoint} for this shard's frames ({@code failure}
+     * null), or could not ({@code failure} says why): requests parked on it go on (from the opener thread).
+     */
+    record PublicationOpened(String endpoint, String failure) implements ShardCommand {
+    }
+
     /** Tell the coordinator again that this incarnation waits for its word. */
     record AnnounceTick() implements ShardCommand {
     }

@@ -127,6 +127,46 @@ class ParameterShardTest {
     }
 
     /**
+     * A trainer asks from an endpoint the shard has no publication to and nobody receives at: opening
+     * one waits up to the send timeout (5 s here) for a connection. The shard's actor must not: the
+     * next trainer's request is answered long before that.
+     */
+    @Test
+    void aRequestFromANewDeadEndpointDoesNotHoldUpTheShardsNextRequest() throws Exception {
+        ShardLayout layout = new ShardLayout(N, 1);
+        ShardSettings settings = ShardSettings.from(ConfigFactory.parseString(
+                "tributary.cluster.shards = 1\ntributary.consistency.deadline = 60s").withFallback(ConfigFactory.load()));
+        Duration sendTimeout = Duration.ofSeconds(5);
+        float[] initial = new float[N];
+        try (NodeDataPlane ps = new NodeDataPlane(DataPlane.Settings.defaults(), "127.0.0.1", 0, RUN, 0, layout, sendTimeout);
+             NodeDataPlane trainer = new NodeDataPlane(DataPlane.Settings.defaults(), "127.0.0.1", 0, RUN, 0, layout,
+                     sendTimeout)) {
+            String deadEndpoint;
+            try (NodeDataPlane gone = new NodeDataPlane(DataPlane.Settings.defaults(), "127.0.0.1", 0, RUN, 0, layout,
+                    sendTimeout)) {
+                deadEndpoint = gone.endpoint();
+            }
+            trainer.hostReplica(NodeDataPlane.TRAINER_REPLICA, new ParameterAssembler(layout, v -> { }));
+            ActorRef<ShardCommand> shard = KIT.spawn(ParameterShard.create(0, settings, ps, () -> initial, metrics()));
+            TestProbe<CoordinatorCommand> coordinator = KIT.createTestProbe();
+            TestProbe<ShardReply> live = KIT.createTestProbe();
+            TestProbe<ShardReply> dead = KIT.createTestProbe();
+            shard.tell(new SetQuorum(RUN, 1, Map.of(0, "-", 1, "-"), 0, coordinator.getRef()));
+            shard.tell(new RequestParams(0, trainer.endpoint(), 0, live.getRef()));
+            assertEquals(0, live.expectMessageClass(ParamsSent.class, Duration.ofSeconds(20)).version());
+
+            shard.tell(new RequestParams(1, deadEndpoint, 0, dead.getRef()));
+            long t0 = System.nanoTime();
+            shard.tell(new RequestParams(0, trainer.endpoint(), 0, live.getRef()));
+            assertEquals(0, live.expectMessageClass(ParamsSent.class, Duration.ofSeconds(2)).version(),
+                    "the shard answered the live trainer only after the dead endpoint's open");
+            assertTrue(System.nanoTime() - t0 < sendTimeout.toNanos() / 2);
+            dead.expectNoMessage(Duration.ofMillis(200));
+            KIT.stop(shard);
+        }
+    }
+
+    /**
      * A quorum member whose work-plan slice of a step is empty says so instead of sending a gradient:
      * the step waits for it like for any member, then closes with its contribution counted and only
      * the real gradient aggregated.

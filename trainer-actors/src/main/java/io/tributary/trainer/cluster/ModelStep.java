@@ -17,6 +17,8 @@ final class ModelStep {
 
     private final ModelSpec spec;
     private final int features;
+    /** The backend every tensor of this object lives on (a trainer's may change only across actor restarts). */
+    private final Backend backend;
     private Mlp model;
     private Tensor input;
     private Tensor labels;
@@ -29,10 +31,11 @@ final class ModelStep {
     ModelStep(ModelSpec spec, int features, Backend backend, int capacity) {
         this.spec = spec;
         this.features = features;
-        allocate(backend, capacity);
+        this.backend = backend;
+        allocate(capacity);
     }
 
-    private void allocate(Backend backend, int samples) {
+    private void allocate(int samples) {
         capacity = samples;
         model = new Mlp(spec, backend, capacity);
         input = backend.allocate(capacity * features);
@@ -47,14 +50,48 @@ final class ModelStep {
         return capacity;
     }
 
-    /** Makes room for a batch of {@code samples} (more than {@link #capacity()}): the buffers are allocated anew. */
+    /**
+     * Makes room for a batch of {@code samples} (more than {@link #capacity()}): the buffers are
+     * allocated anew, the old ones freed. {@code backend} must be the one this object was made on.
+     */
     void grow(int samples, Backend backend) {
-        allocate(backend, samples);
+        sameBackend(backend);
+        freeModelAndInputs();
+        allocate(samples);
+    }
+
+    /**
+     * Gives every tensor back to the backend (the model, the input buffers, the inner optimizer's
+     * state): the trainer actor stops or restarts, and the next one makes its own.
+     */
+    void free() {
+        freeModelAndInputs();
+        if (inner != null) {
+            inner.free();
+            inner = null;
+        }
+    }
+
+    private void freeModelAndInputs() {
+        model.free();
+        backend.free(input);
+        backend.free(labels);
+    }
+
+    private void sameBackend(Backend b) {
+        if (b != backend) {
+            throw new IllegalStateException("this model's tensors live on " + backend.description() + ", not on "
+                    + b.description() + ": a model does not move between backends; make a new one");
+        }
     }
 
     /** Local SGD: the optimizer this trainer applies at each inner step (its state lives as long as this object). */
     void innerOptimizer(OptimizerSettings settings, Backend backend) {
+        sameBackend(backend);
         innerSettings = settings;
+        if (inner != null) {
+            inner.free();
+        }
         inner = Optimizer.create(settings, backend, model.parameterCount());
     }
 

@@ -246,10 +246,25 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
         return this;
     }
 
+    /**
+     * The actor stops or restarts: routing, the pipeline and the model's tensors go (a restarted
+     * actor makes a model of its own, and without this each restart left one more on the GPU).
+     */
     private Behavior<TrainerCommand> release() {
         res.dataPlane().unhostReplica(NodeDataPlane.TRAINER_REPLICA, assembler);
         if (pipeline != null) {
             pipeline.close();
+        }
+        if (model != null) {
+            ModelStep freed = model;
+            model = null;
+            try {
+                freed.free();
+            } catch (RuntimeException e) {
+                // a GPU that failed may refuse the frees too; closing the backend (TrainerBackend) frees the rest
+                getContext().getLog().warn("trainer {}: giving the model's tensors back to the backend failed ({}); "
+                        + "they are freed when that backend closes", trainerName(), e.toString());
+            }
         }
         return this;
     }

@@ -58,6 +58,12 @@ public final class Activation implements Layer {
     }
 
     @Override
+    public void free() {
+        output.free(backend);
+        inputGrad.free(backend);
+    }
+
+    @Override
     public void initialize(float[] host, int offset, SplittableRandom random) {
         // no parameters
     }

@@ -22,6 +22,11 @@ final class BatchViews {
         this.currentBatch = maxBatch;
     }
 
+    /** Gives the buffer back to {@code backend}, which allocated it. */
+    void free(io.tributary.kernels.Backend backend) {
+        backend.free(full);
+    }
+
     Tensor rows(int batch) {
         if (batch != currentBatch) {
             if (batch < 1 || batch > maxBatch) {

@@ -57,6 +57,12 @@ public final class Dense implements Layer {
 
     /** He (Kaiming) uniform initialisation for ReLU networks; biases start at zero. */
     @Override
+    public void free() {
+        output.free(backend);
+        inputGrad.free(backend);
+    }
+
+    @Override
     public void initialize(float[] host, int offset, SplittableRandom random) {
         double limit = Math.sqrt(6.0 / in);
         for (int i = 0; i < in * out; i++) {

@@ -16,12 +16,16 @@ public final class Evaluation {
         float[] hostX = new float[batch * features];
         Tensor input = model.backend().allocate(batch * features);
         int correct = 0;
-        for (int from = 0; from < data.count(); from += batch) {
-            int n = Math.min(batch, data.count() - from);
-            System.arraycopy(data.featureValues(), from * features, hostX, 0, n * features);
-            Tensor x = n == batch ? input : input.slice(0, n * features);
-            model.backend().upload(hostX, 0, x);
-            correct += model.countCorrect(x, data.labels(), from, n);
+        try {
+            for (int from = 0; from < data.count(); from += batch) {
+                int n = Math.min(batch, data.count() - from);
+                System.arraycopy(data.featureValues(), from * features, hostX, 0, n * features);
+                Tensor x = n == batch ? input : input.slice(0, n * features);
+                model.backend().upload(hostX, 0, x);
+                correct += model.countCorrect(x, data.labels(), from, n);
+            }
+        } finally {
+            model.backend().free(input); // once per evaluation: device memory must not pile up
         }
         return data.count() == 0 ? 0 : (double) correct / data.count();
     }

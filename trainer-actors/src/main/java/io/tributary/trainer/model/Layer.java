@@ -23,6 +23,9 @@ public interface Layer {
      */
     void bind(Backend backend, Tensor params, Tensor grads, int maxBatch);
 
+    /** Gives the buffers {@link #bind} allocated back to its backend; the layer is unusable afterwards. */
+    void free();
+
     /** Writes initial parameter values into {@code host[offset..offset+parameterCount())}. */
     void initialize(float[] host, int offset, SplittableRandom random);
 

@@ -68,6 +68,21 @@ public final class Mlp {
         return params.length();
     }
 
+    /**
+     * Gives every tensor of the model back to its backend ({@link Backend#free}): a model that is
+     * replaced, or whose trainer stops, must not hold device memory until the backend closes.
+     * The model is unusable afterwards.
+     */
+    public void free() {
+        for (Layer layer : layers) {
+            layer.free();
+        }
+        logitGrad.free(backend);
+        predictions.free(backend);
+        backend.free(params);
+        backend.free(grads);
+    }
+
     /** The flat parameter vector (shared, on the backend). */
     public Tensor parameters() {
         return params;
