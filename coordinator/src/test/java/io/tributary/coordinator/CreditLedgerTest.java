@@ -113,11 +113,13 @@ class CreditLedgerTest {
     void anIdThatGoesToAnotherVolunteerStartsAFreshEntryAndKeepsTheGoneOnesUnderItsNode() {
         CreditLedger ledger = new CreditLedger(0.5, 0.1);
         ledger.admitted(0, "a");
-        ledger.stepDone(0, 64, 2_000_000_000L);
+        ledger.served(0, 64);
+        ledger.computed(0, 2_000_000_000L);
         ledger.sliceVerdicts(Set.of(0), Set.of(0), Set.of()); // reputation 1 -> 0.5
         ledger.status(0, CreditLedger.Status.GONE);
         ledger.admitted(0, "b");
-        ledger.stepDone(0, 32, 1_000_000_000L);
+        ledger.served(0, 32);
+        ledger.computed(0, 1_000_000_000L);
         ledger.admitted(0, "b"); // the same volunteer again: the same entry
         List<CreditLedger.Entry> entries = ledger.entries();
         assertEquals(2, entries.size());
