@@ -18,6 +18,9 @@ import java.util.Locale;
  *       spread between trainers. {@code z} ({@code tributary.trainer.lie-z}) defaults to the paper's
  *       z_max for n = 5 trainers and f = 1 attacker: s = floor(n / 2 + 1) - f = 2 and
  *       z = Phi^-1((n - s) / n) = Phi^-1(0.6) = 0.2533 ({@link #paperZ}).</li>
+ *   <li>{@code inner-product} (Xie, Koyejo and Gupta, UAI 2019): {@code -0.5} times the mean of its own
+ *       recent gradients, its stand-in for the honest mean; with enough colluders the aggregate's inner
+ *       product with the true gradient turns negative.</li>
  *   <li>{@code steal-slot}, {@code extra-votes}, {@code forge-parameters}: a member lying about who it is on
  *       the data plane, with frames it really signs ({@link HostileFrames}); its own gradient goes out
  *       honest, so only the lie can get it caught.</li>
@@ -25,6 +28,11 @@ import java.util.Locale;
  */
 public enum Attack {
     NONE, SIGN_FLIP, SCALE, SIGN_FLIP_SCALE, NAN, LITTLE_IS_ENOUGH,
+    /**
+     * Inner-product manipulation (Xie, Koyejo and Gupta, UAI 2019): {@code -IPM_EPSILON} times its
+     * estimate of the honest mean (the running mean of its own gradients, weight {@link #LIE_RATE}).
+     */
+    INNER_PRODUCT,
     /** Data-plane lies ({@link HostileFrames}): -100 x its gradient, signed by itself, under another trainer's id. */
     STEAL_SLOT,
     /** Data-plane lies: -100 x its gradient under unused trainer ids, as extra votes. */
@@ -37,6 +45,8 @@ public enum Attack {
         return this == STEAL_SLOT || this == EXTRA_VOTES || this == FORGE_PARAMETERS;
     }
 
+    /** The inner-product attacker's epsilon: it sends {@code -IPM_EPSILON} times the mean it estimates. */
+    public static final float IPM_EPSILON = 0.5f;
     /** Weight of one step in the little-is-enough attacker's running mean and variance. */
     public static final float LIE_RATE = 0.1f;
     /**
@@ -89,7 +99,8 @@ public enum Attack {
             return valueOf(value.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("tributary.trainer.attack = '" + value
-                    + "' is unknown: use none, sign-flip, scale, sign-flip-scale, nan, little-is-enough, steal-slot,"
+                    + "' is unknown: use none, sign-flip, scale, sign-flip-scale, nan, little-is-enough, inner-product,"
+                    + " steal-slot,"
                     + " extra-votes or forge-parameters", e);
         }
     }
@@ -124,7 +135,7 @@ public enum Attack {
             this.attack = attack;
             this.z = z;
             boolean lie = attack == LITTLE_IS_ENOUGH;
-            this.mean = lie ? new float[length] : null;
+            this.mean = lie || attack == INNER_PRODUCT ? new float[length] : null;
             this.meanSq = lie ? new float[length] : null;
         }
 
@@ -142,6 +153,7 @@ public enum Attack {
                 case SCALE -> scale(gradient, 100f);
                 case SIGN_FLIP_SCALE -> scale(gradient, -100f);
                 case LITTLE_IS_ENOUGH -> littleIsEnough(gradient);
+                case INNER_PRODUCT -> innerProduct(gradient);
                 case STEAL_SLOT, EXTRA_VOTES, FORGE_PARAMETERS -> {
                     // the lie is in the frames (HostileFrames), not in the gradient
                 }
@@ -152,6 +164,17 @@ public enum Attack {
             for (int i = 0; i < g.length; i++) {
                 g[i] *= factor;
             }
+        }
+
+        private void innerProduct(float[] g) {
+            float keep = started ? 1f - LIE_RATE : 0f;
+            float take = 1f - keep;
+            for (int i = 0; i < g.length; i++) {
+                float m = keep * mean[i] + take * g[i];
+                mean[i] = m;
+                g[i] = -IPM_EPSILON * m;
+            }
+            started = true;
         }
 
         private void littleIsEnough(float[] g) {

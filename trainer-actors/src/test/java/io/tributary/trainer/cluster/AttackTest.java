@@ -43,6 +43,20 @@ class AttackTest {
     }
 
     @Test
+    void innerProductSendsMinusHalfTheRunningMean() {
+        Attack.Corruptor c = Attack.parse("inner-product").corruptor(2);
+        float[] g = {2f, -4f};
+        c.apply(g); // the first step: the mean is the gradient itself
+        assertEquals(-1f, g[0], 1e-6f);
+        assertEquals(2f, g[1], 1e-6f);
+        g[0] = 12f;
+        g[1] = -4f;
+        c.apply(g); // mean 0.9 * 2 + 0.1 * 12 = 3, then -0.5 x 3
+        assertEquals(-1.5f, g[0], 1e-5f);
+        assertEquals(2f, g[1], 1e-5f);
+    }
+
+    @Test
     void theDefaultZIsThePapersForFiveTrainersAndOneAttacker() {
         // s = floor(5/2 + 1) - 1 = 2, z = Phi^-1(3/5)
         assertEquals(0.2533, Attack.paperZ(5, 1), 1e-4);
