@@ -210,6 +210,46 @@ class ParameterShardTest {
     }
 
     /**
+     * One vote per member: a gradient under an id outside the quorum is refused (counted, never
+     * aggregated), and a trainer that leaves the quorum after its gradient of the open step came is
+     * left out when the step closes.
+     */
+    @Test
+    void aContributionOutsideTheQuorumIsRefusedAndALeaverIsLeftOutOfTheStep() throws Exception {
+        ShardLayout layout = new ShardLayout(N, 1);
+        ShardSettings settings = ShardSettings.from(ConfigFactory.parseString(
+                "tributary.cluster.shards = 1\ntributary.consistency.deadline = 60s").withFallback(ConfigFactory.load()));
+        float[] initial = new float[N];
+        try (NodeDataPlane ps = plane(layout); NodeDataPlane trainer = plane(layout)) {
+            ShardMetrics metrics = metrics();
+            ActorRef<ShardCommand> shard = KIT.spawn(ParameterShard.create(0, settings, ps, () -> initial, metrics));
+            TestProbe<CoordinatorCommand> coordinator = KIT.createTestProbe();
+            TestProbe<ShardReply> sent = KIT.createTestProbe();
+            trainer.hostReplica(NodeDataPlane.TRAINER_REPLICA, new ParameterAssembler(layout, v -> { }));
+            shard.tell(new SetQuorum(RUN, 1, Map.of(0, "-", 1, "-", 2, "-"), 0, coordinator.getRef()));
+            shard.tell(new RequestParams(0, trainer.endpoint(), 0, sent.getRef()));
+            assertEquals(0, sent.expectMessageClass(ParamsSent.class, Duration.ofSeconds(20)).version());
+            float[] gradient = new float[N];
+            Arrays.fill(gradient, 1f);
+            trainer.send(ps.endpoint(), FrameType.GRADIENT, 7, 0, 0, 0L, gradient, 0, N); // id 7: nobody's
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (metrics.contributionsRefused.labelValues("not_in_quorum").get() < 1 && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertEquals(1.0, metrics.contributionsRefused.labelValues("not_in_quorum").get());
+            trainer.send(ps.endpoint(), FrameType.GRADIENT, 0, 0, 0, 0L, gradient, 0, N);
+            trainer.send(ps.endpoint(), FrameType.GRADIENT, 1, 0, 0, 0L, gradient, 0, N);
+            coordinator.expectNoMessage(Duration.ofMillis(500)); // trainer 2 has not sent step 0 yet
+            shard.tell(new SetQuorum(RUN, 2, Map.of(0, "-", 2, "-"), 0, coordinator.getRef())); // trainer 1 leaves
+            trainer.send(ps.endpoint(), FrameType.GRADIENT, 2, 0, 0, 0L, gradient, 0, N);
+            ShardCommitted committed = coordinator.expectMessageClass(ShardCommitted.class, Duration.ofSeconds(20));
+            assertEquals(0, committed.step());
+            assertEquals(Set.of(0, 2), committed.checksums().keySet(), "trainer 1 left the quorum: not aggregated");
+            KIT.stop(shard);
+        }
+    }
+
+    /**
      * Sharding moves a shard to another ps node: the old incarnation hands its parameters, version and
      * optimizer state over through the coordinator and stops when acknowledged; the new one waits for
      * them, asks the trainer for the gradient that went to the old node, and from there on computes
