@@ -26,7 +26,8 @@ import picocli.CommandLine.Spec;
  * {@code tributary node --tls-dir DIR} with the folder it wrote.
  */
 @Command(name = "certs",
-        description = "Make a cluster CA, sign a node certificate with the roles it may take, or revoke one.")
+        description = "Make a cluster CA, request a node certificate (the key stays on the node), sign one with the"
+                + " roles it may take, or revoke one.")
 final class CertsCommand implements Callable<Integer> {
 
     @Spec
@@ -76,10 +77,32 @@ final class CertsCommand implements Callable<Integer> {
         return CommandRunner.OK;
     }
 
+    @Command(name = "request", description = {"On the volunteer's machine: make this node's key (node.key, owner-only)"
+            + " and a certificate request (node.csr) in DIR; send the operator node.csr only, the key stays here."})
+    int request(@Parameters(paramLabel = "DIR", arity = "0..1", description = "the node's TLS folder") Path dir,
+                @Option(names = "--name", paramLabel = "NODE", description = "the node's name (needed)") String name,
+                @Mixin HelpOption help) throws IOException {
+        if (dir == null || name == null) {
+            throw new IllegalArgumentException("'certs request' needs the node's folder and --name, e.g. tributary certs"
+                    + " request alice-tls --name alice");
+        }
+        Path csr = ClusterCertificates.request(dir, name);
+        out.println("made " + dir.resolve(ClusterCertificates.NODE_KEY) + " (keep it here) and " + csr);
+        out.println("send " + csr + " to the cluster's operator, who signs it with: tributary certs sign CA_DIR --csr "
+                + ClusterCertificates.NODE_CSR + " --roles trainer --out DIR; put the node.crt and ca.crt it gives back"
+                + " into " + dir);
+        return CommandRunner.OK;
+    }
+
     @Command(name = "sign", description = {"Sign a certificate for one node with the roles it may take (coordinator,"
-            + " ps, trainer); writes node.crt, node.key and ca.crt into DIR for 'tributary node --tls-dir DIR'."})
+            + " ps, trainer); writes node.crt, node.key and ca.crt into DIR for 'tributary node --tls-dir DIR'."
+            + " With --csr FILE (from 'certs request') no key is made: it writes node.crt and ca.crt for the key the"
+            + " request carries, and the name is the request's."})
     int sign(@Parameters(paramLabel = "CA_DIR", arity = "0..1", description = "the CA's folder") Path caDir,
-             @Option(names = "--name", paramLabel = "NODE", description = "the node's name (needed)") String name,
+             @Option(names = "--name", paramLabel = "NODE", description = "the node's name (needed without --csr)")
+             String name,
+             @Option(names = "--csr", paramLabel = "FILE", description = "a volunteer's node.csr: sign its key")
+             Path csr,
              @Option(names = "--roles", paramLabel = "ROLES",
                      description = "the roles it may take, separated by commas (needed)")
              String roles,
@@ -89,8 +112,12 @@ final class CertsCommand implements Callable<Integer> {
                      description = "days it stays valid (default 365)") Integer days,
              @Mixin HelpOption help) throws IOException {
         Path dir = caDir(caDir, "sign", " --name alice --roles trainer --out alice-tls");
-        if (name == null || roles == null || outDir == null) {
-            throw new IllegalArgumentException("'certs sign' needs --name, --roles and --out");
+        if (csr != null && name != null) {
+            throw new IllegalArgumentException("'certs sign --csr' takes the node's name from the request: leave out"
+                    + " --name");
+        }
+        if ((name == null && csr == null) || roles == null || outDir == null) {
+            throw new IllegalArgumentException("'certs sign' needs --name (or --csr FILE), --roles and --out");
         }
         Set<String> granted = new LinkedHashSet<>();
         for (String r : roles.split(",")) {
@@ -102,13 +129,20 @@ final class CertsCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--roles needs at least one of coordinator, ps, trainer");
         }
         Instant now = Instant.now();
-        X509Certificate cert = ClusterCertificates.signNode(dir, outDir, name, granted, now.minusSeconds(60),
-                now.plus(Duration.ofDays(days == null ? 365 : days)));
+        Instant until = now.plus(Duration.ofDays(days == null ? 365 : days));
+        X509Certificate cert = csr != null
+                ? ClusterCertificates.signRequest(dir, csr, granted, now.minusSeconds(60), until, outDir)
+                : ClusterCertificates.signNode(dir, outDir, name, granted, now.minusSeconds(60), until);
         out.println("signed " + ClusterCertificates.subjectName(cert) + " with roles "
                 + ClusterCertificates.grantedRoles(cert) + ", valid until " + cert.getNotAfter().toInstant()
                 + ", in " + outDir.toAbsolutePath());
-        out.println("give that folder to the node's owner; it joins with: tributary node --roles " + roles
-                + " --tls-dir " + outDir + " --join SEED_HOST:PORT");
+        if (csr != null) {
+            out.println("give node.crt and ca.crt from that folder back to the node's owner, who puts them next to its"
+                    + " node.key and joins with: tributary node --roles " + roles + " --tls-dir DIR --join SEED_HOST:PORT");
+        } else {
+            out.println("give that folder to the node's owner; it joins with: tributary node --roles " + roles
+                    + " --tls-dir " + outDir + " --join SEED_HOST:PORT");
+        }
         return CommandRunner.OK;
     }
 

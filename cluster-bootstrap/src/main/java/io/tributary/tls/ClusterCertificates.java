@@ -1,5 +1,11 @@
 package io.tributary.tls;
 
+import java.security.PublicKey;
+import org.bouncycastle.operator.jcajce.JcaContentVerifierProviderBuilder;
+import org.bouncycastle.pkcs.PKCS10CertificationRequest;
+import org.bouncycastle.pkcs.PKCSException;
+import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequest;
+import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.math.BigInteger;
@@ -57,6 +63,8 @@ public final class ClusterCertificates {
     public static final String CA_KEY = "ca.key";
     public static final String NODE_CERT = "node.crt";
     public static final String NODE_KEY = "node.key";
+    /** A volunteer's certificate request ({@link #request}). */
+    public static final String NODE_CSR = "node.csr";
 
     /** The SAN URI prefix that carries a node's roles. */
     public static final String ROLES_URI_PREFIX = "urn:tributary:roles:";
@@ -105,6 +113,111 @@ public final class ClusterCertificates {
     public static X509Certificate signNode(Path caDir, Path outDir, String name, Set<String> roles, Instant notBefore,
                                            Instant notAfter) throws IOException {
         requireName(name);
+        checkRoles(roles, notBefore, notAfter);
+        TlsMaterial.Ca ca = TlsMaterial.loadCa(caDir);
+        if (Files.exists(outDir.resolve(NODE_KEY))) {
+            throw new IllegalArgumentException(outDir + " already holds a node key (" + NODE_KEY
+                    + "): pick an empty folder for each node");
+        }
+        Files.createDirectories(outDir);
+        KeyPair keys = newKeyPair();
+        X509Certificate cert = issue(ca, name, roles, keys.getPublic(), notBefore, notAfter);
+        writeKey(outDir.resolve(NODE_KEY), keys.getPrivate());
+        writeIssued(caDir, outDir, ca, cert);
+        return cert;
+    }
+
+    /**
+     * The volunteer's side of keys that never travel: makes this node's key pair in {@code outDir}
+     * ({@code node.key}, owner-only from the moment it exists) and a PKCS#10 certificate request for
+     * {@code name} signed with it ({@code node.csr}), which is all the operator needs to see. Returns the
+     * request's file.
+     */
+    public static Path request(Path outDir, String name) throws IOException {
+        requireName(name);
+        if (Files.exists(outDir.resolve(NODE_KEY))) {
+            throw new IllegalArgumentException(outDir + " already holds a node key (" + NODE_KEY
+                    + "): pick an empty folder for each node");
+        }
+        Files.createDirectories(outDir);
+        KeyPair keys = newKeyPair();
+        try {
+            PKCS10CertificationRequest csr = new JcaPKCS10CertificationRequestBuilder(subject(name), keys.getPublic())
+                    .build(new JcaContentSignerBuilder("SHA256withECDSA").build(keys.getPrivate()));
+            writeKey(outDir.resolve(NODE_KEY), keys.getPrivate());
+            Path file = outDir.resolve(NODE_CSR);
+            writeAtomically(file, pem("CERTIFICATE REQUEST", csr.getEncoded()));
+            return file;
+        } catch (OperatorCreationException e) {
+            throw new IllegalStateException("cannot make the certificate request: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The operator's side: signs the request in {@code csrFile} (made by {@link #request}) with the CA in
+     * {@code caDir}, for the name the request carries and {@code roles}, and writes node.crt and ca.crt
+     * (and the CA's revocation list) into {@code outDir}: no key is made, read or written. The request
+     * must be signed by the key it carries (proof that its sender holds that key).
+     */
+    public static X509Certificate signRequest(Path caDir, Path csrFile, Set<String> roles, Instant notBefore,
+                                              Instant notAfter, Path outDir) throws IOException {
+        checkRoles(roles, notBefore, notAfter);
+        PKCS10CertificationRequest csr = readRequest(csrFile);
+        String name = commonName(csr.getSubject(), csrFile);
+        requireName(name);
+        PublicKey key;
+        try {
+            JcaPKCS10CertificationRequest jca = new JcaPKCS10CertificationRequest(csr);
+            key = jca.getPublicKey();
+            if (!csr.isSignatureValid(new JcaContentVerifierProviderBuilder().build(key))) {
+                throw new IllegalArgumentException(csrFile + " is not signed by the key it carries: it was altered or"
+                        + " made wrongly; ask the volunteer for a new one (tributary certs request)");
+            }
+        } catch (GeneralSecurityException | OperatorCreationException | PKCSException e) {
+            throw new IllegalArgumentException(csrFile + " cannot be checked (" + e.getMessage()
+                    + "): ask the volunteer for a new one (tributary certs request)", e);
+        }
+        if (!"EC".equals(key.getAlgorithm())) {
+            throw new IllegalArgumentException(csrFile + " carries a " + key.getAlgorithm() + " key; the cluster uses"
+                    + " EC P-256 keys: make the request with tributary certs request");
+        }
+        TlsMaterial.Ca ca = TlsMaterial.loadCa(caDir);
+        Files.createDirectories(outDir);
+        X509Certificate cert = issue(ca, name, roles, key, notBefore, notAfter);
+        writeIssued(caDir, outDir, ca, cert);
+        return cert;
+    }
+
+    private static PKCS10CertificationRequest readRequest(Path csrFile) throws IOException {
+        if (!Files.isRegularFile(csrFile)) {
+            throw new IllegalArgumentException("no certificate request at " + csrFile
+                    + ": the volunteer makes one with tributary certs request DIR --name NAME");
+        }
+        String text = Files.readString(csrFile, StandardCharsets.US_ASCII);
+        String begin = "-----BEGIN CERTIFICATE REQUEST-----";
+        String end = "-----END CERTIFICATE REQUEST-----";
+        int from = text.indexOf(begin);
+        int to = text.indexOf(end);
+        if (from < 0 || to < from) {
+            throw new IllegalArgumentException(csrFile + " is not a PEM certificate request (no " + begin + " line)");
+        }
+        try {
+            return new PKCS10CertificationRequest(Base64.getMimeDecoder().decode(
+                    text.substring(from + begin.length(), to)));
+        } catch (IOException | IllegalArgumentException e) {
+            throw new IllegalArgumentException(csrFile + " is not a readable certificate request: " + e.getMessage(), e);
+        }
+    }
+
+    private static String commonName(X500Name subject, Path csrFile) {
+        org.bouncycastle.asn1.x500.RDN[] cn = subject.getRDNs(org.bouncycastle.asn1.x500.style.BCStyle.CN);
+        if (cn.length != 1) {
+            throw new IllegalArgumentException(csrFile + " names no single node (CN) in its subject " + subject);
+        }
+        return org.bouncycastle.asn1.x500.style.IETFUtils.valueToString(cn[0].getFirst().getValue());
+    }
+
+    private static void checkRoles(Set<String> roles, Instant notBefore, Instant notAfter) {
         for (String r : roles) {
             if (!KNOWN_ROLES.contains(r)) {
                 throw new IllegalArgumentException("role '" + r + "' is unknown: a certificate may grant " + new TreeSet<>(KNOWN_ROLES));
@@ -113,36 +226,40 @@ public final class ClusterCertificates {
         if (!notAfter.isAfter(notBefore)) {
             throw new IllegalArgumentException("the certificate would expire before it starts: " + notBefore + " .. " + notAfter);
         }
-        TlsMaterial.Ca ca = TlsMaterial.loadCa(caDir);
-        if (Files.exists(outDir.resolve(NODE_KEY))) {
-            throw new IllegalArgumentException(outDir + " already holds a node key (" + NODE_KEY
-                    + "): pick an empty folder for each node");
-        }
-        Files.createDirectories(outDir);
-        KeyPair keys = newKeyPair();
+    }
+
+    /** A node certificate for {@code name} with {@code roles} over {@code key}, signed by {@code ca}. */
+    private static X509Certificate issue(TlsMaterial.Ca ca, String name, Set<String> roles, PublicKey key,
+                                         Instant notBefore, Instant notAfter) {
         try {
             JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
             X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(ca.certificate(), serial(),
-                    Date.from(notBefore), Date.from(notAfter), subject(name), keys.getPublic());
+                    Date.from(notBefore), Date.from(notAfter), subject(name), key);
             b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
             b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyAgreement));
             b.addExtension(Extension.extendedKeyUsage, false,
                     new ExtendedKeyUsage(new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth}));
             b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(
                     new GeneralName(GeneralName.uniformResourceIdentifier, rolesUri(roles))));
-            b.addExtension(Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(keys.getPublic()));
+            b.addExtension(Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(key));
             b.addExtension(Extension.authorityKeyIdentifier, false, ext.createAuthorityKeyIdentifier(ca.certificate()));
-            X509Certificate cert = sign(b, ca.key());
-            writeKey(outDir.resolve(NODE_KEY), keys.getPrivate());
+            return sign(b, ca.key());
+        } catch (GeneralSecurityException | OperatorCreationException | IOException e) {
+            throw new IllegalStateException("cannot sign the node certificate: " + e.getMessage(), e);
+        }
+    }
+
+    /** Writes the issued certificate, the CA's and the CA's revocation list into {@code outDir}. */
+    private static void writeIssued(Path caDir, Path outDir, TlsMaterial.Ca ca, X509Certificate cert) throws IOException {
+        try {
             writeAtomically(outDir.resolve(NODE_CERT), pem("CERTIFICATE", cert.getEncoded()));
             writeAtomically(outDir.resolve(CA_CERT), pem("CERTIFICATE", ca.certificate().getEncoded()));
-            Path revoked = caDir.resolve(RevocationList.FILE);
-            if (Files.exists(revoked)) {
-                Files.copy(revoked, outDir.resolve(RevocationList.FILE), StandardCopyOption.REPLACE_EXISTING);
-            }
-            return cert;
-        } catch (GeneralSecurityException | OperatorCreationException e) {
-            throw new IllegalStateException("cannot sign the node certificate: " + e.getMessage(), e);
+        } catch (java.security.cert.CertificateEncodingException e) {
+            throw new IllegalStateException("cannot encode the node certificate: " + e.getMessage(), e);
+        }
+        Path revoked = caDir.resolve(RevocationList.FILE);
+        if (Files.exists(revoked)) {
+            Files.copy(revoked, outDir.resolve(RevocationList.FILE), StandardCopyOption.REPLACE_EXISTING);
         }
     }
 
@@ -252,15 +369,20 @@ public final class ClusterCertificates {
         writeAtomically(file, pem("PRIVATE KEY", key.getEncoded()));
     }
 
-    /** Writes owner-read/write-only (where the file system has POSIX permissions), via a temporary file and a rename. */
+    /**
+     * Writes owner-read/write-only (where the file system has POSIX permissions) from the moment the file
+     * exists — it is created with those permissions before a byte is written, so a key is never readable
+     * by others, not even briefly — via a temporary file and a rename.
+     */
     private static void writeAtomically(Path file, String text) throws IOException {
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.writeString(tmp, text, StandardCharsets.US_ASCII);
+        Files.deleteIfExists(tmp);
         try {
-            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
+            Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         } catch (UnsupportedOperationException e) {
-            // not a POSIX file system (Windows): the folder's own permissions apply
+            Files.createFile(tmp); // not a POSIX file system (Windows): the folder's own permissions apply
         }
+        Files.writeString(tmp, text, StandardCharsets.US_ASCII);
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 }

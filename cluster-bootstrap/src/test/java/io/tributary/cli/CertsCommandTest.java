@@ -43,6 +43,28 @@ class CertsCommandTest {
         assertTrue(days >= 29 && days <= 30, "valid for " + days + " days");
     }
 
+    /** The volunteer's key stays on its machine: request there, sign the request at the operator's, copy back. */
+    @Test
+    void aVolunteerRequestsAndTheOperatorSignsTheRequest(@TempDir Path dir) throws Exception {
+        String ca = dir.resolve("ca").toString();
+        assertEquals(0, run("init", ca));
+        assertEquals(0, run("request", dir.resolve("bob").toString(), "--name", "bob"));
+        assertTrue(out.toString(StandardCharsets.UTF_8).contains("send " + dir.resolve("bob/node.csr")),
+                out.toString(StandardCharsets.UTF_8));
+        assertEquals(2, run("sign", ca, "--csr", dir.resolve("bob/node.csr").toString(), "--name", "bob", "--roles",
+                "trainer", "--out", dir.resolve("back").toString()));
+        assertTrue(err().contains("takes the node's name from the request"), err());
+        assertEquals(0, run("sign", ca, "--csr", dir.resolve("bob/node.csr").toString(), "--roles", "trainer", "--out",
+                dir.resolve("back").toString()));
+        assertTrue(java.nio.file.Files.notExists(dir.resolve("back/node.key")));
+        java.nio.file.Files.copy(dir.resolve("back/node.crt"), dir.resolve("bob/node.crt"));
+        java.nio.file.Files.copy(dir.resolve("back/ca.crt"), dir.resolve("bob/ca.crt"));
+        TlsMaterial.Node bob = TlsMaterial.loadNode(dir.resolve("bob"));
+        assertEquals(Set.of("trainer"), bob.roles());
+        assertEquals(2, run("request", dir.resolve("bob").toString(), "--name", "bob"));
+        assertTrue(err().contains("already holds a node key"), err());
+    }
+
     @Test
     void revokingAppendsTheSerialToTheListThatLaterNodesGetToo(@TempDir Path dir) throws Exception {
         String ca = dir.resolve("ca").toString();
@@ -91,7 +113,7 @@ class CertsCommandTest {
         assertEquals(2, run("sign", dir.resolve("ca").toString(), "--name", "x", "--roles", "gpu", "--out", dir.resolve("x").toString()));
         assertTrue(err().contains("role 'gpu' is unknown"), err());
         assertEquals(2, run("sign", dir.resolve("ca").toString(), "--name", "x", "--out", dir.resolve("x").toString()));
-        assertTrue(err().contains("needs --name, --roles and --out"), err());
+        assertTrue(err().contains("needs --name (or --csr FILE), --roles and --out"), err());
         assertEquals(2, run("sign", dir.resolve("ca").toString(), "--name", "x", "--roles", "ps", "--out", dir.resolve("x").toString(),
                 "--days", "soon"));
         assertTrue(err().contains("--days needs a whole number"), err());
