@@ -2,6 +2,7 @@ package io.tributary.cli;
 
 import io.tributary.tls.ClusterCertificates;
 import io.tributary.tls.RevocationList;
+import io.tributary.tls.SignedRevocations;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -161,8 +162,46 @@ final class CertsCommand implements Callable<Integer> {
         out.println("revoked " + ClusterCertificates.subjectName(cert) + " (serial "
                 + RevocationList.serialHex(cert.getSerialNumber()) + ") in "
                 + dir.resolve(RevocationList.FILE).toAbsolutePath());
-        out.println("copy " + dir.resolve(RevocationList.FILE) + " into every node's TLS folder (--tls-dir):"
-                + " within seconds each node refuses that certificate and downs a member holding it");
+        out.println("publish it: tributary certs publish " + dir + " --to HOST:METRICS_PORT (any running node; the"
+                + " cluster carries it to every member), or copy " + dir.resolve(RevocationList.FILE) + " and "
+                + dir.resolve(SignedRevocations.SIGNATURE_FILE) + " into every node's TLS folder (--tls-dir): within"
+                + " seconds each node refuses that certificate and downs a member holding it");
+        return CommandRunner.OK;
+    }
+
+    @Command(name = "publish", description = {"Send the CA-signed revocation list (CA_DIR/revoked.txt and revoked.sig,"
+            + " written by 'certs revoke') to one node's metrics endpoint; the cluster carries it to every member,"
+            + " each of which checks the CA's signature, and downs holders of revoked certificates within seconds."})
+    int publish(@Parameters(paramLabel = "CA_DIR", arity = "0..1", description = "the CA's folder") Path caDir,
+                @Option(names = "--to", paramLabel = "HOST:PORT", description = "a node's metrics endpoint (needed)")
+                String to,
+                @Mixin HelpOption help) throws IOException {
+        Path dir = caDir(caDir, "publish", " --to 10.0.0.5:9464");
+        if (to == null || !to.matches("[^:/\\s]+:[0-9]{1,5}")) {
+            throw new IllegalArgumentException("'certs publish' needs --to HOST:PORT, a node's metrics endpoint (the port"
+                    + " its log names: metrics at http://HOST:PORT/metrics)");
+        }
+        SignedRevocations.Update update = SignedRevocations.read(dir);
+        java.net.http.HttpClient client = java.net.http.HttpClient.newBuilder()
+                .connectTimeout(Duration.ofSeconds(5)).build();
+        java.net.http.HttpResponse<String> r;
+        try {
+            r = client.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + to + "/revocations"))
+                    .timeout(Duration.ofSeconds(20))
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString(update.signature() + "\n" + update.list()))
+                    .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        } catch (java.net.ConnectException e) {
+            throw new IllegalArgumentException("nothing answers at http://" + to + "/revocations: give the metrics"
+                    + " endpoint of a running node", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while publishing the revocation list", e);
+        }
+        if (r.statusCode() != 200) {
+            throw new IllegalArgumentException("the node at " + to + " refused the list (HTTP " + r.statusCode() + "): "
+                    + r.body().trim());
+        }
+        out.println("published " + dir.resolve(RevocationList.FILE) + ": " + r.body().trim());
         return CommandRunner.OK;
     }
 

@@ -27,7 +27,61 @@ final class NodeMetrics implements AutoCloseable {
 
     private NodeMetrics(String host, int port) throws IOException {
         JvmMetrics.builder().register(registry);
-        server = HTTPServer.builder().hostname(host).port(port).registry(registry).buildAndStart();
+        server = HTTPServer.builder().hostname(host).port(port).registry(registry).defaultHandler(this::other)
+                .buildAndStart();
+    }
+
+    /** Where a revocation list POSTed to {@code /revocations} goes (nothing until TLS is set up). */
+    private volatile java.util.function.Function<io.tributary.tls.SignedRevocations.Update,
+            java.util.concurrent.CompletableFuture<String>> revocations;
+
+    /** Takes CA-signed revocation lists POSTed to {@code /revocations} ({@code tributary certs publish}). */
+    void onRevocations(java.util.function.Function<io.tributary.tls.SignedRevocations.Update,
+            java.util.concurrent.CompletableFuture<String>> handler) {
+        this.revocations = handler;
+    }
+
+    /**
+     * Paths besides /metrics: {@code POST /revocations}, body = the CA's signature (Base64) on the first line,
+     * then the list. Anyone may post: only a list the cluster's CA signed is taken ({@code SignedRevocations}).
+     */
+    private void other(com.sun.net.httpserver.HttpExchange x) throws IOException {
+        try (x) {
+            var handler = revocations;
+            if (!x.getRequestURI().getPath().equals("/revocations") || !x.getRequestMethod().equals("POST")) {
+                reply(x, 404, "not found: this node serves GET /metrics and POST /revocations\n");
+                return;
+            }
+            if (handler == null) {
+                reply(x, 409, "this node runs without TLS: it has no CA to check a revocation list against\n");
+                return;
+            }
+            String body = new String(x.getRequestBody().readNBytes(4 << 20), java.nio.charset.StandardCharsets.UTF_8);
+            int nl = body.indexOf('\n');
+            if (nl < 0) {
+                reply(x, 400, "the body is the CA's signature on one line, then revoked.txt (tributary certs publish)\n");
+                return;
+            }
+            try {
+                String done = handler.apply(new io.tributary.tls.SignedRevocations.Update(body.substring(nl + 1),
+                        body.substring(0, nl).trim())).get(10, java.util.concurrent.TimeUnit.SECONDS);
+                reply(x, 200, done + "\n");
+            } catch (java.util.concurrent.ExecutionException e) {
+                reply(x, 400, "refused: " + e.getCause().getMessage() + "\n");
+            } catch (java.util.concurrent.TimeoutException e) {
+                reply(x, 503, "the node did not take the list within 10 s; try again\n");
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                reply(x, 503, "interrupted\n");
+            }
+        }
+    }
+
+    private static void reply(com.sun.net.httpserver.HttpExchange x, int status, String text) throws IOException {
+        byte[] bytes = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        x.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
+        x.sendResponseHeaders(status, bytes.length);
+        x.getResponseBody().write(bytes);
     }
 
     /** Starts the endpoint on {@code host:port} (0: a free port). */

@@ -99,6 +99,17 @@ public final class TributaryNode implements AutoCloseable {
                     metrics.close();
                     return CompletableFuture.completedFuture(Done.getInstance());
                 });
+        if (tls != null) {
+            // the CA-signed revocation list travels through the cluster (tributary certs publish)
+            org.apache.pekko.actor.typed.ActorRef<Object> spreader = system.systemActorOf(
+                    RevocationSpreader.create(TlsSettings.from(config).dir(), tls.ca()), RevocationSpreader.NAME,
+                    org.apache.pekko.actor.typed.Props.empty());
+            metrics.onRevocations(update -> {
+                CompletableFuture<String> answer = new CompletableFuture<>();
+                spreader.tell(new RevocationSpreader.Published(update, answer));
+                return answer;
+            });
+        }
         Cluster cluster = Cluster.get(system);
         if (settings.seedNodes().isEmpty()) {
             cluster.manager().tell(Join.create(cluster.selfMember().address()));

@@ -257,9 +257,11 @@ public final class ClusterCertificates {
         } catch (java.security.cert.CertificateEncodingException e) {
             throw new IllegalStateException("cannot encode the node certificate: " + e.getMessage(), e);
         }
-        Path revoked = caDir.resolve(RevocationList.FILE);
-        if (Files.exists(revoked)) {
-            Files.copy(revoked, outDir.resolve(RevocationList.FILE), StandardCopyOption.REPLACE_EXISTING);
+        for (String name : new String[] {RevocationList.FILE, SignedRevocations.SIGNATURE_FILE}) {
+            Path file = caDir.resolve(name);
+            if (Files.exists(file)) {
+                Files.copy(file, outDir.resolve(name), StandardCopyOption.REPLACE_EXISTING);
+            }
         }
     }
 
@@ -283,13 +285,15 @@ public final class ClusterCertificates {
                     + RevocationList.serialHex(cert.getSerialNumber()) + ") is already revoked in " + list);
         }
         String text = Files.exists(list) ? Files.readString(list, StandardCharsets.UTF_8) : "# certificates revoked by this"
-                + " cluster's operator: serial (hex), subject, time, reason; copy this file into every node's TLS folder\n";
+                + " cluster's operator: serial (hex), subject, time, reason; publish it (tributary certs publish) or copy it,"
+                + " with revoked.sig, into every node's TLS folder\n";
         if (!text.isEmpty() && !text.endsWith("\n")) {
             text += "\n";
         }
         Path tmp = list.resolveSibling(RevocationList.FILE + ".tmp");
         Files.writeString(tmp, text + RevocationList.line(cert, reason) + "\n", StandardCharsets.UTF_8);
         Files.move(tmp, list, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        SignedRevocations.sign(caDir); // so that it can travel through the cluster (tributary certs publish)
         return cert;
     }
 

@@ -19,4 +19,16 @@ public final class NodeProtocol {
             Objects.requireNonNull(reason, "reason");
         }
     }
+
+    /**
+     * The cluster's revocation list ({@code list}, the text of {@code revoked.txt}) with the CA's signature
+     * over it: a node takes it only when the signature verifies under its own CA certificate and it
+     * holds every certificate the node's list revokes already.
+     */
+    public record RevocationUpdate(String list, String signature) implements WireMessage {
+        public RevocationUpdate {
+            Objects.requireNonNull(list, "list");
+            Objects.requireNonNull(signature, "signature");
+        }
+    }
 }

@@ -23,7 +23,7 @@ public final class ProtocolRegistry {
      * assignment names its policy as a {@link ConsistencyPolicy}, not a string; 8: one message for
      * state in chunks ({@code StateChunk}, with a digest per part) replaces RestoreChunk, ShardState
      * and OptimizerSnapshot; 9: local SGD (an assignment's inner steps); 10: a quorum names each trainer's
-     * data-plane endpoint, {@code MemberOffence}.
+     * data-plane endpoint, {@code MemberOffence}, {@code RevocationUpdate}.
      */
     public static final int PROTOCOL_VERSION = 10;
 
@@ -78,7 +78,8 @@ public final class ProtocolRegistry {
             new Entry(335, ShardProtocol.EmptyContribution.class),
             new Entry(336, ShardProtocol.StateChunk.class),
             new Entry(330, NodeProtocol.AdmissionDenied.class),
-            new Entry(337, CoordinatorProtocol.MemberOffence.class));
+            new Entry(337, CoordinatorProtocol.MemberOffence.class),
+            new Entry(338, NodeProtocol.RevocationUpdate.class));
 
     static {
         Set<Integer> ids = new HashSet<>();

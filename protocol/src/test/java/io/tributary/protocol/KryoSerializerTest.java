@@ -84,6 +84,8 @@ class KryoSerializerTest {
                 Map.entry(RequestParams.class, new RequestParams(2, "127.0.0.1:40123", 100L, paramReplies.ref())),
                 Map.entry(SetQuorum.class, new SetQuorum(7L, 3L, Map.of(0, "127.0.0.1:40001", 2, "127.0.0.1:40002"), 1,
                         coordinator.ref())),
+                Map.entry(NodeProtocol.RevocationUpdate.class, new NodeProtocol.RevocationUpdate(
+                        "# revoked\n1f3a  CN=alice,O=Tributary  2026-12-03T13:00:00Z  stolen\n", "MEUCIQD0")),
                 Map.entry(CoordinatorProtocol.MemberOffence.class, new CoordinatorProtocol.MemberOffence(
                         "pekko://tributary@127.0.0.1:25521", "pekko://tributary@127.0.0.1:25520",
                         "sent gradient frames as trainer 3, an id the coordinator gave to another node")),
