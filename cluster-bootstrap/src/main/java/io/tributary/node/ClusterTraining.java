@@ -210,7 +210,8 @@ public final class ClusterTraining {
         TrainingCoordinator.Resources coordinatorResources = new TrainingCoordinator.Resources(plane,
                 () -> CpuBackend.create(), spec, () -> DataSets.load(data, false, spec.inputs(), spec.classes()),
                 DataSets.trainCount(data), shards, listener, coordinatorMetrics,
-                run.runDir() == null ? null : new RunRecorder(run.runDir(), runId, run.configHash(), spec.sizes()), initial);
+                run.runDir() == null ? null : new RunRecorder(run.runDir(), runId, run.configHash(), spec.sizes()), initial,
+                new TrainerIdentities(system, runId, node.tls()));
         Behavior<CoordinatorCommand> coordinator = Behaviors.supervise(
                         TrainingCoordinator.create(coordinatorSettings, coordinatorResources))
                 .onFailure(SupervisorStrategy.restartWithBackoff(Duration.ofSeconds(1), Duration.ofSeconds(10), 0.2));
@@ -244,7 +245,8 @@ public final class ClusterTraining {
                     train.seed(), plane, coordinatorProxy, shards, run.dataPlane().requestTimeout(),
                     run.trainer().slowdown(), trainerMetrics, run.trainer().attack(), run.trainer().lieZ(),
                     OptimizerSettings.from(config),
-                    ShardSettings.encoding(config, "tributary.data-plane.gradient-encoding"));
+                    ShardSettings.encoding(config, "tributary.data-plane.gradient-encoding"),
+                    TrainerIdentities.signer(node.tls()));
             // A rewind (shards rolled back) restarts the trainer at once and quietly; failures restart it with back-off.
             Behavior<TrainerCommand> rewindable = Behaviors.supervise(TrainerActor.create(res))
                     .onFailure(TrainerActor.RewindRequested.class, SupervisorStrategy.restart().withLoggingEnabled(false));

@@ -10,6 +10,21 @@ import com.typesafe.config.Config;
 import io.tributary.config.ConfigLoader;
 import io.tributary.dataplane.FaultHooks;
 import io.tributary.dataplane.NodeDataPlane;
+import io.tributary.protocol.CoordinatorProtocol.CoordinatorCommand;
+import io.tributary.protocol.CoordinatorProtocol.MemberOffence;
+import io.tributary.protocol.CoordinatorProtocol.RegisterTrainer;
+import io.tributary.protocol.ProtocolRegistry;
+import io.tributary.protocol.TrainerProtocol.Rejected;
+import io.tributary.protocol.TrainerProtocol.TrainerCommand;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorRefResolver;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.typed.ClusterSingleton;
+import org.apache.pekko.cluster.typed.ClusterSingletonSettings;
+import org.apache.pekko.cluster.typed.SingletonActor;
 import io.tributary.tls.MemberSignatures;
 import io.tributary.tls.TestPki;
 import io.tributary.tls.TlsMaterial;
@@ -29,7 +44,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A member is who its certificate says: real nodes on 127.0.0.1 with mutual TLS and a real CA. A
- * member's data-plane announcement counts only when its certificate's key signed it.
+ * member's data-plane announcement counts only when its certificate's key signed it; a trainer's
+ * registration only when it is its node's word, and the trainer is its certificate, whatever its port.
  */
 class MemberIdentityTest {
 
@@ -45,11 +61,20 @@ class MemberIdentityTest {
         logs = new ListAppender<>();
         logs.start();
         ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).addAppender(logs);
+        coordinatorLevel = coordinatorLogger().getLevel();
+        coordinatorLogger().setLevel(ch.qos.logback.classic.Level.INFO); // "trainer N registered from ..."
+    }
+
+    private ch.qos.logback.classic.Level coordinatorLevel;
+
+    private static Logger coordinatorLogger() {
+        return (Logger) LoggerFactory.getLogger("io.tributary.coordinator");
     }
 
     @AfterEach
     void release() throws Exception {
         ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).detachAppender(logs);
+        coordinatorLogger().setLevel(coordinatorLevel);
         for (int i = closing.size() - 1; i >= 0; i--) {
             closing.get(i).close();
         }
@@ -125,6 +150,143 @@ class MemberIdentityTest {
         assertTrue(logged("member " + liar.address(), "announces data-plane endpoint " + endpoint,
                         "of another certificate announced first", "downing it"), "the seed names the liar: " + errors());
         assertTrue(seed.plane().auth().knows(endpoint), "the honest member keeps its endpoint");
+    }
+
+    // ---- trainer registrations: the coordinator keys a trainer on its certificate ----
+
+    private static final String[] TRAINER_CONFIG = {"tributary.data.set", "synthetic", "tributary.cluster.min-trainers", "3"};
+
+    static Config trainingConfig(Path dir) {
+        Map<String, String> m = new java.util.HashMap<>();
+        m.put("tributary.tls.dir", dir.toString());
+        for (int i = 0; i < TRAINER_CONFIG.length; i += 2) {
+            m.put(TRAINER_CONFIG[i], TRAINER_CONFIG[i + 1]);
+        }
+        return ConfigLoader.load(null, m);
+    }
+
+    /** A coordinator node that runs its part of a run (the run waits for 3 trainers, so it never starts here). */
+    PlaneNode coordinatorNode(Path dir) {
+        Config config = trainingConfig(dir);
+        NodeSettings s = settings(Set.of("coordinator"), null);
+        NodeDataPlane plane = ClusterTraining.openDataPlane(s, config, FaultHooks.NONE);
+        closing.add(plane);
+        TributaryNode node = TributaryNode.start(s, config, t -> List.of(DataPlanePeers.role(plane, "127.0.0.1", t)));
+        closing.add(node);
+        ClusterTraining.start(node, plane, s, config, new LoggingListener(System.out));
+        return new PlaneNode(node, plane);
+    }
+
+    /** What a stand-in trainer actor at {@code /system/trainer} of a node was told. */
+    record Probe(ActorRef<TrainerCommand> ref, BlockingQueue<TrainerCommand> told) {
+    }
+
+    static Probe probe(TributaryNode node) {
+        BlockingQueue<TrainerCommand> told = new LinkedBlockingQueue<>();
+        ActorRef<TrainerCommand> ref = node.system().systemActorOf(Behaviors.receive(TrainerCommand.class)
+                .onAnyMessage(m -> {
+                    told.add(m);
+                    return Behaviors.same();
+                }).build(), "trainer", Props.empty());
+        return new Probe(ref, told);
+    }
+
+    static ActorRef<CoordinatorCommand> coordinatorFrom(TributaryNode node) {
+        return ClusterSingleton.get(node.system()).init(SingletonActor.of(Behaviors.<CoordinatorCommand>empty(),
+                "training-coordinator").withSettings(ClusterSingletonSettings.create(node.system()).withRole("coordinator")));
+    }
+
+    static RegisterTrainer registration(TributaryNode named, String endpoint, ActorRef<TrainerCommand> trainer,
+                                        Path signedBy) throws java.io.IOException {
+        long runId = RunSettings.from(trainingConfig(signedBy)).runId();
+        String nodeId = named.address().toString();
+        String signature = MemberSignatures.sign(TlsMaterial.loadNode(signedBy).key(), MemberSignatures.REGISTRATION_LABEL,
+                RegisterTrainer.signedFields(runId, nodeId, endpoint, trainer.path().toStringWithoutAddress()));
+        return new RegisterTrainer(nodeId, ProtocolRegistry.PROTOCOL_VERSION, "cpu", endpoint, trainer, signature);
+    }
+
+    /** Sends {@code r} from {@code from} once a second until {@code outcome} holds (the coordinator may first wait for a certificate). */
+    void registerUntil(TributaryNode from, RegisterTrainer r, String what, BooleanSupplier outcome) throws Exception {
+        ActorRef<CoordinatorCommand> coordinator = coordinatorFrom(from);
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (!outcome.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out after " + WAIT + " waiting until " + what + "; errors: " + errors());
+            }
+            coordinator.tell(r);
+            Thread.sleep(1000);
+        }
+    }
+
+    static boolean rejected(Probe p, String... parts) {
+        return p.told().stream().anyMatch(m -> m instanceof Rejected rej
+                && java.util.Arrays.stream(parts).allMatch(rej.reason()::contains));
+    }
+
+    @Test
+    void aRegistrationThatIsNotItsNodesWordIsRefusedWithAReason() throws Exception {
+        Path seedDir = PKI.node("coordinator");
+        Path honestDir = PKI.node("trainer");
+        Path attackerDir = PKI.node("trainer");
+        PlaneNode seed = coordinatorNode(seedDir);
+        PlaneNode honest = planeNode(Set.of("trainer"), honestDir, seed.node());
+        PlaneNode attacker = planeNode(Set.of("trainer"), attackerDir, seed.node());
+        await("all three Up", () -> TributaryNodeTest.membersUp(seed.node()) == 3);
+        Probe honestTrainer = probe(honest.node());
+        Probe attackerTrainer = probe(attacker.node());
+        Probe seedTrainer = probe(seed.node());
+        String honestEndpoint = honest.plane().endpoint();
+
+        // (a) another node's id, from the attacker's own trainer actor
+        registerUntil(attacker.node(), registration(honest.node(), honestEndpoint, attackerTrainer.ref(), attackerDir),
+                "the id of another node is refused", () -> logged("refused the trainer registration from "
+                        + honest.node().address(), "but its trainer actor lives on " + attacker.node().address()));
+        // (d) another node's id and trainer actor (a forged sender path), signed with the attacker's key
+        ActorRef<TrainerCommand> honestRefSeenByAttacker = ActorRefResolver.get(attacker.node().system())
+                .resolveActorRef(ActorRefResolver.get(honest.node().system()).toSerializationFormat(honestTrainer.ref()));
+        registerUntil(attacker.node(), registration(honest.node(), honestEndpoint, honestRefSeenByAttacker, attackerDir),
+                "a forged signature is refused", () -> logged("refused the trainer registration from "
+                        + honest.node().address(), "its signature does not verify against the certificate",
+                        "the trainer it names is not told"));
+        // (c) its own id with another node's data-plane endpoint
+        registerUntil(attacker.node(), registration(attacker.node(), honestEndpoint, attackerTrainer.ref(), attackerDir),
+                "another node's endpoint is refused", () -> rejected(attackerTrainer, "registers data-plane endpoint "
+                        + honestEndpoint, "but node " + attacker.node().address() + " announced " + attacker.plane().endpoint()));
+        // (b) a node whose certificate does not grant the trainer role
+        registerUntil(seed.node(), registration(seed.node(), seed.plane().endpoint(), seedTrainer.ref(), seedDir),
+                "a node without the trainer role is refused", () -> rejected(seedTrainer, "grants roles [coordinator], not trainer"));
+
+        // the honest node registers, and the forger's attempts in its name never reached its trainer
+        registerUntil(honest.node(), registration(honest.node(), honestEndpoint, honestTrainer.ref(), honestDir),
+                "the honest trainer is admitted", () -> coordinatorSaid("trainer 0 registered from " + honest.node().address()));
+        assertTrue(honestTrainer.told().isEmpty(), "the honest trainer was told nothing: " + honestTrainer.told());
+    }
+
+    @Test
+    void aQuarantinedTrainersCertificateCannotRegisterAgainFromANewPort() throws Exception {
+        Path volunteerDir = PKI.node("trainer");
+        PlaneNode seed = coordinatorNode(PKI.node("coordinator"));
+        PlaneNode volunteer = planeNode(Set.of("trainer"), volunteerDir, seed.node());
+        Probe trainer = probe(volunteer.node());
+        registerUntil(volunteer.node(), registration(volunteer.node(), volunteer.plane().endpoint(), trainer.ref(),
+                volunteerDir), "it is admitted", () -> coordinatorSaid("trainer 0 registered from " + volunteer.node().address()));
+        coordinatorFrom(seed.node()).tell(new MemberOffence(volunteer.node().address().toString(),
+                seed.node().address().toString(), "lied in a test"));
+        awaitDowned(volunteer.node());
+        assertTrue(rejected(trainer, "quarantined by the coordinator", "lied in a test"), "told: " + trainer.told());
+
+        // the same certificate, restarted on another port (--port 0)
+        PlaneNode again = planeNode(Set.of("trainer"), volunteerDir, seed.node());
+        assertTrue(again.node().port() != volunteer.node().port());
+        Probe trainerAgain = probe(again.node());
+        registerUntil(again.node(), registration(again.node(), again.plane().endpoint(), trainerAgain.ref(), volunteerDir),
+                "it is refused", () -> rejected(trainerAgain, "trainer 0", "was quarantined in run",
+                        "from any address"));
+        assertFalse(coordinatorSaid("trainer 1 registered"), "no new trainer id for the same certificate");
+    }
+
+    boolean coordinatorSaid(String... parts) {
+        return logged(parts);
     }
 
     void awaitDowned(TributaryNode node) throws Exception {

@@ -27,7 +27,10 @@ final class Roster {
     /** One admitted trainer. */
     static final class Member {
         final int id;
-        final String nodeId;
+        /** Who the trainer is (its certificate's fingerprint with TLS; its node id without). */
+        final String identity;
+        /** Its node's cluster address now (a restart may change it). */
+        String nodeId;
         ActorRef<TrainerCommand> ref;
         /** Where its node's data plane receives (from its registration; a restart may change it). */
         String dataEndpoint = "";
@@ -42,8 +45,9 @@ final class Roster {
         /** Told to rewind and not registered again yet: its step reports are from before the rollback. */
         boolean rewinding;
 
-        Member(int id, String nodeId, ActorRef<TrainerCommand> ref) {
+        Member(int id, String identity, String nodeId, ActorRef<TrainerCommand> ref) {
             this.id = id;
+            this.identity = identity;
             this.nodeId = nodeId;
             this.ref = ref;
         }
@@ -60,7 +64,7 @@ final class Roster {
     }
 
     private final int maxTrainers;
-    private final Map<String, Member> byNode = new LinkedHashMap<>();
+    private final Map<String, Member> byIdentity = new LinkedHashMap<>();
     private final Map<Integer, Member> byId = new HashMap<>();
 
     Roster(int maxTrainers) {
@@ -72,26 +76,32 @@ final class Roster {
 
     /** Why a new trainer cannot be admitted, or null when it can. */
     String refusal() {
-        return byNode.size() >= maxTrainers
+        return byIdentity.size() >= maxTrainers
                 ? "the run is full (tributary.cluster.max-trainers = " + maxTrainers + ")" : null;
     }
 
-    /** Admits the trainer of node {@code nodeId} with the next id. */
+    /** Admits the trainer of node {@code nodeId}, keyed on the node id itself, with the next id. */
     Member admit(String nodeId, ActorRef<TrainerCommand> ref) {
+        return admit(nodeId, nodeId, ref);
+    }
+
+    /** Admits the trainer {@code identity} on node {@code nodeId} with the next id. */
+    Member admit(String identity, String nodeId, ActorRef<TrainerCommand> ref) {
         if (refusal() != null) {
             throw new IllegalStateException(refusal());
         }
-        if (byNode.containsKey(nodeId)) {
-            throw new IllegalStateException("node " + nodeId + " has a trainer already");
+        if (byIdentity.containsKey(identity)) {
+            throw new IllegalStateException("trainer " + identity + " is admitted already");
         }
-        Member m = new Member(byNode.size(), nodeId, ref);
-        byNode.put(nodeId, m);
+        Member m = new Member(byIdentity.size(), identity, nodeId, ref);
+        byIdentity.put(identity, m);
         byId.put(m.id, m);
         return m;
     }
 
-    Member byNode(String nodeId) {
-        return byNode.get(nodeId);
+    /** The trainer admitted as {@code identity}, or null. */
+    Member byIdentity(String identity) {
+        return byIdentity.get(identity);
     }
 
     Member byId(int id) {
@@ -100,16 +110,16 @@ final class Roster {
 
     /** Every trainer ever admitted, in the order of admission. */
     Collection<Member> all() {
-        return Collections.unmodifiableCollection(byNode.values());
+        return Collections.unmodifiableCollection(byIdentity.values());
     }
 
     int size() {
-        return byNode.size();
+        return byIdentity.size();
     }
 
     int liveCount() {
         int n = 0;
-        for (Member m : byNode.values()) {
+        for (Member m : byIdentity.values()) {
             n += m.live ? 1 : 0;
         }
         return n;
@@ -118,7 +128,7 @@ final class Roster {
     /** The ids of the live trainers: the quorum a sync step waits for. */
     Set<Integer> quorum() {
         Set<Integer> live = new HashSet<>();
-        for (Member m : byNode.values()) {
+        for (Member m : byIdentity.values()) {
             if (m.live) {
                 live.add(m.id);
             }
@@ -141,7 +151,7 @@ final class Roster {
     /** The active trainers, in the order of admission. */
     List<Member> active() {
         List<Member> out = new ArrayList<>();
-        for (Member m : byNode.values()) {
+        for (Member m : byIdentity.values()) {
             if (m.active()) {
                 out.add(m);
             }
@@ -163,7 +173,7 @@ final class Roster {
     /** Gone or quarantined trainers by id, with the steps they completed (what they did not deliver is handed on). */
     Map<Integer, Long> gone() {
         Map<Integer, Long> out = new HashMap<>();
-        for (Member m : byNode.values()) {
+        for (Member m : byIdentity.values()) {
             if (!m.active()) {
                 out.put(m.id, m.doneSteps);
             }
@@ -174,7 +184,7 @@ final class Roster {
     /** The slowest live trainer's completed steps (bounded staleness), or {@code Long.MAX_VALUE} with none live. */
     long slowestDone() {
         long floor = Long.MAX_VALUE;
-        for (Member m : byNode.values()) {
+        for (Member m : byIdentity.values()) {
             if (m.live) {
                 floor = Math.min(floor, m.doneSteps);
             }
@@ -185,7 +195,7 @@ final class Roster {
     /** Samples each trainer reported, by id (the history's shares). */
     Map<Integer, Long> samplesByTrainer() {
         Map<Integer, Long> out = new TreeMap<>();
-        for (Member m : byNode.values()) {
+        for (Member m : byIdentity.values()) {
             out.put(m.id, m.samples);
         }
         return out;
@@ -193,7 +203,7 @@ final class Roster {
 
     /** Tells every live trainer. */
     void tellLive(TrainerCommand message) {
-        for (Member m : byNode.values()) {
+        for (Member m : byIdentity.values()) {
             if (m.live) {
                 m.ref.tell(message);
             }
@@ -202,7 +212,7 @@ final class Roster {
 
     /** Tells every active trainer that is not rewinding, but {@code except} (may be null). */
     void tellListening(TrainerCommand message, Member except) {
-        for (Member m : byNode.values()) {
+        for (Member m : byIdentity.values()) {
             if (m.active() && !m.rewinding && m != except) {
                 m.ref.tell(message);
             }
@@ -211,7 +221,7 @@ final class Roster {
 
     /** Tells every trainer ever admitted. */
     void tellAll(TrainerCommand message) {
-        for (Member m : byNode.values()) {
+        for (Member m : byIdentity.values()) {
             m.ref.tell(message);
         }
     }
