@@ -94,7 +94,10 @@ class MemberIdentityTest {
     }
 
     PlaneNode planeNode(Set<String> roles, Path tlsDir, TributaryNode seed) {
-        Config config = tls(tlsDir);
+        return planeNode(roles, tls(tlsDir), seed);
+    }
+
+    PlaneNode planeNode(Set<String> roles, Config config, TributaryNode seed) {
         NodeSettings s = settings(roles, seed);
         NodeDataPlane plane = ClusterTraining.openDataPlane(s, config, FaultHooks.NONE);
         closing.add(plane);
@@ -158,7 +161,11 @@ class MemberIdentityTest {
 
     static Config trainingConfig(Path dir) {
         Map<String, String> m = new java.util.HashMap<>();
-        m.put("tributary.tls.dir", dir.toString());
+        if (dir == null) {
+            m.put("tributary.tls.enabled", "off");
+        } else {
+            m.put("tributary.tls.dir", dir.toString());
+        }
         for (int i = 0; i < TRAINER_CONFIG.length; i += 2) {
             m.put(TRAINER_CONFIG[i], TRAINER_CONFIG[i + 1]);
         }
@@ -167,7 +174,7 @@ class MemberIdentityTest {
 
     /** A coordinator node that runs its part of a run (the run waits for 3 trainers, so it never starts here). */
     PlaneNode coordinatorNode(Path dir) {
-        Config config = trainingConfig(dir);
+        Config config = trainingConfig(dir); // dir null: TLS off
         NodeSettings s = settings(Set.of("coordinator"), null);
         NodeDataPlane plane = ClusterTraining.openDataPlane(s, config, FaultHooks.NONE);
         closing.add(plane);
@@ -200,7 +207,8 @@ class MemberIdentityTest {
                                         Path signedBy) throws java.io.IOException {
         long runId = RunSettings.from(trainingConfig(signedBy)).runId();
         String nodeId = named.address().toString();
-        String signature = MemberSignatures.sign(TlsMaterial.loadNode(signedBy).key(), MemberSignatures.REGISTRATION_LABEL,
+        String signature = signedBy == null ? "" : MemberSignatures.sign(TlsMaterial.loadNode(signedBy).key(),
+                MemberSignatures.REGISTRATION_LABEL,
                 RegisterTrainer.signedFields(runId, nodeId, endpoint, trainer.path().toStringWithoutAddress()));
         return new RegisterTrainer(nodeId, ProtocolRegistry.PROTOCOL_VERSION, "cpu", endpoint, trainer, signature);
     }
@@ -283,6 +291,24 @@ class MemberIdentityTest {
                 "it is refused", () -> rejected(trainerAgain, "trainer 0", "was quarantined in run",
                         "from any address"));
         assertFalse(coordinatorSaid("trainer 1 registered"), "no new trainer id for the same certificate");
+    }
+
+    @Test
+    void withTlsOffAnnouncementsAndRegistrationsAreUnsignedButStillChecked() throws Exception {
+        PlaneNode seed = coordinatorNode(null);
+        PlaneNode volunteer = planeNode(Set.of("trainer"), trainingConfig(null), seed.node());
+        await("the seed admits the unsigned announcement", () -> seed.plane().auth().knows(volunteer.plane().endpoint()));
+        Probe trainer = probe(volunteer.node());
+        registerUntil(volunteer.node(), registration(seed.node(), seed.plane().endpoint(), trainer.ref(), null),
+                "another node's id is refused", () -> logged("refused the trainer registration from "
+                        + seed.node().address(), "but its trainer actor lives on " + volunteer.node().address()));
+        registerUntil(volunteer.node(), registration(volunteer.node(), seed.plane().endpoint(), trainer.ref(), null),
+                "another node's endpoint is refused", () -> logged("refused the trainer registration from "
+                        + volunteer.node().address(), "registers data-plane endpoint " + seed.plane().endpoint()));
+        registerUntil(volunteer.node(), registration(volunteer.node(), volunteer.plane().endpoint(), trainer.ref(), null),
+                "its own unsigned registration is admitted, keyed on its address",
+                () -> coordinatorSaid("trainer 0 registered from " + volunteer.node().address() + " as "
+                        + volunteer.node().address()));
     }
 
     boolean coordinatorSaid(String... parts) {
