@@ -92,6 +92,10 @@ final class RosterKeeper {
                         known.nodeId);
                 known.nodeId = r.nodeId();
             }
+            if (!known.ref.equals(r.trainer())) {
+                // the old incarnation's end (its node may go only now) must not mark the new one gone
+                ctx.unwatch(known.ref);
+            }
             known.ref = r.trainer();
             known.rewinding = false;
             boolean moved = !known.dataEndpoint.equals(r.dataEndpoint());
