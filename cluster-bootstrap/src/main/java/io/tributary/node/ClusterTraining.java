@@ -74,9 +74,6 @@ public final class ClusterTraining {
         return dataPlane.endpoint();
     }
 
-    /** Prefix of the role that carries a node's data-plane endpoint and public key: {@code dp|host:port|key}. */
-    static final String DATA_PLANE_ROLE_PREFIX = "dp|";
-
     /**
      * Starts a node and its part of the run: the data plane first, so that its endpoint and frame
      * key travel with the node's cluster membership, then the node, then the training actors.
@@ -95,7 +92,8 @@ public final class ClusterTraining {
         NodeDataPlane plane = openDataPlane(nodeSettings, config, faults == null ? FaultHooks.NONE : faults);
         TributaryNode node;
         try {
-            node = TributaryNode.start(nodeSettings, config, java.util.List.of(dataPlaneRole(plane)));
+            node = TributaryNode.start(nodeSettings, config,
+                    tls -> java.util.List.of(DataPlanePeers.role(plane, nodeSettings.host(), tls)));
         } catch (RuntimeException e) {
             plane.close();
             throw e;
@@ -134,105 +132,6 @@ public final class ClusterTraining {
                 dp.sendTimeout(), auth, faults);
     }
 
-    /** The membership role that publishes {@code plane}'s endpoint and public key ("-" with authentication off). */
-    static String dataPlaneRole(NodeDataPlane plane) {
-        return DATA_PLANE_ROLE_PREFIX + plane.endpoint() + "|" + (plane.auth() == null ? "-" : plane.auth().publicKeyText());
-    }
-
-    /**
-     * Feeds the data plane the endpoints and keys of the cluster's members as they join and leave:
-     * the members known now, then every membership event.
-     */
-    private static void followPeers(ActorSystem<?> system, NodeDataPlane plane,
-                                    java.util.Map<String, org.apache.pekko.actor.Address> owners) {
-        org.apache.pekko.cluster.typed.Cluster cluster = org.apache.pekko.cluster.typed.Cluster.get(system);
-        Supplier<Iterable<org.apache.pekko.cluster.Member>> members = () -> cluster.state().getMembers();
-        for (org.apache.pekko.cluster.Member m : cluster.state().getMembers()) {
-            peerEvent(plane, owners, members, m, false);
-        }
-        Behavior<org.apache.pekko.cluster.ClusterEvent.MemberEvent> follower = Behaviors.setup(ctx -> {
-            cluster.subscriptions().tell(org.apache.pekko.cluster.typed.Subscribe.create(ctx.getSelf(),
-                    org.apache.pekko.cluster.ClusterEvent.MemberEvent.class));
-            return Behaviors.receive(org.apache.pekko.cluster.ClusterEvent.MemberEvent.class)
-                    .onMessage(org.apache.pekko.cluster.ClusterEvent.MemberEvent.class, e -> {
-                        peerEvent(plane, owners, members, e.member(), e instanceof org.apache.pekko.cluster.ClusterEvent.MemberRemoved);
-                        return Behaviors.same();
-                    })
-                    .build();
-        });
-        system.systemActorOf(follower, "data-plane-peers", org.apache.pekko.actor.typed.Props.empty());
-    }
-
-    /**
-     * @param owners  which member announced each endpoint first and still holds it
-     * @param members the cluster's members now (to find a claim that waited for an endpoint's owner to go)
-     */
-    private static void peerEvent(NodeDataPlane plane, java.util.Map<String, org.apache.pekko.actor.Address> owners,
-                                  Supplier<Iterable<org.apache.pekko.cluster.Member>> members,
-                                  org.apache.pekko.cluster.Member member, boolean removed) {
-        String[] announced = announcement(member);
-        if (announced == null) {
-            return;
-        }
-        String endpoint = announced[0];
-        if (removed) {
-            // only the member that owns an endpoint takes its key away when it goes: another that claimed the
-            // same endpoint (a liar, or a restart racing its own removal) must not delete the owner's key
-            if (owners.remove(endpoint, member.address())) {
-                plane.peerLeft(endpoint);
-                adoptWaitingClaim(plane, owners, members, member, endpoint);
-            }
-        } else if (plane.auth() != null && announced[1].equals("-")) {
-            LOG.error("member {} runs with tributary.data-plane.authenticate = off and this node with on: its frames"
-                    + " are dropped; set the same value on every node", member.address());
-        } else if (plane.auth() != null) {
-            org.apache.pekko.actor.Address prior = owners.putIfAbsent(endpoint, member.address());
-            if (prior != null && !prior.equals(member.address())) {
-                LOG.error("member {} announces data-plane endpoint {}, which member {} announced first and still"
-                        + " holds: its announcement is ignored and its frames are dropped (it is taken once {} is gone;"
-                        + " give each node its own tributary.data-plane.port)", member.address(), endpoint, prior, prior);
-                return;
-            }
-            try {
-                plane.peerJoined(endpoint, announced[1], member.getRoles());
-            } catch (IllegalArgumentException e) {
-                owners.remove(endpoint, member.address());
-                LOG.error("member {}: {}; its frames will be dropped", member.address(), e.getMessage());
-            }
-        }
-    }
-
-    /** The endpoint and key a member's data-plane role announces, or null when it has none (or a malformed one). */
-    private static String[] announcement(org.apache.pekko.cluster.Member member) {
-        for (String role : member.getRoles()) {
-            if (!role.startsWith(DATA_PLANE_ROLE_PREFIX)) {
-                continue;
-            }
-            String[] parts = role.substring(DATA_PLANE_ROLE_PREFIX.length()).split("\\|", -1);
-            if (parts.length != 2) {
-                LOG.warn("member {} has a malformed data-plane role '{}': its frames will be dropped", member.address(),
-                        role);
-                return null;
-            }
-            return parts;
-        }
-        return null;
-    }
-
-    /** {@code endpoint}'s owner is gone: a member still in the cluster that announced it too now takes it. */
-    private static void adoptWaitingClaim(NodeDataPlane plane, java.util.Map<String, org.apache.pekko.actor.Address> owners,
-                                          Supplier<Iterable<org.apache.pekko.cluster.Member>> members,
-                                          org.apache.pekko.cluster.Member gone, String endpoint) {
-        for (org.apache.pekko.cluster.Member m : members.get()) {
-            String[] a = announcement(m);
-            if (a != null && a[0].equals(endpoint) && !m.address().equals(gone.address())
-                    && m.status() != org.apache.pekko.cluster.MemberStatus.removed()) {
-                peerEvent(plane, owners, members, m, false);
-                return;
-            }
-        }
-    }
-
     /**
      * A member's authentic frames spoke for someone else ({@link io.tributary.dataplane.FrameGrants}): it is
      * downed by this node, told why, and reported to the coordinator, which quarantines its trainer.
@@ -263,7 +162,7 @@ public final class ClusterTraining {
 
     /**
      * Starts this node's part of the run on {@code node}, whose membership must carry
-     * {@link #dataPlaneRole(NodeDataPlane)}. {@code listener} is used only if this node ends up
+     * {@link DataPlanePeers#role} of {@code plane}. {@code listener} is used only if this node ends up
      * hosting the coordinator.
      */
     public static ClusterTraining start(TributaryNode node, NodeDataPlane plane, NodeSettings nodeSettings, Config config,
@@ -278,7 +177,7 @@ public final class ClusterTraining {
         long runId = run.runId();
         // which member announced each data-plane endpoint, to name and down one caught lying
         java.util.Map<String, org.apache.pekko.actor.Address> owners = new java.util.concurrent.ConcurrentHashMap<>();
-        followPeers(system, plane, owners);
+        DataPlanePeers.follow(system, plane, owners, node.tls());
         CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "close-data-plane",
                 () -> {
                     plane.close();
@@ -311,7 +210,8 @@ public final class ClusterTraining {
         TrainingCoordinator.Resources coordinatorResources = new TrainingCoordinator.Resources(plane,
                 () -> CpuBackend.create(), spec, () -> DataSets.load(data, false, spec.inputs(), spec.classes()),
                 DataSets.trainCount(data), shards, listener, coordinatorMetrics,
-                run.runDir() == null ? null : new RunRecorder(run.runDir(), runId, run.configHash(), spec.sizes()), initial);
+                run.runDir() == null ? null : new RunRecorder(run.runDir(), runId, run.configHash(), spec.sizes()), initial,
+                new TrainerIdentities(system, runId, node.tls()));
         Behavior<CoordinatorCommand> coordinator = Behaviors.supervise(
                         TrainingCoordinator.create(coordinatorSettings, coordinatorResources))
                 .onFailure(SupervisorStrategy.restartWithBackoff(Duration.ofSeconds(1), Duration.ofSeconds(10), 0.2));
@@ -345,7 +245,8 @@ public final class ClusterTraining {
                     train.seed(), plane, coordinatorProxy, shards, run.dataPlane().requestTimeout(),
                     run.trainer().slowdown(), trainerMetrics, run.trainer().attack(), run.trainer().lieZ(),
                     OptimizerSettings.from(config),
-                    ShardSettings.encoding(config, "tributary.data-plane.gradient-encoding"));
+                    ShardSettings.encoding(config, "tributary.data-plane.gradient-encoding"),
+                    TrainerIdentities.signer(node.tls()));
             // A rewind (shards rolled back) restarts the trainer at once and quietly; failures restart it with back-off.
             Behavior<TrainerCommand> rewindable = Behaviors.supervise(TrainerActor.create(res))
                     .onFailure(TrainerActor.RewindRequested.class, SupervisorStrategy.restart().withLoggingEnabled(false));

@@ -15,6 +15,8 @@ import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.Identify;
+import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -34,7 +36,10 @@ import org.apache.pekko.cluster.typed.Subscribe;
  * <p>With mutual TLS on, it also checks every other member's claimed roles against the
  * certificate that member presented when this node connected to it ({@link PeerCertificates}):
  * a member claiming a role (coordinator, ps, trainer) its certificate does not grant is told why
- * ({@link AdmissionDenied}, which its own guardian logs) and downed, and this node logs why.
+ * ({@link AdmissionDenied}, which its own guardian logs) and downed, and this node logs why. Until
+ * this node has the member's certificate it dials the member (a TLS handshake shows the certificate);
+ * a member whose certificate it still lacks after {@link #ROLE_CHECK_ATTEMPTS} tries is downed too
+ * (fail closed), with the reason in one line.
  */
 final class NodeGuardian {
 
@@ -65,7 +70,7 @@ final class NodeGuardian {
     /** The name of the child that receives {@link AdmissionDenied} ({@code /user/admission}). */
     static final String ADMISSION = "admission";
     private static final Duration ROLE_CHECK_RETRY = Duration.ofMillis(500);
-    private static final int ROLE_CHECK_ATTEMPTS = 60;
+    static final int ROLE_CHECK_ATTEMPTS = 60;
 
     /** Why this node shut itself down: it speaks another protocol version than the cluster. */
     record ProtocolMismatch(String message) implements CoordinatedShutdown.Reason {
@@ -188,10 +193,16 @@ final class NodeGuardian {
                 .of(c.member().getHost().orElse(""), c.member().getPort().orElse(-1));
         if (cert.isEmpty()) {
             if (c.attempt() < ROLE_CHECK_ATTEMPTS) {
+                // nothing may have made this node dial it yet: dialling is what shows its certificate
+                dial(context.getSystem(), c.member());
                 context.scheduleOnce(ROLE_CHECK_RETRY, context.getSelf(), new CheckRoles(c.member(), c.attempt() + 1));
             } else {
-                context.getLog().warn("cannot check the roles of member {}: this node has not connected to it over TLS"
-                        + " within {} s", c.member(), ROLE_CHECK_RETRY.multipliedBy(ROLE_CHECK_ATTEMPTS).toSeconds());
+                // fail closed: a member whose certificate this node never saw may claim anything
+                metrics.memberEvent("refused");
+                refuse(context.getSystem(), c.member(), "member " + c.member() + " did not show this node ("
+                        + Cluster.get(context.getSystem()).selfMember().address() + ") its TLS certificate within "
+                        + ROLE_CHECK_RETRY.multipliedBy(ROLE_CHECK_ATTEMPTS).toSeconds() + " s of dialling it, so its"
+                        + " roles cannot be checked", "check that its canonical address is reachable from every member");
             }
             return Behaviors.same();
         }
@@ -211,13 +222,9 @@ final class NodeGuardian {
         }
         String reason = "member " + c.member() + " claims roles " + claimed + " but its certificate "
                 + ClusterCertificates.subjectName(cert.get()) + " grants only " + granted + " (not " + excess + ")";
-        context.getLog().error("{}: downing it; the operator can sign it a certificate with those roles"
-                + " (tributary certs sign --roles ...)", reason);
         metrics.memberEvent("refused");
-        context.getSystem().classicSystem().actorSelection(c.member() + "/user/" + ADMISSION)
-                .tell(new AdmissionDenied(Cluster.get(context.getSystem()).selfMember().address().toString(), reason),
-                        org.apache.pekko.actor.ActorRef.noSender());
-        Cluster.get(context.getSystem()).manager().tell(new Down(c.member()));
+        refuse(context.getSystem(), c.member(), reason,
+                "the operator can sign it a certificate with those roles (tributary certs sign --roles ...)");
         return Behaviors.same();
     }
 
@@ -236,17 +243,38 @@ final class NodeGuardian {
                     revokedDowned.add(a);
                     String reason = "member " + a + " holds certificate " + ClusterCertificates.subjectName(cert.get())
                             + ", which the cluster's operator revoked (" + line.get() + ")";
-                    context.getLog().error("{}: downing it", reason);
                     metrics.memberEvent("refused");
-                    context.getSystem().classicSystem().actorSelection(a + "/user/" + ADMISSION)
-                            .tell(new AdmissionDenied(self.toString(), reason), org.apache.pekko.actor.ActorRef.noSender());
-                    Cluster.get(context.getSystem()).manager().tell(new Down(a));
+                    refuse(context.getSystem(), a, reason, null);
                 }
             }
         });
         revokedDowned.retainAll(members.keySet());
         context.scheduleOnce(REVOCATION_CHECK, context.getSelf(), CheckRevocations.TICK);
         return Behaviors.same();
+    }
+
+    /**
+     * Downs {@code member} for {@code reason}: one ERROR line here ({@code reason}: downing it[; {@code advice}]),
+     * and the member is told ({@link AdmissionDenied}, which its own guardian logs before it shuts down).
+     */
+    static void refuse(ActorSystem<?> system, Address member, String reason, String advice) {
+        Cluster cluster = Cluster.get(system);
+        org.slf4j.LoggerFactory.getLogger(NodeGuardian.class).error("{}: downing it{}", reason,
+                advice == null ? "" : "; " + advice);
+        system.classicSystem().actorSelection(member + "/user/" + ADMISSION)
+                .tell(new AdmissionDenied(cluster.selfMember().address().toString(), reason),
+                        org.apache.pekko.actor.ActorRef.noSender());
+        cluster.manager().tell(new Down(member));
+    }
+
+    /**
+     * Sends {@code member}'s admission actor a classic {@link Identify}: Artery opens this node's outbound
+     * TLS connection to the member's canonical address for it, and that handshake records the certificate
+     * the address presents ({@link PeerCertificates}). The answer is not needed.
+     */
+    static void dial(ActorSystem<?> system, Address member) {
+        system.classicSystem().actorSelection(member + "/user/" + ADMISSION)
+                .tell(new Identify("tls-dial"), org.apache.pekko.actor.ActorRef.noSender());
     }
 
     private Behavior<Command> onReachability(ClusterEvent.ReachabilityEvent event) {

@@ -23,6 +23,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.CoordinatedShutdown;
@@ -51,11 +52,14 @@ public final class TributaryNode implements AutoCloseable {
     private final NodeMetrics metrics;
 
     private final AtomicReference<String> refusal;
+    private final TlsMaterial.Node tls;
 
-    private TributaryNode(ActorSystem<NodeGuardian.Command> system, NodeMetrics metrics, AtomicReference<String> refusal) {
+    private TributaryNode(ActorSystem<NodeGuardian.Command> system, NodeMetrics metrics, AtomicReference<String> refusal,
+                          TlsMaterial.Node tls) {
         this.system = system;
         this.metrics = metrics;
         this.refusal = refusal;
+        this.tls = tls;
     }
 
     /**
@@ -66,22 +70,33 @@ public final class TributaryNode implements AutoCloseable {
      * @throws NodeStartException when a port is taken or the system cannot start
      */
     public static TributaryNode start(NodeSettings settings, Config config) {
-        return start(settings, config, ProtocolRegistry.PROTOCOL_VERSION, List.of());
+        return start(settings, config, ProtocolRegistry.PROTOCOL_VERSION, tls -> List.of());
     }
 
     /** As {@link #start(NodeSettings, Config)}, with roles the node publishes besides its configured ones. */
     public static TributaryNode start(NodeSettings settings, Config config, List<String> extraRoles) {
+        return start(settings, config, ProtocolRegistry.PROTOCOL_VERSION, tls -> extraRoles);
+    }
+
+    /**
+     * As {@link #start(NodeSettings, Config)}, with roles the node publishes besides its configured ones,
+     * made from its TLS material (empty when TLS is off): a role may carry a statement signed with the node's key.
+     */
+    public static TributaryNode start(NodeSettings settings, Config config,
+                                      Function<Optional<TlsMaterial.Node>, List<String>> extraRoles) {
         return start(settings, config, ProtocolRegistry.PROTOCOL_VERSION, extraRoles);
     }
 
     /** As {@link #start(NodeSettings, Config)}, claiming {@code protocolVersion}: tests start mismatched nodes. */
     static TributaryNode start(NodeSettings settings, Config config, int protocolVersion) {
-        return start(settings, config, protocolVersion, List.of());
+        return start(settings, config, protocolVersion, tls -> List.of());
     }
 
-    private static TributaryNode start(NodeSettings settings, Config config, int protocolVersion, List<String> extraRoles) {
+    private static TributaryNode start(NodeSettings settings, Config config, int protocolVersion,
+                                       Function<Optional<TlsMaterial.Node>, List<String>> extraRolesFor) {
         requireJdkInternalMiscExport();
         TlsMaterial.Node tls = loadTls(settings, config);
+        List<String> extraRoles = extraRolesFor.apply(Optional.ofNullable(tls));
         NodeMetrics metrics = NodeMetrics.start(settings.host(), settings.metricsPort());
         AtomicReference<String> refusal = new AtomicReference<>();
         ActorSystem<NodeGuardian.Command> system;
@@ -124,7 +139,7 @@ public final class TributaryNode implements AutoCloseable {
                 cluster.selfMember().address(), settings.roles(), tls == null ? ", TLS OFF (plain TCP)"
                         : ", mutual TLS as " + ClusterCertificates.subjectName(tls.certificate()),
                 settings.seedNodes().isEmpty() ? "itself" : settings.seedNodes(), settings.host(), metrics.port());
-        return new TributaryNode(system, metrics, refusal);
+        return new TributaryNode(system, metrics, refusal, tls);
     }
 
     /** The JVM option Artery needs: its buffer pools are Agrona queues, and Agrona 2.x uses jdk.internal.misc.Unsafe. */
@@ -229,6 +244,11 @@ public final class TributaryNode implements AutoCloseable {
     private static String oneLine(Throwable e) {
         String m = e.getMessage() == null ? e.toString() : e.getMessage();
         return m.replaceAll("\\s*\\n\\s*", " ");
+    }
+
+    /** This node's certificate, key and CA when mutual TLS is on; empty when it is off. */
+    public Optional<TlsMaterial.Node> tls() {
+        return Optional.ofNullable(tls);
     }
 
     /** The typed actor system; other modules spawn their actors in it. */

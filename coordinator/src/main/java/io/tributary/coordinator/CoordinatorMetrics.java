@@ -20,6 +20,7 @@ public final class CoordinatorMetrics {
     public final Gauge creditComputeSeconds;
     public final Gauge creditReputation;
     public final Counter trainersQuarantined;
+    public final Counter registrationsRefused;
 
     public CoordinatorMetrics(PrometheusRegistry registry) {
         runStep = Gauge.builder().name("tributary_run_step")
@@ -44,6 +45,9 @@ public final class CoordinatorMetrics {
                 .labelNames("trainer").register(registry);
         trainersQuarantined = Counter.builder().name("tributary_run_trainers_quarantined_total")
                 .help("Trainers quarantined because their contributions kept being rejected (coordinator)")
+                .register(registry);
+        registrationsRefused = Counter.builder().name("tributary_run_registrations_refused_total")
+                .help("Trainer registrations refused: not the node's word, not a trainer, quarantined (coordinator)")
                 .register(registry);
     }
 }

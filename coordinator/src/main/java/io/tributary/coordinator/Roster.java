@@ -35,7 +35,10 @@ final class Roster {
     /** One admitted trainer. */
     static final class Member {
         final int id;
-        final String nodeId;
+        /** Who the trainer is (its certificate's fingerprint with TLS; its node id without). */
+        final String identity;
+        /** Its node's cluster address now (a restart may change it). */
+        String nodeId;
         ActorRef<TrainerCommand> ref;
         /** Where its node's data plane receives (from its registration; a restart may change it). */
         String dataEndpoint = "";
@@ -58,8 +61,9 @@ final class Roster {
         /** Gone: when, in the order trainers went (the one gone longest gives its id first). */
         long goneOrder;
 
-        Member(int id, String nodeId, ActorRef<TrainerCommand> ref) {
+        Member(int id, String identity, String nodeId, ActorRef<TrainerCommand> ref) {
             this.id = id;
+            this.identity = identity;
             this.nodeId = nodeId;
             this.ref = ref;
         }
@@ -76,7 +80,7 @@ final class Roster {
     }
 
     private final int maxTrainers;
-    private final Map<String, Member> byNode = new LinkedHashMap<>();
+    private final Map<String, Member> byIdentity = new LinkedHashMap<>();
     private final Map<Integer, Member> byId = new HashMap<>();
     /** Gone trainers whose id went to another trainer, in the order they were retired. */
     private final List<Member> retired = new ArrayList<>();
@@ -119,26 +123,32 @@ final class Roster {
                 + " (at step " + soonest + " at the earliest)") + "; register again later, or raise max-trainers for the next run";
     }
 
-    /**
-     * Admits the trainer of node {@code nodeId} under the id {@link #refusal} found free when the
-     * run has committed {@code committedSteps} steps; a gone trainer holding it is retired.
-     */
+    /** Admits the trainer of node {@code nodeId}, keyed on the node id itself (see the next). */
     Member admit(String nodeId, ActorRef<TrainerCommand> ref, long committedSteps) {
+        return admit(nodeId, nodeId, ref, committedSteps);
+    }
+
+    /**
+     * Admits the trainer {@code identity} (its certificate's fingerprint, or its node id without TLS) on
+     * node {@code nodeId} under the id {@link #refusal} found free when the run has committed
+     * {@code committedSteps} steps; a gone trainer holding it is retired.
+     */
+    Member admit(String identity, String nodeId, ActorRef<TrainerCommand> ref, long committedSteps) {
         String refusal = refusal(committedSteps);
         if (refusal != null) {
             throw new IllegalStateException(refusal);
         }
-        if (byNode.containsKey(nodeId)) {
-            throw new IllegalStateException("node " + nodeId + " has a trainer already");
+        if (byIdentity.containsKey(identity)) {
+            throw new IllegalStateException("trainer " + identity + " is admitted already");
         }
         int id = freeId(committedSteps);
         Member previous = byId.remove(id);
         if (previous != null) {
-            byNode.remove(previous.nodeId);
+            byIdentity.remove(previous.identity);
             retired.add(previous);
         }
-        Member m = new Member(id, nodeId, ref);
-        byNode.put(nodeId, m);
+        Member m = new Member(id, identity, nodeId, ref);
+        byIdentity.put(identity, m);
         byId.put(m.id, m);
         return m;
     }
@@ -180,8 +190,9 @@ final class Roster {
         return oldest == null ? -1 : oldest.id;
     }
 
-    Member byNode(String nodeId) {
-        return byNode.get(nodeId);
+    /** The trainer admitted as {@code identity}, or null. */
+    Member byIdentity(String identity) {
+        return byIdentity.get(identity);
     }
 
     Member byId(int id) {
@@ -190,17 +201,17 @@ final class Roster {
 
     /** Every trainer admitted and not retired, in the order of admission. */
     Collection<Member> all() {
-        return Collections.unmodifiableCollection(byNode.values());
+        return Collections.unmodifiableCollection(byIdentity.values());
     }
 
     int size() {
-        return byNode.size();
+        return byIdentity.size();
     }
 
     /** Live and not quarantined: the trainers that hold a place in the run. */
     int activeCount() {
         int n = 0;
-        for (Member m : byNode.values()) {
+        for (Member m : byIdentity.values()) {
             n += m.active() ? 1 : 0;
         }
         return n;
@@ -208,7 +219,7 @@ final class Roster {
 
     int liveCount() {
         int n = 0;
-        for (Member m : byNode.values()) {
+        for (Member m : byIdentity.values()) {
             n += m.live ? 1 : 0;
         }
         return n;
@@ -217,7 +228,7 @@ final class Roster {
     /** The ids of the live trainers: the quorum a sync step waits for. */
     Set<Integer> quorum() {
         Set<Integer> live = new HashSet<>();
-        for (Member m : byNode.values()) {
+        for (Member m : byIdentity.values()) {
             if (m.live) {
                 live.add(m.id);
             }
@@ -240,7 +251,7 @@ final class Roster {
     /** The active trainers, in the order of admission. */
     List<Member> active() {
         List<Member> out = new ArrayList<>();
-        for (Member m : byNode.values()) {
+        for (Member m : byIdentity.values()) {
             if (m.active()) {
                 out.add(m);
             }
@@ -262,7 +273,7 @@ final class Roster {
     /** Gone or quarantined trainers by id, with the steps they completed (what they did not deliver is handed on). */
     Map<Integer, Long> gone() {
         Map<Integer, Long> out = new HashMap<>();
-        for (Member m : byNode.values()) {
+        for (Member m : byIdentity.values()) {
             if (!m.active()) {
                 out.put(m.id, m.doneSteps);
             }
@@ -273,7 +284,7 @@ final class Roster {
     /** The slowest live trainer's completed steps (bounded staleness), or {@code Long.MAX_VALUE} with none live. */
     long slowestDone() {
         long floor = Long.MAX_VALUE;
-        for (Member m : byNode.values()) {
+        for (Member m : byIdentity.values()) {
             if (m.live) {
                 floor = Math.min(floor, m.doneSteps);
             }
@@ -287,7 +298,7 @@ final class Roster {
         for (Member m : retired) {
             out.merge(m.id, m.samples, Long::sum);
         }
-        for (Member m : byNode.values()) {
+        for (Member m : byIdentity.values()) {
             out.merge(m.id, m.samples, Long::sum);
         }
         return out;
@@ -295,7 +306,7 @@ final class Roster {
 
     /** Tells every live trainer. */
     void tellLive(TrainerCommand message) {
-        for (Member m : byNode.values()) {
+        for (Member m : byIdentity.values()) {
             if (m.live) {
                 m.ref.tell(message);
             }
@@ -304,7 +315,7 @@ final class Roster {
 
     /** Tells every active trainer that is not rewinding, but {@code except} (may be null). */
     void tellListening(TrainerCommand message, Member except) {
-        for (Member m : byNode.values()) {
+        for (Member m : byIdentity.values()) {
             if (m.active() && !m.rewinding && m != except) {
                 m.ref.tell(message);
             }
@@ -313,7 +324,7 @@ final class Roster {
 
     /** Tells every trainer admitted and not retired. */
     void tellAll(TrainerCommand message) {
-        for (Member m : byNode.values()) {
+        for (Member m : byIdentity.values()) {
             m.ref.tell(message);
         }
     }

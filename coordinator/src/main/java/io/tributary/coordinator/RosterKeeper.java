@@ -20,7 +20,8 @@ import org.apache.pekko.cluster.typed.Down;
 /**
  * Who trains in the run: trainers register (the run starts once enough have), come back after a
  * restart, join mid-run, go, or are quarantined when the credit ledger says their contributions
- * keep being rejected; the ledger goes to the metrics and {@code credits.json}. The roster itself
+ * keep being rejected. Who a registration speaks for is {@link MemberIdentities}' word: a trainer is
+ * keyed on that identity (its certificate, with TLS), not on the address it registers from; the ledger goes to the metrics and {@code credits.json}. The roster itself
  * ({@link Roster}) knows; this class decides and tells.
  */
 final class RosterKeeper {
@@ -42,10 +43,12 @@ final class RosterKeeper {
     private final CoordinatorMetrics metrics;
     private final RunRecorder recorder;
     private final RunView run;
+    private final MemberIdentities identities;
 
     RosterKeeper(ActorContext<CoordinatorCommand> ctx, TrainingCoordinator.Settings settings, Roster roster,
                  CreditLedger ledger, WorkDispatch work, RunListener listener, CoordinatorMetrics metrics,
-                 RunRecorder recorder, RunView run) {
+                 RunRecorder recorder, RunView run, MemberIdentities identities) {
+        this.identities = identities;
         this.ctx = ctx;
         this.settings = settings;
         this.roster = roster;
@@ -63,14 +66,42 @@ final class RosterKeeper {
                     + ProtocolRegistry.PROTOCOL_VERSION + ": run the same Tributary release on every node"));
             return;
         }
-        Member known = roster.byNode(r.nodeId());
+        MemberIdentities.Verdict verdict = identities.vet(r);
+        if (verdict instanceof MemberIdentities.Pending p) {
+            ctx.getLog().info("the trainer registration from {} waits: {}", r.nodeId(), p.reason());
+            return;
+        }
+        if (verdict instanceof MemberIdentities.Refused f) {
+            ctx.getLog().error("refused the trainer registration from {} (trainer {}): {}{}", r.nodeId(),
+                    r.trainer().path(), f.reason(), f.authentic() ? "" : "; the trainer it names is not told (the"
+                            + " registration is not its node's word)");
+            metrics.registrationsRefused.inc();
+            if (f.authentic()) {
+                r.trainer().tell(new Rejected(f.reason()));
+            }
+            return;
+        }
+        MemberIdentities.Admitted who = (MemberIdentities.Admitted) verdict;
+        Member known = roster.byIdentity(who.identity());
         if (known != null && known.quarantined) {
-            r.trainer().tell(new Rejected("this node's trainer " + known.id + " was quarantined in run " + settings.runId()
-                    + " (its contributions kept being rejected); it may not rejoin this run"));
+            String reason = "trainer " + known.id + " (" + who.name() + ") was quarantined in run " + settings.runId()
+                    + " (last from " + known.nodeId + "); it may not register again this run, from any address";
+            ctx.getLog().error("refused the trainer registration from {}: {}", r.nodeId(), reason);
+            metrics.registrationsRefused.inc();
+            r.trainer().tell(new Rejected(reason));
             return;
         }
         if (known != null) {
-            // A restarted trainer (same node): same id, from where the run stands, with the plans from there.
+            // A restarted trainer (same identity): same id, from where the run stands, with the plans from there.
+            if (!known.nodeId.equals(r.nodeId())) {
+                ctx.getLog().warn("trainer {} ({}) registers again from {} (was {})", known.id, who.name(), r.nodeId(),
+                        known.nodeId);
+                known.nodeId = r.nodeId();
+            }
+            if (!known.ref.equals(r.trainer())) {
+                // the old incarnation's end (its node may go only now) must not mark the new one gone
+                ctx.unwatch(known.ref);
+            }
             known.ref = r.trainer();
             known.rewinding = false;
             boolean moved = !known.dataEndpoint.equals(r.dataEndpoint());
@@ -97,15 +128,15 @@ final class RosterKeeper {
             return;
         }
         if (run.started()) {
-            joinMidRun(r);
+            joinMidRun(r, who);
             return;
         }
-        Member m = roster.admit(r.nodeId(), r.trainer(), run.committedSteps());
+        Member m = roster.admit(who.identity(), r.nodeId(), r.trainer(), run.committedSteps());
         m.dataEndpoint = r.dataEndpoint();
         ledger.admitted(m.id, m.nodeId);
         ctx.watchWith(r.trainer(), new TrainerTerminated(m.id, r.trainer()));
-        ctx.getLog().info("trainer {} registered from {} ({}), data plane {}", m.id, r.nodeId(), r.backend(),
-                r.dataEndpoint());
+        ctx.getLog().info("trainer {} registered from {} as {} ({}), data plane {}", m.id, r.nodeId(), who.name(),
+                r.backend(), r.dataEndpoint());
         if (roster.size() >= settings.minTrainers()) {
             run.startRun();
         }
@@ -117,8 +148,8 @@ final class RosterKeeper {
      * own from the end of the epoch; where the epoch has too little left for one, its steps until
      * the next plan are empty.
      */
-    private void joinMidRun(RegisterTrainer r) {
-        Member m = roster.admit(r.nodeId(), r.trainer(), run.committedSteps());
+    private void joinMidRun(RegisterTrainer r, MemberIdentities.Admitted who) {
+        Member m = roster.admit(who.identity(), r.nodeId(), r.trainer(), run.committedSteps());
         m.dataEndpoint = r.dataEndpoint();
         m.doneSteps = run.committedSteps();
         ledger.admitted(m.id, m.nodeId);

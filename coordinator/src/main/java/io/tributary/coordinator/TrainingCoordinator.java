@@ -71,7 +71,11 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
     public record Resources(NodeDataPlane dataPlane, Supplier<Backend> backend, ModelSpec spec,
                             Supplier<Dataset> testSet, int trainCount,
                             Function<Integer, EntityRef<ShardCommand>> shards, RunListener listener,
-                            CoordinatorMetrics metrics, RunRecorder recorder, Supplier<float[]> initialParameters) {
+                            CoordinatorMetrics metrics, RunRecorder recorder, Supplier<float[]> initialParameters,
+                            MemberIdentities identities) {
+        public Resources {
+            java.util.Objects.requireNonNull(identities, "identities (MemberIdentities.BY_NODE_ID takes every trainer at its word)");
+        }
     }
 
     record EvalParamsReady(long version) implements CoordinatorCommand {
@@ -140,7 +144,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         });
         this.work = new WorkDispatch(settings, roster, recovery, this, res.listener(), ctx.getLog());
         this.keeper = new RosterKeeper(ctx, settings, roster, ledger, work, res.listener(), res.metrics(), res.recorder(),
-                this);
+                this, res.identities());
         this.shardRecovery = new ShardRecovery(ctx, settings, layout, recovery, audit, roster, res.shards(),
                 res.listener(), this);
         ActorRef<ClusterEvent.MemberRemoved> removed = ctx.messageAdapter(ClusterEvent.MemberRemoved.class,

@@ -22,7 +22,7 @@ class RosterTest {
         assertTrue(r.refusal(0).contains("max-trainers = 2"));
         assertThrows(IllegalStateException.class, () -> r.admit("node-c", null, 0));
         assertEquals("node-b", r.byId(1).nodeId);
-        assertEquals(0, r.byNode("node-a").id);
+        assertEquals(0, r.byIdentity("node-a").id);
     }
 
     @Test
@@ -30,6 +30,17 @@ class RosterTest {
         Roster r = new Roster(4);
         r.admit("node-a", null, 0);
         assertThrows(IllegalStateException.class, () -> r.admit("node-a", null, 0));
+    }
+
+    @Test
+    void aTrainerIsKeyedOnItsIdentityNotOnTheAddressItRegistersFrom() {
+        Roster r = new Roster(4);
+        Roster.Member m = r.admit("cert-alice", "pekko://tributary@127.0.0.1:4001", null);
+        assertEquals(m, r.byIdentity("cert-alice"));
+        assertNull(r.byIdentity("pekko://tributary@127.0.0.1:4001"), "an address is not an identity");
+        assertThrows(IllegalStateException.class, () -> r.admit("cert-alice", "pekko://tributary@127.0.0.1:4002", null),
+                "one identity, one trainer, whatever its address");
+        assertEquals(1, r.admit("cert-bob", "pekko://tributary@127.0.0.1:4001", null).id);
     }
 
     @Test

@@ -25,14 +25,34 @@ public final class CoordinatorProtocol {
     public interface CoordinatorCommand {
     }
 
-    /** A trainer node asks to take part; {@code dataEndpoint} is where its data plane receives. */
+    /**
+     * A trainer node asks to take part; {@code nodeId} is its node's cluster address and {@code dataEndpoint}
+     * where its data plane receives. {@code signature} is its node's TLS key's over {@link #signedFields}
+     * ({@link RegistrationSigner}; empty with TLS off): the coordinator checks it against the certificate
+     * that address presented, so one node cannot register in another's name.
+     */
     public record RegisterTrainer(String nodeId, int protocolVersion, String backend, String dataEndpoint,
-                                  ActorRef<TrainerCommand> trainer) implements CoordinatorCommand, WireMessage {
+                                  ActorRef<TrainerCommand> trainer, String signature)
+            implements CoordinatorCommand, WireMessage {
         public RegisterTrainer {
             Objects.requireNonNull(nodeId, "nodeId");
             Objects.requireNonNull(backend, "backend");
             Objects.requireNonNull(dataEndpoint, "dataEndpoint");
             Objects.requireNonNull(trainer, "trainer");
+            Objects.requireNonNull(signature, "signature");
+        }
+
+        /**
+         * What a registration's signature covers: the run, the node, its data-plane endpoint and the path of
+         * its trainer actor within the node ({@code /system/trainer}; the node's address is {@code nodeId}).
+         */
+        public static String[] signedFields(long runId, String nodeId, String dataEndpoint, String trainerPath) {
+            return new String[] {Long.toString(runId), nodeId, dataEndpoint, trainerPath};
+        }
+
+        /** {@link #signedFields(long, String, String, String)} of this registration, as its receiver sees it. */
+        public String[] signedFields(long runId) {
+            return signedFields(runId, nodeId, dataEndpoint, trainer.path().toStringWithoutAddress());
         }
     }
 

@@ -23,9 +23,10 @@ public final class ProtocolRegistry {
      * assignment names its policy as a {@link ConsistencyPolicy}, not a string; 8: one message for
      * state in chunks ({@code StateChunk}, with a digest per part) replaces RestoreChunk, ShardState
      * and OptimizerSnapshot; 9: local SGD (an assignment's inner steps); 10: a quorum names each trainer's
-     * data-plane endpoint, {@code MemberOffence}, {@code RevocationUpdate}.
+     * data-plane endpoint, {@code MemberOffence}; 11: {@code RegisterTrainer} carries its node's
+     * signature, and data-plane roles are signed ({@code dp|endpoint|key|signature}); {@code RevocationUpdate}.
      */
-    public static final int PROTOCOL_VERSION = 10;
+    public static final int PROTOCOL_VERSION = 11;
 
     /** One registered class and its id. */
     public record Entry(int id, Class<?> type) {

@@ -11,6 +11,7 @@ import io.tributary.protocol.TrainerProtocol.Finish;
 import io.tributary.protocol.TrainerProtocol.LeaseExtended;
 import io.tributary.protocol.TrainerProtocol.ParamsSent;
 import io.tributary.protocol.CoordinatorProtocol.RegisterTrainer;
+import io.tributary.protocol.RegistrationSigner;
 import io.tributary.protocol.TrainerProtocol.Rejected;
 import io.tributary.protocol.ShardProtocol.RequestParams;
 import io.tributary.protocol.TrainerProtocol.ResendGradient;
@@ -66,13 +67,14 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
     /** Where the input pipeline and the gradient push stream run (config path). */
     public static final String PIPELINE_DISPATCHER = "tributary.dispatchers.pipeline";
 
-    /** Everything a trainer needs from its node. */
+    /** Everything a trainer needs from its node; {@code signer} signs its registration with the node's TLS key. */
     public record Resources(String nodeId, TrainerBackend backends, ModelSpec spec, Dataset train, long seed,
                             NodeDataPlane dataPlane, ActorRef<CoordinatorCommand> coordinator,
                             Function<Integer, EntityRef<ShardCommand>> shards, Duration requestTimeout,
                             double slowdown, TrainerMetrics metrics, Attack attack, double lieZ,
-                            OptimizerSettings innerOptimizer, Encoding gradientEncoding) {
+                            OptimizerSettings innerOptimizer, Encoding gradientEncoding, RegistrationSigner signer) {
         public Resources {
+            java.util.Objects.requireNonNull(signer, "signer (RegistrationSigner.NONE where TLS is off)");
             if (!(slowdown >= 1.0)) {
                 throw new IllegalArgumentException("tributary.trainer.slowdown = " + slowdown + " is invalid: it must be >= 1.0");
             }
@@ -155,8 +157,11 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
     }
 
     private void register() {
+        String endpoint = res.dataPlane().endpoint();
+        String signature = res.signer().sign(RegisterTrainer.signedFields(res.dataPlane().runId(), res.nodeId(), endpoint,
+                getContext().getSelf().path().toStringWithoutAddress()));
         res.coordinator().tell(new RegisterTrainer(res.nodeId(), ProtocolRegistry.PROTOCOL_VERSION,
-                res.backend().description(), res.dataPlane().endpoint(), getContext().getSelf()));
+                res.backend().description(), endpoint, getContext().getSelf(), signature));
     }
 
     private String trainerName() {
