@@ -11,6 +11,7 @@ import com.typesafe.config.Config;
 import io.tributary.config.ConfigLoader;
 import io.tributary.tls.ClusterCertificates;
 import io.tributary.tls.RevocationList;
+import io.tributary.tls.TlsMaterial;
 import io.tributary.tls.TestPki;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -230,6 +231,46 @@ class MutualTlsTest {
                 assertTrue(logged("refused the certificate of an inbound connection", "revoked"), "the seed logs why: "
                         + messages());
             }
+        }
+    }
+
+    /**
+     * The operator publishes a revocation at one node's metrics endpoint (what {@code tributary certs publish}
+     * does): the CA-signed list reaches the other member through the cluster, which installs it and downs
+     * the revoked member, with no file copied by hand; a list whose signature does not verify is refused.
+     */
+    @Test
+    void aRevocationPublishedAtOneNodeReachesEveryMemberAndTheRevokedOneIsDowned() throws Exception {
+        TestPki pki = new TestPki("publishing");
+        Path seedDir = pki.node("coordinator");
+        Path psDir = pki.node("ps");
+        Path trainerDir = pki.node("trainer");
+        try (TributaryNode seed = TributaryNode.start(settings(Set.of("coordinator"), null), tls(seedDir));
+             TributaryNode ps = TributaryNode.start(settings(Set.of("ps"), seed), tls(psDir));
+             TributaryNode trainer = TributaryNode.start(settings(Set.of("trainer"), seed), tls(trainerDir))) {
+            await("all Up", JOIN, () -> up(seed) == 3 && up(ps) == 3 && up(trainer) == 3);
+            java.security.cert.X509Certificate revoked = TlsMaterial.loadNode(trainerDir).certificate();
+            ClusterCertificates.revoke(pki.caDir(), trainerDir.resolve(ClusterCertificates.NODE_CERT), "stolen");
+            io.tributary.tls.SignedRevocations.Update update = io.tributary.tls.SignedRevocations.read(pki.caDir());
+            java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+            java.net.URI at = java.net.URI.create("http://127.0.0.1:" + seed.metricsPort() + "/revocations");
+            String forged = update.list() + "ffff  CN=extra\n";
+            java.net.http.HttpResponse<String> refused = http.send(java.net.http.HttpRequest.newBuilder(at)
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString(update.signature() + "\n" + forged)).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertEquals(400, refused.statusCode(), refused.body());
+            assertTrue(refused.body().contains("signature does not verify"), refused.body());
+            assertTrue(Files.notExists(psDir.resolve(RevocationList.FILE)), "nothing reached the ps node");
+            java.net.http.HttpResponse<String> taken = http.send(java.net.http.HttpRequest.newBuilder(at)
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString(update.signature() + "\n" + update.list()))
+                    .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, taken.statusCode(), taken.body());
+            assertTrue(taken.body().contains("sent to 2 other member(s)"), taken.body());
+            await("the ps node installed the list it got through the cluster", JOIN,
+                    () -> Files.isRegularFile(psDir.resolve(RevocationList.FILE)));
+            assertTrue(RevocationList.load(psDir).reason(revoked).isPresent(), "the ps node's list revokes it");
+            await("the revoked member is downed", JOIN, () -> !isMember(seed, trainer) && !isMember(ps, trainer));
+            assertTrue(logged("which the cluster's operator revoked", "stolen"), messages());
         }
     }
 

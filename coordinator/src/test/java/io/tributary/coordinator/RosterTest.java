@@ -35,12 +35,12 @@ class RosterTest {
     @Test
     void aTrainerIsKeyedOnItsIdentityNotOnTheAddressItRegistersFrom() {
         Roster r = new Roster(4);
-        Roster.Member m = r.admit("cert-alice", "pekko://tributary@127.0.0.1:4001", null);
+        Roster.Member m = r.admit("cert-alice", "pekko://tributary@127.0.0.1:4001", null, 0);
         assertEquals(m, r.byIdentity("cert-alice"));
         assertNull(r.byIdentity("pekko://tributary@127.0.0.1:4001"), "an address is not an identity");
-        assertThrows(IllegalStateException.class, () -> r.admit("cert-alice", "pekko://tributary@127.0.0.1:4002", null),
+        assertThrows(IllegalStateException.class, () -> r.admit("cert-alice", "pekko://tributary@127.0.0.1:4002", null, 0),
                 "one identity, one trainer, whatever its address");
-        assertEquals(1, r.admit("cert-bob", "pekko://tributary@127.0.0.1:4001", null).id);
+        assertEquals(1, r.admit("cert-bob", "pekko://tributary@127.0.0.1:4001", null, 0).id);
     }
 
     @Test
@@ -117,7 +117,7 @@ class RosterTest {
             Roster.Member joiner = r.admit("n" + round, null, committed);
             admitted++;
             assertEquals(leaving.id, joiner.id, "round " + round + ": the gone trainer's id, the only one free");
-            assertNull(r.byNode(leaving.nodeId), "the gone trainer is retired");
+            assertNull(r.byIdentity(leaving.identity), "the gone trainer is retired");
             assertEquals(joiner, r.byId(leaving.id));
             assertTrue(joiner.id >= 0 && joiner.id < max);
             assertTrue(joiner.id != quarantinedId, "a quarantined trainer's id is never reused");

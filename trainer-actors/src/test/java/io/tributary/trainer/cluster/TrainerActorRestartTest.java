@@ -73,7 +73,7 @@ class TrainerActorRestartTest {
                     SyntheticDataset.generate(64, 6, 3, 5), 5, plane, coordinator.getRef(),
                     k -> TestEntityRef.of(key, "shard-" + k, shard.getRef()), Duration.ofSeconds(30), 1.0,
                     new TrainerMetrics(registry, new DataPlaneMetrics(registry)), Attack.NONE, 0,
-                    OptimizerSettings.sgd(0.1f, 0.9f), Encoding.FLOAT32);
+                    OptimizerSettings.sgd(0.1f, 0.9f), Encoding.FLOAT32, io.tributary.protocol.RegistrationSigner.NONE);
             ActorRef<TrainerCommand> trainer = KIT.spawn(Behaviors.supervise(TrainerActor.create(res))
                     .onFailure(TrainerActor.RewindRequested.class, SupervisorStrategy.restart().withLoggingEnabled(false)));
             int incarnations = 6;
