@@ -134,10 +134,11 @@ public final class ClusterTraining {
 
     /**
      * A member's authentic frames spoke for someone else ({@link io.tributary.dataplane.FrameGrants}): it is
-     * downed by this node, told why, and reported to the coordinator, which quarantines its trainer.
-     * Any member may down any other in a Pekko cluster, so the report gives a reporter no power it lacked.
+     * downed by this node, told why, and reported to the coordinator, signed with this node's TLS key;
+     * the coordinator quarantines its trainer only on a signed report of a ps node or the coordinator.
      */
-    private static void offence(ActorSystem<?> system, ActorRef<CoordinatorCommand> coordinator,
+    private static void offence(ActorSystem<?> system, ActorRef<CoordinatorCommand> coordinator, long runId,
+                                java.util.Optional<io.tributary.tls.TlsMaterial.Node> tls,
                                 java.util.Map<String, org.apache.pekko.actor.Address> owners, String endpoint,
                                 io.tributary.wire.RejectReason reason, String what) {
         org.apache.pekko.actor.Address member = owners.get(endpoint);
@@ -157,7 +158,11 @@ public final class ClusterTraining {
                             org.apache.pekko.actor.ActorRef.noSender());
             cluster.manager().tell(new org.apache.pekko.cluster.typed.Down(member));
         }
-        coordinator.tell(new io.tributary.protocol.CoordinatorProtocol.MemberOffence(member.toString(), self, what));
+        String[] fields = {Long.toString(runId), member.toString(), self, what};
+        String signature = tls.map(t -> io.tributary.tls.MemberSignatures.sign(t.key(),
+                io.tributary.tls.MemberSignatures.OFFENCE_LABEL, fields)).orElse("");
+        coordinator.tell(new io.tributary.protocol.CoordinatorProtocol.MemberOffence(member.toString(), self, what,
+                signature));
     }
 
     /**
@@ -220,7 +225,7 @@ public final class ClusterTraining {
                         .withSettings(ClusterSingletonSettings.create(system).withRole("coordinator"))
                         .withProps(DispatcherSelector.fromConfig("tributary.dispatchers.coordinator")));
         if (plane.grants() != null) {
-            plane.grants().onOffence((endpoint, reason, what) -> offence(system, coordinatorProxy, owners, endpoint, reason, what));
+            plane.grants().onOffence((endpoint, reason, what) -> offence(system, coordinatorProxy, runId, node.tls(), owners, endpoint, reason, what));
         }
         // A shard asks the coordinator how to start, and hands its state over through it when sharding
         // moves it to another ps node (HAND_OFF is the stop message of a rebalance).

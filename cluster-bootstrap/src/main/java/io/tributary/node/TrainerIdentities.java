@@ -104,6 +104,42 @@ final class TrainerIdentities implements MemberIdentities {
         return new Admitted(identity, name);
     }
 
+    @Override
+    public String unvouched(io.tributary.protocol.CoordinatorProtocol.MemberOffence o) {
+        Address reporter;
+        try {
+            reporter = AddressFromURIString.parse(o.reporter());
+        } catch (RuntimeException e) {
+            return "its reporter '" + o.reporter() + "' is not a cluster address";
+        }
+        Address self = Cluster.get(system).selfMember().address();
+        Member member = memberAt(reporter);
+        if (member == null && !reporter.equals(self)) {
+            return "its reporter " + reporter + " is not a member";
+        }
+        Set<String> roles = member == null ? Set.of() : member.getRoles();
+        if (tls != null) {
+            Optional<X509Certificate> cert = reporter.equals(self) ? Optional.of(tls.certificate())
+                    : PeerCertificates.get(system).of(reporter.getHost().orElse(""), reporter.getPort().orElse(-1));
+            if (cert.isEmpty()) {
+                NodeGuardian.dial(system, reporter);
+                return "this coordinator has not seen the TLS certificate of its reporter " + reporter;
+            }
+            if (!MemberSignatures.verify(cert.get().getPublicKey(), o.signature(), MemberSignatures.OFFENCE_LABEL,
+                    o.signedFields(runId))) {
+                return "its signature does not verify against the certificate "
+                        + ClusterCertificates.subjectName(cert.get()) + " that " + reporter + " presented: it is not"
+                        + " that member's word";
+            }
+            roles = ClusterCertificates.grantedRoles(cert.get());
+        }
+        if (!roles.contains("ps") && !roles.contains("coordinator")) {
+            return "its reporter " + reporter + (tls != null ? "'s certificate grants" : " claims") + " neither ps nor"
+                    + " coordinator: only those quarantine on a report (a trainer's report downs, nothing more)";
+        }
+        return null;
+    }
+
     private Member memberAt(Address node) {
         for (Member m : Cluster.get(system).state().getMembers()) {
             if (m.address().equals(node)) {

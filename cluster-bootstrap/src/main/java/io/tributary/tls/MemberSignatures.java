@@ -27,6 +27,8 @@ public final class MemberSignatures {
 
     /** What a trainer's registration with the coordinator is signed under. */
     public static final String REGISTRATION_LABEL = "tributary trainer registration v1";
+    /** What a member caught lying on the data plane is reported to the coordinator under. */
+    public static final String OFFENCE_LABEL = "tributary offence report v1";
 
     private static final String ALGORITHM = "SHA256withECDSA";
 

@@ -204,6 +204,14 @@ class MemberIdentityTest {
                 "training-coordinator").withSettings(ClusterSingletonSettings.create(node.system()).withRole("coordinator")));
     }
 
+    /** A report signed with the TLS key in {@code signedBy}, as a node that caught a liar signs it. */
+    static String offenceSignature(Path signedBy, String member, String reporter, String offence)
+            throws java.io.IOException {
+        long runId = RunSettings.from(trainingConfig(signedBy)).runId();
+        return MemberSignatures.sign(TlsMaterial.loadNode(signedBy).key(), MemberSignatures.OFFENCE_LABEL,
+                new MemberOffence(member, reporter, offence, "").signedFields(runId));
+    }
+
     static RegisterTrainer registration(TributaryNode named, String endpoint, ActorRef<TrainerCommand> trainer,
                                         Path signedBy) throws java.io.IOException {
         long runId = RunSettings.from(trainingConfig(signedBy)).runId();
@@ -274,13 +282,26 @@ class MemberIdentityTest {
     @Test
     void aQuarantinedTrainersCertificateCannotRegisterAgainFromANewPort() throws Exception {
         Path volunteerDir = PKI.node("trainer");
-        PlaneNode seed = coordinatorNode(PKI.node("coordinator"));
+        Path seedDir = PKI.node("coordinator");
+        PlaneNode seed = coordinatorNode(seedDir);
         PlaneNode volunteer = planeNode(Set.of("trainer"), volunteerDir, seed.node());
         Probe trainer = probe(volunteer.node());
         registerUntil(volunteer.node(), registration(volunteer.node(), volunteer.plane().endpoint(), trainer.ref(),
                 volunteerDir), "it is admitted", () -> coordinatorSaid("trainer 0 registered from " + volunteer.node().address()));
-        coordinatorFrom(seed.node()).tell(new MemberOffence(volunteer.node().address().toString(),
-                seed.node().address().toString(), "lied in a test"));
+        String member = volunteer.node().address().toString();
+        String reporter = seed.node().address().toString();
+        // a report that is not its reporter's word (unsigned, or signed by the accused itself) is ignored
+        coordinatorFrom(seed.node()).tell(new MemberOffence(member, reporter, "a made-up offence", ""));
+        coordinatorFrom(seed.node()).tell(new MemberOffence(member, reporter, "a made-up offence",
+                offenceSignature(volunteerDir, member, reporter, "a made-up offence")));
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (!coordinatorSaid("ignored a report that member", "does not verify") && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertTrue(coordinatorSaid("ignored a report that member", "a made-up offence"), "the forged reports were ignored");
+        assertTrue(trainer.told().isEmpty(), "the accused was told nothing: " + trainer.told());
+        coordinatorFrom(seed.node()).tell(new MemberOffence(member, reporter, "lied in a test",
+                offenceSignature(seedDir, member, reporter, "lied in a test")));
         awaitDowned(volunteer.node());
         assertTrue(rejected(trainer, "quarantined by the coordinator", "lied in a test"), "told: " + trainer.told());
 

@@ -39,4 +39,12 @@ public interface MemberIdentities {
 
     /** Decides who {@code registration} speaks for. */
     Verdict vet(RegisterTrainer registration);
+
+    /**
+     * Why an offence report may not be acted on (not signed by its reporter's TLS key, or its reporter is
+     * neither a ps node nor the coordinator), or null when it may. Without a cluster (tests): every report.
+     */
+    default String unvouched(io.tributary.protocol.CoordinatorProtocol.MemberOffence report) {
+        return null;
+    }
 }

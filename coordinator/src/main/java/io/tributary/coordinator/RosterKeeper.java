@@ -109,14 +109,16 @@ final class RosterKeeper {
             ctx.watchWith(r.trainer(), new TrainerTerminated(known.id, r.trainer()));
             if (run.started()) {
                 long at = settings.shards().policy().synchronous() ? run.committedSteps() : known.doneSteps;
-                known.ref.tell(run.assignment(known, at));
-                if (!known.live) {
-                    known.live = true;
-                    known.freesAt = Long.MAX_VALUE;
+                boolean back = !known.live;
+                known.live = true;
+                known.freesAt = Long.MAX_VALUE;
+                if (back || moved) {
+                    // the shards learn where its gradients now come from before it is told to send any
                     run.sendQuorum();
+                }
+                known.ref.tell(run.assignment(known, at));
+                if (back) {
                     work.replan("trainer " + known.id + " is back", known, known, at);
-                } else if (moved) {
-                    run.sendQuorum(); // its gradients now come from the new endpoint
                 }
                 work.sendPlans(known, at);
             }
@@ -203,6 +205,12 @@ final class RosterKeeper {
      * if it has one in this run, is quarantined with the reporter's words as the reason.
      */
     void onOffence(MemberOffence o) {
+        String unvouched = identities.unvouched(o);
+        if (unvouched != null) {
+            ctx.getLog().error("ignored a report that member {} {} (said to come from {}): {}", o.member(), o.offence(),
+                    o.reporter(), unvouched);
+            return;
+        }
         for (Member m : roster.all()) {
             if (m.nodeId.equals(o.member())) {
                 quarantine(m.id, "its node " + o.offence() + " (caught by " + o.reporter() + ")");

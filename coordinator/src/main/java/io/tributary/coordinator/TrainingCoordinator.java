@@ -101,7 +101,12 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
     private EvaluationSchedule evaluations;
     private boolean started;
     private boolean finished;
-    private long generation;
+    /**
+     * The quorum's generation. It starts from this incarnation's start time (in thousandths of a
+     * millisecond's worth of changes) so that a restarted coordinator's quorums are newer than its
+     * predecessor's everywhere: shards and data planes ignore a generation not above the last they took.
+     */
+    private long generation = System.currentTimeMillis() * 1000;
     private int partitionCount;
     private int localBatch;
     private int stepsPerEpoch;

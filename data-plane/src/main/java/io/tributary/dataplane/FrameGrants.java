@@ -19,12 +19,12 @@ import org.agrona.collections.IntHashSet;
  * <ul>
  *   <li>a gradient comes from a node without the trainer role, or parameters from one without the ps role
  *       ({@link RejectReason#NOT_ITS_ROLE});</li>
- *   <li>a gradient speaks for a trainer id the coordinator gave to another node, or for any id but the
- *       one its signer holds; parameters carry a shard sender id that is not their shard's
- *       ({@link RejectReason#NOT_ITS_ID});</li>
- *   <li>a gradient comes from a trainer node that holds no id in the latest quorum (it left it, or is not
- *       admitted yet): {@link RejectReason#NOT_IN_QUORUM}, dropped without blame, since an honest trainer's
- *       frames in flight when it leaves the quorum end here.</li>
+ *   <li>a gradient from a trainer node that holds an id in the latest quorum speaks for any other id (one
+ *       the coordinator gave to another node, or one nobody holds); parameters carry a shard sender id that
+ *       is not their shard's ({@link RejectReason#NOT_ITS_ID});</li>
+ *   <li>a gradient comes from a trainer node that holds no id in the latest quorum (it left it, is not
+ *       admitted yet, or restarted and its new quorum is on its way): {@link RejectReason#NOT_IN_QUORUM},
+ *       dropped without blame, since an honest trainer's frames end here in those moments.</li>
  * </ul>
  * The first two are a member lying about who it is: the {@link OffenceListener} hears of each such
  * member once, on the receiver thread, and every later frame of its session is refused
@@ -60,10 +60,13 @@ public final class FrameGrants implements FrameAuthorizer {
     private Map<Integer, String> trainerEndpoints = Map.of();
     private long trainerGeneration = Long.MIN_VALUE;
 
-    private volatile Int2IntHashMap rolesBySession = new Int2IntHashMap(0);
-    private volatile Int2IntHashMap sessionByTrainer = new Int2IntHashMap(0);
-    private volatile Int2IntHashMap trainerBySession = new Int2IntHashMap(-1);
-    private volatile Int2ObjectHashMap<String> endpointBySession = new Int2ObjectHashMap<>();
+    /** Everything {@link #check} reads, replaced whole so that one frame is judged against one version of it. */
+    private record Tables(Int2IntHashMap rolesBySession, Int2IntHashMap sessionByTrainer, Int2IntHashMap trainerBySession,
+                          Int2ObjectHashMap<String> endpointBySession) {
+    }
+
+    private volatile Tables tables = new Tables(new Int2IntHashMap(0), new Int2IntHashMap(0), new Int2IntHashMap(-1),
+            new Int2ObjectHashMap<>());
     private volatile OffenceListener listener = (endpoint, reason, what) -> { };
     /** Receiver thread only. */
     private final IntHashSet blamed = new IntHashSet();
@@ -132,10 +135,7 @@ public final class FrameGrants implements FrameAuthorizer {
                 bySession.put(p.session(), e.getKey().intValue());
             }
         }
-        rolesBySession = roles;
-        endpointBySession = endpoints;
-        sessionByTrainer = byTrainer;
-        trainerBySession = bySession;
+        tables = new Tables(roles, byTrainer, bySession, endpoints);
     }
 
     @Override
@@ -144,28 +144,29 @@ public final class FrameGrants implements FrameAuthorizer {
             // once caught, nothing of its counts: not even a gradient under its own id that follows the lie
             return RejectReason.CAUGHT_LYING;
         }
-        int roles = rolesBySession.get(session);
+        Tables t = tables;
+        int roles = t.rolesBySession().get(session);
         if (type == FrameType.GRADIENT.code()) {
             if ((roles & TRAINER) == 0) {
-                return blame(session, RejectReason.NOT_ITS_ROLE, WITHOUT_TRAINER_ROLE, sender, shard);
+                return blame(t, session, RejectReason.NOT_ITS_ROLE, WITHOUT_TRAINER_ROLE, sender, shard);
             }
-            int owner = sessionByTrainer.get(sender);
+            int owner = t.sessionByTrainer().get(sender);
             if (owner == session) {
                 return null;
             }
-            if (owner != 0) {
-                return blame(session, RejectReason.NOT_ITS_ID, ANOTHERS_ID, sender, shard);
+            if (t.trainerBySession().get(session) < 0) {
+                // it holds no id in the latest quorum: a joiner or a restarted trainer whose quorum is still on its
+                // way (its id may still point at its old endpoint), or one that just left: refused, not blamed
+                return RejectReason.NOT_IN_QUORUM;
             }
-            if (trainerBySession.get(session) >= 0) {
-                return blame(session, RejectReason.NOT_ITS_ID, NOT_ITS_TRAINER_ID, sender, shard);
-            }
-            return RejectReason.NOT_IN_QUORUM;
+            return blame(t, session, RejectReason.NOT_ITS_ID, owner != 0 ? ANOTHERS_ID : NOT_ITS_TRAINER_ID, sender,
+                    shard);
         }
         if ((roles & PS) == 0) {
-            return blame(session, RejectReason.NOT_ITS_ROLE, WITHOUT_PS_ROLE, sender, shard);
+            return blame(t, session, RejectReason.NOT_ITS_ROLE, WITHOUT_PS_ROLE, sender, shard);
         }
         if (sender != SHARD_SENDER_BASE + shard) {
-            return blame(session, RejectReason.NOT_ITS_ID, ANOTHER_SHARDS_ID, sender, shard);
+            return blame(t, session, RejectReason.NOT_ITS_ID, ANOTHER_SHARDS_ID, sender, shard);
         }
         return null;
     }
@@ -177,22 +178,28 @@ public final class FrameGrants implements FrameAuthorizer {
     private static final int ANOTHER_SHARDS_ID = 4;
 
     /** Blames {@code session} once; the text is made only then, so a flood of refused frames allocates nothing. */
-    private RejectReason blame(int session, RejectReason reason, int what, int sender, int shard) {
+    private RejectReason blame(Tables t, int session, RejectReason reason, int what, int sender, int shard) {
         if (blamed.add(session)) {
-            String endpoint = endpointBySession.get(session);
+            String endpoint = t.endpointBySession().get(session);
             String text = switch (what) {
                 case WITHOUT_TRAINER_ROLE -> "sent gradient frames (trainer id " + sender + ", shard " + shard
                         + ") but its certificate does not make it a trainer";
                 case ANOTHERS_ID -> "sent gradient frames as trainer " + sender
                         + ", an id the coordinator gave to another node";
                 case NOT_ITS_TRAINER_ID -> "sent gradient frames as trainer " + sender + ", but it holds trainer id "
-                        + trainerBySession.get(session);
+                        + t.trainerBySession().get(session);
                 case WITHOUT_PS_ROLE -> "sent parameter frames (shard " + shard
                         + ") but its certificate does not make it a ps node";
                 default -> "sent parameter frames of shard " + shard + " under sender id " + sender
                         + " (a shard's frames carry " + (SHARD_SENDER_BASE + shard) + ")";
             };
-            listener.offence(endpoint == null ? "session " + Integer.toHexString(session) : endpoint, reason, text);
+            try {
+                listener.offence(endpoint == null ? "session " + Integer.toHexString(session) : endpoint, reason, text);
+            } catch (RuntimeException e) {
+                // the receiver thread must go on: the frame is refused and the liar's session stays blamed
+                org.slf4j.LoggerFactory.getLogger(FrameGrants.class).error("the offence of {} ({}) could not be"
+                        + " reported: {}", endpoint, text, e.toString());
+            }
         }
         return reason;
     }

@@ -126,14 +126,22 @@ public final class CoordinatorProtocol {
      * Node {@code reporter} caught the member at address {@code member} lying about who it is on the
      * data plane ({@code offence}: authentic frames for another trainer's id, or of a kind its role may not
      * send). The reporter has downed it; the coordinator quarantines its trainer, if it has one, so that
-     * the credits say why and it may not register again in this run.
+     * the credits say why and it may not register again in this run — but only on a report its
+     * reporter signed with its TLS key ({@code signature}, empty with TLS off) and whose reporter's
+     * certificate makes it a ps node or the coordinator.
      */
-    public record MemberOffence(String member, String reporter, String offence)
+    public record MemberOffence(String member, String reporter, String offence, String signature)
             implements CoordinatorCommand, WireMessage {
         public MemberOffence {
             Objects.requireNonNull(member, "member");
             Objects.requireNonNull(reporter, "reporter");
             Objects.requireNonNull(offence, "offence");
+            Objects.requireNonNull(signature, "signature (empty with TLS off)");
+        }
+
+        /** What the reporter's signature covers, in order. */
+        public String[] signedFields(long runId) {
+            return new String[] {Long.toString(runId), member, reporter, offence};
         }
     }
 }

@@ -88,7 +88,7 @@ class KryoSerializerTest {
                         "# revoked\n1f3a  CN=alice,O=Tributary  2026-12-03T13:00:00Z  stolen\n", "MEUCIQD0")),
                 Map.entry(CoordinatorProtocol.MemberOffence.class, new CoordinatorProtocol.MemberOffence(
                         "pekko://tributary@127.0.0.1:25521", "pekko://tributary@127.0.0.1:25520",
-                        "sent gradient frames as trainer 3, an id the coordinator gave to another node")),
+                        "sent gradient frames as trainer 3, an id the coordinator gave to another node", "MEQCIA")),
                 Map.entry(ShardProtocol.RollbackShard.class,
                         new ShardProtocol.RollbackShard(7L, 2L, 50L, 133955, 2, coordinator.ref())),
                 Map.entry(TrainerProtocol.ResendGradient.class, new TrainerProtocol.ResendGradient(2, 99L, "127.0.0.1:40999")),
