@@ -82,6 +82,20 @@ class SamplesAuditTest {
         assertEquals(0, audit.summary(1).twice());
     }
 
+    /**
+     * What a served slice is worth in credits: the samples its plan gave the trainer in that step (5 by
+     * hand: 10 a step over two equal trainers), once; nothing for a repeat or a slice no plan gave.
+     */
+    @Test
+    void aServedSliceIsWorthItsPlannedSamplesOnce() {
+        plans.add(plan(0, 0, SPE, new int[] {0, 40}, 7, 8));
+        audit.open(0, 0);
+        assertEquals(5, audit.served(7, 0));
+        assertEquals(5, audit.served(8, 0));
+        assertEquals(0, audit.served(7, 0), "a commit reported again is not credited again");
+        assertEquals(0, audit.served(5, 1), "no plan gave trainer 5 samples");
+    }
+
     @Test
     void aTrainerWithoutAPlanOrAnEpochNotOpenIsUnplanned() {
         plans.add(plan(0, 0, SPE, new int[] {0, 40}, 7, 8));
