@@ -275,7 +275,9 @@ final class Roster {
         Map<Integer, Long> out = new HashMap<>();
         for (Member m : byIdentity.values()) {
             if (!m.active()) {
-                out.put(m.id, m.doneSteps);
+                // a quarantined trainer's own reports are not taken as delivery: its frames may have been refused
+                // (caught lying) or its slices rejected, so every slice shard 0 did not commit is handed on
+                out.put(m.id, m.quarantined ? 0L : m.doneSteps);
             }
         }
         return out;
