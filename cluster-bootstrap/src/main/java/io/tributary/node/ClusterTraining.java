@@ -137,7 +137,7 @@ public final class ClusterTraining {
      * downed by this node, told why, and reported to the coordinator, signed with this node's TLS key;
      * the coordinator quarantines its trainer only on a signed report of a ps node or the coordinator.
      */
-    private static void offence(ActorSystem<?> system, ActorRef<CoordinatorCommand> coordinator, long runId,
+    private static void offence(ActorSystem<?> system, ActorRef<CoordinatorCommand> coordinator, long runId, boolean judge,
                                 java.util.Optional<io.tributary.tls.TlsMaterial.Node> tls,
                                 java.util.Map<String, org.apache.pekko.actor.Address> owners, String endpoint,
                                 io.tributary.wire.RejectReason reason, String what) {
@@ -149,6 +149,13 @@ public final class ClusterTraining {
         if (member == null) {
             LOG.error("{}; no member announced that endpoint, so there is nobody to down; its frames are dropped",
                     text);
+            return;
+        }
+        if (!judge) {
+            // a trainer's word does not quarantine (the coordinator acts only on ps nodes' and its own), and a
+            // trainer that downed the liar would take its key from the nodes whose signed report would
+            LOG.error("{}: its frames are dropped here; the ps nodes and the coordinator, which it lies to as well,"
+                    + " down it and have it quarantined", text);
             return;
         }
         LOG.error("{}: its frames are dropped, it is downed and reported to the coordinator", text);
@@ -225,7 +232,9 @@ public final class ClusterTraining {
                         .withSettings(ClusterSingletonSettings.create(system).withRole("coordinator"))
                         .withProps(DispatcherSelector.fromConfig("tributary.dispatchers.coordinator")));
         if (plane.grants() != null) {
-            plane.grants().onOffence((endpoint, reason, what) -> offence(system, coordinatorProxy, runId, node.tls(), owners, endpoint, reason, what));
+            plane.grants().onOffence((endpoint, reason, what) -> offence(system, coordinatorProxy, runId,
+                    nodeSettings.roles().contains("ps") || nodeSettings.roles().contains("coordinator"), node.tls(), owners,
+                    endpoint, reason, what));
         }
         // A shard asks the coordinator how to start, and hands its state over through it when sharding
         // moves it to another ps node (HAND_OFF is the stop message of a rebalance).
