@@ -15,6 +15,7 @@ import io.tributary.kernels.cpu.CpuBackend;
 import io.tributary.dataplane.FaultHooks;
 import io.tributary.dataplane.NodeDataPlane;
 import io.tributary.dataplane.DataPlaneMetrics;
+import io.tributary.protocol.ControlSignatures;
 import io.tributary.protocol.CoordinatorProtocol.CoordinatorCommand;
 import io.tributary.protocol.ShardProtocol.ShardCommand;
 import io.tributary.protocol.TrainerProtocol.TrainerCommand;
@@ -90,16 +91,18 @@ public final class ClusterTraining {
             LOG.info("data plane capped at {} bytes/s (tributary.data-plane.bandwidth-cap)", cap);
         }
         NodeDataPlane plane = openDataPlane(nodeSettings, config, faults == null ? FaultHooks.NONE : faults);
+        // the key this node signs control messages with (TLS on): announced with the data plane's
+        byte[][] controlKeys = ControlSignatures.newKeyPair();
         TributaryNode node;
         try {
             node = TributaryNode.start(nodeSettings, config,
-                    tls -> java.util.List.of(DataPlanePeers.role(plane, nodeSettings.host(), tls)));
+                    tls -> java.util.List.of(DataPlanePeers.role(plane, nodeSettings.host(), tls, controlKeys[1])));
         } catch (RuntimeException e) {
             plane.close();
             throw e;
         }
         try {
-            start(node, plane, nodeSettings, config, listener);
+            start(node, plane, controlKeys, nodeSettings, config, listener);
         } catch (RuntimeException e) {
             node.close();
             throw e;
@@ -133,19 +136,69 @@ public final class ClusterTraining {
     }
 
     /**
-     * A member's authentic frames spoke for someone else ({@link io.tributary.dataplane.FrameGrants}): it is
-     * downed by this node, told why, and reported to the coordinator, signed with this node's TLS key;
-     * the coordinator quarantines its trainer only on a signed report of a ps node or the coordinator.
+     * With TLS on, signs what this node sends and checks what it receives ({@link ControlSignatures});
+     * a refusal is counted, logged once per signer and reason, and a member whose signed message its
+     * role may not send is downed and reported as for a data-plane lie (by a ps or coordinator node).
+     */
+    private static void signControlMessages(ActorSystem<?> system, TributaryNode node, NodeDataPlane plane,
+                                            byte[][] controlKeys, CoordinatorMetrics metrics,
+                                            java.util.concurrent.atomic.AtomicReference<ActorRef<CoordinatorCommand>> coordinator,
+                                            long runId, boolean judge,
+                                            java.util.Map<String, org.apache.pekko.actor.Address> owners, boolean sign) {
+        if (node.tls().isEmpty()) {
+            return;
+        }
+        if (!sign) {
+            LOG.warn("tributary.tls.sign-control-messages = off: control messages travel unsigned and are taken at"
+                    + " their word (any member may send any of them); set it on for a cluster with volunteers");
+            return;
+        }
+        io.tributary.tls.TlsMaterial.Node tls = node.tls().get();
+        java.util.Set<String> logged = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        ControlSignatures.Listener refusals = (reason, signerId, signer, type, what) -> {
+            String name = reason.name().toLowerCase(java.util.Locale.ROOT);
+            metrics.controlRefused.labelValues(name, type).inc();
+            if (!logged.add(signerId + "|" + name)) {
+                return;
+            }
+            LOG.error("refused {}; further refusals from {} for {} are only counted (tributary_control_refused_total)",
+                    what, signerId, name);
+            if (signer != null && reason == ControlSignatures.Refusal.NOT_ITS_ROLE && coordinator.get() != null) {
+                if (judge && plane.grants() != null) {
+                    plane.grants().distrust(signer.endpoint()); // its gradient in flight does not count either
+                }
+                offence(system, coordinator.get(), runId, judge, node.tls(), owners, signer.endpoint(), name,
+                        "sent a control message its certificate's roles may not send (" + what + ")");
+            }
+        };
+        enableControlSignatures(system, tls, node.address(), plane.endpoint(), controlKeys, refusals);
+    }
+
+    /** Signs and checks {@code system}'s control messages as the node at {@code address} ({@link ControlSignatures}). */
+    static void enableControlSignatures(ActorSystem<?> system, io.tributary.tls.TlsMaterial.Node tls,
+                                        org.apache.pekko.actor.Address address, String endpoint, byte[][] controlKeys,
+                                        ControlSignatures.Listener refusals) {
+        ControlSignatures.get(system.classicSystem()).enable(
+                new ControlSignatures.Signer(DataPlanePeers.signerId(address), controlKeys[1],
+                        io.tributary.tls.ClusterCertificates.grantedRoles(tls.certificate()), endpoint),
+                controlKeys[0], id -> DataPlanePeers.signer(system, tls, id), refusals);
+    }
+
+    /**
+     * A member's authentic frames or signed messages spoke for someone else
+     * ({@link io.tributary.dataplane.FrameGrants}, {@link ControlSignatures}): it is downed by this node, told
+     * why, and reported to the coordinator, signed with this node's TLS key; the coordinator quarantines its
+     * trainer only on a signed report of a ps node or the coordinator.
      */
     private static void offence(ActorSystem<?> system, ActorRef<CoordinatorCommand> coordinator, long runId, boolean judge,
                                 java.util.Optional<io.tributary.tls.TlsMaterial.Node> tls,
                                 java.util.Map<String, org.apache.pekko.actor.Address> owners, String endpoint,
-                                io.tributary.wire.RejectReason reason, String what) {
+                                String reason, String what) {
         org.apache.pekko.actor.Address member = owners.get(endpoint);
         org.apache.pekko.cluster.typed.Cluster cluster = org.apache.pekko.cluster.typed.Cluster.get(system);
         String self = cluster.selfMember().address().toString();
         String text = "member " + (member == null ? "at data-plane endpoint " + endpoint : member.toString()) + " "
-                + what + " (" + reason.name().toLowerCase(java.util.Locale.ROOT) + ")";
+                + what + " (" + reason + ")";
         if (member == null) {
             LOG.error("{}; no member announced that endpoint, so there is nobody to down; its frames are dropped",
                     text);
@@ -177,8 +230,8 @@ public final class ClusterTraining {
      * {@link DataPlanePeers#role} of {@code plane}. {@code listener} is used only if this node ends up
      * hosting the coordinator.
      */
-    public static ClusterTraining start(TributaryNode node, NodeDataPlane plane, NodeSettings nodeSettings, Config config,
-                                        RunListener listener) {
+    public static ClusterTraining start(TributaryNode node, NodeDataPlane plane, byte[][] controlKeys,
+                                        NodeSettings nodeSettings, Config config, RunListener listener) {
         ActorSystem<?> system = node.system();
         ModelSpec spec = ModelSpec.from(config);
         ShardSettings shardSettings = ShardSettings.from(config);
@@ -202,6 +255,11 @@ public final class ClusterTraining {
         TrainerMetrics trainerMetrics = new TrainerMetrics(node.metricsRegistry(), dataPlaneMetrics);
         ShardMetrics shardMetrics = new ShardMetrics(node.metricsRegistry(), dataPlaneMetrics);
         CoordinatorMetrics coordinatorMetrics = new CoordinatorMetrics(node.metricsRegistry());
+        boolean judge = nodeSettings.roles().contains("ps") || nodeSettings.roles().contains("coordinator");
+        java.util.concurrent.atomic.AtomicReference<ActorRef<CoordinatorCommand>> coordinatorRef =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        signControlMessages(system, node, plane, controlKeys, coordinatorMetrics, coordinatorRef, runId, judge, owners,
+                config.getBoolean("tributary.tls.sign-control-messages"));
         // Only the nodes that hold parameters (ps) or start the run (coordinator) need the checkpoint.
         boolean needsCheckpoint = nodeSettings.roles().contains("ps") || nodeSettings.roles().contains("coordinator");
         ResumePoint resume = run.resumeFrom() == null || !needsCheckpoint ? null
@@ -231,10 +289,10 @@ public final class ClusterTraining {
                 SingletonActor.of(coordinator, "training-coordinator")
                         .withSettings(ClusterSingletonSettings.create(system).withRole("coordinator"))
                         .withProps(DispatcherSelector.fromConfig("tributary.dispatchers.coordinator")));
+        coordinatorRef.set(coordinatorProxy);
         if (plane.grants() != null) {
-            plane.grants().onOffence((endpoint, reason, what) -> offence(system, coordinatorProxy, runId,
-                    nodeSettings.roles().contains("ps") || nodeSettings.roles().contains("coordinator"), node.tls(), owners,
-                    endpoint, reason, what));
+            plane.grants().onOffence((endpoint, reason, what) -> offence(system, coordinatorProxy, runId, judge,
+                    node.tls(), owners, endpoint, reason.name().toLowerCase(java.util.Locale.ROOT), what));
         }
         // A shard asks the coordinator how to start, and hands its state over through it when sharding
         // moves it to another ps node (HAND_OFF is the stop message of a rebalance).

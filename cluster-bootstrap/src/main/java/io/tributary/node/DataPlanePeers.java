@@ -1,12 +1,14 @@
 package io.tributary.node;
 
 import io.tributary.dataplane.NodeDataPlane;
+import io.tributary.protocol.ControlSignatures;
 import io.tributary.tls.ClusterCertificates;
 import io.tributary.tls.MemberSignatures;
 import io.tributary.tls.PeerCertificates;
 import io.tributary.tls.TlsMaterial;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -17,6 +19,7 @@ import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.ClusterEvent;
@@ -29,8 +32,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Admits the cluster's members into this node's data plane, from the role each publishes:
- * {@code dp|host:port|key|signature}, its data-plane endpoint and X25519 public key signed with its
- * TLS key ({@link MemberSignatures#DATA_PLANE_LABEL} over its cluster host, endpoint and key).
+ * {@code dp|host:port|key|control-key|signature}, its data-plane endpoint, X25519 public key and
+ * Ed25519 control-message key ({@link ControlSignatures}) signed with its TLS key
+ * ({@link MemberSignatures#DATA_PLANE_LABEL} over its cluster host, endpoint and both keys).
  *
  * <p>With mutual TLS on, a member's endpoint and key enter the data plane only once the signature
  * verifies against the certificate the member's canonical address presented to this node
@@ -65,8 +69,11 @@ final class DataPlanePeers {
     private record Retry(Address member, int attempt) implements Command {
     }
 
-    /** A member's data-plane role, parsed; {@code signature} is null in an unsigned one. */
-    record Announcement(String endpoint, String key, String signature) {
+    /**
+     * A member's data-plane role, parsed; {@code controlKey} (its control-message key, Base64) and
+     * {@code signature} are null in an unsigned one.
+     */
+    record Announcement(String endpoint, String key, String controlKey, String signature) {
     }
 
     private final ActorContext<Command> context;
@@ -103,12 +110,20 @@ final class DataPlanePeers {
         }), "data-plane-peers", Props.empty());
     }
 
-    /** The role that announces {@code plane}'s endpoint and key, signed with {@code tls}'s key when present. */
-    static String role(NodeDataPlane plane, String clusterHost, Optional<TlsMaterial.Node> tls) {
+    /**
+     * The role that announces {@code plane}'s endpoint and key, with TLS on also {@code controlKey}
+     * (the public half of the key this node signs control messages with, {@link ControlSignatures}),
+     * all signed with {@code tls}'s key.
+     */
+    static String role(NodeDataPlane plane, String clusterHost, Optional<TlsMaterial.Node> tls, byte[] controlKey) {
         String key = plane.auth() == null ? "-" : plane.auth().publicKeyText();
         String unsigned = ROLE_PREFIX + plane.endpoint() + "|" + key;
-        return tls.map(t -> unsigned + "|" + MemberSignatures.sign(t.key(), MemberSignatures.DATA_PLANE_LABEL,
-                clusterHost, plane.endpoint(), key)).orElse(unsigned);
+        if (tls.isEmpty()) {
+            return unsigned;
+        }
+        String control = Base64.getUrlEncoder().withoutPadding().encodeToString(controlKey);
+        return unsigned + "|" + control + "|" + MemberSignatures.sign(tls.get().key(), MemberSignatures.DATA_PLANE_LABEL,
+                clusterHost, plane.endpoint(), key, control);
     }
 
     /** The announcement in {@code roles}, or empty when there is none; a malformed one is an IllegalArgumentException. */
@@ -118,11 +133,13 @@ final class DataPlanePeers {
                 continue;
             }
             String[] parts = role.substring(ROLE_PREFIX.length()).split("\\|", -1);
-            if (parts.length != 2 && parts.length != 3) {
+            if (parts.length != 2 && parts.length != 4) {
                 throw new IllegalArgumentException("malformed data-plane role '" + role
-                        + "' (expected dp|host:port|key or dp|host:port|key|signature)");
+                        + "' (expected dp|host:port|key or dp|host:port|key|control-key|signature; is the member of"
+                        + " Tributary protocol " + io.tributary.protocol.ProtocolRegistry.PROTOCOL_VERSION + "?)");
             }
-            return Optional.of(new Announcement(parts[0], parts[1], parts.length == 3 ? parts[2] : null));
+            return Optional.of(parts.length == 4 ? new Announcement(parts[0], parts[1], parts[2], parts[3])
+                    : new Announcement(parts[0], parts[1], null, null));
         }
         return Optional.empty();
     }
@@ -222,6 +239,54 @@ final class DataPlanePeers {
         }
     }
 
+    /** The id a member signs control messages under: its cluster host:port. */
+    static String signerId(Address member) {
+        return member.getHost().orElse("") + ":" + member.getPort().orElse(-1);
+    }
+
+    /**
+     * The verified control-message signer at cluster address {@code id} ({@code host:port}), for
+     * {@link ControlSignatures}: a current member whose announcement its certificate's key signed, with
+     * the roles that certificate grants. Null while this node cannot vouch for it (not a member yet, or
+     * its certificate not yet seen: then it is dialled); called on Pekko's remoting threads.
+     */
+    static ControlSignatures.Signer signer(ActorSystem<?> system, TlsMaterial.Node tls, String id) {
+        Cluster cluster = Cluster.get(system);
+        for (Member m : cluster.state().getMembers()) {
+            if (m.status() == MemberStatus.removed() || !signerId(m.address()).equals(id)) {
+                continue;
+            }
+            Optional<Announcement> a;
+            try {
+                a = announcement(m.getRoles());
+            } catch (IllegalArgumentException e) {
+                return null; // logged when it joined
+            }
+            if (a.isEmpty() || a.get().controlKey() == null) {
+                return null;
+            }
+            Optional<X509Certificate> cert = m.address().equals(cluster.selfMember().address())
+                    ? Optional.of(tls.certificate())
+                    : PeerCertificates.get(system).of(m.address().getHost().orElse(""), m.address().getPort().orElse(-1));
+            if (cert.isEmpty()) {
+                NodeGuardian.dial(system, m.address());
+                return null;
+            }
+            if (lie(m.address(), a.get(), cert.get()) != null) {
+                return null; // downed by the data-plane peers of every node
+            }
+            byte[] key;
+            try {
+                key = Base64.getUrlDecoder().decode(a.get().controlKey());
+                return new ControlSignatures.Signer(id, key, ClusterCertificates.grantedRoles(cert.get()),
+                        a.get().endpoint());
+            } catch (IllegalArgumentException e) {
+                return null;
+            }
+        }
+        return null;
+    }
+
     /** Why {@code a} cannot be {@code member}'s word under {@code cert}, or null when it is. */
     private static String lie(Address member, Announcement a, X509Certificate cert) {
         String host = member.getHost().orElse("");
@@ -231,7 +296,7 @@ final class DataPlanePeers {
                     + " unsigned in a cluster that runs mutual TLS";
         }
         if (!MemberSignatures.verify(cert.getPublicKey(), a.signature(), MemberSignatures.DATA_PLANE_LABEL, host,
-                a.endpoint(), a.key())) {
+                a.endpoint(), a.key(), a.controlKey())) {
             return "member " + member + " announces data-plane endpoint " + a.endpoint() + " and key " + a.key()
                     + " with a signature its certificate " + subject + " did not make (signed by another key,"
                     + " or altered)";
@@ -272,6 +337,7 @@ final class DataPlanePeers {
     }
 
     private void removed(Member member) {
+        ControlSignatures.get(Adapter.toClassic(context.getSystem())).forget(signerId(member.address()));
         waiting.remove(member.address());
         refused.remove(member.address());
         Optional<Announcement> a;

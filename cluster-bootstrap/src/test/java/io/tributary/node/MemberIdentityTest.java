@@ -49,6 +49,12 @@ import org.slf4j.LoggerFactory;
  */
 class MemberIdentityTest {
 
+    /** Control messages the stand-in nodes refused (none are expected). */
+    private static final java.util.Queue<String> LOG_REFUSAL = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    /** A control-message key for announcements the tests write by hand. */
+    private static final String CONTROL_KEY = java.util.Base64.getUrlEncoder().withoutPadding()
+            .encodeToString(io.tributary.protocol.ControlSignatures.newKeyPair()[1]);
+
     private static final TestPki PKI = new TestPki("identity");
     private static final Duration WAIT = Duration.ofSeconds(30);
 
@@ -101,9 +107,12 @@ class MemberIdentityTest {
         NodeSettings s = settings(roles, seed);
         NodeDataPlane plane = ClusterTraining.openDataPlane(s, config, FaultHooks.NONE);
         closing.add(plane);
-        TributaryNode node = TributaryNode.start(s, config, t -> List.of(DataPlanePeers.role(plane, "127.0.0.1", t)));
+        byte[][] keys = io.tributary.protocol.ControlSignatures.newKeyPair();
+        TributaryNode node = TributaryNode.start(s, config, t -> List.of(DataPlanePeers.role(plane, "127.0.0.1", t, keys[1])));
         closing.add(node);
         DataPlanePeers.follow(node.system(), plane, new ConcurrentHashMap<>(), node.tls());
+        node.tls().ifPresent(t -> ClusterTraining.enableControlSignatures(node.system(), t, node.address(),
+                plane.endpoint(), keys, (reason, id, signer, type, what) -> LOG_REFUSAL.add(what)));
         return new PlaneNode(node, plane);
     }
 
@@ -111,6 +120,9 @@ class MemberIdentityTest {
     TributaryNode announcing(Path tlsDir, TributaryNode seed, String role) {
         TributaryNode node = TributaryNode.start(settings(Set.of("trainer"), seed), tls(tlsDir), t -> List.of(role));
         closing.add(node);
+        // it signs its own messages like any node (with a key its announcement may not carry) and checks others'
+        node.tls().ifPresent(t -> ClusterTraining.enableControlSignatures(node.system(), t, node.address(),
+                "127.0.0.1:1", io.tributary.protocol.ControlSignatures.newKeyPair(), (reason, id, signer, type, what) -> { }));
         return node;
     }
 
@@ -124,8 +136,9 @@ class MemberIdentityTest {
         TlsMaterial.Node other = TlsMaterial.loadNode(PKI.node("trainer"));
         String endpoint = "127.0.0.1:39999";
         String key = FrameAuth.generate().publicKeyText();
-        String forged = DataPlanePeers.ROLE_PREFIX + endpoint + "|" + key + "|"
-                + MemberSignatures.sign(other.key(), MemberSignatures.DATA_PLANE_LABEL, "127.0.0.1", endpoint, key);
+        String control = CONTROL_KEY;
+        String forged = DataPlanePeers.ROLE_PREFIX + endpoint + "|" + key + "|" + control + "|"
+                + MemberSignatures.sign(other.key(), MemberSignatures.DATA_PLANE_LABEL, "127.0.0.1", endpoint, key, control);
         TributaryNode liar = announcing(PKI.node("trainer"), seed.node(), forged);
         awaitDowned(liar);
         assertTrue(logged("member " + liar.address(), "with a signature its certificate", "did not make", "downing it"),
@@ -146,8 +159,9 @@ class MemberIdentityTest {
         TlsMaterial.Node liarTls = TlsMaterial.loadNode(liarDir);
         String endpoint = honest.plane().endpoint();
         String key = FrameAuth.generate().publicKeyText();
-        String stolen = DataPlanePeers.ROLE_PREFIX + endpoint + "|" + key + "|"
-                + MemberSignatures.sign(liarTls.key(), MemberSignatures.DATA_PLANE_LABEL, "127.0.0.1", endpoint, key);
+        String control = CONTROL_KEY;
+        String stolen = DataPlanePeers.ROLE_PREFIX + endpoint + "|" + key + "|" + control + "|"
+                + MemberSignatures.sign(liarTls.key(), MemberSignatures.DATA_PLANE_LABEL, "127.0.0.1", endpoint, key, control);
         TributaryNode liar = announcing(liarDir, seed.node(), stolen);
         awaitDowned(liar);
         assertTrue(logged("member " + liar.address(), "announces data-plane endpoint " + endpoint,
@@ -179,9 +193,10 @@ class MemberIdentityTest {
         NodeSettings s = settings(Set.of("coordinator"), null);
         NodeDataPlane plane = ClusterTraining.openDataPlane(s, config, FaultHooks.NONE);
         closing.add(plane);
-        TributaryNode node = TributaryNode.start(s, config, t -> List.of(DataPlanePeers.role(plane, "127.0.0.1", t)));
+        byte[][] keys = io.tributary.protocol.ControlSignatures.newKeyPair();
+        TributaryNode node = TributaryNode.start(s, config, t -> List.of(DataPlanePeers.role(plane, "127.0.0.1", t, keys[1])));
         closing.add(node);
-        ClusterTraining.start(node, plane, s, config, new LoggingListener(System.out));
+        ClusterTraining.start(node, plane, keys, s, config, new LoggingListener(System.out));
         return new PlaneNode(node, plane);
     }
 

@@ -31,7 +31,7 @@ class MetricNamesTest {
             "tributary_credit_compute_seconds", "tributary_credit_reputation", "tributary_run_trainers_quarantined_total",
             "tributary_dataplane_frames_received_total", "tributary_dataplane_send_waits_total",
             "tributary_dataplane_frames_rejected_total", "tributary_shard_contributions_refused_total",
-            "tributary_run_registrations_refused_total");
+            "tributary_run_registrations_refused_total", "tributary_control_refused_total");
 
     @Test
     void theRolesMetricsServeTheNamesANodeServedBefore() {

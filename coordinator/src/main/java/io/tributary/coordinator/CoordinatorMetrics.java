@@ -21,6 +21,7 @@ public final class CoordinatorMetrics {
     public final Gauge creditReputation;
     public final Counter trainersQuarantined;
     public final Counter registrationsRefused;
+    public final Counter controlRefused;
 
     public CoordinatorMetrics(PrometheusRegistry registry) {
         runStep = Gauge.builder().name("tributary_run_step")
@@ -49,5 +50,9 @@ public final class CoordinatorMetrics {
         registrationsRefused = Counter.builder().name("tributary_run_registrations_refused_total")
                 .help("Trainer registrations refused: not the node's word, not a trainer, quarantined (coordinator)")
                 .register(registry);
+        controlRefused = Counter.builder().name("tributary_control_refused_total")
+                .help("Control messages this node dropped: unsigned, unknown signer, bad signature, a role that may not"
+                        + " send it, or a trainer speaking for another's id (every node)")
+                .labelNames("reason", "message").register(registry);
     }
 }

@@ -195,6 +195,16 @@ final class Roster {
         return byIdentity.get(identity);
     }
 
+    /** The trainer whose node announced data-plane endpoint {@code endpoint}, or null. */
+    Member byEndpoint(String endpoint) {
+        for (Member m : byId.values()) {
+            if (m.dataEndpoint.equals(endpoint)) {
+                return m;
+            }
+        }
+        return null;
+    }
+
     Member byId(int id) {
         return byId.get(id);
     }

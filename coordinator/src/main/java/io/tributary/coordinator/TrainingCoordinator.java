@@ -278,6 +278,20 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
 
     private Behavior<CoordinatorCommand> onStepDone(StepDone d) {
         Member m = roster.byId(d.trainerId());
+        if (!d.signer().isEmpty() && (m == null || !d.signer().equals(m.dataEndpoint))) {
+            // signed by a trainer node that does not hold this id: it speaks for another trainer
+            res.metrics().controlRefused.labelValues("not_its_id", "StepDone").inc();
+            Member liar = roster.byEndpoint(d.signer());
+            String why = "reported step " + d.step() + " in the name of trainer " + d.trainerId()
+                    + (m == null ? " (no such trainer)" : " (" + m.nodeId + ")");
+            if (liar == null) {
+                getContext().getLog().error("a trainer node at {} {}: refused; it holds no trainer of this run",
+                        d.signer(), why);
+            } else {
+                keeper.quarantine(liar.id, "it " + why + " (not_its_id)");
+            }
+            return this;
+        }
         if (m == null || finished || m.rewinding || recovery.rollingBack()) {
             return this;
         }

@@ -62,11 +62,13 @@ public final class FrameGrants implements FrameAuthorizer {
 
     /** Everything {@link #check} reads, replaced whole so that one frame is judged against one version of it. */
     private record Tables(Int2IntHashMap rolesBySession, Int2IntHashMap sessionByTrainer, Int2IntHashMap trainerBySession,
-                          Int2ObjectHashMap<String> endpointBySession) {
+                          Int2ObjectHashMap<String> endpointBySession, IntHashSet distrustedSessions) {
     }
 
     private volatile Tables tables = new Tables(new Int2IntHashMap(0), new Int2IntHashMap(0), new Int2IntHashMap(-1),
-            new Int2ObjectHashMap<>());
+            new Int2ObjectHashMap<>(), new IntHashSet());
+    /** Endpoints of nodes caught lying elsewhere (on the control plane): their frames are refused too. */
+    private final Set<String> distrusted = new java.util.HashSet<>();
     private volatile OffenceListener listener = (endpoint, reason, what) -> { };
     /** Receiver thread only. */
     private final IntHashSet blamed = new IntHashSet();
@@ -94,6 +96,16 @@ public final class FrameGrants implements FrameAuthorizer {
     public synchronized void peer(String endpoint, String publicKeyText, int roleBits) {
         peers.put(endpoint, new Peer(FrameAuth.sessionOf(publicKeyText), roleBits));
         rebuild();
+    }
+
+    /**
+     * The node at {@code endpoint} was caught lying on the control plane: from now on its frames are
+     * refused as {@link RejectReason#CAUGHT_LYING}, as if this receiver had caught it.
+     */
+    public synchronized void distrust(String endpoint) {
+        if (distrusted.add(endpoint)) {
+            rebuild();
+        }
     }
 
     /** The node at {@code endpoint} left. */
@@ -135,16 +147,23 @@ public final class FrameGrants implements FrameAuthorizer {
                 bySession.put(p.session(), e.getKey().intValue());
             }
         }
-        tables = new Tables(roles, byTrainer, bySession, endpoints);
+        IntHashSet distrustedSessions = new IntHashSet();
+        for (String endpoint : distrusted) {
+            Peer p = peers.get(endpoint);
+            if (p != null) {
+                distrustedSessions.add(p.session());
+            }
+        }
+        tables = new Tables(roles, byTrainer, bySession, endpoints, distrustedSessions);
     }
 
     @Override
     public RejectReason check(int session, byte type, int sender, int shard, int tensor) {
-        if (blamed.contains(session)) {
+        Tables t = tables;
+        if (blamed.contains(session) || t.distrustedSessions().contains(session)) {
             // once caught, nothing of its counts: not even a gradient under its own id that follows the lie
             return RejectReason.CAUGHT_LYING;
         }
-        Tables t = tables;
         int roles = t.rolesBySession().get(session);
         if (type == FrameType.GRADIENT.code()) {
             if ((roles & TRAINER) == 0) {

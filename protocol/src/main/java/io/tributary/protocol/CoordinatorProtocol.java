@@ -62,10 +62,21 @@ public final class CoordinatorProtocol {
      * {@code checksums} holds, per shard, the CRC32 of the gradient bytes the trainer sent it.
      */
     public record StepDone(int trainerId, long step, float loss, int samples, long computeNanos, long pushNanos,
-                           long slowestSeen, List<Long> checksums)
-            implements CoordinatorCommand, WireMessage {
+                           long slowestSeen, List<Long> checksums, String signer)
+            implements CoordinatorCommand, WireMessage, SignerAttributed {
         public StepDone {
             checksums = List.copyOf(checksums);
+        }
+
+        /** A report as its trainer sends it (the signer is set where it arrives). */
+        public StepDone(int trainerId, long step, float loss, int samples, long computeNanos, long pushNanos,
+                        long slowestSeen, List<Long> checksums) {
+            this(trainerId, step, loss, samples, computeNanos, pushNanos, slowestSeen, checksums, "");
+        }
+
+        @Override
+        public StepDone withSigner(String by) {
+            return new StepDone(trainerId, step, loss, samples, computeNanos, pushNanos, slowestSeen, checksums, by);
         }
     }
 

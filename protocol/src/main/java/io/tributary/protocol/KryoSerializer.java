@@ -35,6 +35,7 @@ public final class KryoSerializer extends JSerializer {
     private final ExtendedActorSystem system;
     // Resolved on first use: the resolver is an extension of the very system that is creating us.
     private volatile ActorRefResolver resolver;
+    private volatile ControlSignatures signatures;
 
     private final Pool<Kryo> kryos = new Pool<>(true, false, POOL_SIZE) {
         @Override
@@ -72,11 +73,24 @@ public final class KryoSerializer extends JSerializer {
 
     @Override
     public byte[] toBinary(Object message) {
+        ControlSignatures signatures = signatures();
+        byte[] header = signatures.header();
         Kryo kryo = kryos.obtain();
         Output output = outputs.obtain();
         try {
+            if (header == null) {
+                kryo.writeClassAndObject(output, message);
+                return output.toBytes();
+            }
+            output.writeBytes(header);
             kryo.writeClassAndObject(output, message);
-            return output.toBytes();
+            int signed = output.position();
+            byte[] bytes = new byte[signed + ControlSignatures.SIGNATURE_BYTES];
+            System.arraycopy(output.getBuffer(), 0, bytes, 0, signed);
+            byte[] signature = new byte[ControlSignatures.SIGNATURE_BYTES];
+            signatures.sign(bytes, signed, signature);
+            System.arraycopy(signature, 0, bytes, signed, signature.length);
+            return bytes;
         } catch (KryoException | IllegalArgumentException e) {
             throw new IllegalArgumentException("cannot serialize " + message.getClass().getName() + ": "
                     + firstLine(e.getMessage()), e);
@@ -92,9 +106,34 @@ public final class KryoSerializer extends JSerializer {
 
     @Override
     public Object fromBinaryJava(byte[] bytes, Class<?> manifest) {
+        ControlSignatures signatures = signatures();
+        if (!signatures.enabled()) {
+            return read(bytes, 0, bytes.length);
+        }
+        ControlSignatures.Opened opened = signatures.open(bytes);
+        Object message = read(bytes, opened.bodyOffset(), opened.bodyLength());
+        signatures.authorize(message, opened.signer());
+        if (message instanceof SignerAttributed a) {
+            // a ps or coordinator node speaks for itself or relays: only a trainer's word is checked against its id
+            boolean operator = opened.signer().roles().contains("ps") || opened.signer().roles().contains("coordinator");
+            return a.withSigner(operator ? "" : opened.signer().endpoint());
+        }
+        return message;
+    }
+
+    private ControlSignatures signatures() {
+        ControlSignatures s = signatures;
+        if (s == null) {
+            s = ControlSignatures.get(system);
+            signatures = s;
+        }
+        return s;
+    }
+
+    private Object read(byte[] bytes, int offset, int length) {
         Kryo kryo = kryos.obtain();
         try {
-            return kryo.readClassAndObject(new Input(bytes));
+            return kryo.readClassAndObject(new Input(bytes, offset, length));
         } catch (KryoException | IllegalArgumentException e) {
             throw new IllegalArgumentException("cannot deserialize a " + bytes.length + "-byte message ("
                     + firstLine(e.getMessage()) + "); is the sender of Tributary protocol version "

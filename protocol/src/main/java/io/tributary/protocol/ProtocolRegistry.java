@@ -24,9 +24,12 @@ public final class ProtocolRegistry {
      * state in chunks ({@code StateChunk}, with a digest per part) replaces RestoreChunk, ShardState
      * and OptimizerSnapshot; 9: local SGD (an assignment's inner steps); 10: a quorum names each trainer's
      * data-plane endpoint, {@code MemberOffence}; 11: {@code RegisterTrainer} carries its node's
-     * signature, and data-plane roles are signed ({@code dp|endpoint|key|signature}); {@code RevocationUpdate}.
+     * signature, and data-plane roles are signed ({@code dp|endpoint|key|signature}); {@code RevocationUpdate};
+     * 12: control messages are signed ({@link ControlSignatures}), data-plane roles announce the
+     * control-message key ({@code dp|endpoint|key|control-key|signature}), {@code StepDone} and
+     * {@code EmptyContribution} carry their signer.
      */
-    public static final int PROTOCOL_VERSION = 11;
+    public static final int PROTOCOL_VERSION = 12;
 
     /** One registered class and its id. */
     public record Entry(int id, Class<?> type) {

@@ -48,7 +48,17 @@ public final class ShardProtocol {
      * Trainer {@code trainerId} has no samples in step {@code step} (its {@link WorkPlan} slice is
      * empty): it counts as that step's contribution of a quorum member, with nothing to aggregate.
      */
-    public record EmptyContribution(int trainerId, long step) implements ShardCommand, WireMessage {
+    public record EmptyContribution(int trainerId, long step, String signer)
+            implements ShardCommand, WireMessage, SignerAttributed {
+        /** A contribution as its trainer sends it (the signer is set where it arrives). */
+        public EmptyContribution(int trainerId, long step) {
+            this(trainerId, step, "");
+        }
+
+        @Override
+        public EmptyContribution withSigner(String by) {
+            return new EmptyContribution(trainerId, step, by);
+        }
     }
 
     /**

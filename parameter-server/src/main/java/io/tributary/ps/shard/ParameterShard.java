@@ -92,6 +92,8 @@ public final class ParameterShard implements Steps.Host {
     private final ContributionSlots slots;
     private final StepAggregation aggregation;
     private final StepQuorum step = new StepQuorum();
+    /** The data-plane endpoint of each trainer of the current quorum (whose node alone may speak for it). */
+    private java.util.Map<Integer, String> quorumEndpoints = java.util.Map.of();
     /** Trainer ids whose refused contributions were logged in this quorum generation. */
     private final java.util.Set<Integer> refusedIds = new java.util.HashSet<>();
     private final ShardTransfer transfer;
@@ -216,7 +218,13 @@ public final class ParameterShard implements Steps.Host {
                 .onMessage(ShardSignals.PublicationOpened.class, o -> then(() -> requests.opened(o, version)))
                 .onMessage(ShardSignals.ContributionComplete.class, c -> then(() -> onContribution(c)))
                 .onMessage(EmptyContribution.class, e -> then(() -> {
-                    if (e.trainerId() >= 0 && step.inQuorum(e.trainerId())) {
+                    if (!e.signer().isEmpty() && !e.signer().equals(quorumEndpoints.get(e.trainerId()))) {
+                        // signed by a trainer node that is not the one the quorum gave this id: it speaks for another
+                        metrics.contributionsRefused.labelValues("not_its_id").inc();
+                        ctx.getLog().error("shard {}: refused an empty contribution for step {} in the name of trainer"
+                                + " {} ({}) signed by the trainer node at {}", shard, e.step(), e.trainerId(),
+                                quorumEndpoints.get(e.trainerId()), e.signer());
+                    } else if (e.trainerId() >= 0 && step.inQuorum(e.trainerId())) {
                         steps.empty(e);
                     } else {
                         refused(e.trainerId(), "an empty contribution");
@@ -293,6 +301,7 @@ public final class ParameterShard implements Steps.Host {
             return false;
         }
         dataPlane.grantTrainers(q.generation(), q.endpoints());
+        quorumEndpoints = q.endpoints();
         refusedIds.clear();
         for (int t = 0; t < settings.maxTrainers(); t++) {
             if (!step.inQuorum(t)) {

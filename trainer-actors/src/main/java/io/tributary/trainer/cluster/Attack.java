@@ -24,6 +24,8 @@ import java.util.Locale;
  *   <li>{@code steal-slot}, {@code extra-votes}, {@code forge-parameters}: a member lying about who it is on
  *       the data plane, with frames it really signs ({@link HostileFrames}); its own gradient goes out
  *       honest, so only the lie can get it caught.</li>
+ *   <li>{@code control-messages}: a member sending what its role may not (the coordinator's quorum to the
+ *       shards) and speaking for another trainer (a step report under its id); its gradient goes out honest.</li>
  * </ul>
  */
 public enum Attack {
@@ -38,7 +40,12 @@ public enum Attack {
     /** Data-plane lies: -100 x its gradient under unused trainer ids, as extra votes. */
     EXTRA_VOTES,
     /** Data-plane lies: parameter frames of a far-future version to every other node's replicas. */
-    FORGE_PARAMETERS;
+    FORGE_PARAMETERS,
+    /**
+     * Control-plane lies, each signed by its own node: the coordinator's {@code SetQuorum} (itself alone)
+     * to every shard, and a step report in another trainer's name to the coordinator.
+     */
+    CONTROL_MESSAGES;
 
     /** Whether this attack lies on the data plane (its own gradient then goes out honest). */
     public boolean framesLie() {
@@ -154,7 +161,7 @@ public enum Attack {
                 case SIGN_FLIP_SCALE -> scale(gradient, -100f);
                 case LITTLE_IS_ENOUGH -> littleIsEnough(gradient);
                 case INNER_PRODUCT -> innerProduct(gradient);
-                case STEAL_SLOT, EXTRA_VOTES, FORGE_PARAMETERS -> {
+                case STEAL_SLOT, EXTRA_VOTES, FORGE_PARAMETERS, CONTROL_MESSAGES -> {
                     // the lie is in the frames (HostileFrames), not in the gradient
                 }
             }

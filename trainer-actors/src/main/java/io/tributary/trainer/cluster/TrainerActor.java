@@ -14,6 +14,7 @@ import io.tributary.protocol.CoordinatorProtocol.RegisterTrainer;
 import io.tributary.protocol.RegistrationSigner;
 import io.tributary.protocol.TrainerProtocol.Rejected;
 import io.tributary.protocol.ShardProtocol.RequestParams;
+import io.tributary.protocol.ShardProtocol.SetQuorum;
 import io.tributary.protocol.TrainerProtocol.ResendGradient;
 import io.tributary.protocol.TrainerProtocol.Rewind;
 import io.tributary.protocol.ShardProtocol.ShardCommand;
@@ -133,6 +134,8 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
     private Attack.Corruptor corruptor;
     /** A data-plane liar's frames (hostile-member suite), or null. */
     private HostileFrames hostile;
+    /** Whether the control-messages attacker has said what it does. */
+    private boolean controlLiesTold;
     private BatchPipeline pipeline;
     /** The step in hand: the next to compute. */
     private long step;
@@ -416,12 +419,36 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
         return model.gradients(b, n, gradients.buffer(step));
     }
 
+    /**
+     * The {@code control-messages} attack (hostile-member suite): a quorum of this trainer alone, as the
+     * coordinator would send it, to every shard, and a step report in the name of another trainer, each
+     * signed by this node; the defence (docs/security.md) drops both and has this trainer quarantined.
+     */
+    private void controlLies() {
+        int victim = assignment.trainerId() == 0 ? 1 : assignment.trainerId() - 1;
+        if (!controlLiesTold) {
+            controlLiesTold = true;
+            getContext().getLog().warn("HOSTILE (tributary.trainer.attack = control-messages): trainer {} sends the"
+                    + " coordinator's SetQuorum to the shards and step reports as trainer {} from step {} on",
+                    assignment.trainerId(), victim, step);
+        }
+        SetQuorum alone = new SetQuorum(assignment.runId(), Long.MAX_VALUE / 2,
+                java.util.Map.of(assignment.trainerId(), res.dataPlane().endpoint()), 0, res.coordinator());
+        for (int k = 0; k < res.dataPlane().layout().shardCount(); k++) {
+            res.shards().apply(k).tell(alone);
+        }
+        res.coordinator().tell(new StepDone(victim, step, 0f, 0, 0, 0, step, java.util.List.of()));
+    }
+
     /** Corrupts the gradient if this trainer attacks, sleeps if it straggles, pushes it and asks for the next parameters. */
     private void finishStep(long t0, float loss, int n) {
         float[] grad = gradients.buffer(step);
         corruptor.apply(grad);
         if (hostile != null) {
             hostile.send(assignment.trainerId(), step, grad, fetch::shardEndpoint);
+        }
+        if (res.attack() == Attack.CONTROL_MESSAGES) {
+            controlLies();
         }
         // mean rule, unequal batches: the mean over the contributions is then the mean over the samples
         gradients.scale(step, plans.scale(step));
