@@ -255,15 +255,21 @@ final class NodeGuardian {
 
     /**
      * Downs {@code member} for {@code reason}: one ERROR line here ({@code reason}: downing it[; {@code advice}]),
-     * and the member is told ({@link AdmissionDenied}, which its own guardian logs before it shuts down).
+     * and, from a ps or coordinator node, the member is told ({@link AdmissionDenied}, which its own guardian
+     * logs before it shuts down). A trainer node does not tell: a refusal shuts its receiver down, so only
+     * operator-run roles may send one (docs/security.md, control-plane authorization), and every ps and
+     * coordinator node checks the same member and tells it.
      */
     static void refuse(ActorSystem<?> system, Address member, String reason, String advice) {
         Cluster cluster = Cluster.get(system);
         org.slf4j.LoggerFactory.getLogger(NodeGuardian.class).error("{}: downing it{}", reason,
                 advice == null ? "" : "; " + advice);
-        system.classicSystem().actorSelection(member + "/user/" + ADMISSION)
-                .tell(new AdmissionDenied(cluster.selfMember().address().toString(), reason),
-                        org.apache.pekko.actor.ActorRef.noSender());
+        Set<String> own = cluster.selfMember().getRoles();
+        if (own.contains("ps") || own.contains("coordinator")) {
+            system.classicSystem().actorSelection(member + "/user/" + ADMISSION)
+                    .tell(new AdmissionDenied(cluster.selfMember().address().toString(), reason),
+                            org.apache.pekko.actor.ActorRef.noSender());
+        }
         cluster.manager().tell(new Down(member));
     }
 
