@@ -35,8 +35,9 @@ import org.apache.pekko.cluster.typed.Subscribe;
  *
  * <p>With mutual TLS on, it also checks every other member's claimed roles against the
  * certificate that member presented when this node connected to it ({@link PeerCertificates}):
- * a member claiming a role (coordinator, ps, trainer) its certificate does not grant is told why
- * ({@link AdmissionDenied}, which its own guardian logs) and downed, and this node logs why. Until
+ * a member claiming a role (coordinator, ps, trainer) its certificate does not grant is downed, told
+ * why by the ps and coordinator nodes ({@link AdmissionDenied}, which its own guardian logs), and this
+ * node logs why. Until
  * this node has the member's certificate it dials the member (a TLS handshake shows the certificate);
  * a member whose certificate it still lacks after {@link #ROLE_CHECK_ATTEMPTS} tries is downed too
  * (fail closed), with the reason in one line.
