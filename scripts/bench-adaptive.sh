@@ -11,19 +11,14 @@ if ! [[ "$rounds" =~ ^[1-9][0-9]*$ ]]; then
   echo "bench-adaptive: ROUNDS must be a positive whole number, got '$rounds'" >&2
   exit 2
 fi
-latest() { ls -d "runs/chaos-$1-"* 2>/dev/null | sort | tail -1; }
-field() { python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['result']; print(r['$2'] if r else 'nan')" "$1/results.json"; }
+# latest, field, run_scenario
+source scripts/lib/chaos-bench.sh
 rows=()
 for ((i = 1; i <= rounds; i++)); do
   for s in straggler-equal adaptive-batch; do
     echo "round $i: $s ..." >&2
-    # exit 3 (no verdict false, one unknown: these scenarios have no baseline accuracy) still leaves the
-    # measurements in results.json
-    rc=0
-    bin/tributary chaos run "config/chaos/$s.conf" > "/tmp/bench-adaptive-$s.log" 2>&1 || rc=$?
-    if [ "$rc" != 0 ] && [ "$rc" != 3 ]; then
-      echo "bench-adaptive: $s failed; see /tmp/bench-adaptive-$s.log (exit status $rc)" >&2; exit 1
-    fi
+    # these scenarios have no baseline accuracy: exit status 3 (one verdict unknown) is expected
+    run_scenario bench-adaptive "config/chaos/$s.conf" "/tmp/bench-adaptive-$s.log"
     d="$(latest "$s")"
     eval "sps_$(echo "$s" | tr - _)=$(field "$d" samplesPerSecond)"
     eval "sec_$(echo "$s" | tr - _)=$(field "$d" seconds)"

@@ -34,20 +34,15 @@ scenario {
 }
 EOF
 done
-latest() { ls -d "runs/chaos-$1-"* 2>/dev/null | sort | tail -1; }
-field() { python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['result']; print(r['$2'] if r else 'nan')" "$1/results.json"; }
+# latest, field, run_scenario
+source scripts/lib/chaos-bench.sh
 rows=()
 ratios=()
 for ((i = 1; i <= rounds; i++)); do
   declare -A sps=() acc=()
   for m in "${modes[@]}"; do
     echo "round $i: sign-control-messages = $m ..." >&2
-    rc=0
-    bin/tributary chaos run "$dir/sign-$m.conf" > "/tmp/bench-control-$m.log" 2>&1 || rc=$?
-    if [ "$rc" != 0 ] && [ "$rc" != 3 ]; then
-      echo "bench-control: sign-control-messages = $m failed; see /tmp/bench-control-$m.log (exit status $rc)" >&2
-      exit 1
-    fi
+    run_scenario bench-control "$dir/sign-$m.conf" "/tmp/bench-control-$m.log"
     d="$(latest "control-signatures-$m")"
     sps[$m]="$(field "$d" samplesPerSecond)"
     acc[$m]="$(field "$d" accuracy)"

@@ -35,19 +35,14 @@ scenario {
 }
 EOF
 done
-latest() { ls -d "runs/chaos-$1-"* 2>/dev/null | sort | tail -1; }
-field() { python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['result']; print(r['$2'] if r else 'nan')" "$1/results.json"; }
+# latest, field, run_scenario
+source scripts/lib/chaos-bench.sh
 rows=()
 for ((i = 1; i <= rounds; i++)); do
   declare -A sps=() acc=()
   for l in "${leases[@]}"; do
     echo "round $i: lease-steps = $l ..." >&2
-    # exit 3 (no verdict false, one unknown) still leaves the measurements in results.json
-    rc=0
-    bin/tributary chaos run "$dir/lease-$l.conf" > "/tmp/bench-lease-$l.log" 2>&1 || rc=$?
-    if [ "$rc" != 0 ] && [ "$rc" != 3 ]; then
-      echo "bench-lease: lease-steps = $l failed; see /tmp/bench-lease-$l.log (exit status $rc)" >&2; exit 1
-    fi
+    run_scenario bench-lease "$dir/lease-$l.conf" "/tmp/bench-lease-$l.log"
     d="$(latest "lease-$l")"
     sps[$l]="$(field "$d" samplesPerSecond)"
     acc[$l]="$(field "$d" accuracy)"
