@@ -137,9 +137,9 @@ public final class ControlSignatures implements Extension {
         return s == null ? null : s.header;
     }
 
-    /** Signs {@code bytes[0, length)} into {@code signature[0, 64)}. */
-    void sign(byte[] bytes, int length, byte[] signature) {
-        Ed25519.sign(self.secretKey, 0, CONTEXT, bytes, 0, length, signature, 0);
+    /** Signs {@code bytes[0, length)} into the {@value #SIGNATURE_BYTES} bytes that follow them. */
+    void sign(byte[] bytes, int length) {
+        Ed25519.sign(self.secretKey, 0, CONTEXT, bytes, 0, length, bytes, length);
     }
 
     /** Checks a signed message's envelope; throws (after telling the listener) when it is refused. */

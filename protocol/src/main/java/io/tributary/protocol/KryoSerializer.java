@@ -87,9 +87,7 @@ public final class KryoSerializer extends JSerializer {
             int signed = output.position();
             byte[] bytes = new byte[signed + ControlSignatures.SIGNATURE_BYTES];
             System.arraycopy(output.getBuffer(), 0, bytes, 0, signed);
-            byte[] signature = new byte[ControlSignatures.SIGNATURE_BYTES];
-            signatures.sign(bytes, signed, signature);
-            System.arraycopy(signature, 0, bytes, signed, signature.length);
+            signatures.sign(bytes, signed);
             return bytes;
         } catch (KryoException | IllegalArgumentException e) {
             throw new IllegalArgumentException("cannot serialize " + message.getClass().getName() + ": "
