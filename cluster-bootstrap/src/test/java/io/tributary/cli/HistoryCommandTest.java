@@ -87,7 +87,7 @@ class HistoryCommandTest {
     private static void record(Path runDir, int evaluations) {
         RunRecorder recorder = new RunRecorder(runDir, 1, "f".repeat(64), new int[] {4, 3, 2});
         for (int i = 1; i <= evaluations; i++) {
-            recorder.recordEvaluation(100L * i, i, new float[23], Map.of(1, 25L, 2, 25L, 10, 50L), 1.0 / i,
+            recorder.recordEvaluation(100L * i, i, new float[23], null, Map.of(1, 25L, 2, 25L, 10, 50L), 1.0 / i,
                     0.9 + i / 100.0);
         }
     }

@@ -91,9 +91,27 @@ public final class RunRecorder {
      * Writes the checkpoint of {@code step} and appends its history entry. Each trainer's share is its
      * samples over all samples in {@code samplesByTrainer}. Refuses a step already in the history
      * (its checkpoint would be overwritten) and a non-finite loss or accuracy.
+     *
+     * <p>{@code shardVersions} is the version each shard's part of {@code flatParams} is of, under a policy that
+     * keeps the shards in step (sync); then every one must be {@code step}: parameters of more than one version
+     * are no model anyone trained, and neither a checkpoint nor a history entry is written for them (a warning
+     * says so and this returns false). {@code null} under a policy whose shards move on independently (bounded
+     * staleness, local SGD), where the parameters are recorded as they are.
+     *
+     * @return whether the evaluation was recorded
      */
-    public void recordEvaluation(long step, int epoch, float[] flatParams, Map<Integer, Long> samplesByTrainer,
-                                 double loss, double accuracy) {
+    public boolean recordEvaluation(long step, int epoch, float[] flatParams, long[] shardVersions,
+                                    Map<Integer, Long> samplesByTrainer, double loss, double accuracy) {
+        if (shardVersions != null) {
+            for (long v : shardVersions) {
+                if (v != step) {
+                    LOG.warn("step {}: no checkpoint or history entry: the shards' parameters are of versions {}, not"
+                            + " all {}, so they are not one cut of the model (a shard had moved on); the next"
+                            + " evaluation is recorded as usual", step, java.util.Arrays.toString(shardVersions), step);
+                    return false;
+                }
+            }
+        }
         long start = System.nanoTime();
         String name = "step-" + step + ".safetensors";
         String relative = CHECKPOINT_FOLDER + "/" + name;
@@ -115,6 +133,7 @@ public final class RunRecorder {
             recordedCheckpoints.add(relative);
             LOG.info("history entry {}: step {} (epoch {}), accuracy {}, checkpoint {} ({} ms)", entry.index(), step,
                     epoch, accuracy, file, (System.nanoTime() - start) / 1_000_000);
+            return true;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot record step " + step + " in " + historyDirectory + ": "
                     + e.getMessage(), e);

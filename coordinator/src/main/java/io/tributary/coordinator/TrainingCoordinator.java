@@ -444,15 +444,12 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         lastAccuracy = accuracy;
         res.metrics().runAccuracy.set(accuracy);
         int epoch = evaluations.epochOf(step);
-        if (res.recorder() != null && sync() && evalAssembler.uniformVersion() != step) {
-            // a model mixed of two versions is no model anyone trained: neither checkpoint nor history gets it
-            getContext().getLog().warn("step {}: no checkpoint or history entry: the shards' parameters arrived at"
-                    + " more than one version (a shard had moved on), so they are not one cut of the model; the next"
-                    + " evaluation is recorded as usual", step);
-        } else if (res.recorder() != null) {
-            // A checkpoint and a hash-chained history entry per evaluation (fsynced; this dispatcher may block).
-            res.recorder().recordEvaluation(step, epoch, evalAssembler.parameters(), roster.samplesByTrainer(),
-                    Double.isNaN(loss) ? 0 : loss, accuracy);
+        if (res.recorder() != null) {
+            // A checkpoint and a hash-chained history entry per evaluation (fsynced; this dispatcher may block),
+            // under sync only at a cut where every shard stands at this step (the recorder refuses any other)
+            res.recorder().recordEvaluation(step, epoch, evalAssembler.parameters(),
+                    sync() ? evalAssembler.versions() : null, roster.samplesByTrainer(), Double.isNaN(loss) ? 0 : loss,
+                    accuracy);
         }
         if (step >= totalSteps) {
             for (Member m : roster.all()) {

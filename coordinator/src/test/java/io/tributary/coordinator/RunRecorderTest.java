@@ -33,7 +33,7 @@ class RunRecorderTest {
         for (int epoch = 1; epoch <= 3; epoch++) {
             params[epoch - 1] = random(epoch, 535_818);
             long start = System.nanoTime();
-            recorder.recordEvaluation(469L * epoch, epoch, params[epoch - 1], Map.of(1, 100L, 2, 100L, 3, 200L),
+            recorder.recordEvaluation(469L * epoch, epoch, params[epoch - 1], null, Map.of(1, 100L, 2, 100L, 3, 200L),
                     1.0 / epoch, 0.9 + epoch / 100.0);
             millis[epoch - 1] = (System.nanoTime() - start) / 1_000_000;
         }
@@ -61,13 +61,42 @@ class RunRecorderTest {
     @Test
     void aReopenedRunContinuesAndRefusesAStepItAlreadyHas() throws IOException {
         int[] layers = {4, 3, 2};
-        new RunRecorder(runDir, 1, "h", layers).recordEvaluation(10, 1, new float[23], Map.of(1, 5L), 0.5, 0.5);
+        new RunRecorder(runDir, 1, "h", layers).recordEvaluation(10, 1, new float[23], null, Map.of(1, 5L), 0.5, 0.5);
         RunRecorder again = new RunRecorder(runDir, 1, "h", layers);
         IllegalStateException e = assertThrows(IllegalStateException.class,
-                () -> again.recordEvaluation(10, 1, new float[23], Map.of(1, 5L), 0.5, 0.5));
+                () -> again.recordEvaluation(10, 1, new float[23], null, Map.of(1, 5L), 0.5, 0.5));
         assertTrue(e.getMessage().contains("step 10 is already in"), e.getMessage());
-        again.recordEvaluation(20, 2, new float[23], Map.of(), 0.4, 0.6);
+        again.recordEvaluation(20, 2, new float[23], null, Map.of(), 0.4, 0.6);
         assertTrue(ModelHistory.verify(runDir.resolve("history/history.jsonl")).ok());
+    }
+
+    /**
+     * Issue 15, item 6: under sync, a checkpoint or history entry only at a cut where every shard stands at the
+     * evaluated step. Parameters of shards at 30, 30 and 31 (one had moved on) are no model anyone trained.
+     */
+    @Test
+    void parametersOfMoreThanOneVersionAreNeitherCheckpointedNorInTheHistory() throws IOException {
+        int[] layers = {4, 3, 2};
+        RunRecorder recorder = new RunRecorder(runDir, 1, "h", layers);
+        Path checkpoints = runDir.resolve("history/checkpoints");
+        Path log = runDir.resolve("history/history.jsonl");
+
+        assertEquals(false, recorder.recordEvaluation(30, 1, new float[23], new long[] {30, 30, 31}, Map.of(1, 5L),
+                0.5, 0.5));
+        assertEquals(false, recorder.recordEvaluation(30, 1, new float[23], new long[] {29, 30, 30}, Map.of(1, 5L),
+                0.5, 0.5));
+        assertEquals(false, recorder.recordEvaluation(30, 1, new float[23], new long[] {31, 31, 31}, Map.of(1, 5L),
+                0.5, 0.5), "one version, but not the evaluated step's");
+        try (var files = java.nio.file.Files.list(checkpoints)) {
+            assertEquals(0, files.count(), "no checkpoint for a mixed cut");
+        }
+        assertEquals(0, java.nio.file.Files.exists(log) ? ModelHistory.read(log).size() : 0, "no history entry");
+
+        assertTrue(recorder.recordEvaluation(30, 1, new float[23], new long[] {30, 30, 30}, Map.of(1, 5L), 0.5, 0.5));
+        List<ModelHistory.Entry> entries = ModelHistory.read(log);
+        assertEquals(1, entries.size());
+        assertEquals(30, entries.get(0).version());
+        assertTrue(java.nio.file.Files.exists(checkpoints.resolve("step-30.safetensors")));
     }
 
     @Test

@@ -148,6 +148,11 @@ public final class ParameterAssembler {
         return min;
     }
 
+    /** The version of each shard's part of {@link #parameters()} (-1 for one not yet held); a copy. */
+    public synchronized long[] versions() {
+        return frontVersion.clone();
+    }
+
     /**
      * The version every shard's parameters in {@link #parameters()} are at, when it is the same for
      * all of them (a consistent cut of the model); -1 when they differ or none were handed over yet.
