@@ -303,6 +303,12 @@ public final class ClusterTraining {
                 .withRole("ps")
                 .withStopMessage(ParameterShard.HAND_OFF)
                 .withEntityProps(DispatcherSelector.fromConfig("tributary.dispatchers.shard")));
+        if (plane.grants() != null && (nodeSettings.roles().contains("trainer")
+                || nodeSettings.roles().contains("coordinator"))) {
+            // this node holds a parameter replica: it takes each shard's parameters from that shard's owner only
+            ShardOwners.start(system, plane, owners, plane.layout().shardCount(),
+                    config.getInt("pekko.cluster.sharding.number-of-shards"));
+        }
 
         if (nodeSettings.roles().contains("trainer")) {
             Backend backend = Backends.open(run.backend(), line -> LOG.warn("{}", line));

@@ -56,6 +56,11 @@ final class EvaluationSchedule {
         return inFlight;
     }
 
+    /** The evaluation under way, or null. */
+    Due inFlight() {
+        return inFlight;
+    }
+
     /** The parameters came: the evaluation under way (or, if none, the first due) is done; null when none was due. */
     Due done() {
         Due d = queue.poll();

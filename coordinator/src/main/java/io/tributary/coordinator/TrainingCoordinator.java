@@ -81,6 +81,10 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
     record EvalParamsReady(long version) implements CoordinatorCommand {
     }
 
+    /** This node learned a shard's owner after refusing its frames (never sent: from the node's event stream). */
+    record ShardOwnerKnown(int shard) implements CoordinatorCommand {
+    }
+
     private final Settings settings;
     private final Resources res;
     private final ShardLayout layout;
@@ -142,6 +146,9 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         this.evalAssembler = new ParameterAssembler(layout, v -> self.tell(new EvalParamsReady(v)));
         res.dataPlane().hostReplica(NodeDataPlane.COORDINATOR_REPLICA, evalAssembler);
         this.ignoreParamsSent = ctx.messageAdapter(ShardReply.class, p -> (CoordinatorCommand) p);
+        ctx.getSystem().eventStream().tell(new org.apache.pekko.actor.typed.eventstream.EventStream.Subscribe<>(
+                io.tributary.dataplane.ShardOwnerKnown.class,
+                ctx.messageAdapter(io.tributary.dataplane.ShardOwnerKnown.class, k -> new ShardOwnerKnown(k.shard()))));
         this.checksums = new GradientChecksums(layout.shardCount(), (trainer, step, shard, sent, received) -> {
             res.metrics().checksumMismatches.inc();
             ctx.getLog().error("gradient of trainer {} step {} for shard {} arrived with CRC32 {} but was sent with {}",
@@ -168,6 +175,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
                 .onMessage(ShardCommitted.class, this::onShardCommitted)
                 .onMessage(RosterKeeper.TrainerTerminated.class, m -> then(() -> keeper.onTrainerTerminated(m)))
                 .onMessage(EvalParamsReady.class, this::onEvalParams)
+                .onMessage(ShardOwnerKnown.class, this::onShardOwnerKnown)
                 .onMessage(ParamsSent.class, p -> this)
                 .onMessage(ResendGradient.class, p -> this)
                 .onMessage(ShardStarted.class, m -> then(() -> shardRecovery.onShardStarted(m)))
@@ -427,6 +435,16 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
             res.shards().apply(k).tell(new RequestParams(-1, res.dataPlane().endpoint(), next.minVersion(),
                     ignoreParamsSent));
         }
+    }
+
+    /** The frames the evaluation waits on may have been refused before the shard's owner was known: ask again. */
+    private Behavior<CoordinatorCommand> onShardOwnerKnown(ShardOwnerKnown k) {
+        EvaluationSchedule.Due due = evaluations == null ? null : evaluations.inFlight();
+        if (due != null && k.shard() >= 0 && k.shard() < layout.shardCount()) {
+            res.shards().apply(k.shard()).tell(new RequestParams(-1, res.dataPlane().endpoint(), due.minVersion(),
+                    ignoreParamsSent));
+        }
+        return this;
     }
 
     private Behavior<CoordinatorCommand> onEvalParams(EvalParamsReady r) {

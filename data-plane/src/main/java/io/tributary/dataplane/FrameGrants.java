@@ -29,8 +29,13 @@ import org.agrona.collections.IntHashSet;
  * The first two are a member lying about who it is: the {@link OffenceListener} hears of each such
  * member once, on the receiver thread, and every later frame of its session is refused
  * ({@link RejectReason#CAUGHT_LYING}), so that a gradient it sends after the lie is not aggregated while
- * the coordinator takes it out of the quorum. What this does not check: which ps node owns a shard (any ps
- * node's parameters for any shard pass), see docs/security.md.
+ * the coordinator takes it out of the quorum.
+ *
+ * <p>Once told who owns each shard ({@link #owners}: on nodes that hold a parameter replica, from cluster
+ * sharding's own placement), parameters of a shard are taken only from its owner: those of any other ps node,
+ * and those of a shard whose owner is not known yet, are refused as {@link RejectReason#NOT_OWNER} without blame
+ * (a shard that moved leaves its old owner's frames in flight), and the shard is marked
+ * ({@link #takeMissedOwners}) so that whoever keeps the owners looks again at once.
  *
  * <p>Peers and grants change from any thread (copy-on-write under this object's lock); {@link #check}
  * runs on the one receiver thread and allocates nothing but the first time it blames a session.
@@ -62,11 +67,18 @@ public final class FrameGrants implements FrameAuthorizer {
 
     /** Everything {@link #check} reads, replaced whole so that one frame is judged against one version of it. */
     private record Tables(Int2IntHashMap rolesBySession, Int2IntHashMap sessionByTrainer, Int2IntHashMap trainerBySession,
-                          Int2ObjectHashMap<String> endpointBySession, IntHashSet distrustedSessions) {
+                          Int2ObjectHashMap<String> endpointBySession, IntHashSet distrustedSessions,
+                          int[] ownerSessionByShard) {
     }
 
     private volatile Tables tables = new Tables(new Int2IntHashMap(0), new Int2IntHashMap(0), new Int2IntHashMap(-1),
-            new Int2ObjectHashMap<>(), new IntHashSet());
+            new Int2ObjectHashMap<>(), new IntHashSet(), null);
+    /** The endpoint of each shard's owner (null: not known); null while owners are not checked. */
+    private String[] ownerEndpoints;
+    /** Shards whose parameters were refused as {@link RejectReason#NOT_OWNER} since {@link #takeMissedOwners}. */
+    private volatile java.util.concurrent.atomic.AtomicIntegerArray missedOwners =
+            new java.util.concurrent.atomic.AtomicIntegerArray(0);
+    private volatile boolean anyMissedOwner;
     /** Endpoints of nodes caught lying elsewhere (on the control plane): their frames are refused too. */
     private final Set<String> distrusted = new java.util.HashSet<>();
     private volatile OffenceListener listener = (endpoint, reason, what) -> { };
@@ -131,6 +143,38 @@ public final class FrameGrants implements FrameAuthorizer {
         return true;
     }
 
+    /**
+     * From now on parameters of shard {@code k} are taken only from the node at {@code endpointByShard[k]} (null:
+     * the owner is not known, and parameters of that shard are refused until it is).
+     */
+    public synchronized void owners(String[] endpointByShard) {
+        if (ownerEndpoints == null || ownerEndpoints.length != endpointByShard.length) {
+            missedOwners = new java.util.concurrent.atomic.AtomicIntegerArray(endpointByShard.length);
+        }
+        ownerEndpoints = endpointByShard.clone();
+        rebuild();
+    }
+
+    /**
+     * The shards whose parameters were refused as {@link RejectReason#NOT_OWNER} since the last call (their
+     * owner may have moved, or was not known yet), cleared; empty when there were none.
+     */
+    public int[] takeMissedOwners() {
+        if (!anyMissedOwner) {
+            return new int[0];
+        }
+        anyMissedOwner = false;
+        java.util.concurrent.atomic.AtomicIntegerArray missed = missedOwners;
+        int[] taken = new int[missed.length()];
+        int n = 0;
+        for (int k = 0; k < missed.length(); k++) {
+            if (missed.getAndSet(k, 0) != 0) {
+                taken[n++] = k;
+            }
+        }
+        return java.util.Arrays.copyOf(taken, n);
+    }
+
     private void rebuild() {
         Int2IntHashMap roles = new Int2IntHashMap(0);
         Int2ObjectHashMap<String> endpoints = new Int2ObjectHashMap<>();
@@ -154,7 +198,15 @@ public final class FrameGrants implements FrameAuthorizer {
                 distrustedSessions.add(p.session());
             }
         }
-        tables = new Tables(roles, byTrainer, bySession, endpoints, distrustedSessions);
+        int[] ownerSessions = null;
+        if (ownerEndpoints != null) {
+            ownerSessions = new int[ownerEndpoints.length];
+            for (int k = 0; k < ownerEndpoints.length; k++) {
+                Peer p = ownerEndpoints[k] == null ? null : peers.get(ownerEndpoints[k]);
+                ownerSessions[k] = p == null ? 0 : p.session(); // 0 is no session: nobody's frames match
+            }
+        }
+        tables = new Tables(roles, byTrainer, bySession, endpoints, distrustedSessions, ownerSessions);
     }
 
     @Override
@@ -186,6 +238,17 @@ public final class FrameGrants implements FrameAuthorizer {
         }
         if (sender != SHARD_SENDER_BASE + shard) {
             return blame(t, session, RejectReason.NOT_ITS_ID, ANOTHER_SHARDS_ID, sender, shard);
+        }
+        int[] owners = t.ownerSessionByShard();
+        if (owners != null && (shard < 0 || shard >= owners.length || owners[shard] != session)) {
+            if (shard >= 0 && shard < owners.length) {
+                java.util.concurrent.atomic.AtomicIntegerArray missed = missedOwners;
+                if (shard < missed.length()) {
+                    missed.lazySet(shard, 1);
+                    anyMissedOwner = true;
+                }
+            }
+            return RejectReason.NOT_OWNER;
         }
         return null;
     }

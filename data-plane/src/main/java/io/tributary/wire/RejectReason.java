@@ -47,6 +47,12 @@ public enum RejectReason {
      */
     NOT_IN_QUORUM,
     /**
+     * Authentic parameters from a ps node that is not the current owner of their shard (as cluster sharding
+     * has placed it), or of a shard whose owner this node does not know yet: dropped without blame, since a
+     * shard that just moved leaves frames of its old owner in flight ({@link FrameAuthorizer}).
+     */
+    NOT_OWNER,
+    /**
      * Authentic, from a node caught lying earlier ({@link #NOT_ITS_ROLE} or {@link #NOT_ITS_ID}): nothing it
      * sends is taken any more, its honest-looking frames included, until its key is gone.
      */

@@ -153,6 +153,10 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
         this.times = new StepTimes(res.metrics());
         ActorRef<TrainerCommand> self = ctx.getSelf();
         this.paramsSentAdapter = ctx.messageAdapter(ShardReply.class, p -> (TrainerCommand) p);
+        // a shard's owner became known, or changed, after its frames were refused as not the owner's: ask it again
+        ctx.getSystem().eventStream().tell(new org.apache.pekko.actor.typed.eventstream.EventStream.Subscribe<>(
+                io.tributary.dataplane.ShardOwnerKnown.class,
+                ctx.messageAdapter(io.tributary.dataplane.ShardOwnerKnown.class, k -> new ShardMoved(k.shard(), -1))));
         this.assembler = new ParameterAssembler(layout, v -> self.tell(new ParamsReady(v)));
         res.dataPlane().hostReplica(NodeDataPlane.TRAINER_REPLICA, assembler);
         register();
@@ -322,7 +326,11 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
         return this;
     }
 
-    /** A shard moved: the request waiting on it may have been lost on the way, so ask it again. */
+    /**
+     * A shard moved (the coordinator says so after a hand-over; this node's shard owners after frames of it were
+     * refused as not its owner's): the request waiting on it, or the frames it sent, may have been lost on the
+     * way, so ask it again.
+     */
     private Behavior<TrainerCommand> onShardMoved(ShardMoved m) {
         if (assignment == null || !fetch.awaiting() || m.shard() < 0 || m.shard() >= layout.shardCount()) {
             return this;
