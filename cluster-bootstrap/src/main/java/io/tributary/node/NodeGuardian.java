@@ -192,23 +192,48 @@ final class NodeGuardian {
         }
         Optional<X509Certificate> cert = PeerCertificates.get(context.getSystem())
                 .of(c.member().getHost().orElse(""), c.member().getPort().orElse(-1));
-        if (cert.isEmpty()) {
-            if (c.attempt() < ROLE_CHECK_ATTEMPTS) {
+        RoleVerdict verdict = judgeRoles(c.member(), member.getRoles(), cert, c.attempt(),
+                Cluster.get(context.getSystem()).selfMember().address());
+        switch (verdict.kind()) {
+            case RETRY -> {
                 // nothing may have made this node dial it yet: dialling is what shows its certificate
                 dial(context.getSystem(), c.member());
                 context.scheduleOnce(ROLE_CHECK_RETRY, context.getSelf(), new CheckRoles(c.member(), c.attempt() + 1));
-            } else {
-                // fail closed: a member whose certificate this node never saw may claim anything
-                metrics.memberEvent("refused");
-                refuse(context.getSystem(), c.member(), "member " + c.member() + " did not show this node ("
-                        + Cluster.get(context.getSystem()).selfMember().address() + ") its TLS certificate within "
-                        + ROLE_CHECK_RETRY.multipliedBy(ROLE_CHECK_ATTEMPTS).toSeconds() + " s of dialling it, so its"
-                        + " roles cannot be checked", "check that its canonical address is reachable from every member");
             }
-            return Behaviors.same();
+            case HOLDS -> context.getLog().info("{}", verdict.text());
+            case REFUSE -> {
+                metrics.memberEvent("refused");
+                refuse(context.getSystem(), c.member(), verdict.text(), verdict.advice());
+            }
+        }
+        return Behaviors.same();
+    }
+
+    /** What a role check concludes: try again later, the member holds its roles, or refuse it (downed). */
+    record RoleVerdict(Kind kind, String text, String advice) {
+        enum Kind { RETRY, HOLDS, REFUSE }
+    }
+
+    /**
+     * The role check of {@code member}, claiming {@code roles}, at try {@code attempt} (from 1) of
+     * {@link #ROLE_CHECK_ATTEMPTS}: while this node has not seen its certificate, try again; after the last try
+     * without one, refuse it (fail closed: a member whose certificate this node never saw may claim anything);
+     * with one, refuse it when it claims a role ({@link ClusterCertificates#KNOWN_ROLES}) the certificate does not
+     * grant.
+     */
+    static RoleVerdict judgeRoles(Address member, Set<String> roles, Optional<X509Certificate> cert, int attempt,
+                                  Address self) {
+        if (cert.isEmpty()) {
+            if (attempt < ROLE_CHECK_ATTEMPTS) {
+                return new RoleVerdict(RoleVerdict.Kind.RETRY, "", null);
+            }
+            return new RoleVerdict(RoleVerdict.Kind.REFUSE, "member " + member + " did not show this node (" + self
+                    + ") its TLS certificate within " + ROLE_CHECK_RETRY.multipliedBy(ROLE_CHECK_ATTEMPTS).toSeconds()
+                    + " s of dialling it, so its roles cannot be checked",
+                    "check that its canonical address is reachable from every member");
         }
         Set<String> claimed = new TreeSet<>();
-        for (String role : member.getRoles()) {
+        for (String role : roles) {
             if (ClusterCertificates.KNOWN_ROLES.contains(role)) {
                 claimed.add(role);
             }
@@ -217,16 +242,14 @@ final class NodeGuardian {
         Set<String> excess = new TreeSet<>(claimed);
         excess.removeAll(granted);
         if (excess.isEmpty()) {
-            context.getLog().info("member {} ({}) holds roles {} within its certificate's {}", c.member(),
-                    ClusterCertificates.subjectName(cert.get()), claimed, granted);
-            return Behaviors.same();
+            return new RoleVerdict(RoleVerdict.Kind.HOLDS, "member " + member + " ("
+                    + ClusterCertificates.subjectName(cert.get()) + ") holds roles " + claimed
+                    + " within its certificate's " + granted, null);
         }
-        String reason = "member " + c.member() + " claims roles " + claimed + " but its certificate "
-                + ClusterCertificates.subjectName(cert.get()) + " grants only " + granted + " (not " + excess + ")";
-        metrics.memberEvent("refused");
-        refuse(context.getSystem(), c.member(), reason,
+        return new RoleVerdict(RoleVerdict.Kind.REFUSE, "member " + member + " claims roles " + claimed
+                + " but its certificate " + ClusterCertificates.subjectName(cert.get()) + " grants only " + granted
+                + " (not " + excess + ")",
                 "the operator can sign it a certificate with those roles (tributary certs sign --roles ...)");
-        return Behaviors.same();
     }
 
     /** Downs every member whose recorded certificate is on this node's revocation list. */
