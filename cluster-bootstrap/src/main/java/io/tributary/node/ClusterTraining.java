@@ -129,10 +129,10 @@ public final class ClusterTraining {
         RunSettings run = RunSettings.from(config);
         RunSettings.DataPlaneSettings dp = run.dataPlane();
         ShardLayout layout = new ShardLayout(spec.parameterCount(), shardSettings.shards());
-        DataPlane.Settings planeSettings = DataPlane.Settings.defaults().withMtuLength(dp.mtu());
+        DataPlane.Settings planeSettings = DataPlane.Settings.defaults().withMtuLength(dp.mtuFor(nodeSettings));
         FrameAuth auth = dp.authenticate() ? FrameAuth.generate() : null;
-        return new NodeDataPlane(planeSettings, nodeSettings.host(), dp.port(), run.runId(), 0, layout,
-                dp.sendTimeout(), auth, faults);
+        return new NodeDataPlane(planeSettings, nodeSettings.listenHost(), nodeSettings.host(),
+                nodeSettings.resolvedDataPlanePort(dp.port()), run.runId(), 0, layout, dp.sendTimeout(), auth, faults);
     }
 
     /**

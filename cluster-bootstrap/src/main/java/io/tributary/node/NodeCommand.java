@@ -79,9 +79,50 @@ public final class NodeCommand implements Callable<Integer> {
         overrides.put("tributary.node.host", host);
     }
 
-    @Option(names = "--port", paramLabel = "P", description = "Pekko port (default 25520; 0 picks a free one)")
+    @Option(names = "--port", paramLabel = "P",
+            description = {"Pekko port (default 25520; 0 picks a free one, and then", "the data-plane and metrics"
+                + " ports are free ones too)"})
     void port(String port) {
         overrides.put("tributary.node.port", port);
+    }
+
+    @Option(names = "--bind-host", paramLabel = "ADDR",
+            description = {"address to listen on when it is not --host (in a container or", "behind a port-forward,"
+                + " e.g. 0.0.0.0; default: --host)"})
+    void bindHost(String host) {
+        overrides.put("tributary.node.bind-host", host);
+    }
+
+    @Option(names = "--bind-port", paramLabel = "P", description = "Pekko port to listen on when it is not --port")
+    void bindPort(String port) {
+        overrides.put("tributary.node.bind-port", port);
+    }
+
+    @Option(names = "--data-port", paramLabel = "P",
+            description = {"UDP port of the data plane (default auto: the Pekko", "port + 1; 0 picks a free one)"})
+    void dataPort(String port) {
+        overrides.put("tributary.data-plane.port", port);
+    }
+
+    @Option(names = "--data", paramLabel = "DIR", description = "the MNIST folder (trainer and coordinator nodes)")
+    void data(String dir) {
+        overrides.put("tributary.data.dir", dir);
+    }
+
+    @Option(names = "--dataset", paramLabel = "SET", description = "mnist or synthetic (every node must agree)")
+    void dataset(String set) {
+        overrides.put("tributary.data.set", set);
+    }
+
+    @Option(names = "--epochs", paramLabel = "N", description = "(coordinator) passes over the training set")
+    void epochs(String n) {
+        overrides.put("tributary.train.epochs", n);
+    }
+
+    @Option(names = "--run-dir", paramLabel = "DIR",
+            description = {"(coordinator) where the run's history, checkpoints and", "credits.json are written"})
+    void runDir(String dir) {
+        overrides.put("tributary.cluster.run-dir", dir);
     }
 
     @Option(names = "--join", paramLabel = "HOST:PORT",
@@ -91,7 +132,8 @@ public final class NodeCommand implements Callable<Integer> {
     }
 
     @Option(names = "--metrics-port", paramLabel = "M",
-            description = "port of the Prometheus /metrics endpoint (default 0: a free one)")
+            description = {"port of the Prometheus /metrics endpoint (default auto:", "the Pekko port + 2; 0 picks"
+                + " a free one)"})
     void metricsPort(String port) {
         overrides.put("tributary.node.metrics-port", port);
     }

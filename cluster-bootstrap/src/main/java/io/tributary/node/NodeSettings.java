@@ -10,15 +10,31 @@ import java.util.Set;
  * The settings of one node, read once from {@code tributary.node} and validated here.
  *
  * @param roles       the node's roles, a subset of {@link #KNOWN_ROLES}
- * @param host        the address other nodes reach this one at
- * @param port        the Pekko port; 0 picks a free one
+ * @param host        the address other nodes reach this one at (Pekko's canonical host, and the host of the
+ *                    data-plane endpoint this node announces)
+ * @param port        the Pekko port other nodes reach this one at; 0 picks a free one
  * @param seedNodes   the nodes to join; empty starts a new cluster
- * @param metricsPort the Prometheus port; 0 picks a free one
+ * @param metricsPort the Prometheus port; 0 picks a free one; {@link #AUTO}: {@code port + 2} (0 when port is 0)
+ * @param bindHost    the address this node listens on (Pekko, the data plane, metrics) when it is not
+ *                    {@code host} (in a container, behind a port-forward); empty: {@code host}
+ * @param bindPort    the port Pekko listens on when it is not {@code port}; {@link #AUTO}: {@code port}
  */
-public record NodeSettings(Set<String> roles, String host, int port, List<HostPort> seedNodes, int metricsPort) {
+public record NodeSettings(Set<String> roles, String host, int port, List<HostPort> seedNodes, int metricsPort,
+                           String bindHost, int bindPort) {
 
     /** The roles a node may play. */
     public static final Set<String> KNOWN_ROLES = Set.of("coordinator", "ps", "trainer");
+
+    /** A port given as {@code auto}: derived from the Pekko port (see the parameters). */
+    public static final int AUTO = -1;
+
+    /** The default Pekko port; the data plane's is one above it and the metrics' two above, unless set. */
+    public static final int DEFAULT_PORT = 25520;
+
+    /** A node that listens where others reach it. */
+    public NodeSettings(Set<String> roles, String host, int port, List<HostPort> seedNodes, int metricsPort) {
+        this(roles, host, port, seedNodes, metricsPort, "", AUTO);
+    }
 
     /** A {@code host:port} pair, as a seed node is given. */
     public record HostPort(String host, int port) {
@@ -73,7 +89,78 @@ public record NodeSettings(Set<String> roles, String host, int port, List<HostPo
                     + " this one at, e.g. 127.0.0.1");
         }
         checkPort(port, "tributary.node.port (--port)");
-        checkPort(metricsPort, "tributary.node.metrics-port (--metrics-port)");
+        if (metricsPort != AUTO) {
+            checkPort(metricsPort, "tributary.node.metrics-port (--metrics-port)");
+        } else if (port > 65533) {
+            throw new NodeStartException("tributary.node.metrics-port is auto (the Pekko port + 2) but the Pekko port is "
+                    + port + ": give --metrics-port, or a Pekko port up to 65533");
+        }
+        bindHost = bindHost == null ? "" : bindHost.trim();
+        if (bindPort != AUTO) {
+            checkPort(bindPort, "tributary.node.bind-port (--bind-port)");
+        }
+    }
+
+    /** The address this node listens on: {@link #bindHost}, or {@link #host} when that is empty. */
+    public String listenHost() {
+        return bindHost.isEmpty() ? host : bindHost;
+    }
+
+    /** The Prometheus port to open: {@link #metricsPort}, or for {@link #AUTO} the Pekko port + 2 (0 with port 0). */
+    public int resolvedMetricsPort() {
+        return metricsPort != AUTO ? metricsPort : port == 0 ? 0 : port + 2;
+    }
+
+    /**
+     * The data-plane (Aeron UDP) port for a configured {@code dataPlanePort}: itself, or for {@link #AUTO} the Pekko
+     * port + 1 (0, a free one, when the Pekko port is 0).
+     */
+    public int resolvedDataPlanePort(int dataPlanePort) {
+        if (dataPlanePort != AUTO) {
+            return dataPlanePort;
+        }
+        if (port > 65534) {
+            throw new NodeStartException("tributary.data-plane.port is auto (the Pekko port + 1) but the Pekko port is "
+                    + port + ": give tributary.data-plane.port, or a Pekko port up to 65534");
+        }
+        return port == 0 ? 0 : port + 1;
+    }
+
+    /** Whether this node and every seed it joins are on loopback addresses (a cluster on one machine). */
+    public boolean allOnLoopback() {
+        if (!isLoopback(host)) {
+            return false;
+        }
+        for (HostPort seed : seedNodes) {
+            if (!isLoopback(seed.host())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * A warning when this node advertises a loopback address but joins a seed elsewhere: the seed and every other
+     * member would try to reach it at that loopback address, which is their own machine; empty otherwise.
+     */
+    public java.util.Optional<String> loopbackWarning() {
+        if (!isLoopback(host)) {
+            return java.util.Optional.empty();
+        }
+        for (HostPort seed : seedNodes) {
+            if (!isLoopback(seed.host())) {
+                return java.util.Optional.of("this node advertises the loopback address " + host + " but joins " + seed
+                        + ", which is not on this machine: the other members cannot reach it at " + host
+                        + "; start it with --host set to an address of this machine that they can reach");
+            }
+        }
+        return java.util.Optional.empty();
+    }
+
+    /** Whether {@code host} is a loopback address or {@code localhost} (by its text: no name lookup). */
+    static boolean isLoopback(String host) {
+        String h = host.trim().toLowerCase(java.util.Locale.ROOT);
+        return h.equals("localhost") || h.startsWith("127.") || h.equals("::1") || h.equals("0:0:0:0:0:0:0:1");
     }
 
     /** Reads and validates {@code tributary.node}. */
@@ -84,7 +171,21 @@ public record NodeSettings(Set<String> roles, String host, int port, List<HostPo
             seeds.add(HostPort.parse(s, "seed node"));
         }
         return new NodeSettings(new LinkedHashSet<>(c.getStringList("roles")), c.getString("host"),
-                c.getInt("port"), seeds, c.getInt("metrics-port"));
+                c.getInt("port"), seeds, portOrAuto(c, "metrics-port", "tributary.node.metrics-port"),
+                c.getString("bind-host"), portOrAuto(c, "bind-port", "tributary.node.bind-port"));
+    }
+
+    /** {@code key} of {@code c} as a port number, or {@link #AUTO} for {@code auto}. */
+    static int portOrAuto(Config c, String key, String name) {
+        String v = c.getString(key).trim();
+        if (v.equalsIgnoreCase("auto")) {
+            return AUTO;
+        }
+        try {
+            return Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+            throw new NodeStartException(name + " is '" + v + "': use a port in 1..65535, 0 for a free one, or auto");
+        }
     }
 
     private static void checkPort(int port, String key) {

@@ -30,17 +30,37 @@ public record RunSettings(long runId, int minTrainers, int evalEverySteps, doubl
                           Path resumeFrom, Path runDir, String configHash, Path chaosControl, BackendMode backend,
                           DataPlaneSettings dataPlane, TrainerSettings trainer) {
 
-    /** {@code tributary.data-plane}: the Aeron port, MTU, frame signing and time-outs. */
+    /**
+     * {@code tributary.data-plane}: the Aeron port, MTU, frame signing and time-outs. {@code port} and {@code mtu}
+     * may be {@link NodeSettings#AUTO}: {@link NodeSettings#resolvedDataPlanePort} and {@link #mtuFor} say what
+     * they are for a node.
+     */
     public record DataPlaneSettings(int port, int mtu, boolean authenticate, Duration sendTimeout,
                                     Duration requestTimeout, long bandwidthCap) {
+
+        /** The MTU a cluster on one machine uses by default: loopback carries 64 KiB datagrams. */
+        public static final int LOOPBACK_MTU = 65504;
+
+        /** The MTU for {@code node}: as configured, or for auto 65504 on one machine's loopback, else 1408. */
+        public int mtuFor(NodeSettings node) {
+            if (mtu != NodeSettings.AUTO) {
+                return mtu;
+            }
+            return node.allOnLoopback() ? LOOPBACK_MTU : io.tributary.wire.DataPlane.Settings.DEFAULT_MTU_LENGTH;
+        }
+
         public DataPlaneSettings {
             if (bandwidthCap < 0) {
                 throw new IllegalArgumentException("tributary.data-plane.bandwidth-cap = " + bandwidthCap
                         + " is invalid: bytes per second, >= 0 (0: no cap)");
             }
-            if (port < 0 || port > 65535) {
+            if (port != NodeSettings.AUTO && (port < 0 || port > 65535)) {
                 throw new IllegalArgumentException("tributary.data-plane.port = " + port + " is invalid: use 0 (any free "
-                        + "port) or 1..65535");
+                        + "port), 1..65535 or auto (the Pekko port + 1)");
+            }
+            if (mtu != NodeSettings.AUTO && (mtu < 1024 || mtu > 65504 || mtu % 32 != 0)) {
+                throw new IllegalArgumentException("tributary.data-plane.mtu = " + mtu + " is invalid: use a multiple of"
+                        + " 32 in 1024..65504, or auto (65504 on one machine's loopback, else 1408)");
             }
             positive(sendTimeout, "tributary.data-plane.send-timeout");
             positive(requestTimeout, "tributary.data-plane.request-timeout");
@@ -82,10 +102,24 @@ public record RunSettings(long runId, int minTrainers, int evalEverySteps, doubl
                 pathOrNull(cluster.getString("resume-from")), pathOrNull(cluster.getString("run-dir")),
                 RunRecorder.configHash(root), pathOrNull(root.getString("tributary.chaos.control-file")),
                 BackendMode.parse(root.getString("tributary.backend.mode")),
-                new DataPlaneSettings(dp.getInt("port"), dp.getInt("mtu"), dp.getBoolean("authenticate"),
+                new DataPlaneSettings(autoInt(dp, "port", "tributary.data-plane.port"),
+                        autoInt(dp, "mtu", "tributary.data-plane.mtu"), dp.getBoolean("authenticate"),
                         dp.getDuration("send-timeout"), dp.getDuration("request-timeout"), dp.getBytes("bandwidth-cap")),
                 new TrainerSettings(t.getInt("gpu-failures-before-cpu"), t.getDouble("slowdown"),
                         Attack.parse(t.getString("attack")), t.getDouble("lie-z")));
+    }
+
+    /** {@code key} of {@code c} as a whole number, or {@link NodeSettings#AUTO} for {@code auto}. */
+    private static int autoInt(Config c, String key, String name) {
+        String v = c.getString(key).trim();
+        if (v.equalsIgnoreCase("auto")) {
+            return NodeSettings.AUTO;
+        }
+        try {
+            return Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(name + " = '" + v + "' is invalid: give a whole number or auto");
+        }
     }
 
     private static Path pathOrNull(String s) {

@@ -97,7 +97,8 @@ public final class TributaryNode implements AutoCloseable {
         requireJdkInternalMiscExport();
         TlsMaterial.Node tls = loadTls(settings, config);
         List<String> extraRoles = extraRolesFor.apply(Optional.ofNullable(tls));
-        NodeMetrics metrics = NodeMetrics.start(settings.host(), settings.metricsPort());
+        settings.loopbackWarning().ifPresent(w -> LOG.warn("{}", w));
+        NodeMetrics metrics = NodeMetrics.start(settings.listenHost(), settings.resolvedMetricsPort());
         AtomicReference<String> refusal = new AtomicReference<>();
         ActorSystem<NodeGuardian.Command> system;
         try {
@@ -210,6 +211,12 @@ public final class TributaryNode implements AutoCloseable {
         m.put("pekko.actor.provider", "cluster");
         m.put("pekko.remote.artery.canonical.hostname", settings.host());
         m.put("pekko.remote.artery.canonical.port", settings.port());
+        if (!settings.bindHost().isEmpty()) {
+            m.put("pekko.remote.artery.bind.hostname", settings.bindHost());
+        }
+        if (settings.bindPort() != NodeSettings.AUTO) {
+            m.put("pekko.remote.artery.bind.port", Integer.toString(settings.bindPort()));
+        }
         if (chaosControl) {
             // the chaos tool's partitions drop messages in Artery's test stages
             m.put("pekko.remote.artery.advanced.test-mode", "on");

@@ -99,6 +99,15 @@ public final class NodeDataPlane implements AutoCloseable {
      */
     public NodeDataPlane(DataPlane.Settings settings, String host, int port, long runId, int senderId,
                          ShardLayout layout, Duration sendTimeout, FrameAuth auth, FaultHooks faults) {
+        this(settings, host, host, port, runId, senderId, layout, sendTimeout, auth, faults);
+    }
+
+    /**
+     * @param bindHost the address this node receives on ({@code 0.0.0.0} for every interface)
+     * @param host     the address other nodes send to: the host of {@link #endpoint()}
+     */
+    public NodeDataPlane(DataPlane.Settings settings, String bindHost, String host, int port, long runId, int senderId,
+                         ShardLayout layout, Duration sendTimeout, FrameAuth auth, FaultHooks faults) {
         this.auth = auth;
         this.grants = auth == null ? null : new FrameGrants();
         this.faults = java.util.Objects.requireNonNull(faults, "faults (FaultHooks.NONE for none)");
@@ -110,14 +119,16 @@ public final class NodeDataPlane implements AutoCloseable {
         this.shards = new AtomicReferenceArray<>(layout.shardCount());
         Subscription subscription;
         try {
-            subscription = dataPlane.addSubscription(DataPlane.udpChannel(host, port), STREAM_ID);
+            subscription = dataPlane.addSubscription(DataPlane.udpChannel(bindHost, port), STREAM_ID);
         } catch (RuntimeException e) {
             dataPlane.close();
-            throw new IllegalStateException("cannot receive on UDP " + host + ":" + port + " (" + e.getMessage()
-                    + "): pick another data-plane port", e);
+            throw new IllegalStateException("cannot receive on UDP " + bindHost + ":" + port + " (" + e.getMessage()
+                    + "): pick another data-plane port (tributary.data-plane.port)", e);
         }
         String resolved = subscription.tryResolveChannelEndpointPort();
-        this.endpoint = resolved != null ? endpointOf(resolved) : host + ":" + port;
+        String bound = resolved != null ? endpointOf(resolved) : bindHost + ":" + port;
+        // announced as host and the port bound: others reach this node at host (a port-forward keeps the port)
+        this.endpoint = host + bound.substring(bound.lastIndexOf(':'));
         this.receiver = new FrameReceiver(subscription, runId, 64, "data-plane-receiver-udp",
                 auth == null ? null : auth.newVerifier(), grants);
         // Frames between roles in this JVM (a trainer and a shard on one node) go through IPC.
