@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# A Tributary cluster across hosts, made on this machine: every node runs in its own network namespace
+# with its own address on a bridge (in a hub namespace of its own, so nothing of the host's network is
+# touched), mutual TLS with a CA made here, the links of one trainer capped with tbf, and a trainer
+# that joins from yet another namespace while the run is under way. The README's "Across machines"
+# section is these steps in prose.
+#
+#   scripts/netns-cluster.sh [EPOCHS] [MIN_ACCURACY]      (defaults: 1 and 0.95)
+#
+# Needs root (ip netns, veth, bridge, tc), Java 17+ and the MNIST files (fetched as bin/tributary does).
+# Prints each node's address and the coordinator's progress; exits 0 when the run finished with test
+# accuracy >= MIN_ACCURACY and the late trainer took part, 1 otherwise, 2 when this machine cannot make
+# namespaces (the reason on stderr). Every node is stopped by its PID and every namespace it made is
+# deleted on exit. Environment: TRIBUTARY_NETNS_TIMEOUT (seconds for the whole run, default 900),
+# TRIBUTARY_NETNS_CAP (the capped trainer's rate, tc syntax, default 100mbit), TRIBUTARY_NETNS_POLICY
+# (the consistency policy, default local-sgd, the one meant for links slower than a machine's memory).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+epochs="${1:-1}"
+min_accuracy="${2:-0.95}"
+timeout_s="${TRIBUTARY_NETNS_TIMEOUT:-900}"
+cap="${TRIBUTARY_NETNS_CAP:-100mbit}"
+policy="${TRIBUTARY_NETNS_POLICY:-local-sgd}"
+
+if [ "$(id -u)" != 0 ]; then
+  echo "netns-cluster: needs root to make network namespaces (ip netns); run it as root" >&2; exit 2
+fi
+for tool in ip tc; do
+  command -v "$tool" >/dev/null || { echo "netns-cluster: '$tool' not found: apt-get install iproute2" >&2; exit 2; }
+done
+
+tag="tn$$"                       # namespace and link names: unique to this run, at most 15 characters
+subnet="10.213.$(( $$ % 200 + 20 ))"  # a private /24 that lives only inside these namespaces
+work="$(mktemp -d "${TMPDIR:-/tmp}/tributary-netns.XXXXXX")"
+data="${TRIBUTARY_DATA:-$HOME/.cache/tributary}/mnist"
+namespaces=()
+pids=()
+
+cleanup() {
+  local status=$?
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    kill -9 "$pid" 2>/dev/null || true
+  done
+  for ns in "${namespaces[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
+  echo "netns-cluster: logs in $work" >&2
+  exit "$status"
+}
+trap cleanup EXIT
+
+# The jar and the data, once, before any node starts.
+"$root/bin/tributary" --version >/dev/null
+if [ ! -f "$data/t10k-labels-idx1-ubyte" ]; then "$root/scripts/fetch-mnist.sh" "$data" >&2; fi
+find "$root" -path "$root/*/src/*" -newer "$root/cluster-bootstrap/target/tributary.jar" -type f -print -quit \
+  | grep -q . && (cd "$root" && ./mvnw -B -q -DskipTests package -pl cluster-bootstrap -am) >&2
+
+hub="$tag-hub"
+ip netns add "$hub" || { echo "netns-cluster: cannot make a network namespace on this machine" >&2; exit 2; }
+namespaces+=("$hub")
+ip -n "$hub" link set lo up
+ip -n "$hub" link add br0 type bridge
+ip -n "$hub" link set br0 up
+
+# host N: namespace $tag-N, address $subnet.N on the bridge
+add_host() {
+  local n="$1" ns="$tag-$1"
+  ip netns add "$ns"; namespaces+=("$ns")
+  ip -n "$ns" link set lo up
+  ip link add "$tag-$n" type veth peer name "$tag-$n-h"
+  ip link set "$tag-$n" netns "$ns"
+  ip link set "$tag-$n-h" netns "$hub"
+  ip -n "$hub" link set "$tag-$n-h" master br0 up
+  ip -n "$ns" addr add "$subnet.$n/24" dev "$tag-$n"
+  ip -n "$ns" link set "$tag-$n" up
+}
+
+# what reaches host N and what leaves it, both capped at $cap (tbf on each end of its link)
+cap_host() {
+  local n="$1"
+  ip netns exec "$tag-$n" tc qdisc add dev "$tag-$n" root tbf rate "$cap" burst 256kb latency 100ms
+  ip netns exec "$hub" tc qdisc add dev "$tag-$n-h" root tbf rate "$cap" burst 256kb latency 100ms
+}
+
+ca="$work/ca"
+"$root/bin/tributary" certs init "$ca" --name netns-test >/dev/null
+certs() { "$root/bin/tributary" certs sign "$ca" --name "$1" --roles "$2" --out "$work/$1-tls" >/dev/null; }
+
+# start NAME HOST ROLES [node options...]: one node in host HOST's namespace, stdout and stderr in NAME.log
+start() {
+  local name="$1" n="$2" roles="$3"; shift 3
+  certs "$name" "$roles"
+  ip netns exec "$tag-$n" env TRIBUTARY_JAVA_OPTS="-Dtributary.log.level=INFO ${TRIBUTARY_JAVA_OPTS:-}" \
+    "$root/bin/tributary" node --roles "$roles" --host "$subnet.$n" --data "$data" \
+    --tls-dir "$work/$name-tls" --set tributary.cluster.run-id=77 \
+    --set tributary.consistency.policy="$policy" "$@" >"$work/$name.log" 2>&1 &
+  pids+=("$!")
+  echo "netns-cluster: $name ($roles) at $subnet.$n:25520 (data plane UDP 25521, metrics http://$subnet.$n:25522/metrics)"
+}
+
+for n in 1 2 3 4 5; do add_host "$n"; done
+cap_host 4
+seed="$subnet.1:25520"
+start coordinator 1 coordinator --epochs "$epochs" --run-dir "$work/run" --set tributary.cluster.min-trainers=2
+start ps 2 ps --join "$seed"
+start trainer-a 3 trainer --join "$seed"
+start trainer-b 4 trainer --join "$seed"
+echo "netns-cluster: trainer-b's link is capped at $cap each way (tbf)"
+
+deadline=$(( $(date +%s) + timeout_s ))
+# the late trainer joins once the run is under way (its first progress line)
+until grep -q "^run started" "$work/coordinator.log" 2>/dev/null; do
+  [ "$(date +%s)" -lt "$deadline" ] || { echo "netns-cluster: the run did not start within ${timeout_s} s" >&2; exit 1; }
+  sleep 1
+done
+start trainer-late 5 trainer --join "$seed"
+
+until grep -q "^result:" "$work/coordinator.log" 2>/dev/null; do
+  [ "$(date +%s)" -lt "$deadline" ] || { echo "netns-cluster: no result within ${timeout_s} s" >&2; exit 1; }
+  sleep 2
+done
+grep -E "^(run started|step|epoch|result)" "$work/coordinator.log" | tail -8
+accuracy="$(sed -n 's/^result: final test accuracy \([0-9.]*\)%.*/\1/p' "$work/coordinator.log" | tail -1)"
+ok_acc="$(awk -v a="$accuracy" -v m="$min_accuracy" 'BEGIN { print (a / 100 >= m) ? 1 : 0 }')"
+steps_late="$(grep -c "steps [0-9]*\.\." "$work/trainer-late.log" || true)"
+echo "netns-cluster: accuracy ${accuracy}% (at least $(awk -v m="$min_accuracy" 'BEGIN { print m * 100 }')% wanted);" \
+  "the late trainer $([ "$steps_late" -gt 0 ] && echo "took part" || echo "did NOT take part")"
+[ "$ok_acc" = 1 ] && [ "$steps_late" -gt 0 ]
