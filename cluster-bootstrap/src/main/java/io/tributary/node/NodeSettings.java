@@ -18,9 +18,13 @@ import java.util.Set;
  * @param bindHost    the address this node listens on (Pekko, the data plane, metrics) when it is not
  *                    {@code host} (in a container, behind a port-forward); empty: {@code host}
  * @param bindPort    the port Pekko listens on when it is not {@code port}; {@link #AUTO}: {@code port}
+ * @param joinTimeout how long a node with seeds waits to be admitted before it stops and says why
  */
 public record NodeSettings(Set<String> roles, String host, int port, List<HostPort> seedNodes, int metricsPort,
-                           String bindHost, int bindPort) {
+                           String bindHost, int bindPort, java.time.Duration joinTimeout) {
+
+    /** How long a node waits to be admitted by default. */
+    public static final java.time.Duration DEFAULT_JOIN_TIMEOUT = java.time.Duration.ofSeconds(60);
 
     /** The roles a node may play. */
     public static final Set<String> KNOWN_ROLES = Set.of("coordinator", "ps", "trainer");
@@ -33,7 +37,7 @@ public record NodeSettings(Set<String> roles, String host, int port, List<HostPo
 
     /** A node that listens where others reach it. */
     public NodeSettings(Set<String> roles, String host, int port, List<HostPort> seedNodes, int metricsPort) {
-        this(roles, host, port, seedNodes, metricsPort, "", AUTO);
+        this(roles, host, port, seedNodes, metricsPort, "", AUTO, DEFAULT_JOIN_TIMEOUT);
     }
 
     /** A {@code host:port} pair, as a seed node is given. */
@@ -98,6 +102,9 @@ public record NodeSettings(Set<String> roles, String host, int port, List<HostPo
         bindHost = bindHost == null ? "" : bindHost.trim();
         if (bindPort != AUTO) {
             checkPort(bindPort, "tributary.node.bind-port (--bind-port)");
+        }
+        if (joinTimeout == null || joinTimeout.toMillis() < 1000) {
+            throw new NodeStartException("tributary.node.join-timeout is " + joinTimeout + ": give at least 1s, e.g. 60s");
         }
     }
 
@@ -172,7 +179,8 @@ public record NodeSettings(Set<String> roles, String host, int port, List<HostPo
         }
         return new NodeSettings(new LinkedHashSet<>(c.getStringList("roles")), c.getString("host"),
                 c.getInt("port"), seeds, portOrAuto(c, "metrics-port", "tributary.node.metrics-port"),
-                c.getString("bind-host"), portOrAuto(c, "bind-port", "tributary.node.bind-port"));
+                c.getString("bind-host"), portOrAuto(c, "bind-port", "tributary.node.bind-port"),
+                c.getDuration("join-timeout"));
     }
 
     /** {@code key} of {@code c} as a port number, or {@link #AUTO} for {@code auto}. */

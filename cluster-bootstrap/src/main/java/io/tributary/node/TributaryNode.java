@@ -53,9 +53,11 @@ public final class TributaryNode implements AutoCloseable {
 
     private final AtomicReference<String> refusal;
     private final TlsMaterial.Node tls;
+    private final NodeSettings settings;
 
     private TributaryNode(ActorSystem<NodeGuardian.Command> system, NodeMetrics metrics, AtomicReference<String> refusal,
-                          TlsMaterial.Node tls) {
+                          TlsMaterial.Node tls, NodeSettings settings) {
+        this.settings = settings;
         this.system = system;
         this.metrics = metrics;
         this.refusal = refusal;
@@ -140,7 +142,7 @@ public final class TributaryNode implements AutoCloseable {
                 cluster.selfMember().address(), settings.roles(), tls == null ? ", TLS OFF (plain TCP)"
                         : ", mutual TLS as " + ClusterCertificates.subjectName(tls.certificate()),
                 settings.seedNodes().isEmpty() ? "itself" : settings.seedNodes(), settings.host(), metrics.port());
-        return new TributaryNode(system, metrics, refusal, tls);
+        return new TributaryNode(system, metrics, refusal, tls, settings);
     }
 
     /** The JVM option Artery needs: its buffer pools are Agrona queues, and Agrona 2.x uses jdk.internal.misc.Unsafe. */
@@ -228,6 +230,9 @@ public final class TributaryNode implements AutoCloseable {
         m.put("pekko.cluster.roles", roles);
         // Joining is explicit (start() above), never from pekko.cluster.seed-nodes.
         m.put("pekko.cluster.seed-nodes", List.of());
+        // A node no seed admits within the join time-out stops and says why (failure()): a seed that answers
+        // over a connection back to this node's advertised address is what admits it
+        m.put("pekko.cluster.shutdown-after-unsuccessful-join-seed-nodes", settings.joinTimeout().toMillis() + "ms");
         // SIGTERM runs CoordinatedShutdown: leave the cluster, stop the metrics endpoint, terminate.
         m.put("pekko.coordinated-shutdown.run-by-jvm-shutdown-hook", "on");
         m.put("pekko.coordinated-shutdown.exit-jvm", "off");
@@ -312,12 +317,25 @@ public final class TributaryNode implements AutoCloseable {
                     + " of a partition): restart it to join again");
         }
         if (r == CoordinatedShutdown.clusterJoinUnsuccessfulReason()) {
-            return Optional.of("this node could not join its seed nodes: check --join and that a seed is running");
+            return Optional.of(joinFailure(settings));
         }
         if (r == CoordinatedShutdown.incompatibleConfigurationDetectedReason()) {
             return Optional.of("the cluster refused this node's configuration as incompatible: see the log");
         }
         return Optional.empty();
+    }
+
+    /**
+     * The one line for a node that no seed admitted within the join time-out: either no seed runs where
+     * {@code --join} says, or the seeds cannot reach this node back (a seed answers over a connection to the
+     * address this node advertises: behind NAT, or with a firewall that lets nothing in, that fails).
+     */
+    static String joinFailure(NodeSettings settings) {
+        return "no seed admitted this node within " + settings.joinTimeout().toSeconds() + " s of joining "
+                + settings.seedNodes() + ": check --join and that a seed runs there; if one does, it cannot reach this"
+                + " node back at " + settings.host() + ":" + settings.port() + " (TCP): every member must accept inbound TCP on its Pekko"
+                + " port and UDP on its data-plane port (25520 and 25521 by default); behind NAT, forward both to this"
+                + " machine and start it with --host <the address the others reach> --bind-host 0.0.0.0";
     }
 
     /** Leaves the cluster and terminates, waiting a bounded time. */

@@ -93,7 +93,7 @@ class AddressesTest {
     @Test
     void aNodeListeningOnEveryInterfaceIsReachedAtItsAdvertisedAddress() throws Exception {
         NodeSettings listening = new NodeSettings(Set.of("ps", "trainer"), "127.0.0.1", 0, List.of(), 0, "0.0.0.0",
-                NodeSettings.AUTO);
+                NodeSettings.AUTO, NodeSettings.DEFAULT_JOIN_TIMEOUT);
         try (TributaryNode first = TributaryNode.start(listening, TributaryNodeTest.config())) {
             assertEquals("0.0.0.0", first.system().settings().config().getString("pekko.remote.artery.bind.hostname"));
             assertEquals("127.0.0.1", first.address().getHost().orElse(""));
@@ -104,6 +104,40 @@ class AddressesTest {
                         () -> TributaryNodeTest.membersUp(first) == 2 && TributaryNodeTest.membersUp(second) == 2);
             }
             assertEquals(200, TributaryNodeTest.get(first.metricsPort(), "/metrics").statusCode());
+        }
+    }
+
+    /**
+     * A volunteer the cluster cannot reach back (as behind NAT: it dials out, but its advertised address leads
+     * nowhere) is never admitted; after the join time-out it stops with one line that says what to open. On
+     * loopback: it listens on 127.0.0.1 but advertises 127.0.0.9, where nothing listens.
+     */
+    @Test
+    void aNodeTheClusterCannotReachBackStopsWithOneLineSayingWhatToOpen() throws Exception {
+        try (TributaryNode seed = TributaryNode.start(new NodeSettings(Set.of("ps", "trainer"), "127.0.0.1", 0,
+                List.of(), 0), TributaryNodeTest.config())) {
+            int port = freePort();
+            NodeSettings natted = new NodeSettings(Set.of("trainer"), "127.0.0.9", port,
+                    List.of(new NodeSettings.HostPort("127.0.0.1", seed.port())), 0, "127.0.0.1", port,
+                    Duration.ofSeconds(5));
+            TributaryNode volunteer = TributaryNode.start(natted, TributaryNodeTest.config());
+            try {
+                assertTrue(volunteer.whenTerminated().toCompletableFuture().get(60, java.util.concurrent.TimeUnit.SECONDS)
+                        != null, "it stopped by itself");
+                String line = volunteer.failure().orElseThrow();
+                assertTrue(line.startsWith("no seed admitted this node within 5 s of joining [127.0.0.1:" + seed.port()
+                        + "]") && line.contains("cannot reach this node back at 127.0.0.9:" + port + " (TCP)")
+                        && line.contains("behind NAT, forward both"), line);
+                assertEquals(1, TributaryNodeTest.membersUp(seed), "the seed never admitted it");
+            } finally {
+                volunteer.close();
+            }
+        }
+    }
+
+    private static int freePort() throws java.io.IOException {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
         }
     }
 }
