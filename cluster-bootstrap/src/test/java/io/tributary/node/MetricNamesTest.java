@@ -26,9 +26,9 @@ class MetricNamesTest {
             "tributary_shard_commits_total", "tributary_shard_gradient_resends_total", "tributary_shard_hand_overs_total",
             "tributary_shard_aggregation_seconds", "tributary_shard_version", "tributary_dataplane_bytes_sent_total",
             "tributary_dataplane_frame_bytes_sent_total",
-            "tributary_run_step", "tributary_run_test_accuracy", "tributary_run_live_trainers",
+            "tributary_run_step", "tributary_run_test_accuracy_ratio", "tributary_run_training_loss", "tributary_run_live_trainers",
             "tributary_run_checksum_mismatches_total", "tributary_credit_samples", "tributary_credit_gradient_slices",
-            "tributary_credit_compute_seconds", "tributary_credit_reputation", "tributary_run_trainers_quarantined_total",
+            "tributary_credit_compute_seconds", "tributary_credit_reputation_ratio", "tributary_run_trainers_quarantined_total",
             "tributary_dataplane_frames_received_total", "tributary_dataplane_send_waits_total",
             "tributary_dataplane_frames_rejected_total", "tributary_shard_contributions_refused_total",
             "tributary_run_registrations_refused_total", "tributary_control_refused_total");

@@ -13,6 +13,7 @@ public final class CoordinatorMetrics {
 
     public final Gauge runStep;
     public final Gauge runAccuracy;
+    public final Gauge runLoss;
     public final Gauge runLiveTrainers;
     public final Counter checksumMismatches;
     public final Gauge creditSamples;
@@ -26,8 +27,11 @@ public final class CoordinatorMetrics {
     public CoordinatorMetrics(PrometheusRegistry registry) {
         runStep = Gauge.builder().name("tributary_run_step")
                 .help("Steps of the run committed by every shard (coordinator)").register(registry);
-        runAccuracy = Gauge.builder().name("tributary_run_test_accuracy")
-                .help("Test accuracy at the last evaluation (coordinator)").register(registry);
+        runAccuracy = Gauge.builder().name("tributary_run_test_accuracy_ratio")
+                .help("Test accuracy at the last evaluation, 0..1 (coordinator)").register(registry);
+        runLoss = Gauge.builder().name("tributary_run_training_loss")
+                .help("Training loss (cross-entropy, nats), the trainers' step reports smoothed (coordinator)")
+                .register(registry);
         runLiveTrainers = Gauge.builder().name("tributary_run_live_trainers")
                 .help("Trainers in the quorum (coordinator)").register(registry);
         checksumMismatches = Counter.builder().name("tributary_run_checksum_mismatches_total")
@@ -41,8 +45,8 @@ public final class CoordinatorMetrics {
         creditComputeSeconds = Gauge.builder().name("tributary_credit_compute_seconds")
                 .help("Credit ledger: forward and backward time each trainer reported (coordinator)")
                 .labelNames("trainer").register(registry);
-        creditReputation = Gauge.builder().name("tributary_credit_reputation")
-                .help("Credit ledger: reputation of each trainer, 1 = every recent slice accepted (coordinator)")
+        creditReputation = Gauge.builder().name("tributary_credit_reputation_ratio")
+                .help("Credit ledger: reputation of each trainer, 0..1, 1 = every recent slice accepted (coordinator)")
                 .labelNames("trainer").register(registry);
         trainersQuarantined = Counter.builder().name("tributary_run_trainers_quarantined_total")
                 .help("Trainers quarantined because their contributions kept being rejected (coordinator)")

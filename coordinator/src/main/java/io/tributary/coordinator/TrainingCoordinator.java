@@ -319,6 +319,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         samples += d.samples();
         contributions++;
         loss = Double.isNaN(loss) ? d.loss() : 0.98 * loss + 0.02 * d.loss();
+        res.metrics().runLoss.set(loss);
         if (settings.shards().policy() == ConsistencyPolicy.BOUNDED_STALENESS) {
             long floor = roster.slowestDone();
             // How far ahead of the slowest this step ran, by the floor the trainer itself went by;
