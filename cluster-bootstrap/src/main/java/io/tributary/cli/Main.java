@@ -51,6 +51,7 @@ public final class Main implements Callable<Integer> {
                 .addSubcommand(NodeCommand.commandLine(out, err))
                 .addSubcommand(HistoryCommand.commandLine(out, runs))
                 .addSubcommand(CreditsCommand.commandLine(out, runs))
+                .addSubcommand(PlotCommand.commandLine(out))
                 .addSubcommand(CertsCommand.commandLine(out))
                 .addSubcommand(new TrainCommand(out))
                 .addSubcommand("help", new CommandLine.HelpCommand());

@@ -42,6 +42,15 @@ public final class RunRecorder {
 
     private static final String CHECKPOINT_FOLDER = "checkpoints";
 
+    /**
+     * The run directory's file of scalars, one JSON object a line: per committed step {@code step}, {@code t}
+     * (seconds since the run started), {@code loss} (smoothed training loss, null before the first report),
+     * {@code samples_per_s} (since the start), {@code trainers} (in the quorum) and {@code trainer_bytes_sent}
+     * (data-plane bytes the trainers' nodes sent, as they report it); per evaluation {@code step}, {@code t} and
+     * {@code test_accuracy}. {@code tributary plot} draws it.
+     */
+    public static final String SCALARS_FILE = "scalars.jsonl";
+
     /** The run directory's file with the credit ledger ({@link CreditLedger#toJson}). */
     public static final String CREDITS_FILE = "credits.json";
 
@@ -53,6 +62,8 @@ public final class RunRecorder {
     private final int[] layerSizes;
     private final ModelHistory history;
     private final Set<String> recordedCheckpoints = new HashSet<>();
+    private java.io.Writer scalars;
+    private boolean scalarsFailed;
 
     /**
      * Opens (or starts) the history of the run in {@code runDirectory}; an existing history is
@@ -137,6 +148,41 @@ public final class RunRecorder {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot record step " + step + " in " + historyDirectory + ": "
                     + e.getMessage(), e);
+        }
+    }
+
+    /** Appends a committed step's scalars to {@link #SCALARS_FILE} (flushed, not forced to disk). */
+    public void recordStep(long step, double seconds, double loss, double samplesPerSecond, int trainers,
+                           long trainerBytesSent) {
+        scalar(String.format(java.util.Locale.ROOT, "{\"step\":%d,\"t\":%.3f,\"loss\":%s,\"samples_per_s\":%.1f,"
+                + "\"trainers\":%d,\"trainer_bytes_sent\":%d}", step, seconds, Double.isFinite(loss)
+                ? String.format(java.util.Locale.ROOT, "%.6f", loss) : "null", samplesPerSecond, trainers,
+                trainerBytesSent));
+    }
+
+    /** Appends an evaluation's test accuracy to {@link #SCALARS_FILE}. */
+    public void recordAccuracy(long step, double seconds, double accuracy) {
+        scalar(String.format(java.util.Locale.ROOT, "{\"step\":%d,\"t\":%.3f,\"test_accuracy\":%.6f}", step, seconds,
+                accuracy));
+    }
+
+    private void scalar(String line) {
+        if (scalarsFailed) {
+            return;
+        }
+        try {
+            if (scalars == null) {
+                scalars = Files.newBufferedWriter(runDirectory.resolve(SCALARS_FILE), StandardCharsets.UTF_8,
+                        java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+            }
+            scalars.write(line);
+            scalars.write('\n');
+            scalars.flush();
+        } catch (IOException e) {
+            // the run goes on without its scalars: they are for plots, the history and checkpoints are what count
+            scalarsFailed = true;
+            LOG.error("cannot write {} in {} ({}): no more scalars are written for this run", SCALARS_FILE,
+                    runDirectory, e.toString());
         }
     }
 

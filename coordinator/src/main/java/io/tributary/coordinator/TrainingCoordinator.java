@@ -122,6 +122,9 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
     private long trainedNanos;
     private long samples;
     private double loss = Double.NaN;
+    /** Each trainer's latest report of the data-plane bytes its node sent (for the run's scalars). */
+    private final org.agrona.collections.Long2LongHashMap trainerBytes = new org.agrona.collections.Long2LongHashMap(0L);
+    private long trainerBytesTotal;
     private double lastAccuracy = Double.NaN;
     private int maxStaleness;
     private long closedByDeadline;
@@ -320,6 +323,11 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         contributions++;
         loss = Double.isNaN(loss) ? d.loss() : 0.98 * loss + 0.02 * d.loss();
         res.metrics().runLoss.set(loss);
+        long before = trainerBytes.get(d.trainerId());
+        if (d.bytesSent() > before) {
+            trainerBytesTotal += d.bytesSent() - before;
+            trainerBytes.put(d.trainerId(), d.bytesSent());
+        }
         if (settings.shards().policy() == ConsistencyPolicy.BOUNDED_STALENESS) {
             long floor = roster.slowestDone();
             // How far ahead of the slowest this step ran, by the floor the trainer itself went by;
@@ -417,6 +425,11 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
             work.extendLease();
             work.maybeAdapt();
             long s = c.step() + 1;
+            if (res.recorder() != null) {
+                double seconds = (System.nanoTime() - startNanos) / 1e9;
+                res.recorder().recordStep(s, seconds, loss, samples / Math.max(seconds, 1e-9), roster.liveCount(),
+                        trainerBytesTotal);
+            }
             if (evaluations != null && evaluations.evaluatesAt(s)) {
                 evaluations.add(s, s);
                 maybeEvaluate();
@@ -461,6 +474,9 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         }
         double accuracy = evaluator.accuracy(evalAssembler.parameters());
         lastAccuracy = accuracy;
+        if (res.recorder() != null) {
+            res.recorder().recordAccuracy(step, (System.nanoTime() - startNanos) / 1e9, accuracy);
+        }
         res.metrics().runAccuracy.set(accuracy);
         int epoch = evaluations.epochOf(step);
         if (res.recorder() != null) {

@@ -59,10 +59,12 @@ public final class CoordinatorProtocol {
     /**
      * A trainer finished computing and pushing step {@code step}; under bounded staleness
      * {@code slowestSeen} is the slowest trainer's finished steps it knew when it started the step.
-     * {@code checksums} holds, per shard, the CRC32 of the gradient bytes the trainer sent it.
+     * {@code checksums} holds, per shard, the CRC32 of the gradient bytes the trainer sent it;
+     * {@code bytesSent} the data-plane bytes the trainer's node has sent since it started (for the run's
+     * scalars: the trainer's word, not a verified fact).
      */
     public record StepDone(int trainerId, long step, float loss, int samples, long computeNanos, long pushNanos,
-                           long slowestSeen, List<Long> checksums, String signer)
+                           long slowestSeen, List<Long> checksums, long bytesSent, String signer)
             implements CoordinatorCommand, WireMessage, SignerAttributed {
         public StepDone {
             checksums = List.copyOf(checksums);
@@ -70,13 +72,14 @@ public final class CoordinatorProtocol {
 
         /** A report as its trainer sends it (the signer is set where it arrives). */
         public StepDone(int trainerId, long step, float loss, int samples, long computeNanos, long pushNanos,
-                        long slowestSeen, List<Long> checksums) {
-            this(trainerId, step, loss, samples, computeNanos, pushNanos, slowestSeen, checksums, "");
+                        long slowestSeen, List<Long> checksums, long bytesSent) {
+            this(trainerId, step, loss, samples, computeNanos, pushNanos, slowestSeen, checksums, bytesSent, "");
         }
 
         @Override
         public StepDone withSigner(String by) {
-            return new StepDone(trainerId, step, loss, samples, computeNanos, pushNanos, slowestSeen, checksums, by);
+            return new StepDone(trainerId, step, loss, samples, computeNanos, pushNanos, slowestSeen, checksums,
+                    bytesSent, by);
         }
     }
 

@@ -27,9 +27,9 @@ public final class ProtocolRegistry {
      * signature, and data-plane roles are signed ({@code dp|endpoint|key|signature}); {@code RevocationUpdate};
      * 12: control messages are signed ({@link ControlSignatures}), data-plane roles announce the
      * control-message key ({@code dp|endpoint|key|control-key|signature}), {@code StepDone} and
-     * {@code EmptyContribution} carry their signer.
+     * {@code EmptyContribution} carry their signer; 13: {@code StepDone} carries its node's data-plane bytes sent.
      */
-    public static final int PROTOCOL_VERSION = 12;
+    public static final int PROTOCOL_VERSION = 13;
 
     /** One registered class and its id. */
     public record Entry(int id, Class<?> type) {

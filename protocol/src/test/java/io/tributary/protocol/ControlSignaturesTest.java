@@ -115,7 +115,7 @@ class ControlSignaturesTest {
         Member coordinator = member("127.0.0.1:25520", COORDINATOR, "127.0.0.1:40000", known);
         Member ps = member("127.0.0.1:25521", PS, "127.0.0.1:40010", known);
         Member trainer = member("127.0.0.1:25522", TRAINER, "127.0.0.1:40020", known);
-        StepDone done = new StepDone(3, 9, 0.5f, 64, 1, 1, 0, List.of(1L));
+        StepDone done = new StepDone(3, 9, 0.5f, 64, 1, 1, 0, List.of(1L), 0L);
         assertEquals("", done.signer());
         StepDone got = (StepDone) coordinator.receive(trainer.send(done));
         assertEquals("127.0.0.1:40020", got.signer());

@@ -70,7 +70,7 @@ class KryoSerializerTest {
         return Map.ofEntries(
                 Map.entry(RegisterTrainer.class, new RegisterTrainer("pekko://tributary@127.0.0.1:25521", 1,
                         "cuda: NVIDIA H100 (auto)", "127.0.0.1:40123", replies.ref(), "MEUCIQDsig-_base64url")),
-                Map.entry(StepDone.class, new StepDone(2, 99L, 0.25f, 64, 5_000_000L, 1_000_000L, 97L, List.of(1L, 4_000_000_000L))),
+                Map.entry(StepDone.class, new StepDone(2, 99L, 0.25f, 64, 5_000_000L, 1_000_000L, 97L, List.of(1L, 4_000_000_000L), 123_456_789_012L)),
                 Map.entry(NodeProtocol.AdmissionDenied.class, new NodeProtocol.AdmissionDenied("pekko://tributary@127.0.0.1:4000", "role ps not granted")),
                 Map.entry(ShardCommitted.class, new ShardCommitted(3, 99L, 2, 3, true, Set.of(2), Set.of(0), Map.of(0, 12L, 2, 4_000_000_000L), 100L, "127.0.0.1:4000/ab12")),
                 Map.entry(Assignment.class, new Assignment(7L, 2, 3, 10L, 2340L, 468, 42, 1, ConsistencyPolicy.BOUNDED_STALENESS, 2,

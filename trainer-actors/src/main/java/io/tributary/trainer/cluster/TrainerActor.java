@@ -390,7 +390,7 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
             res.shards().apply(k).tell(new EmptyContribution(assignment.trainerId(), step));
         }
         res.coordinator().tell(new StepDone(assignment.trainerId(), step, 0f, 0, 0, 0, fetch.floorAtRequest(),
-                List.of()));
+                List.of(), res.dataPlane().bytesSent()));
         step++;
         requestBatches();
         requestParams();
@@ -445,7 +445,7 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
         for (int k = 0; k < res.dataPlane().layout().shardCount(); k++) {
             res.shards().apply(k).tell(alone);
         }
-        res.coordinator().tell(new StepDone(victim, step, 0f, 0, 0, 0, step, java.util.List.of()));
+        res.coordinator().tell(new StepDone(victim, step, 0f, 0, 0, 0, step, java.util.List.of(), 0L));
     }
 
     /** Corrupts the gradient if this trainer attacks, sleeps if it straggles, pushes it and asks for the next parameters. */
@@ -495,7 +495,7 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
             return this; // a slice sent again: the step was reported when it was first pushed
         }
         res.coordinator().tell(new StepDone(assignment.trainerId(), p.step(), p.loss(), p.samples(), p.computeNanos(),
-                done.pushNanos(), p.floorAtRequest(), done.checksums()));
+                done.pushNanos(), p.floorAtRequest(), done.checksums(), res.dataPlane().bytesSent()));
         long staleness = fetch.boundedStaleness() ? p.step() - p.floorAtRequest() : 0;
         if (times.pushed(p, done.pushNanos(), staleness)) {
             getContext().getLog().info("trainer {}: step {}: per step {}", assignment.trainerId(), p.step() + 1,
