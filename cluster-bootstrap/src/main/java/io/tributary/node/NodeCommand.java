@@ -174,7 +174,7 @@ public final class NodeCommand implements Callable<Integer> {
                 + ", joining " + (settings.seedNodes().isEmpty() ? "itself" : settings.seedNodes())
                 + "; metrics at http://" + settings.host() + ":" + node.metricsPort() + "/metrics");
         out.flush();
-        node.whenTerminated().toCompletableFuture().join();
+        awaitStop(node);
         Optional<String> failure = node.failure();
         if (failure.isPresent()) {
             err.println("tributary: node stopped: " + failure.get());
@@ -183,6 +183,39 @@ public final class NodeCommand implements Callable<Integer> {
         out.println("tributary node " + node.address() + " stopped");
         return CommandRunner.OK;
     }
+
+    /**
+     * Waits until the node's actor system has terminated; once the node is stopping on a failure, at most
+     * {@link #STOP_GRACE} more, so that a shutdown that hangs (a peer it cannot reach) does not keep the command
+     * from saying why it stopped.
+     */
+    private static void awaitStop(TributaryNode node) {
+        java.util.concurrent.CompletableFuture<?> terminated = node.whenTerminated().toCompletableFuture();
+        long failingSince = 0;
+        while (true) {
+            try {
+                terminated.get(1, java.util.concurrent.TimeUnit.SECONDS);
+                return;
+            } catch (java.util.concurrent.TimeoutException e) {
+                if (node.failure().isPresent()) {
+                    long now = System.nanoTime();
+                    if (failingSince == 0) {
+                        failingSince = now;
+                    } else if (now - failingSince > STOP_GRACE.toNanos()) {
+                        return;
+                    }
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (java.util.concurrent.ExecutionException e) {
+                return; // terminated, exceptionally: failure() says why
+            }
+        }
+    }
+
+    /** How long a node stopping on a failure may take to terminate before the command returns anyway. */
+    static final java.time.Duration STOP_GRACE = java.time.Duration.ofSeconds(30);
 
     private static List<String> split(String value) {
         List<String> parts = new ArrayList<>();

@@ -60,13 +60,13 @@ class PlotCommandTest {
         BufferedImage png = ImageIO.read(run.resolve("plot.png").toFile());
         assertEquals(RunPlot.WIDTH, png.getWidth());
         assertEquals(RunPlot.HEIGHT, png.getHeight());
-        // the x axis runs 0..20 s: 6.5 s is inside the fault, 15 s outside it; sample the lower half of the
+        // the x axis runs 0..20 s: 6.5 s is inside the fault, 16 s outside it; sample the lower half of the
         // middle panel, clear of lines and legend
         int pw = RunPlot.WIDTH - RunPlot.LEFT - RunPlot.RIGHT;
         int ph = (RunPlot.HEIGHT - RunPlot.TOP - RunPlot.BOTTOM - 2 * RunPlot.GAP) / 3;
         int y = RunPlot.TOP + ph + RunPlot.GAP + ph * 3 / 4;
         int inside = png.getRGB(RunPlot.LEFT + (int) (6.5 / 20 * pw), y) & 0xffffff;
-        int outside = png.getRGB(RunPlot.LEFT + (int) (15.0 / 20 * pw), y) & 0xffffff;
+        int outside = png.getRGB(RunPlot.LEFT + (int) (16.0 / 20 * pw), y) & 0xffffff; // between grid lines
         assertEquals(0xffffff, outside, "white outside the fault");
         assertNotEquals(0xffffff, inside, "shaded inside the fault");
         assertTrue(((inside >> 16) & 0xff) > ((inside >> 8) & 0xff), "the shade is red: " + Integer.toHexString(inside));
