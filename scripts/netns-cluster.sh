@@ -22,28 +22,19 @@ timeout_s="${TRIBUTARY_NETNS_TIMEOUT:-900}"
 cap="${TRIBUTARY_NETNS_CAP:-100mbit}"
 policy="${TRIBUTARY_NETNS_POLICY:-local-sgd}"
 
-if [ "$(id -u)" != 0 ]; then
-  echo "netns-cluster: needs root to make network namespaces (ip netns); run it as root" >&2; exit 2
-fi
-for tool in ip tc; do
-  command -v "$tool" >/dev/null || { echo "netns-cluster: '$tool' not found: apt-get install iproute2" >&2; exit 2; }
-done
+. "$root/scripts/lib/netns.sh"
+netns_check netns-cluster || exit 2
 
 tag="tn$$"                       # namespace and link names: unique to this run, at most 15 characters
 subnet="10.213.$(( $$ % 200 + 20 ))"  # a private /24 that lives only inside these namespaces
 work="$(mktemp -d "${TMPDIR:-/tmp}/tributary-netns.XXXXXX")"
 data="${TRIBUTARY_DATA:-$HOME/.cache/tributary}/mnist"
-namespaces=()
 pids=()
 
 cleanup() {
   local status=$?
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-    kill -9 "$pid" 2>/dev/null || true
-  done
-  for ns in "${namespaces[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
+  stop_pids "${pids[@]}"
+  netns_cleanup
   echo "netns-cluster: logs in $work" >&2
   exit "$status"
 }
@@ -55,32 +46,7 @@ if [ ! -f "$data/t10k-labels-idx1-ubyte" ]; then "$root/scripts/fetch-mnist.sh" 
 find "$root" -path "$root/*/src/*" -newer "$root/cluster-bootstrap/target/tributary.jar" -type f -print -quit \
   | grep -q . && (cd "$root" && ./mvnw -B -q -DskipTests package -pl cluster-bootstrap -am) >&2
 
-hub="$tag-hub"
-ip netns add "$hub" || { echo "netns-cluster: cannot make a network namespace on this machine" >&2; exit 2; }
-namespaces+=("$hub")
-ip -n "$hub" link set lo up
-ip -n "$hub" link add br0 type bridge
-ip -n "$hub" link set br0 up
-
-# host N: namespace $tag-N, address $subnet.N on the bridge
-add_host() {
-  local n="$1" ns="$tag-$1"
-  ip netns add "$ns"; namespaces+=("$ns")
-  ip -n "$ns" link set lo up
-  ip link add "$tag-$n" type veth peer name "$tag-$n-h"
-  ip link set "$tag-$n" netns "$ns"
-  ip link set "$tag-$n-h" netns "$hub"
-  ip -n "$hub" link set "$tag-$n-h" master br0 up
-  ip -n "$ns" addr add "$subnet.$n/24" dev "$tag-$n"
-  ip -n "$ns" link set "$tag-$n" up
-}
-
-# what reaches host N and what leaves it, both capped at $cap (tbf on each end of its link)
-cap_host() {
-  local n="$1"
-  ip netns exec "$tag-$n" tc qdisc add dev "$tag-$n" root tbf rate "$cap" burst 256kb latency 100ms
-  ip netns exec "$hub" tc qdisc add dev "$tag-$n-h" root tbf rate "$cap" burst 256kb latency 100ms
-}
+netns_hub || exit 2
 
 ca="$work/ca"
 "$root/bin/tributary" certs init "$ca" --name netns-test >/dev/null
@@ -98,8 +64,8 @@ start() {
   echo "netns-cluster: $name ($roles) at $subnet.$n:25520 (data plane UDP 25521, metrics http://$subnet.$n:25522/metrics)"
 }
 
-for n in 1 2 3 4 5; do add_host "$n"; done
-cap_host 4
+for n in 1 2 3 4 5; do netns_add_host "$n"; done
+netns_cap_host 4 "$cap"
 seed="$subnet.1:25520"
 start coordinator 1 coordinator --epochs "$epochs" --run-dir "$work/run" --set tributary.cluster.min-trainers=2
 start ps 2 ps --join "$seed"
