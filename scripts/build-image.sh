@@ -26,7 +26,7 @@ if [ ! -f "$jar" ] || [ -n "$(find "$root" -path "$root/*/src/main/*" -newer "$j
   echo "build-image: building the jar" >&2
   (cd "$root" && ./mvnw -B -q -DskipTests package -pl cluster-bootstrap -am) >&2
 fi
-version="$(unzip -p "$jar" META-INF/MANIFEST.MF 2>/dev/null | sed -n 's/^Implementation-Version: *//p' | tr -d '\r')"
+version="$( (unzip -p "$jar" META-INF/MANIFEST.MF 2>/dev/null || true) | sed -n 's/^Implementation-Version: *//p' | tr -d '\r')"
 version="${version:-0.1.0-SNAPSHOT}"
 
 rm -rf "$out"
