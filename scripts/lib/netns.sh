@@ -54,3 +54,36 @@ stop_pids() {
     kill -9 "$pid" 2>/dev/null || true
   done
 }
+
+# A host N behind a NAT router, as a volunteer's machine at home: its namespace "$tag-N" has the private
+# address 192.168.N.2 and a default route through the router namespace "$tag-${N}r", which is $subnet.N on
+# the bridge and masquerades what the host sends out (nftables). The host can dial out; nothing on the
+# bridge can reach it. Needs nft; returns 3 without it.
+netns_add_nat_host() {
+  local n="$1" host="$tag-$1" router="$tag-$1r"
+  command -v nft >/dev/null || return 3
+  ip netns add "$router"; netns_namespaces+=("$router")
+  ip netns add "$host"; netns_namespaces+=("$host")
+  ip -n "$router" link set lo up
+  ip -n "$host" link set lo up
+  ip link add "$tag-${n}w" type veth peer name "$tag-${n}w-h"          # the router's leg on the bridge
+  ip link set "$tag-${n}w" netns "$router"
+  ip link set "$tag-${n}w-h" netns "$tag-hub"
+  ip -n "$tag-hub" link set "$tag-${n}w-h" master br0 up
+  ip -n "$router" addr add "$subnet.$n/24" dev "$tag-${n}w"
+  ip -n "$router" link set "$tag-${n}w" up
+  ip link add "$tag-${n}l" type veth peer name "$tag-${n}h"           # the home network
+  ip link set "$tag-${n}l" netns "$router"
+  ip link set "$tag-${n}h" netns "$host"
+  ip -n "$router" addr add "192.168.$n.1/24" dev "$tag-${n}l"
+  ip -n "$router" link set "$tag-${n}l" up
+  ip -n "$host" addr add "192.168.$n.2/24" dev "$tag-${n}h"
+  ip -n "$host" link set "$tag-${n}h" up
+  ip -n "$host" route add default via "192.168.$n.1"
+  ip netns exec "$router" sysctl -qw net.ipv4.ip_forward=1
+  ip netns exec "$router" nft -f - <<NFT
+table ip tributary_nat {
+  chain post { type nat hook postrouting priority srcnat; oifname "$tag-${n}w" masquerade; }
+}
+NFT
+}
