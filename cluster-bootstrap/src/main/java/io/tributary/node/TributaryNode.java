@@ -137,6 +137,20 @@ public final class TributaryNode implements AutoCloseable {
                 seeds.add(new Address("pekko", SYSTEM_NAME, seed.host(), seed.port()));
             }
             cluster.manager().tell(new JoinSeedNodes(seeds));
+            // A node no seed admits within the join time-out stops and says why (failure()): a seed answers over a
+            // connection back to this node's advertised address, so a node nobody can reach is never admitted
+            system.scheduler().scheduleOnce(settings.joinTimeout(), () -> {
+                Address self = cluster.selfMember().address();
+                boolean admitted = false;
+                for (org.apache.pekko.cluster.Member m : cluster.state().getMembers()) {
+                    admitted |= m.address().equals(self);
+                }
+                if (!admitted && CoordinatedShutdown.get(system).getShutdownReason().isEmpty()) {
+                    String line = joinFailure(settings);
+                    LOG.error("{}", line);
+                    CoordinatedShutdown.get(system).runAll(new NotAdmitted(line));
+                }
+            }, system.executionContext());
         }
         LOG.info("node {} started with roles {}{}, joining {}; metrics at http://{}:{}/metrics",
                 cluster.selfMember().address(), settings.roles(), tls == null ? ", TLS OFF (plain TCP)"
@@ -230,9 +244,6 @@ public final class TributaryNode implements AutoCloseable {
         m.put("pekko.cluster.roles", roles);
         // Joining is explicit (start() above), never from pekko.cluster.seed-nodes.
         m.put("pekko.cluster.seed-nodes", List.of());
-        // A node no seed admits within the join time-out stops and says why (failure()): a seed that answers
-        // over a connection back to this node's advertised address is what admits it
-        m.put("pekko.cluster.shutdown-after-unsuccessful-join-seed-nodes", settings.joinTimeout().toMillis() + "ms");
         // SIGTERM runs CoordinatedShutdown: leave the cluster, stop the metrics endpoint, terminate.
         m.put("pekko.coordinated-shutdown.run-by-jvm-shutdown-hook", "on");
         m.put("pekko.coordinated-shutdown.exit-jvm", "off");
@@ -316,13 +327,17 @@ public final class TributaryNode implements AutoCloseable {
             return Optional.of("this node was downed by the cluster (unreachable too long, or on the minority side"
                     + " of a partition): restart it to join again");
         }
-        if (r == CoordinatedShutdown.clusterJoinUnsuccessfulReason()) {
-            return Optional.of(joinFailure(settings));
+        if (r instanceof NotAdmitted notAdmitted) {
+            return Optional.of(notAdmitted.message());
         }
         if (r == CoordinatedShutdown.incompatibleConfigurationDetectedReason()) {
             return Optional.of("the cluster refused this node's configuration as incompatible: see the log");
         }
         return Optional.empty();
+    }
+
+    /** The node stops: no seed admitted it within the join time-out ({@link #joinFailure}). */
+    record NotAdmitted(String message) implements CoordinatedShutdown.Reason {
     }
 
     /**
