@@ -61,6 +61,12 @@ class ChaosSuiteIT {
                     && v.valid().equals("true")), o.verdicts().toString());
         }
         assertTrue(Files.size(o.resultsDir().resolve("chart.png")) > 1000, "chart written");
+        // the run's scalars, and tributary plot of them with the faults (issue 18)
+        assertTrue(Files.readAllLines(o.resultsDir().resolve("scalars.jsonl")).size() >= o.result().steps(),
+                "a line per committed step in scalars.jsonl");
+        java.awt.image.BufferedImage plot = javax.imageio.ImageIO.read(
+                io.tributary.cli.RunPlot.drawRun(o.resultsDir()).toFile());
+        assertEquals(1100, plot.getWidth(), "tributary plot drew the run");
         String json = Files.readString(o.resultsDir().resolve("results.json"));
         // the overall verdict is a JSON boolean (Jepsen's format), not the string "true"
         assertTrue(json.contains("\"valid\": true,"), json);

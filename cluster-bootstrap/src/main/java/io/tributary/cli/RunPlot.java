@@ -28,7 +28,7 @@ import javax.imageio.ImageIO;
  * second the trainers sent. Fault windows of a chaos run ({@code events.log}: {@code fault-start} and
  * {@code fault-end} lines) are shaded in every panel and named in the first.
  */
-final class RunPlot {
+public final class RunPlot {
 
     /** One value at a time. */
     record Point(double t, double value) {
@@ -59,6 +59,18 @@ final class RunPlot {
     private static final Color BYTES = new Color(120, 60, 170);
 
     private RunPlot() {
+    }
+
+    /**
+     * Draws {@code runDir}'s scalars to {@code runDir/plot.png} (what {@code tributary plot RUN-DIR} does) and
+     * returns the PNG; an IllegalArgumentException names what is missing or malformed.
+     */
+    public static Path drawRun(Path runDir) throws IOException {
+        Series s = read(runDir);
+        Path png = runDir.resolve("plot.png");
+        Path name = runDir.toAbsolutePath().normalize().getFileName();
+        write(s, "Tributary run " + (name == null ? runDir : name), png);
+        return png;
     }
 
     /** Reads {@code runDir}'s scalars (and events.log when there is one); fails naming what is missing or wrong. */
