@@ -139,7 +139,7 @@ public final class TributaryNode implements AutoCloseable {
             cluster.manager().tell(new JoinSeedNodes(seeds));
             // A node no seed admits within the join time-out stops and says why (failure()): a seed answers over a
             // connection back to this node's advertised address, so a node nobody can reach is never admitted
-            system.scheduler().scheduleOnce(settings.joinTimeout(), () -> {
+            org.apache.pekko.actor.Cancellable watchdog = system.scheduler().scheduleOnce(settings.joinTimeout(), () -> {
                 Address self = cluster.selfMember().address();
                 boolean admitted = false;
                 for (org.apache.pekko.cluster.Member m : cluster.state().getMembers()) {
@@ -151,6 +151,13 @@ public final class TributaryNode implements AutoCloseable {
                     CoordinatedShutdown.get(system).runAll(new NotAdmitted(line));
                 }
             }, system.executionContext());
+            // stopping for any reason: the watchdog has nothing left to watch (and a scheduler that closes runs
+            // what is still pending, in the middle of the actor system's termination)
+            CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "join-watchdog",
+                    () -> {
+                        watchdog.cancel();
+                        return CompletableFuture.completedFuture(Done.getInstance());
+                    });
         }
         LOG.info("node {} started with roles {}{}, joining {}; metrics at http://{}:{}/metrics",
                 cluster.selfMember().address(), settings.roles(), tls == null ? ", TLS OFF (plain TCP)"
