@@ -6,10 +6,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.tributary.trainer.data.MnistIdx;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,20 +30,9 @@ class MultiHostIT {
     void aClusterOfFiveNamespacesTrainsWithACappedLinkAndALateJoiner() throws IOException, InterruptedException {
         assumeTrue(Files.isRegularFile(MnistIdx.defaultDirectory().resolve(MnistIdx.TEST_LABELS)),
                 "skipped: MNIST is not in " + MnistIdx.defaultDirectory() + " (run scripts/fetch-mnist.sh)");
-        Path root = Path.of(System.getProperty("user.dir")).getParent();
-        Path log = tmp.resolve("netns-cluster.log");
-        Process p = new ProcessBuilder("bash", root.resolve("scripts/netns-cluster.sh").toString(), "1", "0.95")
-                .directory(root.toFile()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        boolean done = p.waitFor(12, TimeUnit.MINUTES);
-        if (!done) {
-            p.destroy(); // the script's trap stops its nodes and deletes its namespaces
-            p.waitFor(30, TimeUnit.SECONDS);
-        }
-        String out = Files.readString(log, StandardCharsets.UTF_8);
-        System.out.println(out);
-        assertTrue(done, "scripts/netns-cluster.sh did not end within 12 minutes:\n" + out);
-        assumeTrue(p.exitValue() != 2, "skipped: this machine cannot make network namespaces:\n" + out);
-        assertEquals(0, p.exitValue(), "the cluster across namespaces did not reach 95% with the late trainer:\n" + out);
+        ProjectScript.Result r = ProjectScript.run(tmp, "netns-cluster.sh", 12, "1", "0.95");
+        String out = r.output();
+        assertEquals(0, r.status(), "the cluster across namespaces did not reach 95% with the late trainer:\n" + out);
         assertTrue(out.contains("the late trainer took part"), out);
         // where nft is installed (scripts/setup.sh installs it), a volunteer behind NAT is told what to open
         assertTrue(out.contains("the volunteer behind NAT was told: no seed admitted this node")

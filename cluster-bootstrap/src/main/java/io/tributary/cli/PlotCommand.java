@@ -46,11 +46,9 @@ final class PlotCommand implements Callable<Integer> {
         if (!Files.isDirectory(dir)) {
             throw new IllegalArgumentException(dir + " is not a folder: give a run folder (runs/demo-*, runs/chaos-*)");
         }
-        RunPlot.Series s = RunPlot.read(dir);
-        Path png = out != null ? out : dir.resolve("plot.png");
-        Path name = dir.toAbsolutePath().normalize().getFileName();
-        RunPlot.write(s, "Tributary run " + (name == null ? dir : name), png);
-        stdout.println("wrote " + png + " (" + s.loss().size() + " steps, " + s.accuracy().size() + " evaluations, "
+        RunPlot.Drawn d = RunPlot.drawRun(dir, out != null ? out : dir.resolve("plot.png"));
+        RunPlot.Series s = d.series();
+        stdout.println("wrote " + d.png() + " (" + s.loss().size() + " steps, " + s.accuracy().size() + " evaluations, "
                 + s.faults().size() + " fault windows)");
         return CommandRunner.OK;
     }

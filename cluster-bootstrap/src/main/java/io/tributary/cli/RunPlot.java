@@ -66,11 +66,19 @@ public final class RunPlot {
      * returns the PNG; an IllegalArgumentException names what is missing or malformed.
      */
     public static Path drawRun(Path runDir) throws IOException {
+        return drawRun(runDir, runDir.resolve("plot.png")).png();
+    }
+
+    /** What {@link #drawRun(Path, Path)} drew, and where. */
+    record Drawn(Path png, Series series) {
+    }
+
+    /** Draws {@code runDir}'s scalars to {@code png}. */
+    static Drawn drawRun(Path runDir, Path png) throws IOException {
         Series s = read(runDir);
-        Path png = runDir.resolve("plot.png");
         Path name = runDir.toAbsolutePath().normalize().getFileName();
         write(s, "Tributary run " + (name == null ? runDir : name), png);
-        return png;
+        return new Drawn(png, s);
     }
 
     /** Reads {@code runDir}'s scalars (and events.log when there is one); fails naming what is missing or wrong. */
