@@ -32,10 +32,10 @@ import org.agrona.collections.IntHashSet;
  * the coordinator takes it out of the quorum.
  *
  * <p>Once told who owns each shard ({@link #owners}: on nodes that hold a parameter replica, from cluster
- * sharding's own placement), parameters of a shard are taken only from its owner: those of any other ps node,
- * and those of a shard whose owner is not known yet, are refused as {@link RejectReason#NOT_OWNER} without blame
- * (a shard that moved leaves its old owner's frames in flight), and the shard is marked
- * ({@link #takeMissedOwners}) so that whoever keeps the owners looks again at once.
+ * sharding's own placement), parameters of a shard are taken only from its owner: those of any other ps node are
+ * refused as {@link RejectReason#NOT_OWNER} without blame (a shard that moved leaves its old owner's frames in
+ * flight), and the shard is marked ({@link #takeMissedOwners}) so that whoever keeps the owners looks again at
+ * once. Until this node has learned a shard's owner, any ps node's parameters of it pass.
  *
  * <p>Peers and grants change from any thread (copy-on-write under this object's lock); {@link #check}
  * runs on the one receiver thread and allocates nothing but the first time it blames a session.
@@ -145,7 +145,7 @@ public final class FrameGrants implements FrameAuthorizer {
 
     /**
      * From now on parameters of shard {@code k} are taken only from the node at {@code endpointByShard[k]} (null:
-     * the owner is not known, and parameters of that shard are refused until it is).
+     * the owner is not known, and any ps node's parameters of that shard pass until it is).
      */
     public synchronized void owners(String[] endpointByShard) {
         if (ownerEndpoints == null || ownerEndpoints.length != endpointByShard.length) {
@@ -240,7 +240,9 @@ public final class FrameGrants implements FrameAuthorizer {
             return blame(t, session, RejectReason.NOT_ITS_ID, ANOTHER_SHARDS_ID, sender, shard);
         }
         int[] owners = t.ownerSessionByShard();
-        if (owners != null && (shard < 0 || shard >= owners.length || owners[shard] != session)) {
+        // a shard whose owner this node has not learned yet (0) passes, as before owners were checked: refusing it
+        // stalled a joining trainer for as long as the regions took to answer (17 s in a chaos run)
+        if (owners != null && (shard < 0 || shard >= owners.length || (owners[shard] != 0 && owners[shard] != session))) {
             if (shard >= 0 && shard < owners.length) {
                 java.util.concurrent.atomic.AtomicIntegerArray missed = missedOwners;
                 if (shard < missed.length()) {
