@@ -188,8 +188,8 @@ class FrameGrantsTest {
      * Issue 15, frame authorization: a replica takes a shard's parameters only from that shard's current owner.
      * Two ps nodes, P (the owner of shard 0) and Q; the receiver is told P owns it. Q's frames, under the right
      * sender id and a high version, are refused as not_owner, without blame (an old owner's frames are in flight
-     * after a move), and the shard is marked for a fresh look; P's are taken. While no owner is known (a node just started), any
-     * are taken.
+     * after a move), and the shard is marked for a fresh look; P's are taken. While no owner is known (a node just started), any ps
+     * node's are taken.
      */
     @Test
     void parametersAreTakenOnlyFromTheShardsCurrentOwner() throws Exception {
