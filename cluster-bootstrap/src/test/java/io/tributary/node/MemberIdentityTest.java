@@ -365,6 +365,12 @@ class MemberIdentityTest {
             }
             Thread.sleep(50);
         }
+        // the Down can reach it before the refusal that says why (AdmissionDenied): give that a moment to arrive
+        long told = System.nanoTime() + java.time.Duration.ofSeconds(10).toNanos();
+        while (node.failure().orElse("").startsWith("this node was downed by the cluster")
+                && System.nanoTime() < told) {
+            Thread.sleep(50);
+        }
     }
 
     static boolean knowsMember(TributaryNode observer, TributaryNode other) {
