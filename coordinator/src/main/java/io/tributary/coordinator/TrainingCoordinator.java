@@ -393,7 +393,10 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
             }
             if (sync() // bounded staleness: one commit per gradient
                     && work.planner().committed(c.step(), c.checksums().keySet())) {
-                work.replan("a joiner's samples of step " + c.step() + " were committed without its gradient", null);
+                String why = "shard 0 committed step " + c.step() + " without the gradient of trainer(s) "
+                        + work.planner().lastOrphaned() + ": their samples of it go to the others";
+                getContext().getLog().warn(why);
+                work.replan(why, null);
             }
         }
         long ownerChanges = audit.ownerChanges();

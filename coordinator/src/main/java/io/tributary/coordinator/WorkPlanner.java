@@ -56,8 +56,12 @@ public final class WorkPlanner {
     private final Map<Integer, Long> settled = new HashMap<>();
     /** Joiners' bridges (one trainer each, steps before the plan they joined into); few, so a list. */
     private final List<WorkPlan> bridges = new ArrayList<>();
-    /** Bridge slices shard 0 committed without their trainer's gradient (see {@link #committed}). */
+    /**
+     * Slices shard 0 committed without their trainer's gradient (see {@link #committed}), and slices
+     * of gone trainers handed on before shard 0 committed their steps: each is handed on once.
+     */
     private final List<Orphan> orphans = new ArrayList<>();
+    private final List<Integer> lastOrphaned = new ArrayList<>(4);
     private final SamplesAudit audit;
     private long leasedUntil;
     private long lastSentLease;
@@ -191,10 +195,11 @@ public final class WorkPlanner {
             settled.put(t, Math.max(settled.getOrDefault(t, 0L), from));
         }
         for (Orphan o : orphans) {
-            WorkPlan b = o.requeuedAt < 0 ? bridgeOf(o.trainer, o.step) : null;
+            WorkPlan b = o.requeuedAt < 0 ? planOf(o.trainer, o.step) : null;
             if (b != null && b.epoch() == current.epoch()) {
-                long start = b.sliceStart(0, o.step);
-                out.addVirtual(b, start, start + b.sliceSize(0, o.step));
+                int index = b.indexOf(o.trainer);
+                long start = b.sliceStart(index, o.step);
+                out.addVirtual(b, start, start + b.sliceSize(index, o.step));
                 o.requeuedAt = from;
             }
         }
@@ -258,22 +263,42 @@ public final class WorkPlanner {
 
     /**
      * Shard 0 committed step {@code step} with {@code contributors}' gradients in it (after
-     * {@link #served} for each). A joiner's bridge slice of that step without its gradient in the
-     * commit (the shard closed the step before it counted the joiner in its quorum, or without it at
-     * a deadline) is orphaned: true when there are such slices to hand on with a {@link #replan}.
+     * {@link #served} for each). Every slice of that step a plan or bridge gave to a trainer whose
+     * gradient is not in the commit is orphaned: a joiner's bridge slice (the shard closed the step
+     * before it counted the joiner in its quorum), a gone trainer's slice it reported as pushed but
+     * whose frames never reached shard 0 (killed mid-send), a live trainer's slice the shard closed
+     * without at its deadline. The step is closed, so that gradient can never count any more: true
+     * when there are such slices, to hand on with a {@link #replan} ({@link #lastOrphaned} names them).
      * A bridge made after shard 0 committed its first step(s) has those slices orphaned at once.
      */
     boolean committed(long step, Set<Integer> contributors) {
         lastCommitted = Math.max(lastCommitted, step);
-        boolean orphaned = false;
+        lastOrphaned.clear();
         for (WorkPlan b : bridges) {
             int t = b.trainers()[0];
             if (b.covers(step) && !contributors.contains(t) && b.sliceSize(0, step) > 0 && !isOrphaned(t, step)) {
                 orphans.add(new Orphan(t, step));
-                orphaned = true;
+                lastOrphaned.add(t);
             }
         }
-        return orphaned;
+        Map.Entry<Long, WorkPlan> e = plans.floorEntry(step);
+        WorkPlan p = e == null ? null : e.getValue();
+        if (p != null && p.covers(step)) {
+            for (int i = 0; i < p.trainers().length; i++) {
+                int t = p.trainers()[i];
+                if (p.sliceSize(i, step) > 0 && !contributors.contains(t) && bridgeOf(t, step) == null
+                        && !isOrphaned(t, step)) {
+                    orphans.add(new Orphan(t, step));
+                    lastOrphaned.add(t);
+                }
+            }
+        }
+        return !lastOrphaned.isEmpty();
+    }
+
+    /** The trainers whose slices the last {@link #committed} orphaned. */
+    List<Integer> lastOrphaned() {
+        return lastOrphaned;
     }
 
     private boolean isOrphaned(int trainer, long step) {
@@ -287,21 +312,19 @@ public final class WorkPlanner {
 
     /**
      * Adds trainer {@code t}'s slices of {@code p} in steps [lo, hi) that shard 0 has not committed
-     * to the plan from {@code from}. A bridge's slice handed on so is orphaned from then on: the
-     * bridge no longer holds its samples (see {@link #restOfEpoch}).
+     * to the plan from {@code from}, unless handed on already. A slice handed on so is orphaned from
+     * then on: a bridge no longer holds its samples (see {@link #restOfEpoch}), and shard 0's commit
+     * of its step without it does not hand it on again ({@link #committed}).
      */
     private void requeue(WorkPlan p, int index, int t, long lo, long hi, RangeList out, long from) {
-        boolean bridge = bridges.contains(p);
         for (long s = lo; s < hi; s++) {
             int size = p.sliceSize(index, s);
-            if (size > 0 && !audit.wasServed(t, s) && !(bridge && isOrphaned(t, s))) {
+            if (size > 0 && !audit.wasServed(t, s) && !isOrphaned(t, s)) {
                 long start = p.sliceStart(index, s);
                 out.addVirtual(p, start, start + size);
-                if (bridge) {
-                    Orphan o = new Orphan(t, s);
-                    o.requeuedAt = from;
-                    orphans.add(o);
-                }
+                Orphan o = new Orphan(t, s);
+                o.requeuedAt = from;
+                orphans.add(o);
             }
         }
     }
@@ -341,7 +364,7 @@ public final class WorkPlanner {
         return out.toArray();
     }
 
-    /** A joiner's bridge slice that shard 0 committed without it; handed on in the next replan. */
+    /** A slice shard 0 committed without its trainer's gradient, or a gone trainer's slice handed on before. */
     private static final class Orphan {
         final int trainer;
         final long step;

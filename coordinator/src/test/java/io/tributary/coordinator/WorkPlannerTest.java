@@ -417,4 +417,67 @@ class WorkPlannerTest {
         }
         assertEveryFirstEpochSampleOnce(planner);
     }
+
+    /**
+     * Trainer 2 reported step 4 as pushed and was killed before its frames reached shard 0 (its
+     * embedded media driver died with them): the replan at its death hands on only its steps from 5,
+     * and shard 0 later closes step 4 without it. That slice is handed on when shard 0 commits the
+     * step (a trainer-churn chaos run lost 4 slices of 42 samples so before this).
+     */
+    @Test
+    void aSliceReportedPushedThatNeverReachedShardZeroIsHandedOnWhenTheStepIsCommittedWithoutIt() {
+        WorkPlanner planner = new WorkPlanner(1, SPE, G, SPE, 3, true);
+        int[] four = {0, 1, 2, 3};
+        List<WorkPlan> plans = new java.util.ArrayList<>(List.of(planner.start(0, four, EQUAL4)));
+        for (long s = 0; s < 4; s++) {
+            serveStep(planner, plans, s);
+            assertTrue(!planner.committed(s, java.util.Set.of(0, 1, 2, 3)), "nothing orphaned while all deliver");
+            planner.extend(s + 1, four, EQUAL4);
+        }
+        int[] three = {0, 1, 3};
+        int[] equal3 = {1000, 1000, 1000};
+        WorkPlan next = planner.replan(three, equal3, Map.of(2, 5L));
+        plans.add(next);
+        assertEquals((SPE - 7) * G + 2 * 32, next.length(), "its steps 5 and 6 are handed on at its death");
+        serveStep(planner, plans, 4, 2);
+        assertTrue(planner.committed(4, java.util.Set.of(0, 1, 3)), "its slice of step 4 never came");
+        assertEquals(List.of(2), planner.lastOrphaned());
+        WorkPlan after = planner.replan(three, equal3, Map.of(2, 5L));
+        assertEquals(next.length() + 32, after.length(), "step 4's slice is in the next plan, and only it");
+        plans.add(after);
+        for (long s = 5; s < 7; s++) {
+            serveStep(planner, plans, s, 2);
+            assertTrue(!planner.committed(s, java.util.Set.of(0, 1, 3)), "handed on already at its death");
+        }
+        for (long s = 7; s < SPE; s++) {
+            serveStep(planner, plans, s);
+            assertTrue(!planner.committed(s, java.util.Set.of(0, 1, 3)));
+        }
+        planner.closeBefore(SPE);
+        WorkPlanner.Summary a = planner.summary();
+        assertEquals(SPE * G, a.expected());
+        assertEquals(0, a.missed(), "no sample of the epoch lost");
+        assertEquals(0, a.twice(), "none trained twice");
+    }
+
+    /** A live trainer's slice that shard 0 closed a step without (its deadline passed) is trained by the next plan. */
+    @Test
+    void aSliceAStepClosedWithoutAtItsDeadlineIsHandedOn() {
+        WorkPlanner planner = new WorkPlanner(1, SPE, G, SPE, 3, true);
+        int[] four = {0, 1, 2, 3};
+        List<WorkPlan> plans = new java.util.ArrayList<>(List.of(planner.start(0, four, EQUAL4)));
+        serveStep(planner, plans, 0, 1);
+        assertTrue(planner.committed(0, java.util.Set.of(0, 2, 3)));
+        assertTrue(!planner.committed(0, java.util.Set.of(0, 2, 3)), "once");
+        plans.add(planner.replan(four, EQUAL4, Map.of()));
+        for (long s = 1; s < SPE; s++) {
+            serveStep(planner, plans, s);
+            assertTrue(!planner.committed(s, java.util.Set.of(0, 1, 2, 3)));
+            planner.extend(s + 1, four, EQUAL4);
+        }
+        planner.closeBefore(SPE);
+        WorkPlanner.Summary a = planner.summary();
+        assertEquals(0, a.missed(), "no sample of the epoch lost");
+        assertEquals(0, a.twice(), "none trained twice");
+    }
 }
