@@ -137,6 +137,103 @@ public interface Backend extends AutoCloseable {
     void adamStep(Tensor param, Tensor grad, Tensor m, Tensor v,
                   float lr, float beta1, float beta2, float eps, int step);
 
+    // ---- transformer layers -------------------------------------------------------------
+    // The CPU backend has them; the CUDA backend does not yet (each says so when called). Ids are
+    // token indices stored as floats, like the class labels of softmaxCrossEntropy.
+
+    /** {@code out[r] = table[ids[r]]} for {@code rows} rows of {@code dim} (an embedding lookup). */
+    default void gatherRows(int rows, int dim, Tensor table, Tensor ids, Tensor out) {
+        throw notHere("gatherRows");
+    }
+
+    /** {@code tableGrad[ids[r]] += grad[r]} for {@code rows} rows of {@code dim} (the lookup's backward). */
+    default void scatterAddRows(int rows, int dim, Tensor grad, Tensor ids, Tensor tableGrad) {
+        throw notHere("scatterAddRows");
+    }
+
+    /** {@code x[r] += table[r % period]} for {@code rows} rows of {@code dim} (learned positions). */
+    default void addPeriodicRows(int rows, int period, int dim, Tensor table, Tensor x) {
+        throw notHere("addPeriodicRows");
+    }
+
+    /** {@code out[p] = sum of x[r] over r with r % period == p} (overwrites; the positions' gradient). */
+    default void sumPeriodicRows(int rows, int period, int dim, Tensor x, Tensor out) {
+        throw notHere("sumPeriodicRows");
+    }
+
+    /**
+     * LayerNorm of each row: {@code out = (x - mean) * rstd * gamma + beta} with the biased variance
+     * and {@code rstd = 1 / sqrt(var + eps)}; writes each row's mean and rstd for the backward pass.
+     */
+    default void layerNorm(int rows, int dim, float eps, Tensor x, Tensor gamma, Tensor beta, Tensor out,
+                           Tensor mean, Tensor rstd) {
+        throw notHere("layerNorm");
+    }
+
+    /**
+     * LayerNorm's backward pass from the saved {@code mean} and {@code rstd}: writes (overwrites)
+     * {@code gradIn}, {@code gradGamma} and {@code gradBeta}.
+     */
+    default void layerNormBackward(int rows, int dim, Tensor x, Tensor mean, Tensor rstd, Tensor gamma,
+                                   Tensor gradOut, Tensor gradIn, Tensor gradGamma, Tensor gradBeta) {
+        throw notHere("layerNormBackward");
+    }
+
+    /** The exact GELU, {@code out = x * Phi(x)} with Phi the standard normal CDF; out may alias x. */
+    default void gelu(Tensor x, Tensor out) {
+        throw notHere("gelu");
+    }
+
+    /** {@code gradIn = gradOut * (Phi(x) + x * phi(x))} where x is the GELU's input; gradIn may alias gradOut. */
+    default void geluBackward(Tensor x, Tensor gradOut, Tensor gradIn) {
+        throw notHere("geluBackward");
+    }
+
+    /**
+     * Cuts rows of {@code [q | k | v]} ({@code batch·time} rows of {@code 3·heads·headDim}) into
+     * per-head matrices {@code q, k, v} laid out {@code [batch][head][time][headDim]}.
+     */
+    default void splitHeads(int batch, int time, int heads, int headDim, Tensor qkv, Tensor q, Tensor k, Tensor v) {
+        throw notHere("splitHeads");
+    }
+
+    /** The inverse of {@link #splitHeads}: writes (overwrites) {@code qkv} from {@code q, k, v}. */
+    default void joinHeads(int batch, int time, int heads, int headDim, Tensor q, Tensor k, Tensor v, Tensor qkv) {
+        throw notHere("joinHeads");
+    }
+
+    /** {@code out[b·time + t][h·headDim + d] = y[b][h][t][d]}: per-head outputs back to rows. */
+    default void mergeHeads(int batch, int time, int heads, int headDim, Tensor y, Tensor out) {
+        throw notHere("mergeHeads");
+    }
+
+    /** The inverse of {@link #mergeHeads}: {@code y[b][h][t][d] = rows[b·time + t][h·headDim + d]}. */
+    default void unmergeHeads(int batch, int time, int heads, int headDim, Tensor rows, Tensor y) {
+        throw notHere("unmergeHeads");
+    }
+
+    /**
+     * Causal softmax of {@code blocks} square {@code time × time} score matrices: row i of a block
+     * is the softmax of {@code scale · scores[i][0..i]}, and 0 past the diagonal.
+     */
+    default void causalSoftmax(int blocks, int time, float scale, Tensor scores, Tensor probs) {
+        throw notHere("causalSoftmax");
+    }
+
+    /**
+     * The backward pass of a row softmax of {@code scale · s}: {@code gradScores = scale · p ⊙
+     * (gradProbs − rowsum(p ⊙ gradProbs))} (entries where p is 0 get 0).
+     */
+    default void softmaxBackward(int rows, int cols, float scale, Tensor probs, Tensor gradProbs, Tensor gradScores) {
+        throw notHere("softmaxBackward");
+    }
+
+    /** What a backend without an operation throws. */
+    private UnsupportedOperationException notHere(String op) {
+        return new UnsupportedOperationException(op + " is not on the " + description()
+                + " backend yet: train this model with backend = cpu");
+    }
+
     /** Waits until all queued work is done (a no-op on the CPU). */
     void synchronize();
 

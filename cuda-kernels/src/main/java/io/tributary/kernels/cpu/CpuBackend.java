@@ -297,6 +297,126 @@ public final class CpuBackend implements Backend {
         VectorLoops.adam(t(param), t(grad), t(m), t(v), lr, beta1, beta2, eps, step);
     }
 
+    // ---- transformer layers -----------------------------------------------------------------
+
+    @Override
+    public void gatherRows(int rows, int dim, Tensor table, Tensor ids, Tensor out) {
+        need(ids, rows, "gatherRows ids");
+        need(out, (long) rows * dim, "gatherRows output");
+        TransformerLoops.gatherRows(rows, dim, t(table), t(ids), t(out), table.length() / dim);
+    }
+
+    @Override
+    public void scatterAddRows(int rows, int dim, Tensor grad, Tensor ids, Tensor tableGrad) {
+        need(ids, rows, "scatterAddRows ids");
+        need(grad, (long) rows * dim, "scatterAddRows gradient");
+        TransformerLoops.scatterAddRows(rows, dim, t(grad), t(ids), t(tableGrad), tableGrad.length() / dim);
+    }
+
+    @Override
+    public void addPeriodicRows(int rows, int period, int dim, Tensor table, Tensor x) {
+        need(table, (long) Math.min(rows, period) * dim, "addPeriodicRows table");
+        need(x, (long) rows * dim, "addPeriodicRows matrix");
+        TransformerLoops.addPeriodicRows(rows, period, dim, t(table), t(x));
+    }
+
+    @Override
+    public void sumPeriodicRows(int rows, int period, int dim, Tensor x, Tensor out) {
+        need(x, (long) rows * dim, "sumPeriodicRows matrix");
+        need(out, (long) period * dim, "sumPeriodicRows output");
+        TransformerLoops.sumPeriodicRows(rows, period, dim, t(x), t(out));
+    }
+
+    @Override
+    public void layerNorm(int rows, int dim, float eps, Tensor x, Tensor gamma, Tensor beta, Tensor out, Tensor mean,
+                          Tensor rstd) {
+        need(x, (long) rows * dim, "layerNorm input");
+        need(out, (long) rows * dim, "layerNorm output");
+        need(gamma, dim, "layerNorm gamma");
+        need(beta, dim, "layerNorm beta");
+        need(mean, rows, "layerNorm mean");
+        need(rstd, rows, "layerNorm rstd");
+        TransformerLoops.layerNorm(rows, dim, eps, t(x), t(gamma), t(beta), t(out), t(mean), t(rstd));
+    }
+
+    @Override
+    public void layerNormBackward(int rows, int dim, Tensor x, Tensor mean, Tensor rstd, Tensor gamma, Tensor gradOut,
+                                  Tensor gradIn, Tensor gradGamma, Tensor gradBeta) {
+        need(x, (long) rows * dim, "layerNormBackward input");
+        need(gradOut, (long) rows * dim, "layerNormBackward output gradient");
+        need(gradIn, (long) rows * dim, "layerNormBackward input gradient");
+        need(gamma, dim, "layerNormBackward gamma");
+        need(gradGamma, dim, "layerNormBackward gamma gradient");
+        need(gradBeta, dim, "layerNormBackward beta gradient");
+        need(mean, rows, "layerNormBackward mean");
+        need(rstd, rows, "layerNormBackward rstd");
+        TransformerLoops.layerNormBackward(rows, dim, t(x), t(mean), t(rstd), t(gamma), t(gradOut), t(gradIn),
+                t(gradGamma), t(gradBeta));
+    }
+
+    @Override
+    public void gelu(Tensor x, Tensor out) {
+        sameLength(x, out);
+        TransformerLoops.gelu(t(x), t(out));
+    }
+
+    @Override
+    public void geluBackward(Tensor x, Tensor gradOut, Tensor gradIn) {
+        sameLength(x, gradOut, gradIn);
+        TransformerLoops.geluBackward(t(x), t(gradOut), t(gradIn));
+    }
+
+    @Override
+    public void splitHeads(int batch, int time, int heads, int headDim, Tensor qkv, Tensor q, Tensor k, Tensor v) {
+        heads(batch, time, heads, headDim, qkv, q, k, v);
+        TransformerLoops.splitHeads(batch, time, heads, headDim, t(qkv), t(q), t(k), t(v), false);
+    }
+
+    @Override
+    public void joinHeads(int batch, int time, int heads, int headDim, Tensor q, Tensor k, Tensor v, Tensor qkv) {
+        heads(batch, time, heads, headDim, qkv, q, k, v);
+        TransformerLoops.splitHeads(batch, time, heads, headDim, t(qkv), t(q), t(k), t(v), true);
+    }
+
+    private static void heads(int batch, int time, int heads, int headDim, Tensor qkv, Tensor q, Tensor k, Tensor v) {
+        long n = (long) batch * time * heads * headDim;
+        need(qkv, 3 * n, "qkv rows");
+        need(q, n, "per-head q");
+        need(k, n, "per-head k");
+        need(v, n, "per-head v");
+    }
+
+    @Override
+    public void mergeHeads(int batch, int time, int heads, int headDim, Tensor y, Tensor out) {
+        long n = (long) batch * time * heads * headDim;
+        need(y, n, "mergeHeads input");
+        need(out, n, "mergeHeads output");
+        TransformerLoops.mergeHeads(batch, time, heads, headDim, t(y), t(out), true);
+    }
+
+    @Override
+    public void unmergeHeads(int batch, int time, int heads, int headDim, Tensor rows, Tensor y) {
+        long n = (long) batch * time * heads * headDim;
+        need(rows, n, "unmergeHeads input");
+        need(y, n, "unmergeHeads output");
+        TransformerLoops.mergeHeads(batch, time, heads, headDim, t(y), t(rows), false);
+    }
+
+    @Override
+    public void causalSoftmax(int blocks, int time, float scale, Tensor scores, Tensor probs) {
+        need(scores, (long) blocks * time * time, "causalSoftmax scores");
+        need(probs, (long) blocks * time * time, "causalSoftmax output");
+        TransformerLoops.causalSoftmax(blocks, time, scale, t(scores), t(probs));
+    }
+
+    @Override
+    public void softmaxBackward(int rows, int cols, float scale, Tensor probs, Tensor gradProbs, Tensor gradScores) {
+        need(probs, (long) rows * cols, "softmaxBackward probabilities");
+        need(gradProbs, (long) rows * cols, "softmaxBackward output gradient");
+        need(gradScores, (long) rows * cols, "softmaxBackward input gradient");
+        TransformerLoops.softmaxBackward(rows, cols, scale, t(probs), t(gradProbs), t(gradScores));
+    }
+
     @Override
     public void synchronize() {
         // CPU work is complete when the call returns.

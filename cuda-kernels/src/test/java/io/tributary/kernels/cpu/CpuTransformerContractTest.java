@@ -1,0 +1,16 @@
+package io.tributary.kernels.cpu;
+
+import io.tributary.kernels.Backend;
+import io.tributary.kernels.TransformerContractTest;
+
+/**
+ * The transformer operations on the CPU backend (they are plain loops, the same on the Java and the
+ * native-BLAS path). The CUDA backend has none of them yet: it throws, naming the operation.
+ */
+class CpuTransformerContractTest extends TransformerContractTest {
+
+    @Override
+    protected Backend openBackend() {
+        return CpuBackend.javaPath();
+    }
+}
