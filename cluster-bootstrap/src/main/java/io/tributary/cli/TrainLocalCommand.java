@@ -26,8 +26,11 @@ final class TrainLocalCommand {
         this.out = out;
     }
 
-    /** Returns the final test accuracy. */
+    /** Returns the final test accuracy (the final validation loss for the GPT model). */
     double run() {
+        if (config.getString("tributary.model.kind").equals("gpt")) {
+            return new TrainGptCommand(config, out).run();
+        }
         ModelSpec spec = ModelSpec.from(config);
         TrainSettings train = TrainSettings.from(config);
         OptimizerSettings optimizer = OptimizerSettings.from(config);

@@ -24,7 +24,8 @@ final class TrainingOptions {
             "--dataset", "tributary.data.set",
             "--train-limit", "tributary.data.train-limit",
             "--shards", "tributary.cluster.shards",
-            "--policy", "tributary.consistency.policy");
+            "--policy", "tributary.consistency.policy",
+            "--model", "tributary.model.kind");
 
     private final Map<String, String> overrides = new LinkedHashMap<>();
     private Path configFile;
@@ -42,6 +43,12 @@ final class TrainingOptions {
     @Option(names = "--config", paramLabel = "FILE", description = "a HOCON file with tributary.* settings (see config/)")
     void config(Path file) {
         configFile = file;
+    }
+
+    @Option(names = "--model", paramLabel = "KIND",
+            description = "mlp (MNIST, the default) or gpt (a character-level transformer on Moby Dick; train --local only)")
+    void model(String value) {
+        flag("--model", value);
     }
 
     @Option(names = "--backend", paramLabel = "MODE", description = "auto (GPU if usable, else CPU), cpu or cuda")

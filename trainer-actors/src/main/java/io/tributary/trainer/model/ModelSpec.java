@@ -59,6 +59,14 @@ public record ModelSpec(int[] sizes, Activation.Function activation) {
     /** Reads {@code tributary.model}. */
     public static ModelSpec from(Config root) {
         Config c = root.getConfig("tributary.model");
+        String kind = c.getString("kind");
+        if (kind.equals("gpt")) {
+            throw new IllegalArgumentException("tributary.model.kind = gpt trains only in one process for now"
+                    + " (tributary train --local --model gpt); a cluster trains the mlp");
+        }
+        if (!kind.equals("mlp")) {
+            throw new IllegalArgumentException("tributary.model.kind must be mlp or gpt, got '" + kind + "'");
+        }
         List<Integer> layers = c.getIntList("layers");
         return new ModelSpec(layers.stream().mapToInt(Integer::intValue).toArray(),
                 Activation.Function.parse(c.getString("activation")));
