@@ -54,6 +54,7 @@ public final class Main implements Callable<Integer> {
                 .addSubcommand(PlotCommand.commandLine(out))
                 .addSubcommand(CertsCommand.commandLine(out))
                 .addSubcommand(new TrainCommand(out))
+                .addSubcommand(GenerateCommand.commandLine(out))
                 .addSubcommand("help", new CommandLine.HelpCommand());
     }
 

@@ -5,10 +5,13 @@ import io.tributary.kernels.Backend;
 import io.tributary.kernels.BackendMode;
 import io.tributary.kernels.Backends;
 import io.tributary.trainer.gpt.CharCorpus;
+import io.tributary.trainer.gpt.GptCheckpoint;
 import io.tributary.trainer.gpt.Gpt;
 import io.tributary.trainer.gpt.GptSpec;
 import io.tributary.trainer.gpt.GptTraining;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.Locale;
 
@@ -35,6 +38,16 @@ final class TrainGptCommand {
         String root = System.getenv("TRIBUTARY_DATA");
         return root != null && !root.isEmpty() ? Path.of(root, "moby-dick")
                 : Path.of(System.getProperty("user.home"), ".cache", "tributary", "moby-dick");
+    }
+
+    /** tributary.gpt.checkpoint, else runs/gpt-TIME/model.safetensors. */
+    private Path checkpointPath() {
+        String configured = config.getString("tributary.gpt.checkpoint");
+        if (!configured.isEmpty()) {
+            return Path.of(configured);
+        }
+        String time = java.time.LocalDateTime.now().format(java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+        return Path.of("runs", "gpt-" + time, "model.safetensors");
     }
 
     /** Returns the final validation loss. */
@@ -76,6 +89,18 @@ final class TrainGptCommand {
                     out.printf(Locale.ROOT, "step %d: validation loss %.4f nats/char%n", step, validationLoss);
                 }
             });
+            Path checkpoint = checkpointPath();
+            float[] params = new float[model.parameterCount()];
+            backend.download(model.parameters(), params, 0);
+            try {
+                GptCheckpoint.write(checkpoint, spec, params, corpus.vocabulary(), result.steps(), result.validationLoss(),
+                        training.validationOffsets());
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot write the checkpoint " + checkpoint + ": " + e.getMessage()
+                        + " (set tributary.gpt.checkpoint to a writable path)", e);
+            }
+            out.println("checkpoint: " + checkpoint + " (try: tributary generate --checkpoint " + checkpoint
+                    + " --prompt \"Call me\")");
             out.printf(Locale.ROOT, "result: validation loss %.4f nats/char after %d steps, %,.0f tokens/s over %.1f s of"
                     + " training%n", result.validationLoss(), result.steps(), result.tokensPerSecond(),
                     result.trainSeconds());

@@ -118,6 +118,11 @@ public final class GptTraining {
         return sum / validation.length;
     }
 
+    /** The validation windows' offsets in the corpus (a copy). */
+    public int[] validationOffsets() {
+        return validation.clone();
+    }
+
     public AdamW optimizer() {
         return optimizer;
     }
