@@ -26,19 +26,6 @@ final class TrainGptCommand {
         this.out = out;
     }
 
-    /** The directory of data.txt: tributary.gpt.dir, else --data (tributary.data.dir), else the cache. */
-    static Path dataDir(Config config) {
-        String dir = config.getString("tributary.gpt.dir");
-        if (dir.isEmpty()) {
-            dir = config.getString("tributary.data.dir");
-        }
-        if (!dir.isEmpty()) {
-            return Path.of(dir);
-        }
-        String root = System.getenv("TRIBUTARY_DATA");
-        return root != null && !root.isEmpty() ? Path.of(root, "moby-dick")
-                : Path.of(System.getProperty("user.home"), ".cache", "tributary", "moby-dick");
-    }
 
     /** tributary.gpt.checkpoint, else runs/gpt-TIME/model.safetensors. */
     private Path checkpointPath() {
@@ -54,7 +41,7 @@ final class TrainGptCommand {
     double run() {
         GptTraining.Settings settings = GptTraining.Settings.from(config);
         int context = config.getInt("tributary.gpt.context");
-        CharCorpus corpus = CharCorpus.load(dataDir(config).resolve("data.txt"), context);
+        CharCorpus corpus = CharCorpus.load(CharCorpus.dataDir(config).resolve("data.txt"), context);
         GptSpec spec = GptSpec.from(config, corpus.vocabularySize());
         BackendMode mode = io.tributary.node.RunSettings.from(config).backend();
         try (Backend backend = Backends.open(mode, line -> out.println("note: " + line))) {

@@ -157,6 +157,13 @@ public final class DemoCommand {
             out.printf(Locale.ROOT, "result: final test accuracy %.2f%% after %d epochs (%d steps) across %d trainer JVMs, "
                             + "%,.0f samples/s, %.1f s%n", r.accuracy() * 100, r.epochs(), r.steps(), options.trainers(),
                     r.samplesPerSecond(), r.seconds());
+            if (!Double.isNaN(listener.lastValidationLoss)) {
+                Path checkpoint = runDir.resolve("history").resolve("checkpoints")
+                        .resolve("step-" + listener.lastValidationStep + ".safetensors");
+                out.printf(Locale.ROOT, "result: validation loss %.4f nats/char at step %d (the accuracy above is the share"
+                        + " of next characters predicted); try: tributary generate --checkpoint %s%n",
+                        listener.lastValidationLoss, listener.lastValidationStep, checkpoint.toAbsolutePath());
+            }
             out.printf(Locale.ROOT, "samples: %,d to train over %d epoch(s), %,d trained once, %d never, %d twice%n",
                     r.samplesAudit().expected(), r.samplesAudit().epochs(), r.samplesAudit().trained(),
                     r.samplesAudit().missed(), r.samplesAudit().twice());
@@ -327,6 +334,18 @@ public final class DemoCommand {
                     String.format(Locale.ROOT, "%,.0f samples/s  trainers %d  loss %.4f  accuracy %s", samplesPerSecond,
                             liveTrainers, loss, Double.isNaN(lastAccuracy) ? "-" : String.format(Locale.ROOT, "%.2f%%",
                                     lastAccuracy * 100)));
+        }
+
+        /** The last validation loss (sequence models), NaN before any. */
+        private volatile double lastValidationLoss = Double.NaN;
+        private volatile long lastValidationStep = -1;
+
+        @Override
+        public void validationLoss(long step, double loss) {
+            lastValidationLoss = loss;
+            lastValidationStep = step;
+            bar.finishLine();
+            out.printf(Locale.ROOT, "step %d: validation loss %.4f nats/char%n", step, loss);
         }
 
         @Override

@@ -119,8 +119,8 @@ public final class ClusterTraining {
      * is on, and {@code faults} injected (the chaos tool's; {@link FaultHooks#NONE} otherwise).
      */
     static NodeDataPlane openDataPlane(NodeSettings nodeSettings, Config config, FaultHooks faults) {
-        ModelSpec spec = ModelSpec.from(config);
-        ShardSettings shardSettings = ShardSettings.from(config);
+        ModelRun model = ModelRun.from(config);
+        ShardSettings shardSettings = model.shardSettings(config);
         ShardSettings.encoding(config, "tributary.data-plane.gradient-encoding"); // checked on every node, at start
         // every settings record is checked on every node before it joins, like the above
         io.tributary.coordinator.WorkSettings.from(config);
@@ -128,7 +128,7 @@ public final class ClusterTraining {
         TrainSettings.from(config);
         RunSettings run = RunSettings.from(config);
         RunSettings.DataPlaneSettings dp = run.dataPlane();
-        ShardLayout layout = new ShardLayout(spec.parameterCount(), shardSettings.shards());
+        ShardLayout layout = new ShardLayout(model.shape().parameterCount(), shardSettings.shards());
         DataPlane.Settings planeSettings = DataPlane.Settings.defaults().withMtuLength(dp.mtuFor(nodeSettings));
         FrameAuth auth = dp.authenticate() ? FrameAuth.generate() : null;
         return new NodeDataPlane(planeSettings, nodeSettings.listenHost(), nodeSettings.host(),
@@ -233,10 +233,8 @@ public final class ClusterTraining {
     public static ClusterTraining start(TributaryNode node, NodeDataPlane plane, byte[][] controlKeys,
                                         NodeSettings nodeSettings, Config config, RunListener listener) {
         ActorSystem<?> system = node.system();
-        ModelSpec spec = ModelSpec.from(config);
-        ShardSettings shardSettings = ShardSettings.from(config);
-        TrainSettings train = TrainSettings.from(config);
-        DataSettings data = DataSettings.from(config);
+        ModelRun model = ModelRun.from(config);
+        ShardSettings shardSettings = model.shardSettings(config);
         io.tributary.coordinator.WorkSettings work = io.tributary.coordinator.WorkSettings.from(config);
         RunSettings run = RunSettings.from(config);
         long runId = run.runId();
@@ -262,25 +260,31 @@ public final class ClusterTraining {
                 config.getBoolean("tributary.tls.sign-control-messages"));
         // Only the nodes that hold parameters (ps) or start the run (coordinator) need the checkpoint.
         boolean needsCheckpoint = nodeSettings.roles().contains("ps") || nodeSettings.roles().contains("coordinator");
+        if (run.resumeFrom() != null && !(model.shape() instanceof ModelSpec)) {
+            throw new IllegalArgumentException("tributary.cluster.resume-from works for the mlp only for now: a "
+                    + model.kind() + " run starts from its initial parameters; unset resume-from");
+        }
         ResumePoint resume = run.resumeFrom() == null || !needsCheckpoint ? null
-                : ResumePoint.load(run.resumeFrom(), spec.sizes());
+                : ResumePoint.load(run.resumeFrom(), ((ModelSpec) model.shape()).sizes());
         if (resume != null) {
             LOG.info("resuming from {} (step {})", resume.file(), resume.step());
         }
         Supplier<float[]> initial = resume != null ? resume::parameters
-                : memoize(() -> Mlp.initialParameters(spec, train.seed()));
+                : memoize(() -> model.shape().initialParameters(model.seed()));
         long initialVersion = resume == null ? 0 : resume.step();
         ClusterSharding sharding = ClusterSharding.get(system);
         Function<Integer, EntityRef<ShardCommand>> shards = k -> sharding.entityRefFor(ParameterShard.KEY,
                 TrainerActor.entityId(k));
 
         TrainingCoordinator.Settings coordinatorSettings = new TrainingCoordinator.Settings(runId, run.minTrainers(),
-                train.batchSize(), train.epochs(), train.seed(), shardSettings, run.evalEverySteps(),
+                model.globalBatch(), model.epochs(), model.seed(), shardSettings,
+                run.evalEverySteps() > 0 ? run.evalEverySteps() : model.evalEvery(),
                 run.reputationRate(), run.quarantineBelow(), resume == null ? 0 : resume.step(), work);
         TrainingCoordinator.Resources coordinatorResources = new TrainingCoordinator.Resources(plane,
-                () -> CpuBackend.create(), spec, () -> DataSets.load(data, false, spec.inputs(), spec.classes()),
-                DataSets.trainCount(data), shards, listener, coordinatorMetrics,
-                run.runDir() == null ? null : new RunRecorder(run.runDir(), runId, run.configHash(), spec.sizes()), initial,
+                () -> CpuBackend.create(), model.shape(), model.testSet(),
+                model.trainCount(), shards, listener, coordinatorMetrics,
+                run.runDir() == null ? null : new RunRecorder(run.runDir(), runId, run.configHash(), model.checkpoints()),
+                initial,
                 new TrainerIdentities(system, runId, node.tls()));
         Behavior<CoordinatorCommand> coordinator = Behaviors.supervise(
                         TrainingCoordinator.create(coordinatorSettings, coordinatorResources))
@@ -318,11 +322,11 @@ public final class ClusterTraining {
                         LOG.error("{}", line);
                         System.out.println(line);
                     });
-            Dataset trainSet = DataSets.load(data, true, spec.inputs(), spec.classes());
-            TrainerActor.Resources res = new TrainerActor.Resources(node.address().toString(), backends, spec, trainSet,
-                    train.seed(), plane, coordinatorProxy, shards, run.dataPlane().requestTimeout(),
+            Dataset trainSet = model.trainSet().get();
+            TrainerActor.Resources res = new TrainerActor.Resources(node.address().toString(), backends, model.shape(),
+                    trainSet, model.seed(), plane, coordinatorProxy, shards, run.dataPlane().requestTimeout(),
                     run.trainer().slowdown(), trainerMetrics, run.trainer().attack(), run.trainer().lieZ(),
-                    OptimizerSettings.from(config),
+                    model.optimizer(),
                     ShardSettings.encoding(config, "tributary.data-plane.gradient-encoding"),
                     TrainerIdentities.signer(node.tls()));
             // A rewind (shards rolled back) restarts the trainer at once and quietly; failures restart it with back-off.

@@ -188,4 +188,57 @@ class ClusterTrainingIT {
         assertTrue(r.checksumsCompared() > 0, "no gradient compared: " + r);
         assertEquals(0, r.checksumMismatches(), "gradients changed on the way: " + r);
     }
+
+    /**
+     * The GPT across a cluster: 3 trainers share the global batch of a small shape of the recipe under
+     * sync; every window is trained once, and the validation loss ends within 0.05 of the same recipe
+     * trained in this one process for the same steps (the issue's bar for the reference recipe, here on
+     * a shape and step count a CI machine runs in about a minute). The shards clip each slice to its
+     * share of the clip norm where one process clips the whole gradient: that and summation order are
+     * the differences.
+     */
+    @Test
+    void theGptTrainedByThreeTrainersEndsNearTheSingleProcessLoss() throws Exception {
+        Path data = io.tributary.trainer.gpt.CharCorpus.dataDir(com.typesafe.config.ConfigFactory.load())
+                .resolve("data.txt");
+        assumeTrue(Files.isRegularFile(data), "skipped: Moby Dick is not in " + data + " (run scripts/fetch-moby-dick.sh)");
+        Map<String, String> recipe = Map.of("tributary.gpt.layers", "2", "tributary.gpt.embedding", "64",
+                "tributary.gpt.heads", "4", "tributary.gpt.context", "32", "tributary.gpt.batch", "24",
+                "tributary.gpt.steps", "90", "tributary.gpt.warmup-steps", "10", "tributary.gpt.decay-steps", "90",
+                "tributary.gpt.learning-rate", "3e-3", "tributary.gpt.eval-every", "45");
+        com.typesafe.config.Config config = com.typesafe.config.ConfigFactory.parseMap(recipe)
+                .withFallback(com.typesafe.config.ConfigFactory.load());
+        io.tributary.trainer.gpt.GptTraining.Settings settings = io.tributary.trainer.gpt.GptTraining.Settings.from(config);
+        io.tributary.trainer.gpt.CharCorpus corpus = io.tributary.trainer.gpt.CharCorpus.load(data, 32);
+        io.tributary.trainer.gpt.GptSpec spec = io.tributary.trainer.gpt.GptSpec.from(config, corpus.vocabularySize());
+        double local;
+        try (io.tributary.kernels.Backend b = io.tributary.kernels.cpu.CpuBackend.create()) {
+            io.tributary.trainer.gpt.Gpt model = new io.tributary.trainer.gpt.Gpt(spec, b, settings.batch());
+            model.initialize(settings.seed());
+            local = new io.tributary.trainer.gpt.GptTraining(model, corpus, settings).run(
+                    new io.tributary.trainer.gpt.GptTraining.Listener() {
+                        @Override
+                        public void onStep(int step, int steps, float loss, double tokensPerSecond) {
+                        }
+
+                        @Override
+                        public void onValidation(int step, double validationLoss) {
+                        }
+                    }).validationLoss();
+        }
+        Map<String, String> overrides = new java.util.HashMap<>(recipe);
+        overrides.put("tributary.model.kind", "gpt");
+        overrides.put("tributary.consistency.policy", "sync");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        RunResult r = run(3, overrides, Map.of(), out);
+        String log = out.toString(StandardCharsets.UTF_8);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("result: validation loss ([0-9.]+) nats/char at step 90")
+                .matcher(log);
+        assertTrue(m.find(), "the demo reports the validation loss at the last step:\n" + log);
+        double cluster = Double.parseDouble(m.group(1));
+        assertEquals(90, r.steps(), "one epoch of 90 steps: " + r);
+        assertEquals(r.samplesAudit().expected(), r.samplesAudit().trained(), "every window once: " + r);
+        assertTrue(local < Math.log(corpus.vocabularySize()) - 1, "the local run learnt: " + local);
+        assertEquals(local, cluster, 0.05, "cluster " + cluster + " vs one process " + local + "\n" + log);
+    }
 }

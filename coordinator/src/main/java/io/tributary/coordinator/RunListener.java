@@ -11,6 +11,14 @@ public interface RunListener {
 
     void evaluated(int epoch, long step, double accuracy);
 
+    /**
+     * The mean test loss at {@code step}, for models whose quality is their loss (the GPT, in nats
+     * per character; its accuracy is the share of next characters predicted); called before
+     * {@link #evaluated} of that step.
+     */
+    default void validationLoss(long step, double loss) {
+    }
+
     void finished(RunResult result);
 
     /**

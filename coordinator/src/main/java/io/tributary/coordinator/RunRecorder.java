@@ -59,7 +59,7 @@ public final class RunRecorder {
     private final Path checkpointDirectory;
     private final long runId;
     private final String configHash;
-    private final int[] layerSizes;
+    private final CheckpointFormat format;
     private final ModelHistory history;
     private final Set<String> recordedCheckpoints = new HashSet<>();
     private java.io.Writer scalars;
@@ -71,13 +71,31 @@ public final class RunRecorder {
      * existing log is malformed.
      */
     public RunRecorder(Path runDirectory, long runId, String configHash, int[] layerSizes) {
+        this(runDirectory, runId, configHash, mlp(layerSizes));
+    }
+
+    /** How a checkpoint of the flat parameter vector is written (the model's names and shapes). */
+    @FunctionalInterface
+    public interface CheckpointFormat {
+        /** Writes {@code flatParams} with {@code meta} to {@code dir/name} (atomically) and returns the file. */
+        Path write(Path dir, String name, float[] flatParams, Map<String, String> meta) throws IOException;
+    }
+
+    /** The MLP's checkpoints ({@link Checkpoint}) for {@code layerSizes}. */
+    public static CheckpointFormat mlp(int[] layerSizes) {
         Checkpoint.parameterCount(layerSizes);
+        int[] sizes = layerSizes.clone();
+        return (dir, name, flat, meta) -> Checkpoint.write(dir, name, sizes, flat, meta);
+    }
+
+    /** As {@link #RunRecorder(Path, long, String, int[])}, with checkpoints in {@code format}. */
+    public RunRecorder(Path runDirectory, long runId, String configHash, CheckpointFormat format) {
         this.runDirectory = runDirectory;
         this.historyDirectory = runDirectory.resolve(HISTORY_FOLDER);
         this.checkpointDirectory = historyDirectory.resolve(CHECKPOINT_FOLDER);
         this.runId = runId;
         this.configHash = configHash;
-        this.layerSizes = layerSizes.clone();
+        this.format = format;
         Path log = historyDirectory.resolve(ModelHistory.FILE_NAME);
         try {
             Files.createDirectories(checkpointDirectory);
@@ -137,7 +155,7 @@ public final class RunRecorder {
         meta.put("epoch", Integer.toString(epoch));
         meta.put("config_hash", configHash);
         try {
-            Path file = Checkpoint.write(checkpointDirectory, name, layerSizes, flatParams, meta);
+            Path file = format.write(checkpointDirectory, name, flatParams, meta);
             String sha = Checkpoint.sha256(file);
             ModelHistory.Entry entry = history.append(new ModelHistory.Evaluation(step, relative, sha, configHash,
                     shares, loss, accuracy, Instant.now().truncatedTo(ChronoUnit.MILLIS)));

@@ -28,7 +28,7 @@ import io.tributary.ps.aggregate.AggregationSettings;
 import io.tributary.protocol.ShardLayout;
 import io.tributary.ps.shard.ShardSettings;
 import io.tributary.trainer.data.Dataset;
-import io.tributary.trainer.model.ModelSpec;
+import io.tributary.trainer.model.ModelShape;
 import io.tributary.coordinator.Roster.Member;
 import java.util.HashSet;
 import java.util.Map;
@@ -68,7 +68,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
     }
 
     /** The node-local things the coordinator uses (it is created on the node that hosts it). */
-    public record Resources(NodeDataPlane dataPlane, Supplier<Backend> backend, ModelSpec spec,
+    public record Resources(NodeDataPlane dataPlane, Supplier<Backend> backend, ModelShape spec,
                             Supplier<Dataset> testSet, int trainCount,
                             Function<Integer, EntityRef<ShardCommand>> shards, RunListener listener,
                             CoordinatorMetrics metrics, RunRecorder recorder, Supplier<float[]> initialParameters,
@@ -477,6 +477,10 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         }
         double accuracy = evaluator.accuracy(evalAssembler.parameters());
         lastAccuracy = accuracy;
+        if (evaluator.measuresLoss()) {
+            getContext().getLog().info("step {}: validation loss {}", step, evaluator.lastLoss());
+            res.listener().validationLoss(step, evaluator.lastLoss());
+        }
         if (res.recorder() != null) {
             res.recorder().recordAccuracy(step, (System.nanoTime() - startNanos) / 1e9, accuracy);
         }

@@ -36,8 +36,28 @@ public interface Optimizer {
     /** Creates the optimizer for {@code length} parameters with zeroed state on {@code backend}. */
     static Optimizer create(OptimizerSettings settings, Backend backend, int length) {
         return switch (settings.type()) {
-            case ADAM, ADAMW -> new Adam(settings, backend, length);
+            case ADAM, ADAMW -> new Adam(settings, Schedule.NONE, backend, length, null, 0f);
             case SGD, NESTEROV -> new SgdMomentum(settings, backend, length);
+        };
+    }
+
+    /**
+     * As {@link #create(OptimizerSettings, Backend, int)}, with a learning-rate {@code schedule} and
+     * gradient clipping to {@code clipNorm} (0: off; a shard passes its share of the schedule's, see
+     * {@link Schedule}), AdamW's decay applied only to {@code decayRanges} ({@code [from, to)} pairs
+     * within these {@code length} parameters; null: all of them). Only Adam and AdamW take a schedule.
+     */
+    static Optimizer create(OptimizerSettings settings, Schedule schedule, Backend backend, int length, int[] decayRanges,
+                            float clipNorm) {
+        return switch (settings.type()) {
+            case ADAM, ADAMW -> new Adam(settings, schedule, backend, length, decayRanges, clipNorm);
+            case SGD, NESTEROV -> {
+                if (schedule.warmupSteps() > 0 || schedule.decaySteps() > 0 || clipNorm > 0) {
+                    throw new IllegalArgumentException("tributary.optimizer.warmup-steps, decay-steps and clip-norm apply"
+                            + " to adam and adamw only: set them to 0 for " + settings.typeName());
+                }
+                yield new SgdMomentum(settings, backend, length);
+            }
         };
     }
 }

@@ -156,7 +156,9 @@ public final class ParameterShard implements Steps.Host {
         this.paramArray = new float[length];
         System.arraycopy(initialParameters.get(), layout.offset(shard), paramArray, 0, length);
         this.params = CpuBackend.wrap(paramArray);
-        this.optimizer = Optimizer.create(settings.optimizer(), backend, length);
+        this.optimizer = Optimizer.create(settings.optimizer(), settings.schedule(), backend, length,
+                settings.decayRangesWithin(layout.offset(shard), length),
+                (float) (settings.schedule().clipNorm() * Math.sqrt((double) length / layout.totalParameters())));
         ActorRef<ShardCommand> self = ctx.getSelf();
         this.slots = new ContributionSlots(length, settings.maxTrainers(),
                 (trainer, at) -> self.tell(new ShardSignals.ContributionComplete(trainer, at)));

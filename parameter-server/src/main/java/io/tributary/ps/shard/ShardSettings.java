@@ -4,6 +4,7 @@ import io.tributary.protocol.ConsistencyPolicy;
 import com.typesafe.config.Config;
 import io.tributary.ps.aggregate.AggregationSettings;
 import io.tributary.ps.optim.OptimizerSettings;
+import io.tributary.ps.optim.Schedule;
 import io.tributary.wire.Encoding;
 import java.time.Duration;
 import java.util.Locale;
@@ -26,11 +27,14 @@ import java.util.Locale;
  * @param resendAfter sync: a trainer that asked for the next parameters but whose gradient of the step
  *                    has not arrived this long after is asked to send it again (it went to a node the
  *                    shard has left, or was lost)
+ * @param schedule    the optimizer's learning-rate schedule and clip norm (Adam and AdamW; see {@link Schedule})
+ * @param decayRanges the {@code [from, to)} pairs of the whole flat vector AdamW decays (null: all of it;
+ *                    the model's, set with {@link #withDecayRanges})
  */
 public record ShardSettings(int shards, ConsistencyPolicy policy, int backup, Duration deadline, int staleness, int innerSteps,
                             int maxTrainers,
                             OptimizerSettings optimizer, AggregationSettings trust, Duration resendAfter,
-                            Encoding parameterEncoding) {
+                            Encoding parameterEncoding, Schedule schedule, int[] decayRanges) {
 
     public ShardSettings {
         if (shards < 1) {
@@ -53,7 +57,7 @@ public record ShardSettings(int shards, ConsistencyPolicy policy, int backup, Du
         if (maxTrainers < 1 || maxTrainers > 4096) {
             throw new IllegalArgumentException("tributary.cluster.max-trainers = " + maxTrainers + " is invalid: use 1..4096");
         }
-        if (optimizer == null || trust == null || parameterEncoding == null) {
+        if (optimizer == null || trust == null || parameterEncoding == null || schedule == null) {
             throw new IllegalArgumentException("shard settings need optimizer and trust settings");
         }
         if (deadline.isNegative() || deadline.isZero()) {
@@ -72,7 +76,40 @@ public record ShardSettings(int shards, ConsistencyPolicy policy, int backup, Du
         return new ShardSettings(cluster.getInt("shards"), policy, c.getInt("backup"), c.getDuration("deadline"),
                 c.getInt("staleness"), local ? c.getInt("inner-steps") : 1, cluster.getInt("max-trainers"),
                 local ? outerOptimizer(c) : OptimizerSettings.from(root), AggregationSettings.from(root),
-                c.getDuration("resend-after"), encoding(root, "tributary.data-plane.parameter-encoding"));
+                c.getDuration("resend-after"), encoding(root, "tributary.data-plane.parameter-encoding"),
+                local ? Schedule.NONE : Schedule.from(root), null);
+    }
+
+    /** These settings with another optimizer and schedule (a model whose recipe fixes them). */
+    public ShardSettings withOptimizer(OptimizerSettings newOptimizer, Schedule newSchedule) {
+        return new ShardSettings(shards, policy, backup, deadline, staleness, innerSteps, maxTrainers, newOptimizer, trust,
+                resendAfter, parameterEncoding, newSchedule, decayRanges);
+    }
+
+    /** These settings with AdamW's decay applied to {@code ranges} of the flat vector only ({@code [from, to)} pairs). */
+    public ShardSettings withDecayRanges(int[] ranges) {
+        return new ShardSettings(shards, policy, backup, deadline, staleness, innerSteps, maxTrainers, optimizer, trust,
+                resendAfter, parameterEncoding, schedule, ranges == null ? null : ranges.clone());
+    }
+
+    /**
+     * The decay ranges within the slice {@code [offset, offset + length)}, relative to it (null: all of it);
+     * pairs, in order.
+     */
+    public int[] decayRangesWithin(int offset, int length) {
+        if (decayRanges == null) {
+            return null;
+        }
+        java.util.List<Integer> out = new java.util.ArrayList<>();
+        for (int i = 0; i + 1 < decayRanges.length; i += 2) {
+            int from = Math.max(decayRanges[i], offset);
+            int to = Math.min(decayRanges[i + 1], offset + length);
+            if (from < to) {
+                out.add(from - offset);
+                out.add(to - offset);
+            }
+        }
+        return out.stream().mapToInt(Integer::intValue).toArray();
     }
 
     /** The data-plane encoding a key names; one line naming the key otherwise. */

@@ -33,13 +33,13 @@ public final class BatchPipeline implements AutoCloseable, WorkPlans.BatchSource
         int size;
         long step;
 
-        Batch(int capacity, int featureCount) {
-            grow(capacity, featureCount);
+        Batch(int capacity, int featureCount, int labelWidth) {
+            grow(capacity, featureCount, labelWidth);
         }
 
-        private void grow(int capacity, int featureCount) {
+        private void grow(int capacity, int featureCount, int labelWidth) {
             features = new float[Math.max(1, capacity) * featureCount];
-            labels = new float[Math.max(1, capacity)];
+            labels = new float[Math.max(1, capacity) * labelWidth];
             positions = new int[Math.max(1, capacity)];
             rows = new int[Math.max(1, capacity)];
         }
@@ -79,7 +79,7 @@ public final class BatchPipeline implements AutoCloseable, WorkPlans.BatchSource
         this.dataset = dataset;
         this.sequence = sequence;
         for (int i = 0; i < MAX_AHEAD; i++) {
-            free.add(new Batch(initialCapacity, dataset.features()));
+            free.add(new Batch(initialCapacity, dataset.features(), dataset.labelWidth()));
         }
         this.requests = Source.<Request>queue(MAX_AHEAD)
                 .map(this::fillOrFailure)
@@ -117,8 +117,8 @@ public final class BatchPipeline implements AutoCloseable, WorkPlans.BatchSource
         }
         WorkPlan plan = r.plan();
         int n = r.index() < 0 ? 0 : plan.sliceSize(r.index(), r.step()); // not in the plan: an empty step
-        if (b.labels.length < n) {
-            b.grow(n, dataset.features()); // a plan with a larger batch than any before: once per plan at most
+        if (b.rows.length < n) {
+            b.grow(n, dataset.features(), dataset.labelWidth()); // a plan with a larger batch than any before: once per plan at most
         }
         if (n > 0) {
             sequence.startEpoch(plan.epoch());

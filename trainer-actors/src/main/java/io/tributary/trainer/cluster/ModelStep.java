@@ -4,8 +4,8 @@ import io.tributary.kernels.Backend;
 import io.tributary.kernels.Tensor;
 import io.tributary.ps.optim.Optimizer;
 import io.tributary.ps.optim.OptimizerSettings;
-import io.tributary.trainer.model.Mlp;
-import io.tributary.trainer.model.ModelSpec;
+import io.tributary.trainer.model.ModelShape;
+import io.tributary.trainer.model.TrainableModel;
 
 /**
  * A trainer's model on its backend with the input tensors of a batch: it computes one step's
@@ -15,11 +15,12 @@ import io.tributary.trainer.model.ModelSpec;
  */
 final class ModelStep {
 
-    private final ModelSpec spec;
+    private final ModelShape spec;
     private final int features;
+    private final int labelWidth;
     /** The backend every tensor of this object lives on (a trainer's may change only across actor restarts). */
     private final Backend backend;
-    private Mlp model;
+    private TrainableModel model;
     private Tensor input;
     private Tensor labels;
     /** Samples the model's and the input tensors' buffers hold at most. */
@@ -28,18 +29,19 @@ final class ModelStep {
     private Optimizer inner;
     private OptimizerSettings innerSettings;
 
-    ModelStep(ModelSpec spec, int features, Backend backend, int capacity) {
+    ModelStep(ModelShape spec, Backend backend, int capacity) {
         this.spec = spec;
-        this.features = features;
+        this.features = spec.inputsPerSample();
+        this.labelWidth = spec.labelsPerSample();
         this.backend = backend;
         allocate(capacity);
     }
 
     private void allocate(int samples) {
         capacity = samples;
-        model = new Mlp(spec, backend, capacity);
+        model = spec.build(backend, capacity);
         input = backend.allocate(capacity * features);
-        labels = backend.allocate(capacity);
+        labels = backend.allocate(capacity * labelWidth);
     }
 
     int parameterCount() {
@@ -135,9 +137,9 @@ final class ModelStep {
             int size = i < larger ? base + 1 : base;
             // full parts use the tensors themselves; only a short last part takes a view
             Tensor in = size == capacity ? input : input.slice(0, size * features);
-            Tensor out = size == capacity ? labels : labels.slice(0, size);
+            Tensor out = size == capacity ? labels : labels.slice(0, size * labelWidth);
             backend.upload(batchFeatures, from * features, in);
-            backend.upload(batchLabels, from, out);
+            backend.upload(batchLabels, from * labelWidth, out);
             loss += model.computeGradients(in, out, size);
             inner.apply(model.parameters(), model.gradients());
             done++;
@@ -154,7 +156,7 @@ final class ModelStep {
     void load(Backend backend, float[] parameters, float[] batchFeatures, float[] batchLabels, int n) {
         backend.upload(parameters, 0, model.parameters());
         backend.upload(batchFeatures, 0, n == capacity ? input : input.slice(0, n * features));
-        backend.upload(batchLabels, 0, n == capacity ? labels : labels.slice(0, n));
+        backend.upload(batchLabels, 0, n == capacity ? labels : labels.slice(0, n * labelWidth));
     }
 
     /** Forward and backward over the {@code n} samples loaded; the gradient goes to {@code gradient}. */

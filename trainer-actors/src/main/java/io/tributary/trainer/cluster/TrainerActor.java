@@ -31,7 +31,7 @@ import io.tributary.wire.Encoding;
 import io.tributary.ps.shard.ParameterShard;
 import io.tributary.trainer.data.Dataset;
 import io.tributary.trainer.data.EpochSequence;
-import io.tributary.trainer.model.ModelSpec;
+import io.tributary.trainer.model.ModelShape;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.List;
@@ -69,7 +69,7 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
     public static final String PIPELINE_DISPATCHER = "tributary.dispatchers.pipeline";
 
     /** Everything a trainer needs from its node; {@code signer} signs its registration with the node's TLS key. */
-    public record Resources(String nodeId, TrainerBackend backends, ModelSpec spec, Dataset train, long seed,
+    public record Resources(String nodeId, TrainerBackend backends, ModelShape spec, Dataset train, long seed,
                             NodeDataPlane dataPlane, ActorRef<CoordinatorCommand> coordinator,
                             Function<Integer, EntityRef<ShardCommand>> shards, Duration requestTimeout,
                             double slowdown, TrainerMetrics metrics, Attack attack, double lieZ,
@@ -228,7 +228,7 @@ public final class TrainerActor extends AbstractBehavior<TrainerCommand> {
                 a.stepsPerEpoch(), res.seed());
         boolean localSgd = a.policy() == ConsistencyPolicy.LOCAL_SGD;
         // local SGD: the model holds one inner step's samples; the round's batch is innerSteps of them
-        model = new ModelStep(res.spec(), res.train().features(), res.backend(), innerBatch(a.localBatch()));
+        model = new ModelStep(res.spec(), res.backend(), innerBatch(a.localBatch()));
         if (localSgd) {
             model.innerOptimizer(res.innerOptimizer(), res.backend());
             times.logEvery(StepTimes.LOG_EVERY_ROUNDS);

@@ -17,6 +17,8 @@ public final class Dataset {
     private final int classes;
     private final float[] featureValues;
     private final float[] labels;
+    /** Labels per row: 1 for classification, the window's length for next-token prediction. */
+    private final int labelWidth;
 
     /**
      * @param featureValues row-major {@code count x features} values, normally in [0, 1]
@@ -24,6 +26,19 @@ public final class Dataset {
      * @throws IllegalArgumentException naming the argument that is inconsistent
      */
     public Dataset(String name, int count, int features, int classes, float[] featureValues, float[] labels) {
+        this(name, count, features, classes, featureValues, labels, 1);
+    }
+
+    /**
+     * Windows of a token sequence: each row holds {@code width} token ids as features and the
+     * {@code width} next tokens as its labels (each a class of {@code vocabulary}).
+     */
+    public static Dataset sequences(String name, int count, int width, int vocabulary, float[] ids, float[] targets) {
+        return new Dataset(name, count, width, vocabulary, ids, targets, width);
+    }
+
+    private Dataset(String name, int count, int features, int classes, float[] featureValues, float[] labels,
+                    int labelWidth) {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(featureValues, "featureValues");
         Objects.requireNonNull(labels, "labels");
@@ -41,14 +56,14 @@ public final class Dataset {
             throw new IllegalArgumentException("dataset '" + name + "': featureValues has " + featureValues.length
                     + " floats but count x features = " + count + " x " + features + " = " + expectedValues);
         }
-        if (labels.length != count) {
+        if (labels.length != (long) count * labelWidth) {
             throw new IllegalArgumentException("dataset '" + name + "': labels has " + labels.length
-                    + " entries but count is " + count);
+                    + " entries but count is " + count + (labelWidth == 1 ? "" : " rows of " + labelWidth));
         }
-        for (int row = 0; row < count; row++) {
-            float label = labels[row];
+        for (int i = 0; i < labels.length; i++) {
+            float label = labels[i];
             if (!(label >= 0 && label < classes) || label != (int) label) {
-                throw new IllegalArgumentException("dataset '" + name + "': label " + label + " at row " + row
+                throw new IllegalArgumentException("dataset '" + name + "': label " + label + " at row " + i / labelWidth
                         + " is not a class index in 0.." + (classes - 1));
             }
         }
@@ -58,6 +73,12 @@ public final class Dataset {
         this.classes = classes;
         this.featureValues = featureValues;
         this.labels = labels;
+        this.labelWidth = labelWidth;
+    }
+
+    /** Labels per row (1 for classification). */
+    public int labelWidth() {
+        return labelWidth;
     }
 
     public String name() {
@@ -84,15 +105,15 @@ public final class Dataset {
         return featureValues;
     }
 
-    /** The shared label vector (class index as float); do not modify. */
+    /** The shared label vector (class indices as floats, {@link #labelWidth()} per row); do not modify. */
     public float[] labels() {
         return labels;
     }
 
-    /** The class index of one row. */
+    /** The class index of one row (its first label). */
     public int label(int row) {
         Objects.checkIndex(row, count);
-        return (int) labels[row];
+        return (int) labels[row * labelWidth];
     }
 
     /**
@@ -106,14 +127,19 @@ public final class Dataset {
             throw new IllegalArgumentException("xOut holds " + xOut.length + " floats, a batch of " + batchSize
                     + " rows x " + features + " features needs " + (long) batchSize * features);
         }
-        if (yOut.length < batchSize) {
-            throw new IllegalArgumentException("yOut holds " + yOut.length + " floats, a batch needs " + batchSize);
+        if (yOut.length < (long) batchSize * labelWidth) {
+            throw new IllegalArgumentException("yOut holds " + yOut.length + " floats, a batch needs "
+                    + (long) batchSize * labelWidth);
         }
         for (int i = 0; i < batchSize; i++) {
             int row = indices[from + i];
             Objects.checkIndex(row, count);
             System.arraycopy(featureValues, row * features, xOut, i * features, features);
-            yOut[i] = labels[row];
+            if (labelWidth == 1) {
+                yOut[i] = labels[row];
+            } else {
+                System.arraycopy(labels, row * labelWidth, yOut, i * labelWidth, labelWidth);
+            }
         }
     }
 
@@ -137,9 +163,9 @@ public final class Dataset {
 
     private Dataset copyOf(int[] rows, String newName) {
         float[] x = new float[Math.multiplyExact(rows.length, features)];
-        float[] y = new float[rows.length];
+        float[] y = new float[Math.multiplyExact(rows.length, labelWidth)];
         copyBatch(rows, 0, rows.length, x, y);
-        return new Dataset(newName, rows.length, features, classes, x, y);
+        return new Dataset(newName, rows.length, features, classes, x, y, labelWidth);
     }
 
     @Override

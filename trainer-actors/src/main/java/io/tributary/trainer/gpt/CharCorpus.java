@@ -42,6 +42,24 @@ public final class CharCorpus {
         split = (int) (points.length * TRAIN_SHARE);
     }
 
+    /**
+     * The directory of the GPT's {@code data.txt}: {@code tributary.gpt.dir}, else {@code tributary.data.dir}
+     * (the {@code --data} flag), else {@code $TRIBUTARY_DATA/moby-dick}, else {@code ~/.cache/tributary/moby-dick}
+     * (where scripts/fetch-moby-dick.sh puts it).
+     */
+    public static Path dataDir(com.typesafe.config.Config config) {
+        String dir = config.getString("tributary.gpt.dir");
+        if (dir.isEmpty()) {
+            dir = config.getString("tributary.data.dir");
+        }
+        if (!dir.isEmpty()) {
+            return Path.of(dir);
+        }
+        String root = System.getenv("TRIBUTARY_DATA");
+        return root != null && !root.isEmpty() ? Path.of(root, "moby-dick")
+                : Path.of(System.getProperty("user.home"), ".cache", "tributary", "moby-dick");
+    }
+
     /** Reads a UTF-8 text file; a missing, unreadable, malformed or too short file is refused saying so. */
     public static CharCorpus load(Path file, int context) {
         byte[] bytes;
@@ -112,9 +130,14 @@ public final class CharCorpus {
      * next ones, as floats. Allocates nothing.
      */
     public void trainingBatch(SplittableRandom random, int batch, int context, float[] ids, float[] targets) {
+        trainingBatch(random, batch, context, ids, targets, 0);
+    }
+
+    /** As {@link #trainingBatch(SplittableRandom, int, int, float[], float[])}, written from {@code at}. */
+    public void trainingBatch(SplittableRandom random, int batch, int context, float[] ids, float[] targets, int at) {
         for (int b = 0; b < batch; b++) {
             int start = random.nextInt(split - context);
-            window(start, context, ids, targets, b * context);
+            window(start, context, ids, targets, at + b * context);
         }
     }
 

@@ -16,7 +16,7 @@ import java.util.SplittableRandom;
  * allocates nothing (views for a batch size other than the last one used are made once per change).
  * Sequences are always {@code context} long.
  */
-public final class Gpt {
+public final class Gpt implements io.tributary.trainer.model.TrainableModel {
 
     /** LayerNorm's epsilon, as PyTorch's default. */
     static final float LN_EPS = 1e-5f;
@@ -53,6 +53,8 @@ public final class Gpt {
     private final Rows lnfRstd;
     private final Rows logits;
     private final Rows dLogits;
+    private final Rows predictions;
+    private final float[] hostPredictions;
     // scratch shared by the blocks
     private final Rows qkv;
     private final Rows yHeads;
@@ -227,6 +229,8 @@ public final class Gpt {
         lnfRstd = rows(1);
         logits = rows(v);
         dLogits = rows(v);
+        predictions = rows(1);
+        hostPredictions = new float[maxBatch * t];
         yV = headViews(yHeads.full);
         dqV = headViews(dq.full);
         dkV = headViews(dk.full);
@@ -277,29 +281,35 @@ public final class Gpt {
         return spec;
     }
 
+    @Override
     public Backend backend() {
         return backend;
     }
 
+    @Override
     public int maxBatch() {
         return maxBatch;
     }
 
+    @Override
     public int parameterCount() {
         return params.length();
     }
 
     /** The flat parameter vector (on the backend), laid out as {@link GptSpec#layout()}. */
+    @Override
     public Tensor parameters() {
         return params;
     }
 
     /** The flat gradient vector {@link #computeGradients} writes. */
+    @Override
     public Tensor gradients() {
         return grads;
     }
 
     /** Gives every tensor back to the backend; the model is unusable afterwards. */
+    @Override
     public void free() {
         for (Tensor x : owned) {
             backend.free(x);
@@ -411,6 +421,7 @@ public final class Gpt {
      * fills {@link #gradients()} (overwriting) and returns the loss in nats per token.
      * {@code targets} holds the next token of each position, as floats.
      */
+    @Override
     public float computeGradients(Tensor ids, Tensor targets, int batch) {
         forward(ids, batch);
         int n = batch * t;
@@ -481,10 +492,28 @@ public final class Gpt {
     }
 
     /** The mean cross-entropy (nats per token) of {@code batch} sequences, without gradients. */
+    @Override
     public float loss(Tensor ids, Tensor targets, int batch) {
         forward(ids, batch);
         int n = batch * t;
         return backend.softmaxCrossEntropy(n, v, logits.at(batch), targets, dLogits.at(batch));
+    }
+
+    /** Positions of {@code batch} sequences whose highest logit is the next token. */
+    @Override
+    public int countCorrect(Tensor ids, float[] hostTargets, int targetOffset, int batch) {
+        forward(ids, batch);
+        int n = batch * t;
+        Tensor p = predictions.at(batch);
+        backend.argmaxRows(n, v, logits.at(batch), p);
+        backend.download(p, hostPredictions, 0);
+        int correct = 0;
+        for (int i = 0; i < n; i++) {
+            if (hostPredictions[i] == hostTargets[targetOffset + i]) {
+                correct++;
+            }
+        }
+        return correct;
     }
 
     /**

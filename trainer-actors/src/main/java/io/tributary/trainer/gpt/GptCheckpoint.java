@@ -1,5 +1,6 @@
 package io.tributary.trainer.gpt;
 
+import io.tributary.history.Safetensors;
 import io.tributary.trainer.data.DataFormatException;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -27,6 +28,17 @@ public final class GptCheckpoint {
     public static void write(Path file, GptSpec spec, float[] parameters, int[] vocabulary, int step,
                              double validationLoss, int[] validationOffsets) throws IOException {
         Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("step", Integer.toString(step));
+        meta.put("validation-loss", Double.toString(validationLoss));
+        meta.put("validation-offsets",
+                Arrays.stream(validationOffsets).mapToObj(Integer::toString).collect(Collectors.joining(",")));
+        write(file, spec, parameters, vocabulary, meta);
+    }
+
+    /** Writes a checkpoint with {@code extra} metadata (a cluster run's step, run id, config hash). */
+    public static void write(Path file, GptSpec spec, float[] parameters, int[] vocabulary, Map<String, String> extra)
+            throws IOException {
+        Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", "tributary-gpt-1");
         meta.put("layers", Integer.toString(spec.layers()));
         meta.put("heads", Integer.toString(spec.heads()));
@@ -34,11 +46,15 @@ public final class GptCheckpoint {
         meta.put("context", Integer.toString(spec.context()));
         meta.put("vocab", Integer.toString(spec.vocab()));
         meta.put("vocabulary", Arrays.stream(vocabulary).mapToObj(Integer::toString).collect(Collectors.joining(",")));
-        meta.put("step", Integer.toString(step));
-        meta.put("validation-loss", Double.toString(validationLoss));
-        meta.put("validation-offsets",
-                Arrays.stream(validationOffsets).mapToObj(Integer::toString).collect(Collectors.joining(",")));
-        Safetensors.write(file, spec.layout(), parameters, meta);
+        for (Map.Entry<String, String> e : extra.entrySet()) {
+            meta.putIfAbsent(e.getKey(), e.getValue());
+        }
+        Map<String, Safetensors.Tensor> tensors = new LinkedHashMap<>();
+        for (GptSpec.Param p : spec.layout()) {
+            tensors.put(p.name(), new Safetensors.Tensor(p.shape(),
+                    Arrays.copyOfRange(parameters, p.offset(), p.offset() + p.length())));
+        }
+        Safetensors.write(file, tensors, meta);
     }
 
     public static Loaded read(Path file) throws IOException {
@@ -54,12 +70,12 @@ public final class GptCheckpoint {
                 Integer.parseInt(meta.get("embedding")));
         float[] params = new float[spec.parameterCount()];
         for (GptSpec.Param p : spec.layout()) {
-            float[] t = c.tensors().get(p.name());
-            if (t == null || !Arrays.equals(c.shapes().get(p.name()), p.shape())) {
+            Safetensors.Tensor t = c.tensors().get(p.name());
+            if (t == null || !Arrays.equals(t.shape(), p.shape())) {
                 throw new DataFormatException(file + ": tensor " + p.name() + " is missing or not of shape "
                         + Arrays.toString(p.shape()));
             }
-            System.arraycopy(t, 0, params, p.offset(), t.length);
+            System.arraycopy(t.data(), 0, params, p.offset(), t.data().length);
         }
         return new Loaded(spec, params, vocabulary, meta);
     }

@@ -15,7 +15,8 @@ import java.util.List;
  * @param heads     attention heads per block (must divide {@code embedding})
  * @param embedding the width of every position's vector
  */
-public record GptSpec(int vocab, int context, int layers, int heads, int embedding) {
+public record GptSpec(int vocab, int context, int layers, int heads, int embedding)
+        implements io.tributary.trainer.model.ModelShape {
 
     public GptSpec {
         positive("vocab", vocab);
@@ -49,7 +50,45 @@ public record GptSpec(int vocab, int context, int layers, int heads, int embeddi
         return 4 * embedding;
     }
 
+    @Override
+    public int inputsPerSample() {
+        return context;
+    }
+
+    @Override
+    public int labelsPerSample() {
+        return context;
+    }
+
+    @Override
+    public io.tributary.trainer.model.TrainableModel build(io.tributary.kernels.Backend backend, int maxBatch) {
+        return new Gpt(this, backend, maxBatch);
+    }
+
+    @Override
+    public float[] initialParameters(long seed) {
+        return Gpt.initialParameters(this, seed);
+    }
+
+    @Override
+    public int[] decayRanges() {
+        List<Integer> out = new ArrayList<>();
+        for (Param p : layout()) {
+            if (p.decays()) {
+                int n = out.size();
+                if (n > 0 && out.get(n - 1) == p.offset()) {
+                    out.set(n - 1, p.offset() + p.length()); // adjacent matrices: one range
+                } else {
+                    out.add(p.offset());
+                    out.add(p.offset() + p.length());
+                }
+            }
+        }
+        return out.stream().mapToInt(Integer::intValue).toArray();
+    }
+
     /** Number of trainable parameters (the head shares the token embedding). */
+    @Override
     public int parameterCount() {
         return (int) parameterCountLong(vocab, context, layers, embedding);
     }

@@ -72,7 +72,8 @@ public final class GptTraining {
         this.targets = backend.allocate(n);
         this.hostIds = new float[n];
         this.hostTargets = new float[n];
-        this.validation = corpus.validationOffsets(settings.evalWindows(), model.spec().context(), settings.seed() + 1);
+        this.validation = corpus.validationOffsets(settings.evalWindows(), model.spec().context(),
+                validationSeed(settings.seed()));
     }
 
     /** Runs every step, validating every {@code eval-every} steps and after the last. */
@@ -116,6 +117,11 @@ public final class GptTraining {
             sum += (double) model.loss(ids, targets, count) * count;
         }
         return sum / validation.length;
+    }
+
+    /** The seed of the validation windows' offsets for a run's {@code seed}. */
+    public static long validationSeed(long seed) {
+        return seed + 1;
     }
 
     /** The validation windows' offsets in the corpus (a copy). */

@@ -12,7 +12,7 @@ import java.util.SplittableRandom;
  * dense layer's W then b), and so do their gradients: a trainer ships the gradient vector as is,
  * and a parameter server can cut both into shards by offset.
  */
-public final class Mlp {
+public final class Mlp implements TrainableModel {
 
     private final ModelSpec spec;
     private final Backend backend;
@@ -56,14 +56,17 @@ public final class Mlp {
         return spec;
     }
 
+    @Override
     public Backend backend() {
         return backend;
     }
 
+    @Override
     public int maxBatch() {
         return maxBatch;
     }
 
+    @Override
     public int parameterCount() {
         return params.length();
     }
@@ -73,6 +76,7 @@ public final class Mlp {
      * replaced, or whose trainer stops, must not hold device memory until the backend closes.
      * The model is unusable afterwards.
      */
+    @Override
     public void free() {
         for (Layer layer : layers) {
             layer.free();
@@ -84,11 +88,13 @@ public final class Mlp {
     }
 
     /** The flat parameter vector (shared, on the backend). */
+    @Override
     public Tensor parameters() {
         return params;
     }
 
     /** The flat gradient vector written by {@link #computeGradients}. */
+    @Override
     public Tensor gradients() {
         return grads;
     }
@@ -129,6 +135,7 @@ public final class Mlp {
      * Forward, loss and backward over one batch: fills {@link #gradients()} with the gradient of
      * the mean loss and returns that loss. {@code labels} holds class indices as floats.
      */
+    @Override
     public float computeGradients(Tensor input, Tensor labels, int batch) {
         Tensor logits = forward(input, batch);
         Tensor g = logitGrad.rows(batch);
@@ -139,7 +146,14 @@ public final class Mlp {
         return loss;
     }
 
+    @Override
+    public float loss(Tensor input, Tensor labels, int batch) {
+        Tensor logits = forward(input, batch);
+        return backend.softmaxCrossEntropy(batch, spec.classes(), logits, labels, logitGrad.rows(batch));
+    }
+
     /** Number of rows whose highest logit is the true class. */
+    @Override
     public int countCorrect(Tensor input, float[] hostLabels, int labelOffset, int batch) {
         Tensor logits = forward(input, batch);
         Tensor p = predictions.rows(batch);

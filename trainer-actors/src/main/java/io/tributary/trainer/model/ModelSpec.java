@@ -8,7 +8,7 @@ import java.util.List;
  * The shape of a multi-layer perceptron: layer widths from input to classes, and the hidden
  * activation. Read from {@code tributary.model}.
  */
-public record ModelSpec(int[] sizes, Activation.Function activation) {
+public record ModelSpec(int[] sizes, Activation.Function activation) implements ModelShape {
 
     public ModelSpec {
         if (sizes.length < 2) {
@@ -40,7 +40,33 @@ public record ModelSpec(int[] sizes, Activation.Function activation) {
         return sizes[sizes.length - 1];
     }
 
+    @Override
+    public int inputsPerSample() {
+        return inputs();
+    }
+
+    @Override
+    public int labelsPerSample() {
+        return 1;
+    }
+
+    @Override
+    public TrainableModel build(io.tributary.kernels.Backend backend, int maxBatch) {
+        return new Mlp(this, backend, maxBatch);
+    }
+
+    @Override
+    public float[] initialParameters(long seed) {
+        return Mlp.initialParameters(this, seed);
+    }
+
+    @Override
+    public int[] decayRanges() {
+        return new int[] {0, parameterCount()};
+    }
+
     /** Number of trainable parameters. */
+    @Override
     public int parameterCount() {
         long n = 0;
         for (int i = 0; i + 1 < sizes.length; i++) {

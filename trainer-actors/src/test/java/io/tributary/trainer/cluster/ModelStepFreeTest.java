@@ -23,7 +23,7 @@ class ModelStepFreeTest {
     @Test
     void aModelReplacedByALargerOneAndAModelFreedLeaveNoTensorBehind() {
         try (CpuBackend b = CpuBackend.create()) {
-            ModelStep m = new ModelStep(SPEC, 6, b, 4);
+            ModelStep m = new ModelStep(SPEC, b, 4);
             assertEquals(ONE_MODEL, b.liveTensors());
             m.grow(9, b);
             m.grow(17, b);
@@ -33,7 +33,7 @@ class ModelStepFreeTest {
             assertEquals(ONE_MODEL + 1, b.liveTensors(), "one inner optimizer's velocity");
             for (int restart = 0; restart < 20; restart++) {
                 m.free();
-                m = new ModelStep(SPEC, 6, b, 4);
+                m = new ModelStep(SPEC, b, 4);
             }
             assertEquals(ONE_MODEL, b.liveTensors(), "after 20 restarts: one model");
             m.free();
@@ -44,7 +44,7 @@ class ModelStepFreeTest {
     @Test
     void aModelDoesNotMoveToAnotherBackend() {
         try (CpuBackend b = CpuBackend.create(); CpuBackend other = CpuBackend.create()) {
-            ModelStep m = new ModelStep(SPEC, 6, b, 4);
+            ModelStep m = new ModelStep(SPEC, b, 4);
             assertThrows(IllegalStateException.class, () -> m.grow(8, other));
             m.free();
             assertEquals(0, b.liveTensors());

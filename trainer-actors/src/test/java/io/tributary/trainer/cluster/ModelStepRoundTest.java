@@ -61,7 +61,7 @@ class ModelStepRoundTest {
                 }
             }
 
-            ModelStep step = new ModelStep(SPEC, FEATURES, b, n / inner);
+            ModelStep step = new ModelStep(SPEC, b, n / inner);
             step.innerOptimizer(OptimizerSettings.sgd(lr, 0f), b);
             float[] pseudo = new float[start.length];
             step.round(b, start, x, y, n, inner, pseudo);
@@ -77,7 +77,7 @@ class ModelStepRoundTest {
         float[] y = {2};
         float[] start = Mlp.initialParameters(SPEC, 5);
         try (Backend b = CpuBackend.create()) {
-            ModelStep step = new ModelStep(SPEC, FEATURES, b, 1);
+            ModelStep step = new ModelStep(SPEC, b, 1);
             step.innerOptimizer(OptimizerSettings.sgd(0.05f, 0.5f), b);
             float[] first = new float[start.length];
             float[] second = new float[start.length];
@@ -93,7 +93,7 @@ class ModelStepRoundTest {
     @Test
     void aRoundNeedsTheInnerOptimizer() {
         try (Backend b = CpuBackend.create()) {
-            ModelStep step = new ModelStep(SPEC, FEATURES, b, 4);
+            ModelStep step = new ModelStep(SPEC, b, 4);
             float[] p = Mlp.initialParameters(SPEC, 1);
             assertThrows(IllegalStateException.class, () -> step.round(b, p, new float[4 * FEATURES], new float[4], 4, 1,
                     new float[p.length]));
@@ -105,7 +105,7 @@ class ModelStepRoundTest {
         // 2,185 samples in 52 steps: 1 part of 43 and 51 of 42 (a ceil(n / H) cut would take 51 steps)
         try (Backend b = CpuBackend.create()) {
             int n = 2185;
-            ModelStep step = new ModelStep(SPEC, FEATURES, b, 43);
+            ModelStep step = new ModelStep(SPEC, b, 43);
             step.innerOptimizer(OptimizerSettings.sgd(0.01f, 0f), b);
             float[] p = Mlp.initialParameters(SPEC, 1);
             step.round(b, p, new float[n * FEATURES], new float[n], n, 52, new float[p.length]);
