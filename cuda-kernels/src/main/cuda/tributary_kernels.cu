@@ -353,3 +353,241 @@ extern "C" __global__ void adam_f32(float* param, const float* grad, float* m, f
         param[i] -= lr * (m1 / bias1) / (sqrtf(v1 / bias2) + eps);
     }
 }
+
+// ---- transformer layers ----------------------------------------------------------------------
+
+// Whether id (a token index stored as a float) names a row of a table of table_rows rows.
+__device__ __forceinline__ bool valid_id(float id, int table_rows) {
+    return id >= 0.0f && id < (float) table_rows && id == truncf(id);
+}
+
+// out[r] = table[ids[r]] for rows x dim; a bad id writes NaN and records its row in *bad_row.
+extern "C" __global__ void gather_rows_f32(const float* table, const float* ids, float* out, int* bad_row,
+                                           int rows, int dim, int table_rows) {
+    GRID_STRIDE_LOOP(i, rows * dim) {
+        const int r = i / dim;
+        const float id = ids[r];
+        if (valid_id(id, table_rows)) {
+            out[i] = table[(size_t) id * dim + i % dim];
+        } else {
+            out[i] = __int_as_float(0x7fc00000);
+            atomicMax(bad_row, r);
+        }
+    }
+}
+
+// table_grad[ids[r]] += grad[r] (atomically: rows with one id add up in any order); a bad id adds
+// nothing and records its row in *bad_row.
+extern "C" __global__ void scatter_add_rows_f32(const float* grad, const float* ids, float* table_grad, int* bad_row,
+                                                int rows, int dim, int table_rows) {
+    GRID_STRIDE_LOOP(i, rows * dim) {
+        const int r = i / dim;
+        const float id = ids[r];
+        if (valid_id(id, table_rows)) {
+            atomicAdd(&table_grad[(size_t) id * dim + i % dim], grad[i]);
+        } else {
+            atomicMax(bad_row, r);
+        }
+    }
+}
+
+// x[r] += table[r % period] for rows x dim (n = rows * dim).
+extern "C" __global__ void add_periodic_rows_f32(const float* table, float* x, int n, int period, int dim) {
+    GRID_STRIDE_LOOP(i, n) {
+        const int r = i / dim;
+        x[i] += table[(size_t) (r % period) * dim + i % dim];
+    }
+}
+
+// out[p] = sum of x[r] over r % period == p, one thread per output element, rows in order.
+extern "C" __global__ void sum_periodic_rows_f32(const float* x, float* out, int rows, int period, int dim) {
+    GRID_STRIDE_LOOP(j, period * dim) {
+        const int p = j / dim;
+        const int c = j % dim;
+        float acc = 0.0f;
+        for (int r = p; r < rows; r += period) {
+            acc += x[(size_t) r * dim + c];
+        }
+        out[j] = acc;
+    }
+}
+
+// LayerNorm of each row (one block per row): biased variance, rstd = 1 / sqrt(var + eps); the
+// row's mean and rstd are kept for the backward pass.
+extern "C" __global__ void layer_norm_f32(const float* x, const float* gamma, const float* beta, float* out,
+                                          float* mean, float* rstd, int rows, int dim, float eps) {
+    __shared__ float scratch[33];
+    for (int r = blockIdx.x; r < rows; r += gridDim.x) {
+        const float* row = x + (size_t) r * dim;
+        float* dst = out + (size_t) r * dim;
+        float local = 0.0f;
+        for (int c = threadIdx.x; c < dim; c += blockDim.x) {
+            local += row[c];
+        }
+        const float mu = block_sum(local, scratch) / dim;
+        float local_var = 0.0f;
+        for (int c = threadIdx.x; c < dim; c += blockDim.x) {
+            const float d = row[c] - mu;
+            local_var += d * d;
+        }
+        const float s = rsqrtf(block_sum(local_var, scratch) / dim + eps);
+        for (int c = threadIdx.x; c < dim; c += blockDim.x) {
+            dst[c] = (row[c] - mu) * s * gamma[c] + beta[c];
+        }
+        if (threadIdx.x == 0) {
+            mean[r] = mu;
+            rstd[r] = s;
+        }
+    }
+}
+
+// LayerNorm's input gradient, one block per row:
+//   dxhat = dy * gamma;  dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)).
+extern "C" __global__ void layer_norm_backward_f32(const float* x, const float* mean, const float* rstd,
+                                                   const float* gamma, const float* grad_out, float* grad_in,
+                                                   int rows, int dim) {
+    __shared__ float scratch[33];
+    for (int r = blockIdx.x; r < rows; r += gridDim.x) {
+        const float* row = x + (size_t) r * dim;
+        const float* dy = grad_out + (size_t) r * dim;
+        float* dx = grad_in + (size_t) r * dim;
+        const float mu = mean[r];
+        const float s = rstd[r];
+        float local_d = 0.0f;
+        float local_dx = 0.0f;
+        for (int c = threadIdx.x; c < dim; c += blockDim.x) {
+            const float xhat = (row[c] - mu) * s;
+            const float dxhat = dy[c] * gamma[c];
+            local_d += dxhat;
+            local_dx += dxhat * xhat;
+        }
+        const float mean_d = block_sum(local_d, scratch) / dim;
+        const float mean_dx = block_sum(local_dx, scratch) / dim;
+        for (int c = threadIdx.x; c < dim; c += blockDim.x) {
+            const float xhat = (row[c] - mu) * s;
+            dx[c] = s * (dy[c] * gamma[c] - mean_d - xhat * mean_dx);
+        }
+    }
+}
+
+// LayerNorm's parameter gradients, one thread per column, rows in order (deterministic):
+//   grad_gamma[c] = sum over rows of dy * xhat;  grad_beta[c] = sum over rows of dy.
+extern "C" __global__ void layer_norm_param_grads_f32(const float* x, const float* mean, const float* rstd,
+                                                      const float* grad_out, float* grad_gamma, float* grad_beta,
+                                                      int rows, int dim) {
+    GRID_STRIDE_LOOP(c, dim) {
+        float g = 0.0f;
+        float b = 0.0f;
+        for (int r = 0; r < rows; r++) {
+            const float dy = grad_out[(size_t) r * dim + c];
+            g += dy * (x[(size_t) r * dim + c] - mean[r]) * rstd[r];
+            b += dy;
+        }
+        grad_gamma[c] = g;
+        grad_beta[c] = b;
+    }
+}
+
+// The exact GELU, x * Phi(x), and its derivative Phi(x) + x * phi(x).
+extern "C" __global__ void gelu_f32(const float* x, float* out, int n) {
+    GRID_STRIDE_LOOP(i, n) {
+        const float v = x[i];
+        out[i] = v * 0.5f * (1.0f + erff(v * 0.70710678118654752f));
+    }
+}
+
+extern "C" __global__ void gelu_backward_f32(const float* x, const float* grad_out, float* grad_in, int n) {
+    GRID_STRIDE_LOOP(i, n) {
+        const float v = x[i];
+        const float cdf = 0.5f * (1.0f + erff(v * 0.70710678118654752f));
+        const float pdf = 0.39894228040143268f * expf(-0.5f * v * v);
+        grad_in[i] = grad_out[i] * (cdf + v * pdf);
+    }
+}
+
+// Rows of [q | k | v] (batch * time rows of 3 * heads * head_dim) to per-head q, k, v laid out
+// [batch][head][time][head_dim], one thread per per-head element; join != 0 goes the other way.
+extern "C" __global__ void split_heads_f32(float* qkv, float* q, float* k, float* v, int batch, int time, int heads,
+                                           int head_dim, int join) {
+    const int c = heads * head_dim;
+    GRID_STRIDE_LOOP(i, batch * time * c) {
+        const int d = i % head_dim;
+        const int t = (i / head_dim) % time;
+        const int h = (i / (head_dim * time)) % heads;
+        const int b = i / (head_dim * time * heads);
+        const size_t src = (size_t) (b * time + t) * 3 * c + h * head_dim + d;
+        if (join) {
+            qkv[src] = q[i];
+            qkv[src + c] = k[i];
+            qkv[src + 2 * c] = v[i];
+        } else {
+            q[i] = qkv[src];
+            k[i] = qkv[src + c];
+            v[i] = qkv[src + 2 * c];
+        }
+    }
+}
+
+// y [batch][head][time][head_dim] to rows [batch * time][heads * head_dim] (merge != 0), or back.
+extern "C" __global__ void merge_heads_f32(float* y, float* rows, int batch, int time, int heads, int head_dim,
+                                           int merge) {
+    const int c = heads * head_dim;
+    GRID_STRIDE_LOOP(i, batch * time * c) {
+        const int d = i % head_dim;
+        const int t = (i / head_dim) % time;
+        const int h = (i / (head_dim * time)) % heads;
+        const int b = i / (head_dim * time * heads);
+        const size_t ro = (size_t) (b * time + t) * c + h * head_dim + d;
+        if (merge) {
+            rows[ro] = y[i];
+        } else {
+            y[i] = rows[ro];
+        }
+    }
+}
+
+// Causal softmax of square time x time blocks, one block per row (rows = blocks * time): row i of a
+// block is the softmax of scale * s[0..i], and 0 past the diagonal.
+extern "C" __global__ void causal_softmax_f32(const float* s, float* p, int rows, int time, float scale) {
+    __shared__ float scratch[33];
+    for (int r = blockIdx.x; r < rows; r += gridDim.x) {
+        const int last = r % time;
+        const float* row = s + (size_t) r * time;
+        float* dst = p + (size_t) r * time;
+        float local_max = -INFINITY;
+        for (int c = threadIdx.x; c <= last; c += blockDim.x) {
+            local_max = fmaxf(local_max, scale * row[c]);
+        }
+        const float row_max = block_max(local_max, scratch);
+        float local_sum = 0.0f;
+        for (int c = threadIdx.x; c < time; c += blockDim.x) {
+            const float e = c <= last ? expf(scale * row[c] - row_max) : 0.0f;
+            dst[c] = e;
+            local_sum += e;
+        }
+        const float inv_sum = 1.0f / block_sum(local_sum, scratch);
+        for (int c = threadIdx.x; c <= last; c += blockDim.x) {
+            dst[c] *= inv_sum;
+        }
+    }
+}
+
+// The backward pass of a row softmax of scale * s, one block per row:
+//   grad_s = scale * p * (grad_p - sum(p * grad_p)).
+extern "C" __global__ void softmax_backward_f32(const float* p, const float* grad_p, float* grad_s, int rows, int cols,
+                                                float scale) {
+    __shared__ float scratch[33];
+    for (int r = blockIdx.x; r < rows; r += gridDim.x) {
+        const float* pr = p + (size_t) r * cols;
+        const float* gr = grad_p + (size_t) r * cols;
+        float* dst = grad_s + (size_t) r * cols;
+        float local = 0.0f;
+        for (int c = threadIdx.x; c < cols; c += blockDim.x) {
+            local += pr[c] * gr[c];
+        }
+        const float dot = block_sum(local, scratch);
+        for (int c = threadIdx.x; c < cols; c += blockDim.x) {
+            dst[c] = scale * pr[c] * (gr[c] - dot);
+        }
+    }
+}

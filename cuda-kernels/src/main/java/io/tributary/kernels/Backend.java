@@ -138,8 +138,8 @@ public interface Backend extends AutoCloseable {
                   float lr, float beta1, float beta2, float eps, int step);
 
     // ---- transformer layers -------------------------------------------------------------
-    // The CPU backend has them; the CUDA backend does not yet (each says so when called). Ids are
-    // token indices stored as floats, like the class labels of softmaxCrossEntropy.
+    // Both backends implement them (a backend that does not says so when called). Ids are token
+    // indices stored as floats, like the class labels of softmaxCrossEntropy.
 
     /** {@code out[r] = table[ids[r]]} for {@code rows} rows of {@code dim} (an embedding lookup). */
     default void gatherRows(int rows, int dim, Tensor table, Tensor ids, Tensor out) {

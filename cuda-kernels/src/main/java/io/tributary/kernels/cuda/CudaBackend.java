@@ -448,6 +448,195 @@ public final class CudaBackend implements Backend {
         kernels.adam(tp, tg, tm, tv, lr, beta1, beta2, eps, step);
     }
 
+    // ---- transformer layers ---------------------------------------------------------------------
+
+    @Override
+    public void gatherRows(int rows, int dim, Tensor table, Tensor ids, Tensor out) {
+        dims(rows, dim, "gatherRows");
+        need(ids, rows, "gatherRows ids");
+        need(out, (long) rows * dim, "gatherRows output");
+        CudaTensor tt = t(table), ti = t(ids), to = t(out);
+        if (rows == 0 || dim == 0) {
+            return;
+        }
+        enter();
+        kernels.gatherRows(rows, dim, tt, ti, to);
+    }
+
+    @Override
+    public void scatterAddRows(int rows, int dim, Tensor grad, Tensor ids, Tensor tableGrad) {
+        dims(rows, dim, "scatterAddRows");
+        need(ids, rows, "scatterAddRows ids");
+        need(grad, (long) rows * dim, "scatterAddRows gradient");
+        CudaTensor tg = t(grad), ti = t(ids), tt = t(tableGrad);
+        if (rows == 0 || dim == 0) {
+            return;
+        }
+        enter();
+        kernels.scatterAddRows(rows, dim, tg, ti, tt);
+    }
+
+    @Override
+    public void addPeriodicRows(int rows, int period, int dim, Tensor table, Tensor x) {
+        dims(rows, dim, "addPeriodicRows");
+        need(table, (long) Math.min(rows, period) * dim, "addPeriodicRows table");
+        need(x, (long) rows * dim, "addPeriodicRows matrix");
+        CudaTensor tt = t(table), tx = t(x);
+        if (rows == 0 || dim == 0) {
+            return;
+        }
+        enter();
+        kernels.addPeriodicRows(rows, period, dim, tt, tx);
+    }
+
+    @Override
+    public void sumPeriodicRows(int rows, int period, int dim, Tensor x, Tensor out) {
+        dims(rows, dim, "sumPeriodicRows");
+        need(x, (long) rows * dim, "sumPeriodicRows matrix");
+        need(out, (long) period * dim, "sumPeriodicRows output");
+        CudaTensor tx = t(x), to = t(out);
+        if (period == 0 || dim == 0) {
+            return;
+        }
+        enter();
+        kernels.sumPeriodicRows(rows, period, dim, tx, to);
+    }
+
+    @Override
+    public void layerNorm(int rows, int dim, float eps, Tensor x, Tensor gamma, Tensor beta, Tensor out, Tensor mean,
+                          Tensor rstd) {
+        dims(rows, dim, "layerNorm");
+        need(x, (long) rows * dim, "layerNorm input");
+        need(out, (long) rows * dim, "layerNorm output");
+        need(gamma, dim, "layerNorm gamma");
+        need(beta, dim, "layerNorm beta");
+        need(mean, rows, "layerNorm mean");
+        need(rstd, rows, "layerNorm rstd");
+        CudaTensor tx = t(x), tg = t(gamma), tb = t(beta), to = t(out), tm = t(mean), tr = t(rstd);
+        if (rows == 0 || dim == 0) {
+            return;
+        }
+        enter();
+        kernels.layerNorm(rows, dim, eps, tx, tg, tb, to, tm, tr);
+    }
+
+    @Override
+    public void layerNormBackward(int rows, int dim, Tensor x, Tensor mean, Tensor rstd, Tensor gamma, Tensor gradOut,
+                                  Tensor gradIn, Tensor gradGamma, Tensor gradBeta) {
+        dims(rows, dim, "layerNormBackward");
+        need(x, (long) rows * dim, "layerNormBackward input");
+        need(gradOut, (long) rows * dim, "layerNormBackward output gradient");
+        need(gradIn, (long) rows * dim, "layerNormBackward input gradient");
+        need(gamma, dim, "layerNormBackward gamma");
+        need(gradGamma, dim, "layerNormBackward gamma gradient");
+        need(gradBeta, dim, "layerNormBackward beta gradient");
+        need(mean, rows, "layerNormBackward mean");
+        need(rstd, rows, "layerNormBackward rstd");
+        CudaTensor tx = t(x), tm = t(mean), tr = t(rstd), tg = t(gamma), tgo = t(gradOut), tgi = t(gradIn),
+                tgg = t(gradGamma), tgb = t(gradBeta);
+        if (dim == 0) {
+            return;
+        }
+        enter();
+        kernels.layerNormBackward(rows, dim, tx, tm, tr, tg, tgo, tgi, tgg, tgb);
+    }
+
+    @Override
+    public void gelu(Tensor x, Tensor out) {
+        sameLength(x, out);
+        CudaTensor tx = t(x), to = t(out);
+        if (tx.length() == 0) {
+            return;
+        }
+        enter();
+        kernels.gelu(tx, to);
+    }
+
+    @Override
+    public void geluBackward(Tensor x, Tensor gradOut, Tensor gradIn) {
+        sameLength(x, gradOut, gradIn);
+        CudaTensor tx = t(x), to = t(gradOut), ti = t(gradIn);
+        if (tx.length() == 0) {
+            return;
+        }
+        enter();
+        kernels.geluBackward(tx, to, ti);
+    }
+
+    @Override
+    public void splitHeads(int batch, int time, int heads, int headDim, Tensor qkv, Tensor q, Tensor k, Tensor v) {
+        heads(batch, time, heads, headDim, qkv, q, k, v, false);
+    }
+
+    @Override
+    public void joinHeads(int batch, int time, int heads, int headDim, Tensor q, Tensor k, Tensor v, Tensor qkv) {
+        heads(batch, time, heads, headDim, qkv, q, k, v, true);
+    }
+
+    private void heads(int batch, int time, int heads, int headDim, Tensor qkv, Tensor q, Tensor k, Tensor v,
+                       boolean join) {
+        long n = (long) batch * time * heads * headDim;
+        need(qkv, 3 * n, "qkv rows");
+        need(q, n, "per-head q");
+        need(k, n, "per-head k");
+        need(v, n, "per-head v");
+        CudaTensor tqkv = t(qkv), tq = t(q), tk = t(k), tv = t(v);
+        if (n == 0) {
+            return;
+        }
+        enter();
+        kernels.splitHeads(batch, time, heads, headDim, tqkv, tq, tk, tv, join);
+    }
+
+    @Override
+    public void mergeHeads(int batch, int time, int heads, int headDim, Tensor y, Tensor out) {
+        merge(batch, time, heads, headDim, y, out, true);
+    }
+
+    @Override
+    public void unmergeHeads(int batch, int time, int heads, int headDim, Tensor rows, Tensor y) {
+        merge(batch, time, heads, headDim, y, rows, false);
+    }
+
+    private void merge(int batch, int time, int heads, int headDim, Tensor y, Tensor rows, boolean merge) {
+        long n = (long) batch * time * heads * headDim;
+        need(y, n, "per-head outputs");
+        need(rows, n, "head rows");
+        CudaTensor ty = t(y), tr = t(rows);
+        if (n == 0) {
+            return;
+        }
+        enter();
+        kernels.mergeHeads(batch, time, heads, headDim, ty, tr, merge);
+    }
+
+    @Override
+    public void causalSoftmax(int blocks, int time, float scale, Tensor scores, Tensor probs) {
+        dims(blocks, time, "causalSoftmax");
+        need(scores, (long) blocks * time * time, "causalSoftmax scores");
+        need(probs, (long) blocks * time * time, "causalSoftmax output");
+        CudaTensor ts = t(scores), tp = t(probs);
+        if (blocks == 0 || time == 0) {
+            return;
+        }
+        enter();
+        kernels.causalSoftmax(blocks, time, scale, ts, tp);
+    }
+
+    @Override
+    public void softmaxBackward(int rows, int cols, float scale, Tensor probs, Tensor gradProbs, Tensor gradScores) {
+        dims(rows, cols, "softmaxBackward");
+        need(probs, (long) rows * cols, "softmaxBackward probabilities");
+        need(gradProbs, (long) rows * cols, "softmaxBackward output gradient");
+        need(gradScores, (long) rows * cols, "softmaxBackward input gradient");
+        CudaTensor tp = t(probs), tg = t(gradProbs), ts = t(gradScores);
+        if (rows == 0 || cols == 0) {
+            return;
+        }
+        enter();
+        kernels.softmaxBackward(rows, cols, scale, tp, tg, ts);
+    }
+
     @Override
     public void synchronize() {
         enter();

@@ -224,6 +224,93 @@ final class KernelLaunches implements AutoCloseable {
                 .launch(grid(n), BLOCK, 0);
     }
 
+    // ---- transformer layers ---------------------------------------------------------------------------
+
+    void gatherRows(int rows, int dim, CudaTensor table, CudaTensor ids, CudaTensor out) {
+        ids(kernels.gatherRows, rows, dim, table, ids, out);
+    }
+
+    void scatterAddRows(int rows, int dim, CudaTensor grad, CudaTensor ids, CudaTensor tableGrad) {
+        ids(kernels.scatterAddRows, rows, dim, grad, ids, tableGrad);
+    }
+
+    /** An embedding kernel of signature {@code (a, ids, b, bad_row, rows, dim, table_rows)}; throws on a bad id. */
+    private void ids(Kernel kernel, int rows, int dim, CudaTensor a, CudaTensor ids, CudaTensor b) {
+        CudaTensor table = kernel == kernels.gatherRows ? a : b;
+        int tableRows = table.length() / dim;
+        int n = rows * dim;
+        cuMemsetD32(resultFlag, -1, 1);
+        kernel.pointer(0, a).pointer(1, ids).pointer(2, b).pointer(3, resultFlag).integer(4, rows).integer(5, dim)
+                .integer(6, tableRows).launch(grid(n), BLOCK, 0);
+        cuMemcpyDtoH(hostResultPointer, result, 2L * Float.BYTES);
+        int badRow = Float.floatToRawIntBits(hostResult[1]);
+        if (badRow >= 0) {
+            float[] id = new float[1];
+            cuMemcpyDtoH(Pointer.to(id), ids.pointer.plusBytes((long) badRow * Float.BYTES), Float.BYTES);
+            throw new IllegalArgumentException("id " + id[0] + " at row " + badRow + " is not a row of a table of "
+                    + tableRows + " rows: the data holds a token the vocabulary does not");
+        }
+    }
+
+    void addPeriodicRows(int rows, int period, int dim, CudaTensor table, CudaTensor x) {
+        int n = rows * dim;
+        kernels.addPeriodicRows.pointer(0, table).pointer(1, x).integer(2, n).integer(3, period).integer(4, dim)
+                .launch(grid(n), BLOCK, 0);
+    }
+
+    void sumPeriodicRows(int rows, int period, int dim, CudaTensor x, CudaTensor out) {
+        int n = period * dim;
+        kernels.sumPeriodicRows.pointer(0, x).pointer(1, out).integer(2, rows).integer(3, period).integer(4, dim)
+                .launch(grid(n), BLOCK, 0);
+    }
+
+    void layerNorm(int rows, int dim, float eps, CudaTensor x, CudaTensor gamma, CudaTensor beta, CudaTensor out,
+                   CudaTensor mean, CudaTensor rstd) {
+        kernels.layerNorm.pointer(0, x).pointer(1, gamma).pointer(2, beta).pointer(3, out).pointer(4, mean)
+                .pointer(5, rstd).integer(6, rows).integer(7, dim).real(8, eps).launch(rowGrid(rows), rowBlock(dim), 0);
+    }
+
+    void layerNormBackward(int rows, int dim, CudaTensor x, CudaTensor mean, CudaTensor rstd, CudaTensor gamma,
+                           CudaTensor gradOut, CudaTensor gradIn, CudaTensor gradGamma, CudaTensor gradBeta) {
+        kernels.layerNormBackward.pointer(0, x).pointer(1, mean).pointer(2, rstd).pointer(3, gamma).pointer(4, gradOut)
+                .pointer(5, gradIn).integer(6, rows).integer(7, dim).launch(rowGrid(rows), rowBlock(dim), 0);
+        kernels.layerNormParamGrads.pointer(0, x).pointer(1, mean).pointer(2, rstd).pointer(3, gradOut)
+                .pointer(4, gradGamma).pointer(5, gradBeta).integer(6, rows).integer(7, dim)
+                .launch(grid(dim), BLOCK, 0);
+    }
+
+    void gelu(CudaTensor x, CudaTensor out) {
+        unary(kernels.gelu, x, out);
+    }
+
+    void geluBackward(CudaTensor x, CudaTensor gradOut, CudaTensor gradIn) {
+        binary(kernels.geluBackward, x, gradOut, gradIn);
+    }
+
+    void splitHeads(int batch, int time, int heads, int headDim, CudaTensor qkv, CudaTensor q, CudaTensor k,
+                    CudaTensor v, boolean join) {
+        int n = batch * time * heads * headDim;
+        kernels.splitHeads.pointer(0, qkv).pointer(1, q).pointer(2, k).pointer(3, v).integer(4, batch).integer(5, time)
+                .integer(6, heads).integer(7, headDim).integer(8, join ? 1 : 0).launch(grid(n), BLOCK, 0);
+    }
+
+    void mergeHeads(int batch, int time, int heads, int headDim, CudaTensor y, CudaTensor rows, boolean merge) {
+        int n = batch * time * heads * headDim;
+        kernels.mergeHeads.pointer(0, y).pointer(1, rows).integer(2, batch).integer(3, time).integer(4, heads)
+                .integer(5, headDim).integer(6, merge ? 1 : 0).launch(grid(n), BLOCK, 0);
+    }
+
+    void causalSoftmax(int blocks, int time, float scale, CudaTensor scores, CudaTensor probs) {
+        int rows = blocks * time;
+        kernels.causalSoftmax.pointer(0, scores).pointer(1, probs).integer(2, rows).integer(3, time).real(4, scale)
+                .launch(rowGrid(rows), rowBlock(time), 0);
+    }
+
+    void softmaxBackward(int rows, int cols, float scale, CudaTensor probs, CudaTensor gradProbs, CudaTensor gradScores) {
+        kernels.softmaxBackward.pointer(0, probs).pointer(1, gradProbs).pointer(2, gradScores).integer(3, rows)
+                .integer(4, cols).real(5, scale).launch(rowGrid(rows), rowBlock(cols), 0);
+    }
+
     /** Frees the scratch and unloads the module; throws the first failure, the rest suppressed. */
     @Override
     public void close() {

@@ -38,7 +38,20 @@ final class PtxKernels implements AutoCloseable {
             new String[] {"argmax_rows_f32", "ppii"},
             new String[] {"sum_partials_f32", "ppi"},
             new String[] {"sgd_momentum_f32", "pppifff"},
-            new String[] {"adam_f32", "ppppiffffff"});
+            new String[] {"adam_f32", "ppppiffffff"},
+            new String[] {"gather_rows_f32", "ppppiii"},
+            new String[] {"scatter_add_rows_f32", "ppppiii"},
+            new String[] {"add_periodic_rows_f32", "ppiii"},
+            new String[] {"sum_periodic_rows_f32", "ppiii"},
+            new String[] {"layer_norm_f32", "ppppppiif"},
+            new String[] {"layer_norm_backward_f32", "ppppppii"},
+            new String[] {"layer_norm_param_grads_f32", "ppppppii"},
+            new String[] {"gelu_f32", "ppi"},
+            new String[] {"gelu_backward_f32", "pppi"},
+            new String[] {"split_heads_f32", "ppppiiiii"},
+            new String[] {"merge_heads_f32", "ppiiiii"},
+            new String[] {"causal_softmax_f32", "ppiif"},
+            new String[] {"softmax_backward_f32", "pppiif"});
 
     private final CUmodule module = new CUmodule();
     private boolean loaded;
@@ -60,6 +73,19 @@ final class PtxKernels implements AutoCloseable {
     final Kernel sumPartials;
     final Kernel sgdMomentum;
     final Kernel adam;
+    final Kernel gatherRows;
+    final Kernel scatterAddRows;
+    final Kernel addPeriodicRows;
+    final Kernel sumPeriodicRows;
+    final Kernel layerNorm;
+    final Kernel layerNormBackward;
+    final Kernel layerNormParamGrads;
+    final Kernel gelu;
+    final Kernel geluBackward;
+    final Kernel splitHeads;
+    final Kernel mergeHeads;
+    final Kernel causalSoftmax;
+    final Kernel softmaxBackward;
 
     /** Loads the module into the current context; the driver JIT-compiles it for the device. */
     PtxKernels() {
@@ -83,6 +109,19 @@ final class PtxKernels implements AutoCloseable {
             sumPartials = kernel(14);
             sgdMomentum = kernel(15);
             adam = kernel(16);
+            gatherRows = kernel(17);
+            scatterAddRows = kernel(18);
+            addPeriodicRows = kernel(19);
+            sumPeriodicRows = kernel(20);
+            layerNorm = kernel(21);
+            layerNormBackward = kernel(22);
+            layerNormParamGrads = kernel(23);
+            gelu = kernel(24);
+            geluBackward = kernel(25);
+            splitHeads = kernel(26);
+            mergeHeads = kernel(27);
+            causalSoftmax = kernel(28);
+            softmaxBackward = kernel(29);
         } catch (RuntimeException e) {
             close();
             throw e;

@@ -5,7 +5,7 @@ import io.tributary.kernels.TransformerContractTest;
 
 /**
  * The transformer operations on the CPU backend (they are plain loops, the same on the Java and the
- * native-BLAS path). The CUDA backend has none of them yet: it throws, naming the operation.
+ * native-BLAS path); CudaTransformerContractTest runs the same contract where a GPU is usable.
  */
 class CpuTransformerContractTest extends TransformerContractTest {
 
