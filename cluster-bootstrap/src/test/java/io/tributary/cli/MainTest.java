@@ -211,7 +211,7 @@ class MainTest {
     void anUnknownCommandIsStatusTwoWithTheCommandsToUse() {
         assertEquals(2, run("frobnicate"));
         assertTrue(stderr().startsWith("tributary: unknown command 'frobnicate'; use demo, node, history, credits,"
-                + " plot, certs or train"), stderr());
+                + " plot, certs, train or generate"), stderr());
         assertEquals(2, run("histroy"));
         assertTrue(stderr().contains("did you mean history"), stderr());
         assertEquals(2, run("certs", "sing"));
