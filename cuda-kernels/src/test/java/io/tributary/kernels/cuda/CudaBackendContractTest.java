@@ -1,7 +1,5 @@
 package io.tributary.kernels.cuda;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
 import io.tributary.kernels.Backend;
 import io.tributary.kernels.BackendContractTest;
 import org.junit.jupiter.api.AfterAll;
@@ -19,21 +17,12 @@ class CudaBackendContractTest extends BackendContractTest {
 
     @BeforeAll
     static void requireUsableGpu() {
-        String reason = CudaBackend.probe();
-        if (reason != null) {
-            // Surefire shows a class skipped in @BeforeAll as "Tests run: 0" without the reason.
-            LOG.warn("skipping the CUDA backend contract: {}", reason);
-        }
-        assumeTrue(reason == null, () -> "CUDA backend unavailable: " + reason);
-        keepAlive = CudaBackend.open(0);
+        keepAlive = CudaTestDevice.require(LOG, "backend contract");
     }
 
     @AfterAll
     static void releaseDevice() {
-        if (keepAlive != null) {
-            keepAlive.close();
-            keepAlive = null;
-        }
+        keepAlive = CudaTestDevice.release(keepAlive);
     }
 
     @Override

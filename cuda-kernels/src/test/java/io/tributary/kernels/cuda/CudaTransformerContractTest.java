@@ -1,7 +1,5 @@
 package io.tributary.kernels.cuda;
 
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
 import io.tributary.kernels.Backend;
 import io.tributary.kernels.TransformerContractTest;
 import org.junit.jupiter.api.AfterAll;
@@ -19,20 +17,12 @@ class CudaTransformerContractTest extends TransformerContractTest {
 
     @BeforeAll
     static void requireUsableGpu() {
-        String reason = CudaBackend.probe();
-        if (reason != null) {
-            LOG.warn("skipping the CUDA transformer contract: {}", reason);
-        }
-        assumeTrue(reason == null, () -> "CUDA backend unavailable: " + reason);
-        keepAlive = CudaBackend.open(0);
+        keepAlive = CudaTestDevice.require(LOG, "transformer contract");
     }
 
     @AfterAll
     static void releaseDevice() {
-        if (keepAlive != null) {
-            keepAlive.close();
-            keepAlive = null;
-        }
+        keepAlive = CudaTestDevice.release(keepAlive);
     }
 
     @Override

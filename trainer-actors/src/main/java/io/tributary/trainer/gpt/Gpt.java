@@ -2,6 +2,7 @@ package io.tributary.trainer.gpt;
 
 import io.tributary.kernels.Backend;
 import io.tributary.kernels.Tensor;
+import io.tributary.trainer.model.BatchViews;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -32,6 +33,8 @@ public final class Gpt implements io.tributary.trainer.model.TrainableModel {
     private final int hd;
     private final float attnScale;
     private final List<Tensor> owned = new ArrayList<>();
+    /** The flat vector's tensors by name. */
+    private final java.util.Map<String, GptSpec.Param> named = new java.util.HashMap<>();
 
     private final Tensor params;
     private final Tensor grads;
@@ -46,27 +49,27 @@ public final class Gpt implements io.tributary.trainer.model.TrainableModel {
     private final Tensor gLnfB;
 
     // activations (rows = batch · context)
-    private final Rows x0;
-    private final Rows xFinal;
-    private final Rows lnfOut;
-    private final Rows lnfMean;
-    private final Rows lnfRstd;
-    private final Rows logits;
-    private final Rows dLogits;
-    private final Rows predictions;
+    private final BatchViews x0;
+    private final BatchViews xFinal;
+    private final BatchViews lnfOut;
+    private final BatchViews lnfMean;
+    private final BatchViews lnfRstd;
+    private final BatchViews logits;
+    private final BatchViews dLogits;
+    private final BatchViews predictions;
     private final float[] hostPredictions;
     // scratch shared by the blocks
-    private final Rows qkv;
-    private final Rows yHeads;
-    private final Rows dX;
-    private final Rows dTmp;
-    private final Rows dHidden;
-    private final Rows dQkv;
-    private final Rows dq;
-    private final Rows dk;
-    private final Rows dv;
-    private final Rows dAtt;
-    private final Rows dY;
+    private final BatchViews qkv;
+    private final BatchViews yHeads;
+    private final BatchViews dX;
+    private final BatchViews dTmp;
+    private final BatchViews dHidden;
+    private final BatchViews dQkv;
+    private final BatchViews dq;
+    private final BatchViews dk;
+    private final BatchViews dv;
+    private final BatchViews dAtt;
+    private final BatchViews dY;
     private final Tensor scores;
     private final Tensor dP;
     private final Tensor dS;
@@ -107,50 +110,49 @@ public final class Gpt implements io.tributary.trainer.model.TrainableModel {
         final Tensor gFcB;
         final Tensor gFc2W;
         final Tensor gFc2B;
-        final Rows xIn;
-        final Rows ln1Out;
-        final Rows ln1Mean;
-        final Rows ln1Rstd;
-        final Rows q;
-        final Rows k;
-        final Rows v;
+        final BatchViews xIn;
+        final BatchViews ln1Out;
+        final BatchViews ln1Mean;
+        final BatchViews ln1Rstd;
+        final BatchViews q;
+        final BatchViews k;
+        final BatchViews v;
         final Tensor probs;
         final Tensor[] probsV;
-        final Rows att;
-        final Rows xMid;
-        final Rows ln2Out;
-        final Rows ln2Mean;
-        final Rows ln2Rstd;
-        final Rows fc;
-        final Rows gel;
+        final BatchViews att;
+        final BatchViews xMid;
+        final BatchViews ln2Out;
+        final BatchViews ln2Mean;
+        final BatchViews ln2Rstd;
+        final BatchViews fc;
+        final BatchViews gel;
 
-        Block(int[] cursor) {
-            ln1W = p(cursor, c);
-            ln1B = p(cursor, c);
-            attnW = p(cursor, 3 * c * c);
-            attnB = p(cursor, 3 * c);
-            projW = p(cursor, c * c);
-            projB = p(cursor, c);
-            ln2W = p(cursor, c);
-            ln2B = p(cursor, c);
-            fcW = p(cursor, f * c);
-            fcB = p(cursor, f);
-            fc2W = p(cursor, c * f);
-            fc2B = p(cursor, c);
-            int[] g = {cursor[1]};
-            gLn1W = gp(g, c);
-            gLn1B = gp(g, c);
-            gAttnW = gp(g, 3 * c * c);
-            gAttnB = gp(g, 3 * c);
-            gProjW = gp(g, c * c);
-            gProjB = gp(g, c);
-            gLn2W = gp(g, c);
-            gLn2B = gp(g, c);
-            gFcW = gp(g, f * c);
-            gFcB = gp(g, f);
-            gFc2W = gp(g, c * f);
-            gFc2B = gp(g, c);
-            cursor[1] = g[0];
+        Block(int layer) {
+            String at = "transformer.h." + layer + ".";
+            ln1W = param(at + "ln_1.weight");
+            ln1B = param(at + "ln_1.bias");
+            attnW = param(at + "attn.c_attn.weight");
+            attnB = param(at + "attn.c_attn.bias");
+            projW = param(at + "attn.c_proj.weight");
+            projB = param(at + "attn.c_proj.bias");
+            ln2W = param(at + "ln_2.weight");
+            ln2B = param(at + "ln_2.bias");
+            fcW = param(at + "mlp.c_fc.weight");
+            fcB = param(at + "mlp.c_fc.bias");
+            fc2W = param(at + "mlp.c_proj.weight");
+            fc2B = param(at + "mlp.c_proj.bias");
+            gLn1W = grad(at + "ln_1.weight");
+            gLn1B = grad(at + "ln_1.bias");
+            gAttnW = grad(at + "attn.c_attn.weight");
+            gAttnB = grad(at + "attn.c_attn.bias");
+            gProjW = grad(at + "attn.c_proj.weight");
+            gProjB = grad(at + "attn.c_proj.bias");
+            gLn2W = grad(at + "ln_2.weight");
+            gLn2B = grad(at + "ln_2.bias");
+            gFcW = grad(at + "mlp.c_fc.weight");
+            gFcB = grad(at + "mlp.c_fc.bias");
+            gFc2W = grad(at + "mlp.c_proj.weight");
+            gFc2B = grad(at + "mlp.c_proj.bias");
             xIn = rows(c);
             ln1Out = rows(c);
             ln1Mean = rows(1);
@@ -186,13 +188,13 @@ public final class Gpt implements io.tributary.trainer.model.TrainableModel {
         this.attnScale = (float) (1.0 / Math.sqrt(hd));
         this.params = backend.allocate(spec.parameterCount());
         this.grads = backend.allocate(spec.parameterCount());
-        int[] cursor = {0, 0};
-        wte = p(cursor, v * c);
-        wpe = p(cursor, t * c);
-        int[] g = {0};
-        gWte = gp(g, v * c);
-        gWpe = gp(g, t * c);
-        cursor[1] = g[0];
+        for (GptSpec.Param q : spec.layout()) {
+            named.put(q.name(), q);
+        }
+        wte = param("transformer.wte.weight");
+        wpe = param("transformer.wpe.weight");
+        gWte = grad("transformer.wte.weight");
+        gWpe = grad("transformer.wpe.weight");
         x0 = rows(c);
         qkv = rows(3 * c);
         yHeads = rows(c);
@@ -213,16 +215,12 @@ public final class Gpt implements io.tributary.trainer.model.TrainableModel {
         dSV = squareViews(dS);
         blocks = new Block[spec.layers()];
         for (int l = 0; l < blocks.length; l++) {
-            blocks[l] = new Block(cursor);
+            blocks[l] = new Block(l);
         }
-        lnfW = p(cursor, c);
-        lnfB = p(cursor, c);
-        int[] g2 = {cursor[1]};
-        gLnfW = gp(g2, c);
-        gLnfB = gp(g2, c);
-        if (cursor[0] != spec.parameterCount() || g2[0] != spec.parameterCount()) {
-            throw new IllegalStateException("GPT layout is off: " + cursor[0] + " of " + spec.parameterCount());
-        }
+        lnfW = param("transformer.ln_f.weight");
+        lnfB = param("transformer.ln_f.bias");
+        gLnfW = grad("transformer.ln_f.weight");
+        gLnfB = grad("transformer.ln_f.bias");
         xFinal = rows(c);
         lnfOut = rows(c);
         lnfMean = rows(1);
@@ -231,24 +229,24 @@ public final class Gpt implements io.tributary.trainer.model.TrainableModel {
         dLogits = rows(v);
         predictions = rows(1);
         hostPredictions = new float[maxBatch * t];
-        yV = headViews(yHeads.full);
-        dqV = headViews(dq.full);
-        dkV = headViews(dk.full);
-        dvV = headViews(dv.full);
-        dyV = headViews(dY.full);
+        yV = headViews(yHeads.full());
+        dqV = headViews(dq.full());
+        dkV = headViews(dk.full());
+        dvV = headViews(dv.full());
+        dyV = headViews(dY.full());
         this.batch = maxBatch;
     }
 
-    private Tensor p(int[] cursor, int n) {
-        Tensor s = params.slice(cursor[0], n);
-        cursor[0] += n;
-        return s;
+    /** The view of the parameter tensor {@code name} ({@link GptSpec#layout()}) in the flat vector. */
+    private Tensor param(String name) {
+        GptSpec.Param q = named.get(name);
+        return params.slice(q.offset(), q.length());
     }
 
-    private Tensor gp(int[] cursor, int n) {
-        Tensor s = grads.slice(cursor[0], n);
-        cursor[0] += n;
-        return s;
+    /** The view of {@code name}'s gradient: the gradient vector has the parameters' layout. */
+    private Tensor grad(String name) {
+        GptSpec.Param q = named.get(name);
+        return grads.slice(q.offset(), q.length());
     }
 
     private Tensor alloc(int n) {
@@ -257,8 +255,9 @@ public final class Gpt implements io.tributary.trainer.model.TrainableModel {
         return x;
     }
 
-    private Rows rows(int rowLength) {
-        return new Rows(alloc(maxBatch * t * rowLength), rowLength * t);
+    /** A buffer of {@code rowLength} floats per position for up to {@code maxBatch} sequences. */
+    private BatchViews rows(int rowLength) {
+        return new BatchViews(alloc(maxBatch * t * rowLength), rowLength * t, maxBatch);
     }
 
     private Tensor[] squareViews(Tensor full) {
@@ -355,49 +354,49 @@ public final class Gpt implements io.tributary.trainer.model.TrainableModel {
     public Tensor forward(Tensor ids, int batch) {
         setBatch(batch);
         int n = batch * t;
-        Tensor x = x0.at(batch);
+        Tensor x = x0.rows(batch);
         backend.gatherRows(n, c, wte, ids, x);
         backend.addPeriodicRows(n, t, c, wpe, x);
         for (Block b : blocks) {
             x = blockForward(b, x, n);
         }
-        backend.copy(x, xFinal.at(batch));
-        backend.layerNorm(n, c, LN_EPS, x, lnfW, lnfB, lnfOut.at(batch), lnfMean.at(batch), lnfRstd.at(batch));
-        Tensor out = logits.at(batch);
-        backend.gemm(false, true, n, v, c, 1f, lnfOut.at(batch), wte, 0f, out);
+        backend.copy(x, xFinal.rows(batch));
+        backend.layerNorm(n, c, LN_EPS, x, lnfW, lnfB, lnfOut.rows(batch), lnfMean.rows(batch), lnfRstd.rows(batch));
+        Tensor out = logits.rows(batch);
+        backend.gemm(false, true, n, v, c, 1f, lnfOut.rows(batch), wte, 0f, out);
         return out;
     }
 
     private Tensor blockForward(Block b, Tensor x, int n) {
-        backend.copy(x, b.xIn.at(batch));
-        Tensor h = b.ln1Out.at(batch);
-        backend.layerNorm(n, c, LN_EPS, x, b.ln1W, b.ln1B, h, b.ln1Mean.at(batch), b.ln1Rstd.at(batch));
-        Tensor qkvRows = qkv.at(batch);
+        backend.copy(x, b.xIn.rows(batch));
+        Tensor h = b.ln1Out.rows(batch);
+        backend.layerNorm(n, c, LN_EPS, x, b.ln1W, b.ln1B, h, b.ln1Mean.rows(batch), b.ln1Rstd.rows(batch));
+        Tensor qkvRows = qkv.rows(batch);
         backend.gemm(false, true, n, 3 * c, c, 1f, h, b.attnW, 0f, qkvRows);
         backend.addRowVector(n, 3 * c, b.attnB, qkvRows);
-        backend.splitHeads(batch, t, heads, hd, qkvRows, b.q.full, b.k.full, b.v.full);
+        backend.splitHeads(batch, t, heads, hd, qkvRows, b.q.full(), b.k.full(), b.v.full());
         int blocksUsed = batch * heads;
         for (int i = 0; i < blocksUsed; i++) {
-            backend.gemm(false, true, t, t, hd, 1f, view(b.q.full, i), view(b.k.full, i), 0f, scoresV[i]);
+            backend.gemm(false, true, t, t, hd, 1f, view(b.q.full(), i), view(b.k.full(), i), 0f, scoresV[i]);
         }
         backend.causalSoftmax(blocksUsed, t, attnScale, scores, b.probs);
         for (int i = 0; i < blocksUsed; i++) {
-            backend.gemm(false, false, t, hd, t, 1f, b.probsV[i], view(b.v.full, i), 0f, yV[i]);
+            backend.gemm(false, false, t, hd, t, 1f, b.probsV[i], view(b.v.full(), i), 0f, yV[i]);
         }
-        Tensor a = b.att.at(batch);
-        backend.mergeHeads(batch, t, heads, hd, yHeads.full, a);
-        Tensor mid = b.xMid.at(batch);
+        Tensor a = b.att.rows(batch);
+        backend.mergeHeads(batch, t, heads, hd, yHeads.full(), a);
+        Tensor mid = b.xMid.rows(batch);
         backend.gemm(false, true, n, c, c, 1f, a, b.projW, 0f, mid);
         backend.addRowVector(n, c, b.projB, mid);
         backend.add(mid, x, mid);
-        Tensor h2 = b.ln2Out.at(batch);
-        backend.layerNorm(n, c, LN_EPS, mid, b.ln2W, b.ln2B, h2, b.ln2Mean.at(batch), b.ln2Rstd.at(batch));
-        Tensor fcOut = b.fc.at(batch);
+        Tensor h2 = b.ln2Out.rows(batch);
+        backend.layerNorm(n, c, LN_EPS, mid, b.ln2W, b.ln2B, h2, b.ln2Mean.rows(batch), b.ln2Rstd.rows(batch));
+        Tensor fcOut = b.fc.rows(batch);
         backend.gemm(false, true, n, f, c, 1f, h2, b.fcW, 0f, fcOut);
         backend.addRowVector(n, f, b.fcB, fcOut);
-        Tensor g = b.gel.at(batch);
+        Tensor g = b.gel.rows(batch);
         backend.gelu(fcOut, g);
-        Tensor out = x0.at(batch); // the block's output overwrites the residual stream's buffer
+        Tensor out = x0.rows(batch); // the block's output overwrites the residual stream's buffer
         backend.gemm(false, true, n, c, f, 1f, g, b.fc2W, 0f, out);
         backend.addRowVector(n, c, b.fc2B, out);
         backend.add(out, mid, out);
@@ -425,14 +424,14 @@ public final class Gpt implements io.tributary.trainer.model.TrainableModel {
     public float computeGradients(Tensor ids, Tensor targets, int batch) {
         forward(ids, batch);
         int n = batch * t;
-        Tensor dl = dLogits.at(batch);
-        float loss = backend.softmaxCrossEntropy(n, v, logits.at(batch), targets, dl);
+        Tensor dl = dLogits.rows(batch);
+        float loss = backend.softmaxCrossEntropy(n, v, logits.rows(batch), targets, dl);
         // tied head: dWte = dLogits^T · lnfOut; dLnfOut = dLogits · Wte
-        backend.gemm(true, false, v, c, n, 1f, dl, lnfOut.at(batch), 0f, gWte);
-        Tensor dh = dTmp.at(batch);
+        backend.gemm(true, false, v, c, n, 1f, dl, lnfOut.rows(batch), 0f, gWte);
+        Tensor dh = dTmp.rows(batch);
         backend.gemm(false, false, n, c, v, 1f, dl, wte, 0f, dh);
-        Tensor dx = dX.at(batch);
-        backend.layerNormBackward(n, c, xFinal.at(batch), lnfMean.at(batch), lnfRstd.at(batch), lnfW, dh, dx, gLnfW,
+        Tensor dx = dX.rows(batch);
+        backend.layerNormBackward(n, c, xFinal.rows(batch), lnfMean.rows(batch), lnfRstd.rows(batch), lnfW, dh, dx, gLnfW,
                 gLnfB);
         for (int l = blocks.length - 1; l >= 0; l--) {
             blockBackward(blocks[l], dx, n);
@@ -445,48 +444,48 @@ public final class Gpt implements io.tributary.trainer.model.TrainableModel {
     /** {@code dx} holds the gradient at the block's output and receives the gradient at its input. */
     private void blockBackward(Block b, Tensor dx, int n) {
         // MLP: out = mid + fc2(gelu(fc(ln2(mid))))
-        Tensor g = b.gel.at(batch);
+        Tensor g = b.gel.rows(batch);
         backend.gemm(true, false, c, f, n, 1f, dx, g, 0f, b.gFc2W);
         backend.columnSums(n, c, dx, b.gFc2B);
-        Tensor dg = dHidden.at(batch);
+        Tensor dg = dHidden.rows(batch);
         backend.gemm(false, false, n, f, c, 1f, dx, b.fc2W, 0f, dg);
-        backend.geluBackward(b.fc.at(batch), dg, dg);
-        Tensor h2 = b.ln2Out.at(batch);
+        backend.geluBackward(b.fc.rows(batch), dg, dg);
+        Tensor h2 = b.ln2Out.rows(batch);
         backend.gemm(true, false, f, c, n, 1f, dg, h2, 0f, b.gFcW);
         backend.columnSums(n, f, dg, b.gFcB);
-        Tensor dh2 = dTmp.at(batch);
+        Tensor dh2 = dTmp.rows(batch);
         backend.gemm(false, false, n, c, f, 1f, dg, b.fcW, 0f, dh2);
-        Tensor dln = dAtt.at(batch);
-        backend.layerNormBackward(n, c, b.xMid.at(batch), b.ln2Mean.at(batch), b.ln2Rstd.at(batch), b.ln2W, dh2, dln,
+        Tensor dln = dAtt.rows(batch);
+        backend.layerNormBackward(n, c, b.xMid.rows(batch), b.ln2Mean.rows(batch), b.ln2Rstd.rows(batch), b.ln2W, dh2, dln,
                 b.gLn2W, b.gLn2B);
         backend.add(dx, dln, dx); // dx is now the gradient at mid
         // attention: mid = xIn + proj(merge(attention(split(qkv(ln1(xIn))))))
-        Tensor a = b.att.at(batch);
+        Tensor a = b.att.rows(batch);
         backend.gemm(true, false, c, c, n, 1f, dx, a, 0f, b.gProjW);
         backend.columnSums(n, c, dx, b.gProjB);
-        Tensor da = dAtt.at(batch);
+        Tensor da = dAtt.rows(batch);
         backend.gemm(false, false, n, c, c, 1f, dx, b.projW, 0f, da);
-        backend.unmergeHeads(batch, t, heads, hd, da, dY.full);
+        backend.unmergeHeads(batch, t, heads, hd, da, dY.full());
         int blocksUsed = batch * heads;
         for (int i = 0; i < blocksUsed; i++) {
             Tensor dyi = dyV[i];
-            backend.gemm(false, true, t, t, hd, 1f, dyi, view(b.v.full, i), 0f, dPV[i]);
+            backend.gemm(false, true, t, t, hd, 1f, dyi, view(b.v.full(), i), 0f, dPV[i]);
             backend.gemm(true, false, t, hd, t, 1f, b.probsV[i], dyi, 0f, dvV[i]);
         }
         backend.softmaxBackward(blocksUsed * t, t, attnScale, b.probs, dP, dS);
         for (int i = 0; i < blocksUsed; i++) {
-            backend.gemm(false, false, t, hd, t, 1f, dSV[i], view(b.k.full, i), 0f, dqV[i]);
-            backend.gemm(true, false, t, hd, t, 1f, dSV[i], view(b.q.full, i), 0f, dkV[i]);
+            backend.gemm(false, false, t, hd, t, 1f, dSV[i], view(b.k.full(), i), 0f, dqV[i]);
+            backend.gemm(true, false, t, hd, t, 1f, dSV[i], view(b.q.full(), i), 0f, dkV[i]);
         }
-        Tensor dqkvRows = dQkv.at(batch);
-        backend.joinHeads(batch, t, heads, hd, dq.full, dk.full, dv.full, dqkvRows);
-        Tensor h = b.ln1Out.at(batch);
+        Tensor dqkvRows = dQkv.rows(batch);
+        backend.joinHeads(batch, t, heads, hd, dq.full(), dk.full(), dv.full(), dqkvRows);
+        Tensor h = b.ln1Out.rows(batch);
         backend.gemm(true, false, 3 * c, c, n, 1f, dqkvRows, h, 0f, b.gAttnW);
         backend.columnSums(n, 3 * c, dqkvRows, b.gAttnB);
-        Tensor dh = dTmp.at(batch);
+        Tensor dh = dTmp.rows(batch);
         backend.gemm(false, false, n, c, 3 * c, 1f, dqkvRows, b.attnW, 0f, dh);
-        Tensor dln1 = dAtt.at(batch);
-        backend.layerNormBackward(n, c, b.xIn.at(batch), b.ln1Mean.at(batch), b.ln1Rstd.at(batch), b.ln1W, dh, dln1,
+        Tensor dln1 = dAtt.rows(batch);
+        backend.layerNormBackward(n, c, b.xIn.rows(batch), b.ln1Mean.rows(batch), b.ln1Rstd.rows(batch), b.ln1W, dh, dln1,
                 b.gLn1W, b.gLn1B);
         backend.add(dx, dln1, dx);
     }
@@ -496,7 +495,7 @@ public final class Gpt implements io.tributary.trainer.model.TrainableModel {
     public float loss(Tensor ids, Tensor targets, int batch) {
         forward(ids, batch);
         int n = batch * t;
-        return backend.softmaxCrossEntropy(n, v, logits.at(batch), targets, dLogits.at(batch));
+        return backend.softmaxCrossEntropy(n, v, logits.rows(batch), targets, dLogits.rows(batch));
     }
 
     /** Positions of {@code batch} sequences whose highest logit is the next token. */
@@ -504,8 +503,8 @@ public final class Gpt implements io.tributary.trainer.model.TrainableModel {
     public int countCorrect(Tensor ids, float[] hostTargets, int targetOffset, int batch) {
         forward(ids, batch);
         int n = batch * t;
-        Tensor p = predictions.at(batch);
-        backend.argmaxRows(n, v, logits.at(batch), p);
+        Tensor p = predictions.rows(batch);
+        backend.argmaxRows(n, v, logits.rows(batch), p);
         backend.download(p, hostPredictions, 0);
         int correct = 0;
         for (int i = 0; i < n; i++) {
@@ -514,29 +513,5 @@ public final class Gpt implements io.tributary.trainer.model.TrainableModel {
             }
         }
         return correct;
-    }
-
-    /**
-     * A buffer for up to {@code maxBatch} sequences with a cached view for the current batch size,
-     * so a step reuses views instead of slicing.
-     */
-    private static final class Rows {
-        final Tensor full;
-        private final int perSequence;
-        private Tensor current;
-        private int currentBatch = -1;
-
-        Rows(Tensor full, int perSequence) {
-            this.full = full;
-            this.perSequence = perSequence;
-        }
-
-        Tensor at(int batch) {
-            if (batch != currentBatch) {
-                current = (long) batch * perSequence == full.length() ? full : full.slice(0, batch * perSequence);
-                currentBatch = batch;
-            }
-            return current;
-        }
     }
 }

@@ -6,7 +6,7 @@ import io.tributary.kernels.Tensor;
  * A buffer sized for the largest batch, with a cached view for the current batch size, so that
  * full batches (and the one short batch at an epoch's end) reuse views instead of slicing per step.
  */
-final class BatchViews {
+public final class BatchViews {
 
     private final Tensor full;
     private final int rowLength;
@@ -14,7 +14,7 @@ final class BatchViews {
     private Tensor current;
     private int currentBatch;
 
-    BatchViews(Tensor full, int rowLength, int maxBatch) {
+    public BatchViews(Tensor full, int rowLength, int maxBatch) {
         this.full = full;
         this.rowLength = rowLength;
         this.maxBatch = maxBatch;
@@ -27,7 +27,13 @@ final class BatchViews {
         backend.free(full);
     }
 
-    Tensor rows(int batch) {
+    /** The whole buffer, for {@code maxBatch} rows. */
+    public Tensor full() {
+        return full;
+    }
+
+    /** A view of the first {@code batch} rows (the buffer itself for a full batch); made once per change of size. */
+    public Tensor rows(int batch) {
         if (batch != currentBatch) {
             if (batch < 1 || batch > maxBatch) {
                 throw new IllegalArgumentException("batch of " + batch + " rows, but buffers hold 1.." + maxBatch);
