@@ -43,6 +43,10 @@ public final class ChaosRunner {
     private final List<Chart.Point> accuracy = Collections.synchronizedList(new ArrayList<>());
     /** Seconds each shard hand-over took (old owner's first piece of state to the new owner's answer). */
     private final List<Double> moves = Collections.synchronizedList(new ArrayList<>());
+    /** Steps done again after each ps failover by rollback (step left at minus the cut's step). */
+    private final List<Long> redone = Collections.synchronizedList(new ArrayList<>());
+    /** Seconds from a ps node's removal until the replicas of its shards took over, per promotion. */
+    private final List<Double> promotions = Collections.synchronizedList(new ArrayList<>());
     /** Node address and reason of every trainer the coordinator quarantined. */
     private final List<String> quarantines = Collections.synchronizedList(new ArrayList<>());
     private volatile long startNanos;
@@ -142,7 +146,15 @@ public final class ChaosRunner {
 
                     @Override
                     public void psFailover(String node, long step, long toStep) {
+                        redone.add(step - toStep);
                         event("ps failover: " + node + " left at step " + step + ", shards roll back to step " + toStep);
+                    }
+
+                    @Override
+                    public void replicasPromoted(String node, long step, double seconds) {
+                        promotions.add(seconds);
+                        event(String.format(Locale.ROOT, "ps failover: %s left at step %d, the replicas of its shards "
+                                + "took over (%.2f s after its removal), no rollback", node, step, seconds));
                     }
 
                     @Override
@@ -283,6 +295,15 @@ public final class ChaosRunner {
                     ? "a ps node joined but no shard moved onto it with its state"
                     : String.format(Locale.ROOT, "%d shard(s) moved onto joined ps nodes with their parameters and "
                             + "optimizer state; the longest hand-over took %.2f s", m.size(), longest)));
+        }
+        if (scenario.maxStepsRedone() != null) {
+            long steps = redone.stream().mapToLong(Long::longValue).sum();
+            v.add(new Verdict("steps-redone", Boolean.toString(r != null && steps <= scenario.maxStepsRedone()),
+                    String.format(Locale.ROOT, "%d step(s) done again by %d rollback(s) (limit %d); %d ps failover(s) "
+                            + "by replica promotion%s", steps, redone.size(), scenario.maxStepsRedone(), promotions.size(),
+                            promotions.isEmpty() ? "" : String.format(Locale.ROOT, ", the longest %.2f s after the "
+                                    + "node's removal", promotions.stream().mapToDouble(Double::doubleValue).max()
+                                    .orElse(0)))));
         }
         hostile().ifPresent(v::add);
         v.addAll(recovery());

@@ -31,12 +31,15 @@ import java.util.Set;
  *   # job.trainer-settings { trainer-3 { "tributary.trainer.slowdown" = 3.0 } }
  *   faults = [ { at = 20s, action = kill, target = trainer-2 } ]
  *   checks { baseline-accuracy = 0.95, accuracy-margin = 0.02, max-recovery = 60s }
+ *   # optional: at most this many steps done again after ps failovers (a rollback redoes the steps since
+ *   # its cut; a promoted replica none)
+ *   checks { max-steps-redone = 0 }
  * }
  * </pre>
  */
 public record Scenario(String name, int trainers, int psNodes, int epochs, Map<String, String> settings,
                        Map<Integer, Map<String, String>> trainerSettings, List<Fault> faults, Double baselineAccuracy, double accuracyMargin, Duration maxRecovery,
-                       Duration timeout, Path file) {
+                       Duration timeout, Path file, Long maxStepsRedone) {
 
     /** What a fault does to its target JVM. */
     public enum Action {
@@ -83,7 +86,8 @@ public record Scenario(String name, int trainers, int psNodes, int epochs, Map<S
     private static final Set<String> CLUSTER = Set.of("trainers", "ps");
     private static final Set<String> JOB = Set.of("epochs", "settings", "trainer-settings");
     private static final Set<String> FAULT = Set.of("at", "action", "target", "duration", "factor", "rate", "bandwidth");
-    private static final Set<String> CHECKS = Set.of("baseline-accuracy", "accuracy-margin", "max-recovery");
+    private static final Set<String> CHECKS = Set.of("baseline-accuracy", "accuracy-margin", "max-recovery",
+            "max-steps-redone");
 
     /** Reads and checks {@code file}. */
     public static Scenario load(Path file) {
@@ -165,7 +169,8 @@ public record Scenario(String name, int trainers, int psNodes, int epochs, Map<S
                     checks.hasPath("baseline-accuracy") ? checks.getDouble("baseline-accuracy") : null,
                     checks.hasPath("accuracy-margin") ? checks.getDouble("accuracy-margin") : 0.01,
                     checks.hasPath("max-recovery") ? checks.getDuration("max-recovery") : Duration.ofSeconds(60),
-                    s.hasPath("timeout") ? s.getDuration("timeout") : Duration.ofMinutes(15), file);
+                    s.hasPath("timeout") ? s.getDuration("timeout") : Duration.ofMinutes(15), file,
+                    checks.hasPath("max-steps-redone") ? checks.getLong("max-steps-redone") : null);
         } catch (ConfigException e) {
             throw new ScenarioException(file + ": " + e.getMessage().replaceAll("\\s*\\n\\s*", " "));
         }

@@ -399,6 +399,16 @@ public final class DemoCommand {
         }
 
         @Override
+        public void replicasPromoted(String node, long step, double seconds) {
+            if (observer != null) {
+                observe(() -> observer.replicasPromoted(node, step, seconds));
+            }
+            bar.finishLine();
+            out.printf(Locale.ROOT, "parameter-server node %s left at step %d: the replicas of its shards took over "
+                    + "(%.2f s after its removal), no step done again%n", node, step, seconds);
+        }
+
+        @Override
         public void shardMoved(int shard, String from, String to, long version, double seconds) {
             if (observer != null) {
                 observe(() -> observer.shardMoved(shard, from, to, version, seconds));

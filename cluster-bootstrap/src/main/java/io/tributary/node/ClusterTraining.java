@@ -20,6 +20,7 @@ import io.tributary.protocol.CoordinatorProtocol.CoordinatorCommand;
 import io.tributary.protocol.ShardProtocol.ShardCommand;
 import io.tributary.protocol.TrainerProtocol.TrainerCommand;
 import io.tributary.ps.shard.ParameterShard;
+import io.tributary.ps.shard.ShardReplicas;
 import io.tributary.ps.shard.ShardMetrics;
 import io.tributary.protocol.ShardLayout;
 import io.tributary.ps.optim.OptimizerSettings;
@@ -307,6 +308,11 @@ public final class ClusterTraining {
                 .withRole("ps")
                 .withStopMessage(ParameterShard.HAND_OFF)
                 .withEntityProps(DispatcherSelector.fromConfig("tributary.dispatchers.shard")));
+        if (nodeSettings.roles().contains("ps") && shardSettings.replicated()) {
+            // this node keeps replicas of shards owned on other ps nodes (ParameterShard's replication)
+            system.systemActorOf(ShardReplicas.create(runId, shardSettings, plane.layout()), "shard-replicas",
+                    DispatcherSelector.fromConfig("tributary.dispatchers.shard"));
+        }
         if (plane.grants() != null && (nodeSettings.roles().contains("trainer")
                 || nodeSettings.roles().contains("coordinator"))) {
             // this node holds a parameter replica: it takes each shard's parameters from that shard's owner only

@@ -52,6 +52,12 @@ final class LoggingListener implements RunListener {
     }
 
     @Override
+    public void replicasPromoted(String node, long step, double seconds) {
+        out.printf(Locale.ROOT, "parameter-server node %s left at step %d: the replicas of its shards took over (%.2f s)%n",
+                node, step, seconds);
+    }
+
+    @Override
     public void failed(String reason) {
         out.println("run failed: " + reason);
     }

@@ -180,11 +180,19 @@ final class Recovery {
      */
     HandOver handOverOf(StateChunk s) {
         HandOver h = handOvers.get(s.shard());
+        if (h != null && h.owner.equals(s.owner()) && s.version() < h.version) {
+            return h; // an older copy of the same owner's state (a lagging replica): the newer one stays
+        }
         if (h == null || !h.owner.equals(s.owner()) || h.version != s.version()) {
             h = new HandOver(s, layout.length(s.shard()));
             handOvers.put(s.shard(), h);
         }
         return h;
+    }
+
+    /** Forgets the hand-over of {@code shard} (a promoted replica that was behind). */
+    void dropHandOver(int shard) {
+        handOvers.remove(shard);
     }
 
     /** The next owner took the state {@code previousOwner} handed over: returns that hand-over, or null if none matches. */

@@ -41,6 +41,13 @@ public interface RunListener {
     }
 
     /**
+     * A ps node left at {@code step} and the replicas of its shards took over, {@code seconds} after its
+     * removal: no rollback, no step done again.
+     */
+    default void replicasPromoted(String node, long step, double seconds) {
+    }
+
+    /**
      * Shard {@code shard} moved from incarnation {@code from} to {@code to} at {@code version} with its
      * state; {@code seconds} from the old owner's first piece of state to the new owner's answer.
      */

@@ -35,6 +35,19 @@ final class ShardRecovery {
     record RollbackTick(long rollbackId) implements CoordinatorCommand {
     }
 
+    /** Ask the replica stores again for the lost shards, or give up and roll back. */
+    record PromotionTick(long promotion) implements CoordinatorCommand {
+    }
+
+    /** The ps nodes' replica stores (from the receptionist). */
+    record ReplicaStores(java.util.Set<org.apache.pekko.actor.typed.ActorRef<ShardCommand>> stores)
+            implements CoordinatorCommand {
+    }
+
+    /** How long a promotion may take before the coordinator rolls back instead. */
+    static final Duration PROMOTION_TIMEOUT = Duration.ofSeconds(12);
+    private static final Duration PROMOTION_ASK_EVERY = Duration.ofSeconds(3);
+
     /** A cluster member was removed (a ps node's removal starts a rollback). */
     record MemberGone(org.apache.pekko.cluster.Member member, MemberStatus previousStatus) implements CoordinatorCommand {
     }
@@ -50,6 +63,16 @@ final class ShardRecovery {
     private final RunView run;
     /** Shards whose restart without state was already reported (one warning per incarnation). */
     private final Set<String> reportedStateless = new HashSet<>();
+    private Set<org.apache.pekko.actor.typed.ActorRef<ShardCommand>> replicaStores = Set.of();
+    /** Shards being promoted from a replica, each with the dead owner whose state it takes. */
+    private final java.util.Map<Integer, String> promoting = new java.util.HashMap<>();
+    private long promotionId;
+    private String promotionPrefix;
+    private String promotionNode;
+    private long promotionStartNanos;
+    private long promotionAtStep;
+    /** The latest announcement of each shard's incarnation (to give a promoted state at once). */
+    private final java.util.Map<Integer, ShardStarted> announced = new java.util.HashMap<>();
 
     ShardRecovery(ActorContext<CoordinatorCommand> ctx, TrainingCoordinator.Settings settings, ShardLayout layout,
                   Recovery recovery, UpdateAudit audit, Roster roster,
@@ -89,15 +112,137 @@ final class ShardRecovery {
             run.fail(why);
             return;
         }
+        if (settings.shards().replicated() && promoting.isEmpty() && !recovery.rollingBack()
+                && beginPromotion(g.member())) {
+            return;
+        }
+        if (!promoting.isEmpty()) {
+            ctx.getLog().warn("parameter-server node {} left while shards {} were being promoted from replicas: rolling "
+                    + "back instead", g.member().address(), promoting.keySet());
+            promoting.clear();
+        }
+        rollBack(g.member().address().toString());
+    }
+
+    /**
+     * The dead node's shards (those whose last commit it applied) are taken from their replicas on the
+     * other ps nodes: every replica store is asked for them ({@link PromoteReplicas}) and sends each as
+     * the dead owner's hand-over, which the shard's next incarnation takes like any hand-over. Returns
+     * false when nothing can be promoted (no store, or the node's data-plane endpoint is unknown).
+     */
+    private boolean beginPromotion(org.apache.pekko.cluster.Member member) {
+        String endpoint = null;
+        for (String role : member.getRoles()) {
+            if (role.startsWith("dp|")) {
+                String[] fields = role.split("\\|");
+                endpoint = fields.length > 1 ? fields[1] : null;
+            }
+        }
+        if (endpoint == null || replicaStores.isEmpty()) {
+            ctx.getLog().warn("parameter-server node {} left; no replica to promote ({}): rolling back",
+                    member.address(), endpoint == null ? "its data-plane endpoint is unknown" : "no replica store known");
+            return false;
+        }
+        String prefix = endpoint + "/";
+        for (int k = 0; k < layout.shardCount(); k++) {
+            String owner = audit.owner(k);
+            if (owner != null && owner.startsWith(prefix)) {
+                promoting.put(k, owner);
+            }
+        }
+        if (promoting.isEmpty()) {
+            ctx.getLog().warn("parameter-server node {} left; none of the shards' last updates was its: nothing to "
+                    + "promote or roll back", member.address());
+            return true;
+        }
+        promotionId++;
+        promotionPrefix = prefix;
+        promotionNode = member.address().toString();
+        promotionStartNanos = System.nanoTime();
+        promotionAtStep = run.committedSteps();
+        ctx.getLog().warn("parameter-server node {} left at step {}: promoting the replicas of shards {} (no rollback)",
+                member.address(), promotionAtStep, promoting.keySet());
+        askReplicas();
+        return true;
+    }
+
+    private void askReplicas() {
+        for (org.apache.pekko.actor.typed.ActorRef<ShardCommand> store : replicaStores) {
+            store.tell(new io.tributary.protocol.ShardProtocol.PromoteReplicas(settings.runId(), promotionPrefix,
+                    promoting.keySet(), ctx.getSelf()));
+        }
+        ctx.scheduleOnce(PROMOTION_ASK_EVERY, ctx.getSelf(), new PromotionTick(promotionId));
+    }
+
+    void onPromotionTick(PromotionTick t) {
+        if (t.promotion() != promotionId || promoting.isEmpty()) {
+            return;
+        }
+        if (System.nanoTime() - promotionStartNanos < PROMOTION_TIMEOUT.toNanos()) {
+            ctx.getLog().warn("promotion {}: shards {} still wait for a replica at their last version; asking again",
+                    promotionId, promoting.keySet());
+            askReplicas();
+            return;
+        }
+        ctx.getLog().error("promotion {}: no replica of shards {} at their last announced version came within {} s: "
+                + "rolling every shard back instead", promotionId, promoting.keySet(), PROMOTION_TIMEOUT.toSeconds());
+        promoting.clear();
+        rollBack(promotionNode);
+    }
+
+    void onReplicaStores(ReplicaStores r) {
+        replicaStores = Set.copyOf(r.stores());
+    }
+
+    /**
+     * The commit a promoted replica holds: true when the coordinator should take it as that shard's
+     * commit (the dead owner applied it and its replicas held it, but it died before it could say so).
+     */
+    boolean takesReplicaCommit(io.tributary.protocol.ShardProtocol.ReplicaCommit r) {
+        io.tributary.protocol.CoordinatorProtocol.ShardCommitted c = r.commit();
+        String owner = promoting.get(c.shard());
+        boolean take = r.runId() == settings.runId() && owner != null && owner.equals(c.owner())
+                && audit.lastVersion(c.shard()) == c.version() - 1;
+        if (take) {
+            ctx.getLog().warn("shard {}: its owner {} died after its replica held version {} but before it said so: the"
+                    + " replica's copy of the commit stands for it", c.shard(), c.owner(), c.version());
+        }
+        return take;
+    }
+
+    /** A promoted replica's state is here, whole: it is the shard's unless it is behind what the owner announced. */
+    private void promotedStateArrived(int k, Recovery.HandOver h) {
+        long announcedVersion = audit.lastVersion(k);
+        if (h.version != announcedVersion) {
+            ctx.getLog().error("shard {}: the replica offered version {} but its owner announced {}: not used", k,
+                    h.version, announcedVersion);
+            recovery.dropHandOver(k);
+            return;
+        }
+        promoting.remove(k);
+        ctx.getLog().warn("shard {}: replica of {} promoted at version {} ({} optimizer steps) {} s after the node's "
+                + "removal", k, h.owner, h.version, h.optimizerSteps, String.format(Locale.ROOT, "%.2f",
+                (System.nanoTime() - promotionStartNanos) / 1e9));
+        if (promoting.isEmpty()) {
+            listener.replicasPromoted(promotionNode, promotionAtStep, (System.nanoTime() - promotionStartNanos) / 1e9);
+        }
+        ShardStarted next = announced.get(k);
+        if (next != null && !next.owner().equals(h.owner)) {
+            onShardStarted(next); // the next incarnation already waits: give it the state now
+        }
+    }
+
+    /** Every shard back to the last consistent cut, the trainers rewind to it (a ps node's death without replicas). */
+    private void rollBack(String node) {
         long committed = run.committedSteps();
         long id = recovery.beginRollback(committed);
         long cutStep = recovery.cutStep();
         ctx.getLog().warn("parameter-server node {} left: rolling every shard back to step {} (the run stood at "
-                + "{}; {} steps are done again), rollback {}; {}", g.member().address(), cutStep, committed,
+                + "{}; {} steps are done again), rollback {}; {}", node, cutStep, committed,
                 committed - cutStep, id, recovery.optimizerAtCut() != null
                         ? "with the optimizer state of that step" : "the optimizer state starts from zero (none was kept "
                         + "for step " + cutStep + ")");
-        listener.psFailover(g.member().address().toString(), committed, cutStep);
+        listener.psFailover(node, committed, cutStep);
         sendRollback();
     }
 
@@ -149,7 +294,11 @@ final class ShardRecovery {
                     settings.runId(), layout.shardCount());
             return;
         }
+        announced.put(s.shard(), s);
         Recovery.HandOver h = recovery.handOver(s.shard());
+        if (h != null && promoting.containsKey(s.shard())) {
+            return; // a promoted replica's state is still arriving; it is given once whole and checked
+        }
         if (h != null) {
             if (h.state.complete()) {
                 if (run.started()) {
@@ -208,6 +357,9 @@ final class ShardRecovery {
                         k, s.version(), s.owner());
             }
         }
+        if (h.version != s.version() || !h.owner.equals(s.owner())) {
+            return; // an older copy of state already superseded
+        }
         if (s.parts() == h.state.partCount()) {
             h.state.accept(s.part(), s.offset(), s.values(), s.partDigest());
         }
@@ -217,6 +369,9 @@ final class ShardRecovery {
             h.state.restart();
         } else if (h.state.complete()) {
             s.replyTo().tell(new HandOverAck(k, h.owner)); // again for every piece sent again
+            if (promoting.containsKey(k) && h.owner.equals(promoting.get(k))) {
+                promotedStateArrived(k, h);
+            }
         }
     }
 

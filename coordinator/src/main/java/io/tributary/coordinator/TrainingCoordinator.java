@@ -165,6 +165,12 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         ActorRef<ClusterEvent.MemberRemoved> removed = ctx.messageAdapter(ClusterEvent.MemberRemoved.class,
                 e -> new ShardRecovery.MemberGone(e.member(), e.previousStatus()));
         Cluster.get(ctx.getSystem()).subscriptions().tell(Subscribe.create(removed, ClusterEvent.MemberRemoved.class));
+        if (settings.shards().replicated()) {
+            ctx.getSystem().receptionist().tell(org.apache.pekko.actor.typed.receptionist.Receptionist.subscribe(
+                    io.tributary.ps.shard.ShardReplicas.KEY, ctx.messageAdapter(
+                            org.apache.pekko.actor.typed.receptionist.Receptionist.Listing.class,
+                            l -> new ShardRecovery.ReplicaStores(l.getServiceInstances(io.tributary.ps.shard.ShardReplicas.KEY)))));
+        }
         ctx.getLog().info("coordinator up: waiting for {} trainers ({} policy, {} shards)", settings.minTrainers(),
                 settings.shards().policy().configName(), settings.shards().shards());
     }
@@ -187,6 +193,10 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
                 .onMessage(ShardRecovery.MemberGone.class, m -> then(() -> shardRecovery.onMemberGone(m)))
                 .onMessage(ShardRestored.class, m -> then(() -> shardRecovery.onShardRestored(m)))
                 .onMessage(ShardRecovery.RollbackTick.class, m -> then(() -> shardRecovery.onRollbackTick(m)))
+                .onMessage(ShardRecovery.PromotionTick.class, m -> then(() -> shardRecovery.onPromotionTick(m)))
+                .onMessage(ShardRecovery.ReplicaStores.class, m -> then(() -> shardRecovery.onReplicaStores(m)))
+                .onMessage(io.tributary.protocol.ShardProtocol.ReplicaCommit.class,
+                        m -> shardRecovery.takesReplicaCommit(m) ? onShardCommitted(m.commit()) : this)
                 .onSignal(PostStop.class, s -> {
                     res.dataPlane().unhostReplica(NodeDataPlane.COORDINATOR_REPLICA, evalAssembler);
                     evaluator.close();

@@ -123,6 +123,18 @@ public final class UpdateAudit {
         return shards.containsKey(shard);
     }
 
+    /** The last version {@code shard} reported (or was rolled back to); the initial version before any. */
+    public long lastVersion(int shard) {
+        ShardTrack t = shards.get(shard);
+        return t == null ? initialVersion : t.lastVersion;
+    }
+
+    /** The incarnation that applied {@code shard}'s last reported update, or null before any. */
+    public String owner(int shard) {
+        ShardTrack t = shards.get(shard);
+        return t == null ? null : t.owner;
+    }
+
     /** How many times a shard's updates came from a new owner (hand-overs), without building a summary. */
     public long ownerChanges() {
         return ownerChanges;

@@ -55,6 +55,11 @@ public final class ControlAuthorization {
         SENDERS.put(ShardProtocol.HandOverAck.class, COORDINATOR_OR_PS);
         // state: the coordinator's checkpoint to shards, a shard's state to the coordinator and to its successor
         SENDERS.put(ShardProtocol.StateChunk.class, COORDINATOR_OR_PS);
+        // replicas: a shard's owner to the ps nodes that keep its replica, and their answers; promotion is the
+        // coordinator's word alone
+        SENDERS.put(ShardProtocol.ReplicaCommit.class, PS);
+        SENDERS.put(ShardProtocol.ReplicaAck.class, PS);
+        SENDERS.put(ShardProtocol.PromoteReplicas.class, COORDINATOR);
         // to any node: a refusal shuts the node down, so only operator-run nodes may say it; a revocation
         // list is the CA's word (signed by it), whoever carries it
         SENDERS.put(NodeProtocol.AdmissionDenied.class, COORDINATOR_OR_PS);

@@ -27,9 +27,10 @@ public final class ProtocolRegistry {
      * signature, and data-plane roles are signed ({@code dp|endpoint|key|signature}); {@code RevocationUpdate};
      * 12: control messages are signed ({@link ControlSignatures}), data-plane roles announce the
      * control-message key ({@code dp|endpoint|key|control-key|signature}), {@code StepDone} and
-     * {@code EmptyContribution} carry their signer; 13: {@code StepDone} carries its node's data-plane bytes sent.
+     * {@code EmptyContribution} carry their signer; 13: {@code StepDone} carries its node's data-plane bytes sent;
+     * 14: shard replicas ({@code ReplicaCommit}, {@code ReplicaAck}, {@code PromoteReplicas}, two new state kinds).
      */
-    public static final int PROTOCOL_VERSION = 13;
+    public static final int PROTOCOL_VERSION = 14;
 
     /** One registered class and its id. */
     public record Entry(int id, Class<?> type) {
@@ -83,7 +84,10 @@ public final class ProtocolRegistry {
             new Entry(336, ShardProtocol.StateChunk.class),
             new Entry(330, NodeProtocol.AdmissionDenied.class),
             new Entry(337, CoordinatorProtocol.MemberOffence.class),
-            new Entry(338, NodeProtocol.RevocationUpdate.class));
+            new Entry(338, NodeProtocol.RevocationUpdate.class),
+            new Entry(339, ShardProtocol.ReplicaCommit.class),
+            new Entry(340, ShardProtocol.ReplicaAck.class),
+            new Entry(341, ShardProtocol.PromoteReplicas.class));
 
     static {
         Set<Integer> ids = new HashSet<>();

@@ -105,7 +105,8 @@ public final class ShardProtocol {
      * {@code kind}: see {@link StateKind}. {@code transfer} is the rollback's id for
      * {@link StateKind#ROLLBACK} (0 otherwise); {@code owner} the incarnation whose state it is
      * ({@code "coordinator"} for a rollback); {@code replyTo} the old owner of a hand-over, which
-     * the coordinator acknowledges ({@link HandOverAck}), and null for the other kinds.
+     * the coordinator acknowledges ({@link HandOverAck}), or a replica's owner, which the replica
+     * answers ({@link ReplicaAck}); null for the other kinds.
      */
     public record StateChunk(long runId, int shard, StateKind kind, long transfer, String owner, long version,
                              long optimizerSteps, int parts, int part, int offset, float[] values, long partDigest,
@@ -114,7 +115,7 @@ public final class ShardProtocol {
             Objects.requireNonNull(kind, "kind");
             Objects.requireNonNull(owner, "owner");
             Objects.requireNonNull(values, "values");
-            if ((kind == StateKind.HAND_OVER) != (replyTo != null)) {
+            if (kind.answered() != (replyTo != null)) {
                 throw new IllegalArgumentException("a " + kind + " chunk " + (replyTo == null ? "needs" : "has no")
                         + " replyTo");
             }
@@ -146,6 +147,49 @@ public final class ShardProtocol {
     public record HandOverAck(int shard, String owner) implements ShardCommand, WireMessage {
         public HandOverAck {
             Objects.requireNonNull(owner, "owner");
+        }
+    }
+
+    /**
+     * To a ps node's replica store, from a shard's owner: the commit of the step whose gradient follows in
+     * {@link StateKind#REPLICA_STEP} chunks (or whose whole state follows in {@link StateKind#REPLICA_STATE}
+     * chunks). The owner tells the coordinator and the trainers of the new version only once every replica
+     * has answered, so a replica is never behind what anyone has seen; the replica keeps the commit so that
+     * a promotion can report it when the owner died before it could (the store then sends it on to the
+     * coordinator, which takes it only when it never heard of that version).
+     */
+    public record ReplicaCommit(long runId, CoordinatorProtocol.ShardCommitted commit)
+            implements ShardCommand, CoordinatorCommand, WireMessage {
+        public ReplicaCommit {
+            Objects.requireNonNull(commit, "commit");
+        }
+    }
+
+    /**
+     * A replica's answer to its owner {@code owner}: it now holds shard {@code shard} at {@code version}
+     * ({@code needsState} false), or it does not hold the version the step starts from and needs the whole
+     * state ({@code needsState} true, {@code version} what it holds, -1 for nothing).
+     */
+    public record ReplicaAck(long runId, int shard, String owner, long version, boolean needsState,
+                             ActorRef<ShardCommand> replica) implements ShardCommand, WireMessage {
+        public ReplicaAck {
+            Objects.requireNonNull(owner, "owner");
+            Objects.requireNonNull(replica, "replica");
+        }
+    }
+
+    /**
+     * From the coordinator to every replica store: the ps node whose shard incarnations' names begin with
+     * {@code ownerPrefix} (its data-plane endpoint and a slash) was removed; each store that keeps a replica
+     * of one of {@code shards} from such an owner sends it to the coordinator as that owner's hand-over
+     * ({@link StateKind#HAND_OVER}), after the commit it holds ({@link ReplicaCommit}).
+     */
+    public record PromoteReplicas(long runId, String ownerPrefix, Set<Integer> shards,
+                                  ActorRef<CoordinatorCommand> coordinator) implements ShardCommand, WireMessage {
+        public PromoteReplicas {
+            Objects.requireNonNull(ownerPrefix, "ownerPrefix");
+            shards = Set.copyOf(shards);
+            Objects.requireNonNull(coordinator, "coordinator");
         }
     }
 }

@@ -13,5 +13,23 @@ public enum StateKind {
      */
     ROLLBACK,
     /** A shard's optimizer state vectors at an evaluation's version, to the coordinator (for the cut). */
-    OPTIMIZER_CUT
+    OPTIMIZER_CUT,
+    /**
+     * A committed step, from a shard's owner to a ps node that keeps a replica of it: one part, the
+     * aggregated gradient the owner applied to go from {@code version} to {@code version + 1}, which
+     * the replica applies with the same optimizer ({@code replyTo}: the owner, which the replica
+     * answers with {@link ShardProtocol.ReplicaAck}).
+     */
+    REPLICA_STEP,
+    /**
+     * A shard's whole state at {@code version} (part 0 the parameters, then each optimizer state
+     * vector), from its owner to a replica that does not hold the version before ({@code replyTo}:
+     * the owner).
+     */
+    REPLICA_STATE;
+
+    /** Whether a chunk of this kind names the shard incarnation that answers it ({@code replyTo}). */
+    public boolean answered() {
+        return this == HAND_OVER || this == REPLICA_STEP || this == REPLICA_STATE;
+    }
 }

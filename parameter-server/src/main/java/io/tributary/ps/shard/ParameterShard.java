@@ -9,6 +9,7 @@ import io.tributary.protocol.StateKind;
 import io.tributary.protocol.CoordinatorProtocol.CoordinatorCommand;
 import io.tributary.protocol.ShardProtocol.EmptyContribution;
 import io.tributary.protocol.CoordinatorProtocol.HandOverDone;
+import io.tributary.protocol.ShardProtocol.ReplicaAck;
 import io.tributary.protocol.ShardProtocol.RequestParams;
 import io.tributary.protocol.ShardProtocol.RollbackShard;
 import io.tributary.protocol.ShardProtocol.SetQuorum;
@@ -99,6 +100,8 @@ public final class ParameterShard implements Steps.Host {
     private final ShardTransfer transfer;
     private final Steps steps;
     private final ParameterRequests requests;
+    /** The owner's side of this shard's replicas (null: none, a test or replicas = 1 or bounded staleness). */
+    private final Replication replication;
     private ActorRef<CoordinatorCommand> coordinator;
     private long version;
     private long rollbackId = -1;
@@ -156,9 +159,7 @@ public final class ParameterShard implements Steps.Host {
         this.paramArray = new float[length];
         System.arraycopy(initialParameters.get(), layout.offset(shard), paramArray, 0, length);
         this.params = CpuBackend.wrap(paramArray);
-        this.optimizer = Optimizer.create(settings.optimizer(), settings.schedule(), backend, length,
-                settings.decayRangesWithin(layout.offset(shard), length),
-                (float) (settings.schedule().clipNorm() * Math.sqrt((double) length / layout.totalParameters())));
+        this.optimizer = optimizerFor(settings, layout, shard, backend);
         ActorRef<ShardCommand> self = ctx.getSelf();
         this.slots = new ContributionSlots(length, settings.maxTrainers(),
                 (trainer, at) -> self.tell(new ShardSignals.ContributionComplete(trainer, at)));
@@ -167,6 +168,13 @@ public final class ParameterShard implements Steps.Host {
                 ctx.getLog());
         this.requests = new ParameterRequests(shard, dataPlane, paramArray, metrics, ctx.getLog(),
                 this::parametersSent, self::tell, settings.parameterEncoding());
+        this.replication = links != null && settings.replicated() ? new Replication(ctx, timers, shard,
+                dataPlane.runId(), incarnation, settings, transfer, backend, length, metrics) : null;
+        if (replication != null) {
+            ctx.getSystem().receptionist().tell(org.apache.pekko.actor.typed.receptionist.Receptionist.subscribe(
+                    ShardReplicas.KEY, ctx.messageAdapter(org.apache.pekko.actor.typed.receptionist.Receptionist.Listing.class,
+                            l -> new Replication.Stores(l.getServiceInstances(ShardReplicas.KEY)))));
+        }
         Steps.Tools tools = new Steps.Tools(shard, dataPlane.endpoint(), settings, slots, step, aggregation, optimizer,
                 params, transfer, timers, metrics, ctx.getLog());
         this.steps = settings.policy().synchronous() ? new SyncSteps(this, tools) : new StalenessSteps(this, tools);
@@ -176,6 +184,17 @@ public final class ParameterShard implements Steps.Host {
                 layout.shardCount(), dataPlane.endpoint(), length, settings.policy().configName(),
                 settings.trust().mode().configName(), steps.aggregationName(), settings.trust().maxGradientNorm() > 0
                         ? ", gradient norm <= " + settings.trust().maxGradientNorm() : "");
+    }
+
+    /**
+     * The optimizer of shard {@code shard}'s slice, as its owner and every replica of it build it (so that a
+     * replica applying the owner's aggregate holds the owner's bits).
+     */
+    static Optimizer optimizerFor(ShardSettings settings, ShardLayout layout, int shard, Backend backend) {
+        int length = layout.length(shard);
+        return Optimizer.create(settings.optimizer(), settings.schedule(), backend, length,
+                settings.decayRangesWithin(layout.offset(shard), length),
+                (float) (settings.schedule().clipNorm() * Math.sqrt((double) length / layout.totalParameters())));
     }
 
     /** Without a coordinator (a test) the shard serves at once; in a cluster it waits for the coordinator's word. */
@@ -203,6 +222,7 @@ public final class ParameterShard implements Steps.Host {
                 .onMessage(StartShard.class, this::onStartShard)
                 .onMessage(StateChunk.class, c -> c.kind() == StateKind.HAND_OVER ? onIncomingState(c) : Behaviors.same())
                 .onMessage(RollbackShard.class, this::onRollback)
+                .onMessage(Replication.Stores.class, r -> then(() -> replication.stores(r.stores())))
                 .onMessage(HandOff.class, h -> stopWithoutState("not started"))
                 .onSignal(PostStop.class, s -> stopped())
                 .build();
@@ -217,7 +237,7 @@ public final class ParameterShard implements Steps.Host {
                     }
                 }))
                 .onMessage(RequestParams.class, r -> then(() -> onRequestParams(r)))
-                .onMessage(ShardSignals.PublicationOpened.class, o -> then(() -> requests.opened(o, version)))
+                .onMessage(ShardSignals.PublicationOpened.class, o -> then(() -> requests.opened(o, announcedVersion())))
                 .onMessage(ShardSignals.ContributionComplete.class, c -> then(() -> onContribution(c)))
                 .onMessage(EmptyContribution.class, e -> then(() -> {
                     if (!e.signer().isEmpty() && !e.signer().equals(quorumEndpoints.get(e.trainerId()))) {
@@ -236,6 +256,9 @@ public final class ParameterShard implements Steps.Host {
                 .onMessage(ShardSignals.ResendCheck.class, c -> then(() -> steps.resendCheck(c)))
                 .onMessage(StateChunk.class, s -> then(() -> handOverDoneAgain(s)))
                 .onMessage(RollbackShard.class, this::onRollback)
+                .onMessage(Replication.Stores.class, r -> then(() -> replication.stores(r.stores())))
+                .onMessage(ReplicaAck.class, a -> then(() -> replication.ack(a)))
+                .onMessage(Replication.Timeout.class, t -> then(() -> replication.timeout(t)))
                 .onMessage(HandOff.class, h -> onHandOff())
                 .onSignal(PostStop.class, s -> stopped())
                 .build();
@@ -250,6 +273,7 @@ public final class ParameterShard implements Steps.Host {
                 .onMessage(ShardSignals.ContributionComplete.class, c -> then(() -> slots.release(c.trainer())))
                 .onMessage(RollbackShard.class, this::onRollback)
                 .onMessage(StateChunk.class, c -> c.kind() == StateKind.ROLLBACK ? restore(c) : then(() -> handOverDoneAgain(c)))
+                .onMessage(Replication.Stores.class, r -> then(() -> replication.stores(r.stores())))
                 .onMessage(HandOff.class, h -> stopWithoutState("restoring"))
                 .onSignal(PostStop.class, s -> stopped())
                 .build();
@@ -328,8 +352,13 @@ public final class ParameterShard implements Steps.Host {
         return true;
     }
 
+    /** The version trainers and the coordinator may see: one below {@link #version} while replicas are to hold it. */
+    private long announcedVersion() {
+        return replication != null && replication.holding() ? version - 1 : version;
+    }
+
     private void onRequestParams(RequestParams r) {
-        if (r.minVersion() <= version) {
+        if (r.minVersion() <= announcedVersion()) {
             requests.send(r, version);
             return;
         }
@@ -375,6 +404,9 @@ public final class ParameterShard implements Steps.Host {
     private Behavior<ShardCommand> onHandOff() {
         if (links == null) {
             return stopWithoutState("no coordinator");
+        }
+        if (replication != null) {
+            replication.flush(); // the coordinator hears of the last step before it takes the state
         }
         slots.acceptFrom(Long.MAX_VALUE);
         slots.resetAll();
@@ -462,6 +494,9 @@ public final class ParameterShard implements Steps.Host {
         ctx.getLog().warn("shard {}: rolling back from version {} to the checkpoint of version {} (rollback {})",
                 shard, version, r.version(), r.rollbackId());
         rollbackId = r.rollbackId();
+        if (replication != null) {
+            replication.drop();
+        }
         restoreReplyTo = r.coordinator();
         coordinator = r.coordinator();
         if (!transfer.beginRestore(r)) {
@@ -515,14 +550,34 @@ public final class ParameterShard implements Steps.Host {
     }
 
     @Override
+    public void applying(Tensor aggregate) {
+        if (replication != null) {
+            replication.captured(aggregate);
+        }
+    }
+
+    /**
+     * The step is applied: the version moves on. With replicas, the coordinator and the trainers hear of
+     * it only once every replica holds it (or replica-timeout passed), so that a promoted replica is never
+     * behind what anyone saw.
+     */
+    @Override
     public void committed(long closed, int contributors, boolean byDeadline, Set<Integer> rejected,
                            Set<Integer> outliers, Map<Integer, Long> checksums) {
         version++;
         metrics.shardCommits.labelValues(shardLabel).inc();
         metrics.shardVersion.labelValues(shardLabel).set(version);
+        ShardCommitted commit = new ShardCommitted(shard, closed, contributors, step.quorum().size(), byDeadline,
+                rejected, outliers, checksums, version, incarnation);
+        if (replication != null && replication.replicate(closed, version, commit, () -> publish(commit))) {
+            return;
+        }
+        publish(commit);
+    }
+
+    private void publish(ShardCommitted commit) {
         if (coordinator != null) {
-            coordinator.tell(new ShardCommitted(shard, closed, contributors, step.quorum().size(), byDeadline, rejected,
-                    outliers, checksums, version, incarnation));
+            coordinator.tell(commit);
         }
         requests.serve(version);
     }

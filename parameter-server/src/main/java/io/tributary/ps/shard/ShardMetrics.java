@@ -24,6 +24,10 @@ public final class ShardMetrics {
     public final Counter contributionsRefused;
     /** The node's data-plane bytes sent, by kind (shards send {@code parameters}). */
     public final Counter bytesSent;
+    /** From a step's commit to every replica holding it (the announcement waits that long). */
+    public final Histogram replicaSeconds;
+    /** Steps announced without a replica's answer (it did not answer within replica-timeout). */
+    public final Counter replicaTimeouts;
 
     /** @param dataPlane the node's data-plane metrics, registered in {@code registry} already */
     public ShardMetrics(PrometheusRegistry registry, DataPlaneMetrics dataPlane) {
@@ -46,5 +50,11 @@ public final class ShardMetrics {
                 .help("Contributions shards on this node refused before aggregating them, by reason (not_in_quorum:"
                         + " from a trainer id outside the current quorum)")
                 .labelNames("reason").register(registry);
+        replicaSeconds = Histogram.builder().name("tributary_shard_replica_seconds")
+                .help("From a step's commit on a shard of this node until every replica of it holds the step")
+                .classicUpperBounds(STEP_BUCKETS).register(registry);
+        replicaTimeouts = Counter.builder().name("tributary_shard_replica_timeouts_total")
+                .help("Steps shards on this node announced without a replica's answer (replica-timeout passed)")
+                .register(registry);
     }
 }

@@ -34,7 +34,8 @@ import java.util.Locale;
 public record ShardSettings(int shards, ConsistencyPolicy policy, int backup, Duration deadline, int staleness, int innerSteps,
                             int maxTrainers,
                             OptimizerSettings optimizer, AggregationSettings trust, Duration resendAfter,
-                            Encoding parameterEncoding, Schedule schedule, int[] decayRanges) {
+                            Encoding parameterEncoding, Schedule schedule, int[] decayRanges, int replicas,
+                            Duration replicaTimeout) {
 
     public ShardSettings {
         if (shards < 1) {
@@ -63,6 +64,13 @@ public record ShardSettings(int shards, ConsistencyPolicy policy, int backup, Du
         if (deadline.isNegative() || deadline.isZero()) {
             throw new IllegalArgumentException("tributary.consistency.deadline must be positive, got " + deadline);
         }
+        if (replicas < 1 || replicas > 8) {
+            throw new IllegalArgumentException("tributary.cluster.replicas = " + replicas + " is invalid: use 1 (no "
+                    + "replicas) to 8");
+        }
+        if (replicaTimeout == null || replicaTimeout.isNegative() || replicaTimeout.isZero()) {
+            throw new IllegalArgumentException("tributary.cluster.replica-timeout must be positive, got " + replicaTimeout);
+        }
         if (resendAfter.isNegative() || resendAfter.isZero()) {
             throw new IllegalArgumentException("tributary.consistency.resend-after must be positive, got " + resendAfter);
         }
@@ -77,19 +85,25 @@ public record ShardSettings(int shards, ConsistencyPolicy policy, int backup, Du
                 c.getInt("staleness"), local ? c.getInt("inner-steps") : 1, cluster.getInt("max-trainers"),
                 local ? outerOptimizer(c) : OptimizerSettings.from(root), AggregationSettings.from(root),
                 c.getDuration("resend-after"), encoding(root, "tributary.data-plane.parameter-encoding"),
-                local ? Schedule.NONE : Schedule.from(root), null);
+                local ? Schedule.NONE : Schedule.from(root), null, cluster.getInt("replicas"),
+                cluster.getDuration("replica-timeout"));
+    }
+
+    /** Whether shards keep replicas: more than one asked for, under a policy that closes steps (sync, local SGD). */
+    public boolean replicated() {
+        return replicas > 1 && policy.synchronous();
     }
 
     /** These settings with another optimizer and schedule (a model whose recipe fixes them). */
     public ShardSettings withOptimizer(OptimizerSettings newOptimizer, Schedule newSchedule) {
         return new ShardSettings(shards, policy, backup, deadline, staleness, innerSteps, maxTrainers, newOptimizer, trust,
-                resendAfter, parameterEncoding, newSchedule, decayRanges);
+                resendAfter, parameterEncoding, newSchedule, decayRanges, replicas, replicaTimeout);
     }
 
     /** These settings with AdamW's decay applied to {@code ranges} of the flat vector only ({@code [from, to)} pairs). */
     public ShardSettings withDecayRanges(int[] ranges) {
         return new ShardSettings(shards, policy, backup, deadline, staleness, innerSteps, maxTrainers, optimizer, trust,
-                resendAfter, parameterEncoding, schedule, ranges == null ? null : ranges.clone());
+                resendAfter, parameterEncoding, schedule, ranges == null ? null : ranges.clone(), replicas, replicaTimeout);
     }
 
     /**

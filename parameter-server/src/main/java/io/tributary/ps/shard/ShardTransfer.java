@@ -60,6 +60,11 @@ final class ShardTransfer {
         return chunks(StateKind.HAND_OVER, version, true, from);
     }
 
+    /** The whole state at {@code version}, in chunks, for a replica ({@code from}: this shard, which the replica answers). */
+    List<StateChunk> replicaPieces(long version, ActorRef<ShardCommand> from) {
+        return chunks(StateKind.REPLICA_STATE, version, true, from);
+    }
+
     /** The optimizer state at {@code version}, in chunks, to go with an evaluation's parameters. */
     List<StateChunk> optimizerPieces(long version) {
         return chunks(StateKind.OPTIMIZER_CUT, version, false, null);

@@ -55,6 +55,9 @@ interface Steps {
         /** The coordinator, once known (null before). */
         ActorRef<CoordinatorCommand> coordinator();
 
+        /** The aggregate of the step being closed, just before the optimizer applies it (sync policies). */
+        void applying(Tensor aggregate);
+
         /** A step closed (or a contribution was applied): the version moves on and the coordinator hears of it. */
         void committed(long closed, int contributors, boolean byDeadline, Set<Integer> rejected, Set<Integer> outliers,
                        Map<Integer, Long> checksums);

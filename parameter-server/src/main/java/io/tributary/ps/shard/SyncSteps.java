@@ -94,7 +94,10 @@ final class SyncSteps implements Steps {
             }
         }
         StepAggregation.Verdicts v = tools.aggregation().close(ready, host.version(),
-                () -> tools.optimizer().apply(tools.params(), tools.aggregation().gradient()));
+                () -> {
+                    host.applying(tools.aggregation().gradient());
+                    tools.optimizer().apply(tools.params(), tools.aggregation().gradient());
+                });
         tools.metrics().shardAggregationSeconds.observe((System.nanoTime() - aggregationStart) / 1e9);
         long closed = host.version();
         int count = tools.step().contributorCount(); // empty contributions (no samples in the step) included
