@@ -1,4 +1,4 @@
-# Shared by the scripts that time chaos scenarios (bench-adaptive.sh, bench-control.sh, bench-lease.sh);
+# Shared by the scripts that time chaos scenarios (bench-adaptive.sh, bench-control.sh, bench-lease.sh, bench-replicas.sh);
 # sourced from the repository root.
 
 # The newest run folder of scenario NAME: latest NAME

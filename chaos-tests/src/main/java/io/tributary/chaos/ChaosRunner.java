@@ -108,7 +108,7 @@ public final class ChaosRunner {
             @Override
             public boolean controlFiles() {
                 return scenario.faults().stream().anyMatch(f -> f.action() == Scenario.Action.PARTITION
-                        || f.action() == Scenario.Action.BANDWIDTH);
+                        || f.action() == Scenario.Action.BANDWIDTH || f.action() == Scenario.Action.SPLIT);
             }
 
             @Override

@@ -65,6 +65,10 @@ final class FaultInjector implements AutoCloseable {
     }
 
     private void start(Scenario.Fault f) {
+        if (f.action() == Scenario.Action.SPLIT) {
+            split(f);
+            return;
+        }
         if (f.action() == Scenario.Action.JOIN) {
             events.accept("fault-start " + f.describe());
             startTrainer.accept(f.target());
@@ -128,6 +132,49 @@ final class FaultInjector implements AutoCloseable {
             }
             default -> throw new IllegalStateException("unexpected " + f.action());
         }
+    }
+
+    /**
+     * A partition between the fault's group and everybody else (the coordinator included): each live JVM
+     * is told the other side's members, by the Pekko address and data-plane endpoint each node wrote beside
+     * its control file; after the fault's duration every JVM heals.
+     */
+    private void split(Scenario.Fault f) {
+        java.util.Set<String> side = java.util.Set.of(f.target().split(","));
+        List<String> one = new java.util.ArrayList<>();
+        List<String> other = new java.util.ArrayList<>();
+        List<String> names = new java.util.ArrayList<>();
+        for (ChildJvms.Child c : children.children()) {
+            if (c.process().isAlive()) {
+                names.add(c.name());
+            }
+        }
+        names.add("coordinator");
+        for (String name : names) {
+            Path file = controlDir.resolve(name + ".address");
+            try {
+                String address = Files.readString(file, StandardCharsets.UTF_8).trim();
+                (side.contains(name) ? one : other).add(address);
+            } catch (IOException e) {
+                events.accept("error: cannot read " + file + " (" + e.getMessage() + "): " + name
+                        + " is left out of the split");
+            }
+        }
+        events.accept("fault-start " + f.describe() + " (" + one.size() + " | " + other.size() + " members)");
+        for (String name : names) {
+            if (!name.equals("coordinator")) {
+                control(name, "split " + String.join(" ", side.contains(name) ? other : one));
+            }
+        }
+        events.accept("fault-end " + f.describe());
+        clock.schedule(() -> {
+            for (ChildJvms.Child c : children.children()) {
+                if (c.process().isAlive()) {
+                    control(c.name(), "heal");
+                }
+            }
+            events.accept("split healed: " + f.target());
+        }, f.duration().toMillis(), TimeUnit.MILLISECONDS);
     }
 
     private void signal(String sig, ChildJvms.Child c) {

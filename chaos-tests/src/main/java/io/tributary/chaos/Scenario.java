@@ -64,7 +64,16 @@ public record Scenario(String name, int trainers, int psNodes, int epochs, Map<S
          */
         PARTITION,
         /** The node's data plane sends at most {@code bandwidth} bytes per second for {@code duration}. */
-        BANDWIDTH
+        BANDWIDTH,
+        /**
+         * A partition between two groups for {@code duration}: {@code target} lists one group's JVMs,
+         * comma-separated ({@code "ps-2,trainer-3,trainer-4"}); the other group is every other JVM and the
+         * coordinator (the chaos tool's own JVM, always on that side). Each node of a group drops every
+         * control message to and from the other group (Artery's test-mode blackhole) and its data-plane
+         * frames to it, then both heal. The fault ends, for recovery, when the split begins: the side that
+         * keeps the majority should go on at once.
+         */
+        SPLIT
     }
 
     /** One entry of the timeline. */
@@ -78,7 +87,8 @@ public record Scenario(String name, int trainers, int psNodes, int epochs, Map<S
         }
 
         static boolean timed(Action a) {
-            return a == Action.PAUSE || a == Action.SLOW || a == Action.PARTITION || a == Action.BANDWIDTH;
+            return a == Action.PAUSE || a == Action.SLOW || a == Action.PARTITION || a == Action.BANDWIDTH
+                    || a == Action.SPLIT;
         }
     }
 
@@ -186,10 +196,28 @@ public record Scenario(String name, int trainers, int psNodes, int epochs, Map<S
             action = Action.valueOf(actionName.toUpperCase(Locale.ROOT).replace('-', '_'));
         } catch (IllegalArgumentException e) {
             throw new ScenarioException(file + ": scenario.faults[].action = '" + actionName + "' (line " + line
-                    + ") is unknown: use kill, leave, pause, slow, drop-packets, join, partition or bandwidth");
+                    + ") is unknown: use kill, leave, pause, slow, drop-packets, join, partition, split or bandwidth");
         }
         String target = f.getString("target");
-        if (action == Action.JOIN) {
+        if (action == Action.SPLIT) {
+            String[] group = target.split(",");
+            java.util.Set<String> names = new java.util.HashSet<>();
+            for (String g : group) {
+                String name = g.trim();
+                boolean ok = name.matches("trainer-[1-9][0-9]*") && Integer.parseInt(name.substring(8)) <= trainers
+                        || name.matches("ps-[1-9][0-9]*") && Integer.parseInt(name.substring(3)) <= ps;
+                if (!ok || !names.add(name)) {
+                    throw new ScenarioException(file + ": scenario.faults[].target = '" + target + "' (line " + line
+                            + ") must list one side of the split, comma-separated, each a JVM of this cluster once: "
+                            + "trainer-1..trainer-" + trainers + ", ps-1..ps-" + ps);
+                }
+            }
+            if (names.size() >= trainers + ps) {
+                throw new ScenarioException(file + ": scenario.faults[].target = '" + target + "' (line " + line
+                        + ") lists every JVM: leave some on the coordinator's side of the split");
+            }
+            target = String.join(",", group).replace(" ", "");
+        } else if (action == Action.JOIN) {
             boolean newTrainer = target.matches("trainer-[1-9][0-9]*") && Integer.parseInt(target.substring(8)) > trainers;
             boolean newPs = target.matches("ps-[1-9][0-9]*") && Integer.parseInt(target.substring(3)) > ps;
             if (!newTrainer && !newPs || joined.containsKey(target)) {

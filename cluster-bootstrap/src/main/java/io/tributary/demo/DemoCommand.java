@@ -122,6 +122,13 @@ public final class DemoCommand {
         Listener listener = new Listener(result);
 
         TributaryNode node = ClusterTraining.launch(nodeSettings, config, listener);
+        if (options.hooks().controlFiles()) {
+            // the chaos tool's split names this node by its address (it has no control file of its own)
+            Path control = runDir.resolve("control");
+            Files.createDirectories(control);
+            Files.writeString(control.resolve("coordinator.address"), node.address().host().get() + ":"
+                    + node.address().port().get() + "|-\n", java.nio.charset.StandardCharsets.UTF_8);
+        }
         try (ChildJvms children = new ChildJvms()) {
             String seed = nodeSettings.host() + ":" + node.port();
             out.println("run " + runId + ": coordinator " + node.address() + ", metrics http://" + nodeSettings.host() + ":"

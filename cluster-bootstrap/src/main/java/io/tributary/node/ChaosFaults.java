@@ -4,7 +4,8 @@ import io.tributary.dataplane.FaultHooks;
 
 /**
  * The data-plane faults {@link ChaosControl} drives: a cut network (every frame the node would send
- * or receive is dropped) and a cap on the bytes it sends per second, enforced by pacing its senders
+ * or receive is dropped), a partition between groups (frames to the other group's endpoints are
+ * dropped; each side drops its own sends, so nothing crosses) and a cap on the bytes it sends per second, enforced by pacing its senders
  * so that the bytes sent since the cap started average at most the cap (bursts up to 50 ms).
  */
 final class ChaosFaults implements FaultHooks {
@@ -13,6 +14,8 @@ final class ChaosFaults implements FaultHooks {
     static final long BURST_NANOS = 50_000_000L;
 
     private volatile boolean cutOff;
+    /** Data-plane endpoints on the other side of a partition between groups (empty: none). */
+    private volatile java.util.Set<String> cutFrom = java.util.Set.of();
     private volatile long capBytesPerSecond;
     /** When the bytes sent so far are paid for at the cap (guarded by this). */
     private long paceNanos;
@@ -25,6 +28,16 @@ final class ChaosFaults implements FaultHooks {
     @Override
     public boolean isCutOff() {
         return cutOff;
+    }
+
+    /** While a partition between groups holds: frames to these endpoints are dropped (empty: none). */
+    void cutFrom(java.util.Set<String> endpoints) {
+        this.cutFrom = java.util.Set.copyOf(endpoints);
+    }
+
+    @Override
+    public boolean isCutOff(String target) {
+        return cutOff || cutFrom.contains(target);
     }
 
     /** The configured cap ({@code tributary.data-plane.bandwidth-cap}; 0: none), which a chaos cap only tightens. */

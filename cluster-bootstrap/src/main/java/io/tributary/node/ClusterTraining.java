@@ -109,7 +109,7 @@ public final class ClusterTraining {
             throw e;
         }
         if (control != null) {
-            ChaosControl chaos = new ChaosControl(control, node, faults);
+            ChaosControl chaos = new ChaosControl(control, node, faults, plane.endpoint());
             node.whenTerminated().thenRun(chaos::close);
         }
         return node;

@@ -31,6 +31,14 @@ public interface FaultHooks {
      */
     boolean isCutOff();
 
+    /**
+     * True while frames to data-plane endpoint {@code target} are dropped: the whole network is cut
+     * ({@link #isCutOff()}) or a partition puts {@code target} on the other side. Called per send.
+     */
+    default boolean isCutOff(String target) {
+        return isCutOff();
+    }
+
     /** Called after a send of {@code bytes} of payload: waits as long as a bandwidth cap requires. */
     void pace(long bytes);
 }

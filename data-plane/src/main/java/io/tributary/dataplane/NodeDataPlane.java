@@ -243,7 +243,7 @@ public final class NodeDataPlane implements AutoCloseable {
      */
     public void send(String target, FrameType type, int sender, int shard, int tensor, long stepOrVersion, float[] src,
                      int srcOffset, int length, Encoding encoding, float[] residual) {
-        if (faults.isCutOff()) {
+        if (faults.isCutOff(target)) {
             return;
         }
         FramePublisher p = publishers.computeIfAbsent(publisherKey(target, sender), key -> open(target, sender));
@@ -323,7 +323,7 @@ public final class NodeDataPlane implements AutoCloseable {
      */
     public void sendIfConnected(String target, FrameType type, int sender, int shard, int tensor, long stepOrVersion,
                                 float[] src, int srcOffset, int length, Encoding encoding, float[] residual) {
-        if (faults.isCutOff()) {
+        if (faults.isCutOff(target)) {
             return;
         }
         FramePublisher p = publishers.computeIfAbsent(publisherKey(target, sender), key -> open(target, sender));
