@@ -133,9 +133,11 @@ public record Scenario(String name, int trainers, int psNodes, int epochs, Map<S
             if (job.hasPath("settings")) {
                 for (Map.Entry<String, ConfigValue> e : job.getConfig("settings").entrySet()) {
                     String key = e.getKey().replace("\"", "");
-                    if (!key.startsWith("tributary.")) {
+                    // pekko.cluster.*: the failure detector, the Split Brain Resolver and the like, which every node
+                    // of the cluster must share
+                    if (!key.startsWith("tributary.") && !key.startsWith("pekko.cluster.")) {
                         throw new ScenarioException(file + ": scenario.job.settings key '" + key + "' (line "
-                                + e.getValue().origin().lineNumber() + ") must be a tributary.* config key");
+                                + e.getValue().origin().lineNumber() + ") must be a tributary.* or pekko.cluster.* config key");
                     }
                     settings.put(key, e.getValue().render(com.typesafe.config.ConfigRenderOptions.concise())
                             .replaceAll("^\"|\"$", ""));

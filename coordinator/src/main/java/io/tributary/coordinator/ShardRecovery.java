@@ -229,6 +229,11 @@ final class ShardRecovery {
         ShardStarted next = announced.get(k);
         if (next != null && !next.owner().equals(h.owner)) {
             onShardStarted(next); // the next incarnation already waits: give it the state now
+        } else if (run.started()) {
+            // sharding starts the next incarnation on the first message for the shard after the dead node's
+            // removal margin: send it one now (the quorum, which a new incarnation takes) rather than wait for
+            // a trainer's next request
+            shards.apply(k).tell(run.quorum());
         }
     }
 
