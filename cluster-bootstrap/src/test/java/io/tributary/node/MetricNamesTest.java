@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 /** Every role's metrics together serve the names dashboards and docs rely on, no more, no fewer. */
 class MetricNamesTest {
 
-    /** The training and data-plane names a node served at /metrics before the metrics were split by role, and since compressed frames. */
+    /** The training and data-plane names a node served at /metrics before the metrics were split by role, and since compressed frames and shard replicas. */
     private static final Set<String> SERVED = Set.of(
             "tributary_trainer_steps_total", "tributary_trainer_samples_total", "tributary_trainer_wait_seconds",
             "tributary_trainer_compute_seconds", "tributary_trainer_push_seconds", "tributary_trainer_staleness_steps",
@@ -31,7 +31,8 @@ class MetricNamesTest {
             "tributary_credit_compute_seconds", "tributary_credit_reputation_ratio", "tributary_run_trainers_quarantined_total",
             "tributary_dataplane_frames_received_total", "tributary_dataplane_send_waits_total",
             "tributary_dataplane_frames_rejected_total", "tributary_shard_contributions_refused_total",
-            "tributary_run_registrations_refused_total", "tributary_control_refused_total");
+            "tributary_run_registrations_refused_total", "tributary_control_refused_total",
+            "tributary_shard_replica_seconds", "tributary_shard_replica_timeouts_total");
 
     @Test
     void theRolesMetricsServeTheNamesANodeServedBefore() {

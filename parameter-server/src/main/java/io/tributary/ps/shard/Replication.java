@@ -76,7 +76,10 @@ final class Replication {
     void stores(Set<ActorRef<ShardCommand>> all) {
         List<ActorRef<ShardCommand>> remote = new ArrayList<>();
         for (ActorRef<ShardCommand> r : all) {
-            if (!r.path().address().hasLocalScope()) {
+            // a store of this node has a local address (no host) in this actor system
+            boolean here = r.path().address().hasLocalScope()
+                    && r.path().address().system().equals(ctx.getSystem().name());
+            if (!here) {
                 remote.add(r);
             }
         }
