@@ -15,27 +15,11 @@ fi
 modes=(on off)
 dir="$(mktemp -d /tmp/bench-control.XXXXXX)"
 trap 'rm -rf "$dir"' EXIT
-for m in "${modes[@]}"; do
-  cat > "$dir/sign-$m.conf" <<EOF
-scenario {
-  name = control-signatures-$m
-  timeout = 8m
-  cluster { trainers = 3, ps = 1 }
-  job {
-    epochs = 1
-    settings {
-      "tributary.cluster.eval-every-steps" = 100
-      "tributary.consistency.policy" = sync
-      "tributary.tls.sign-control-messages" = $m
-    }
-  }
-  faults = []
-  checks { baseline-accuracy = 0.965, accuracy-margin = 0.02 }
-}
-EOF
-done
-# latest, field, run_scenario
+# latest, field, run_scenario, fault_free_scenario
 source scripts/lib/chaos-bench.sh
+for m in "${modes[@]}"; do
+  fault_free_scenario "$dir/sign-$m.conf" "control-signatures-$m" 1 tributary.tls.sign-control-messages "$m"
+done
 rows=()
 ratios=()
 for ((i = 1; i <= rounds; i++)); do

@@ -16,27 +16,11 @@ fi
 leases=(8 2 1)
 dir="$(mktemp -d /tmp/bench-lease.XXXXXX)"
 trap 'rm -rf "$dir"' EXIT
-for l in "${leases[@]}"; do
-  cat > "$dir/lease-$l.conf" <<EOF
-scenario {
-  name = lease-$l
-  timeout = 8m
-  cluster { trainers = 3, ps = 1 }
-  job {
-    epochs = 1
-    settings {
-      "tributary.cluster.eval-every-steps" = 100
-      "tributary.consistency.policy" = sync
-      "tributary.consistency.lease-steps" = $l
-    }
-  }
-  faults = []
-  checks { baseline-accuracy = 0.965, accuracy-margin = 0.02 }
-}
-EOF
-done
-# latest, field, run_scenario
+# latest, field, run_scenario, fault_free_scenario
 source scripts/lib/chaos-bench.sh
+for l in "${leases[@]}"; do
+  fault_free_scenario "$dir/lease-$l.conf" "lease-$l" 1 tributary.consistency.lease-steps "$l"
+done
 rows=()
 for ((i = 1; i <= rounds; i++)); do
   declare -A sps=() acc=()

@@ -15,27 +15,11 @@ fi
 factors=(1 2)
 dir="$(mktemp -d /tmp/bench-replicas.XXXXXX)"
 trap 'rm -rf "$dir"' EXIT
-for r in "${factors[@]}"; do
-  cat > "$dir/replicas-$r.conf" <<EOF
-scenario {
-  name = replicas-$r
-  timeout = 8m
-  cluster { trainers = 3, ps = 2 }
-  job {
-    epochs = 1
-    settings {
-      "tributary.cluster.eval-every-steps" = 100
-      "tributary.consistency.policy" = sync
-      "tributary.cluster.replicas" = $r
-    }
-  }
-  faults = []
-  checks { baseline-accuracy = 0.965, accuracy-margin = 0.02 }
-}
-EOF
-done
-# latest, field, run_scenario
+# latest, field, run_scenario, fault_free_scenario
 source scripts/lib/chaos-bench.sh
+for r in "${factors[@]}"; do
+  fault_free_scenario "$dir/replicas-$r.conf" "replicas-$r" 2 tributary.cluster.replicas "$r"
+done
 rows=()
 for ((i = 1; i <= rounds; i++)); do
   declare -A sps=() acc=() steps=() secs=()

@@ -18,3 +18,26 @@ run_scenario() {
     exit 1
   fi
 }
+
+# Writes the fault-free scenario these scripts time: 3 trainers and PS ps nodes, one MNIST epoch under
+# the sync policy, evaluated every 100 steps, with one more setting KEY = VALUE:
+# fault_free_scenario FILE NAME PS KEY VALUE
+fault_free_scenario() {
+  cat > "$1" <<SCENARIO
+scenario {
+  name = $2
+  timeout = 8m
+  cluster { trainers = 3, ps = $3 }
+  job {
+    epochs = 1
+    settings {
+      "tributary.cluster.eval-every-steps" = 100
+      "tributary.consistency.policy" = sync
+      "$4" = $5
+    }
+  }
+  faults = []
+  checks { baseline-accuracy = 0.965, accuracy-margin = 0.02 }
+}
+SCENARIO
+}
