@@ -71,6 +71,12 @@ final class ShardRecovery {
     private String promotionNode;
     private long promotionStartNanos;
     private long promotionAtStep;
+    /**
+     * The incarnation each shard was last handed to (a hand-over or a promotion), until it commits: a
+     * shard that moved onto a node that dies before its first commit there is that node's, not its
+     * previous owner's.
+     */
+    private final java.util.Map<Integer, String[]> handedTo = new java.util.HashMap<>();
     /** The latest announcement of each shard's incarnation (to give a promoted state at once). */
     private final java.util.Map<Integer, ShardStarted> announced = new java.util.HashMap<>();
 
@@ -145,7 +151,9 @@ final class ShardRecovery {
         }
         String prefix = endpoint + "/";
         for (int k = 0; k < layout.shardCount(); k++) {
-            String owner = audit.owner(k);
+            // {previous owner, next owner}: the next one holds the shard while no commit came since
+            String[] moved = handedTo.get(k);
+            String owner = moved != null && java.util.Objects.equals(moved[0], audit.owner(k)) ? moved[1] : audit.owner(k);
             if (owner != null && owner.startsWith(prefix)) {
                 promoting.put(k, owner);
             }
@@ -389,6 +397,7 @@ final class ShardRecovery {
         ctx.getLog().warn("shard {} moved from {} to {} at version {} with its optimizer state ({} steps) in {} s",
                 d.shard(), h.owner, d.owner(), d.version(), h.optimizerSteps, String.format(Locale.ROOT, "%.2f", seconds));
         listener.shardMoved(d.shard(), h.owner, d.owner(), d.version(), seconds);
+        handedTo.put(d.shard(), new String[] {audit.owner(d.shard()), d.owner()});
         for (Member m : roster.all()) {
             if (m.live && !m.rewinding) {
                 m.ref.tell(new ShardMoved(d.shard(), d.version()));
