@@ -47,6 +47,8 @@ public final class ChaosRunner {
     private final List<Long> redone = Collections.synchronizedList(new ArrayList<>());
     /** Seconds from a ps node's removal until the replicas of its shards took over, per promotion. */
     private final List<Double> promotions = Collections.synchronizedList(new ArrayList<>());
+    /** Per coordinator hand-over: the node that took the run over, its step and the seconds it took to catch up. */
+    private final List<String> takeovers = Collections.synchronizedList(new ArrayList<>());
     /** Node address and reason of every trainer the coordinator quarantined. */
     private final List<String> quarantines = Collections.synchronizedList(new ArrayList<>());
     private volatile long startNanos;
@@ -168,6 +170,15 @@ public final class ChaosRunner {
                     public void trainerQuarantined(int trainer, String node, String reason) {
                         quarantines.add(node + ": " + reason);
                         event("trainer " + trainer + " (" + node + ") quarantined: " + reason);
+                    }
+
+                    @Override
+                    public void coordinatorTookOver(String node, long step, long storedStep, double seconds) {
+                        takeovers.add(String.format(Locale.ROOT, "%s at step %d (stored state of step %d, caught up in"
+                                + " %.2f s)", node, step, storedStep, seconds));
+                        event(String.format(Locale.ROOT, "coordinator hand-over: %s took the run over at step %d from the"
+                                + " state stored at step %d; caught up with the shards in %.2f s", node, step, storedStep,
+                                seconds));
                     }
 
                     @Override
@@ -304,6 +315,16 @@ public final class ChaosRunner {
                             promotions.isEmpty() ? "" : String.format(Locale.ROOT, ", the longest %.2f s after the "
                                     + "node's removal", promotions.stream().mapToDouble(Double::doubleValue).max()
                                     .orElse(0)))));
+        }
+        long coordinatorFaults = scenario.faults().stream().filter(f -> f.target().startsWith("coordinator-1")
+                && (f.action() == Scenario.Action.KILL || f.action() == Scenario.Action.LEAVE)).count();
+        if (coordinatorFaults > 0 || !takeovers.isEmpty()) {
+            List<String> t = new ArrayList<>(takeovers);
+            // the first coordinator killed or leaving must hand the run over; a pause may or may not (the
+            // failure detector decides), but any hand-over there was must have kept the run whole (the other checks)
+            boolean ok = r != null && t.size() >= Math.min(coordinatorFaults, 1);
+            v.add(new Verdict("coordinator-hand-overs", Boolean.toString(ok), t.size() + " hand-over(s) of the run"
+                    + " between coordinator nodes" + (t.isEmpty() ? "" : ": " + String.join("; ", t))));
         }
         hostile().ifPresent(v::add);
         v.addAll(recovery());

@@ -135,7 +135,7 @@ final class FaultInjector implements AutoCloseable {
     }
 
     /**
-     * A partition between the fault's group and everybody else (the coordinator included): each live JVM
+     * A partition between the fault's group and everybody else (the launcher included): each live JVM
      * is told the other side's members, by the Pekko address and data-plane endpoint each node wrote beside
      * its control file; after the fault's duration every JVM heals.
      */
@@ -149,7 +149,7 @@ final class FaultInjector implements AutoCloseable {
                 names.add(c.name());
             }
         }
-        names.add("coordinator");
+        names.add("launcher");
         for (String name : names) {
             Path file = controlDir.resolve(name + ".address");
             try {
@@ -162,7 +162,7 @@ final class FaultInjector implements AutoCloseable {
         }
         events.accept("fault-start " + f.describe() + " (" + one.size() + " | " + other.size() + " members)");
         for (String name : names) {
-            if (!name.equals("coordinator")) {
+            if (!name.equals("launcher")) {
                 control(name, "split " + String.join(" ", side.contains(name) ? other : one));
             }
         }

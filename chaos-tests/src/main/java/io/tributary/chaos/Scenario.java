@@ -68,7 +68,7 @@ public record Scenario(String name, int trainers, int psNodes, int epochs, Map<S
         /**
          * A partition between two groups for {@code duration}: {@code target} lists one group's JVMs,
          * comma-separated ({@code "ps-2,trainer-3,trainer-4"}); the other group is every other JVM and the
-         * coordinator (the chaos tool's own JVM, always on that side). Each node of a group drops every
+         * launcher (the chaos tool's own JVM, always on that side). Each node of a group drops every
          * control message to and from the other group (Artery's test-mode blackhole) and its data-plane
          * frames to it, then both heal. The fault ends, for recovery, when the split begins: the side that
          * keeps the majority should go on at once.
@@ -93,7 +93,7 @@ public record Scenario(String name, int trainers, int psNodes, int epochs, Map<S
     }
 
     private static final Set<String> TOP = Set.of("name", "cluster", "job", "faults", "checks", "timeout");
-    private static final Set<String> CLUSTER = Set.of("trainers", "ps");
+    private static final Set<String> CLUSTER = Set.of("trainers", "ps", "coordinators");
     private static final Set<String> JOB = Set.of("epochs", "settings", "trainer-settings");
     private static final Set<String> FAULT = Set.of("at", "action", "target", "duration", "factor", "rate", "bandwidth");
     private static final Set<String> CHECKS = Set.of("baseline-accuracy", "accuracy-margin", "max-recovery",
@@ -125,11 +125,13 @@ public record Scenario(String name, int trainers, int psNodes, int epochs, Map<S
 
             int trainers = cluster.hasPath("trainers") ? cluster.getInt("trainers") : 3;
             int ps = cluster.hasPath("ps") ? cluster.getInt("ps") : 1;
-            if (trainers < 1 || ps < 1) {
-                throw new ScenarioException(file + ": scenario.cluster needs at least 1 trainer and 1 ps (line "
-                        + cluster.origin().lineNumber() + ")");
+            int coordinators = cluster.hasPath("coordinators") ? cluster.getInt("coordinators") : 2;
+            if (trainers < 1 || ps < 1 || coordinators < 1) {
+                throw new ScenarioException(file + ": scenario.cluster needs at least 1 trainer, 1 ps and 1 coordinator"
+                        + " (line " + cluster.origin().lineNumber() + ")");
             }
             Map<String, String> settings = new LinkedHashMap<>();
+            settings.put("tributary.cluster.coordinator-nodes", Integer.toString(coordinators));
             if (job.hasPath("settings")) {
                 for (Map.Entry<String, ConfigValue> e : job.getConfig("settings").entrySet()) {
                     String key = e.getKey().replace("\"", "");
@@ -169,7 +171,7 @@ public record Scenario(String name, int trainers, int psNodes, int epochs, Map<S
             java.util.Map<String, Duration> joined = new java.util.HashMap<>();
             if (s.hasPath("faults")) {
                 for (Config f : s.getConfigList("faults")) {
-                    Fault fault = fault(f, trainers, ps, file, joined);
+                    Fault fault = fault(f, trainers, ps, coordinators, file, joined);
                     if (fault.action() == Action.JOIN) {
                         joined.put(fault.target(), fault.at());
                     }
@@ -189,7 +191,16 @@ public record Scenario(String name, int trainers, int psNodes, int epochs, Map<S
     }
 
     /** {@code joined}: trainers started by join faults listed earlier, with their times. */
-    private static Fault fault(Config f, int trainers, int ps, Path file, java.util.Map<String, Duration> joined) {
+    /** Whether {@code name} is one of the JVMs the cluster starts with. */
+    private static boolean startsWith(String name, int trainers, int ps, int coordinators) {
+        return name.matches("trainer-[1-9][0-9]*") && Integer.parseInt(name.substring(8)) <= trainers
+                || name.matches("ps-[1-9][0-9]*") && Integer.parseInt(name.substring(3)) <= ps
+                || name.matches("coordinator-[1-9][0-9]*") && Integer.parseInt(name.substring(12)) <= coordinators;
+    }
+
+    private static Fault fault(Config f, int trainers, int ps, int coordinators, Path file,
+                               java.util.Map<String, Duration> joined) {
+        String jvms = "trainer-1..trainer-" + trainers + ", ps-1..ps-" + ps + ", coordinator-1..coordinator-" + coordinators;
         known(f, FAULT, "scenario.faults[]", file);
         int line = f.origin().lineNumber();
         String actionName = f.getString("action");
@@ -206,34 +217,30 @@ public record Scenario(String name, int trainers, int psNodes, int epochs, Map<S
             java.util.Set<String> names = new java.util.HashSet<>();
             for (String g : group) {
                 String name = g.trim();
-                boolean ok = name.matches("trainer-[1-9][0-9]*") && Integer.parseInt(name.substring(8)) <= trainers
-                        || name.matches("ps-[1-9][0-9]*") && Integer.parseInt(name.substring(3)) <= ps;
-                if (!ok || !names.add(name)) {
+                if (!startsWith(name, trainers, ps, coordinators) || !names.add(name)) {
                     throw new ScenarioException(file + ": scenario.faults[].target = '" + target + "' (line " + line
                             + ") must list one side of the split, comma-separated, each a JVM of this cluster once: "
-                            + "trainer-1..trainer-" + trainers + ", ps-1..ps-" + ps);
+                            + jvms);
                 }
             }
-            if (names.size() >= trainers + ps) {
+            if (names.size() >= trainers + ps + coordinators) {
                 throw new ScenarioException(file + ": scenario.faults[].target = '" + target + "' (line " + line
-                        + ") lists every JVM: leave some on the coordinator's side of the split");
+                        + ") lists every JVM: leave some on the launcher's side of the split");
             }
             target = String.join(",", group).replace(" ", "");
         } else if (action == Action.JOIN) {
             boolean newTrainer = target.matches("trainer-[1-9][0-9]*") && Integer.parseInt(target.substring(8)) > trainers;
             boolean newPs = target.matches("ps-[1-9][0-9]*") && Integer.parseInt(target.substring(3)) > ps;
-            if (!newTrainer && !newPs || joined.containsKey(target)) {
+            boolean newCoordinator = target.matches("coordinator-[1-9][0-9]*")
+                    && Integer.parseInt(target.substring(12)) > coordinators;
+            if (!newTrainer && !newPs && !newCoordinator || joined.containsKey(target)) {
                 throw new ScenarioException(file + ": scenario.faults[].target = '" + target + "' (line " + line
-                        + ") must name a new JVM for join: trainer-" + (trainers + 1) + " or higher, or ps-" + (ps + 1)
-                        + " or higher, each joining once");
+                        + ") must name a new JVM for join: trainer-" + (trainers + 1) + ", ps-" + (ps + 1)
+                        + " or coordinator-" + (coordinators + 1) + " or higher, each joining once");
             }
-        } else if (!target.matches("(trainer-[1-9][0-9]*|ps-[1-9][0-9]*)")
-                || target.startsWith("trainer-") && Integer.parseInt(target.substring(8)) > trainers
-                    && !joined.containsKey(target)
-                || target.startsWith("ps-") && Integer.parseInt(target.substring(3)) > ps && !joined.containsKey(target)) {
+        } else if (!startsWith(target, trainers, ps, coordinators) && !joined.containsKey(target)) {
             throw new ScenarioException(file + ": scenario.faults[].target = '" + target + "' (line " + line
-                    + ") is not a JVM of this cluster: use trainer-1..trainer-" + trainers + ", ps-1..ps-" + ps
-                    + " or a JVM an earlier join fault starts");
+                    + ") is not a JVM of this cluster: use " + jvms + " or a JVM an earlier join fault starts");
         }
         Duration at = f.hasPath("at") ? f.getDuration("at") : Duration.ZERO;
         if (action != Action.JOIN && joined.containsKey(target) && at.compareTo(joined.get(target)) <= 0) {

@@ -106,7 +106,9 @@ public final class DemoCommand {
         common.put("tributary.cluster.run-id", Long.toString(runId));
         common.put("tributary.cluster.min-trainers", Integer.toString(options.trainers()));
         Map<String, String> coordinatorOverrides = new LinkedHashMap<>(common);
-        coordinatorOverrides.put("tributary.node.roles", "[coordinator]");
+        // This JVM follows the run (its events come from the coordinator, wherever it runs) and is the seed; the
+        // coordinator singleton runs on one of the coordinator JVMs it starts, the others stand by to take over.
+        coordinatorOverrides.put("tributary.node.roles", "[observer]");
         coordinatorOverrides.put("tributary.node.port", "0");
         Path runDir = options.runsDir().resolve(options.runName() + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         Files.createDirectories(runDir);
@@ -114,10 +116,15 @@ public final class DemoCommand {
         DemoCertificates certs = DemoCertificates.create(ConfigLoader.load(options.configFile(), coordinatorOverrides),
                 runDir);
         if (certs != null) {
-            coordinatorOverrides.put("tributary.tls.dir", certs.forNode("coordinator", "coordinator").toString());
+            coordinatorOverrides.put("tributary.tls.dir", certs.forNode("launcher", "observer").toString());
         }
         Config config = ConfigLoader.load(options.configFile(), coordinatorOverrides);
         NodeSettings nodeSettings = NodeSettings.from(config);
+        int coordinators = config.getInt("tributary.cluster.coordinator-nodes");
+        if (coordinators < 1) {
+            throw new IllegalArgumentException("tributary.cluster.coordinator-nodes = " + coordinators + " is invalid: the"
+                    + " run needs at least 1 coordinator JVM (2 or more to survive losing one)");
+        }
         CompletableFuture<RunResult> result = new CompletableFuture<>();
         Listener listener = new Listener(result);
 
@@ -126,25 +133,27 @@ public final class DemoCommand {
             // the chaos tool's split names this node by its address (it has no control file of its own)
             Path control = runDir.resolve("control");
             Files.createDirectories(control);
-            Files.writeString(control.resolve("coordinator.address"), node.address().host().get() + ":"
+            Files.writeString(control.resolve("launcher.address"), node.address().host().get() + ":"
                     + node.address().port().get() + "|-\n", java.nio.charset.StandardCharsets.UTF_8);
         }
         try (ChildJvms children = new ChildJvms()) {
             String seed = nodeSettings.host() + ":" + node.port();
-            out.println("run " + runId + ": coordinator " + node.address() + ", metrics http://" + nodeSettings.host() + ":"
+            out.println("run " + runId + ": launcher " + node.address() + ", metrics http://" + nodeSettings.host() + ":"
                     + node.metricsPort() + "/metrics");
-            out.println("starting " + options.psNodes() + " parameter-server and " + options.trainers()
-                    + " trainer JVMs; logs in " + runDir.toAbsolutePath());
+            out.println("starting " + coordinators + " coordinator, " + options.psNodes() + " parameter-server and "
+                    + options.trainers() + " trainer JVMs; logs in " + runDir.toAbsolutePath());
             List<String> metrics = new java.util.concurrent.CopyOnWriteArrayList<>();
-            metrics.add("coordinator http://" + nodeSettings.host() + ":" + node.metricsPort() + "/metrics");
+            metrics.add("launcher http://" + nodeSettings.host() + ":" + node.metricsPort() + "/metrics");
             List<String> endpoints = new ArrayList<>(List.of("http://" + nodeSettings.host() + ":" + node.metricsPort()
                     + "/metrics"));
             List<ChildJvms.Child> trainers = new java.util.concurrent.CopyOnWriteArrayList<>();
             ChildStarter starter = new ChildStarter(children, seed, common, runDir, nodeSettings.host(), metrics, certs);
-            for (int i = 0; i < options.psNodes() + options.trainers(); i++) {
-                boolean ps = i < options.psNodes();
-                ChildJvms.Child c = starter.start(ps ? "ps-" + (i + 1) : "trainer-" + (i - options.psNodes() + 1), ps);
-                if (!ps) {
+            for (int i = 0; i < coordinators + options.psNodes() + options.trainers(); i++) {
+                // the coordinators first: the oldest coordinator-role member hosts the singleton
+                String name = i < coordinators ? "coordinator-" + (i + 1) : i < coordinators + options.psNodes()
+                        ? "ps-" + (i - coordinators + 1) : "trainer-" + (i - coordinators - options.psNodes() + 1);
+                ChildJvms.Child c = starter.start(name);
+                if (roleOf(name).equals("trainer")) {
                     trainers.add(c);
                 }
                 // One JVM at a time, each once it is Up: a starting JVM's JIT, TLS handshakes and data loading
@@ -153,9 +162,8 @@ public final class DemoCommand {
                 awaitMembers(node, i + 2, c);
             }
             options.hooks().started(children, runDir, name -> {
-                boolean ps = name.startsWith("ps-");
-                ChildJvms.Child c = starter.start(name, ps);
-                if (!ps) {
+                ChildJvms.Child c = starter.start(name);
+                if (roleOf(name).equals("trainer")) {
                     trainers.add(c);
                 }
             });
@@ -256,9 +264,11 @@ public final class DemoCommand {
             this.metrics = metrics;
         }
 
-        ChildJvms.Child start(String name, boolean ps) {
+        ChildJvms.Child start(String name) {
             int metricsPort = freePort();
-            List<String> args = new ArrayList<>(List.of("node", "--roles", ps ? "ps" : "trainer", "--port", "0",
+            String role = roleOf(name);
+            boolean ps = role.equals("ps");
+            List<String> args = new ArrayList<>(List.of("node", "--roles", role, "--port", "0",
                     "--join", seed, "--metrics-port", Integer.toString(metricsPort)));
             if (options.configFile() != null) {
                 args.add("--config");
@@ -270,9 +280,12 @@ public final class DemoCommand {
             }
             if (certs != null) {
                 args.add("--tls-dir");
-                args.add(certs.forNode(name, ps ? "ps" : "trainer").toString());
+                args.add(certs.forNode(name, role).toString());
             }
             Map<String, String> sets = new LinkedHashMap<>(common);
+            if (role.equals("coordinator")) {
+                sets.put("tributary.cluster.run-dir", runDir.toAbsolutePath().toString());
+            }
             if (!ps && name.startsWith("trainer-")) {
                 sets.putAll(options.trainerOverrides().getOrDefault(Integer.parseInt(name.substring(8)), Map.of()));
             }
@@ -290,6 +303,11 @@ public final class DemoCommand {
                 throw new UncheckedIOException("cannot start the " + name + " JVM: " + e.getMessage(), e);
             }
         }
+    }
+
+    /** A child JVM's role by its name: {@code coordinator-N}, {@code ps-N}, else a trainer. */
+    static String roleOf(String name) {
+        return name.startsWith("coordinator-") ? "coordinator" : name.startsWith("ps-") ? "ps" : "trainer";
     }
 
     static int freePort() {
@@ -413,6 +431,17 @@ public final class DemoCommand {
             bar.finishLine();
             out.printf(Locale.ROOT, "parameter-server node %s left at step %d: the replicas of its shards took over "
                     + "(%.2f s after its removal), no step done again%n", node, step, seconds);
+        }
+
+        @Override
+        public void coordinatorTookOver(String node, long step, long storedStep, double seconds) {
+            if (observer != null) {
+                observe(() -> observer.coordinatorTookOver(node, step, storedStep, seconds));
+            }
+            bar.finishLine();
+            out.printf(Locale.ROOT, "the coordinator moved to %s: it took the run over at step %d from the state stored at"
+                    + " step %d and the shards' commits since (%.2f s), nothing lost or done again%n", node, step,
+                    storedStep, seconds);
         }
 
         @Override

@@ -281,14 +281,33 @@ public final class ClusterTraining {
                 model.globalBatch(), model.epochs(), model.seed(), shardSettings,
                 run.evalEverySteps() > 0 ? run.evalEverySteps() : model.evalEvery(),
                 run.reputationRate(), run.quarantineBelow(), resume == null ? 0 : resume.step(), work);
-        TrainingCoordinator.Resources coordinatorResources = new TrainingCoordinator.Resources(plane,
+        if (nodeSettings.roles().contains("observer")) {
+            // this node follows the run: the coordinator, wherever it runs, sends it every event
+            system.systemActorOf(io.tributary.coordinator.RunEvents.follower(runId, listener), "run-events",
+                    org.apache.pekko.actor.typed.Props.empty());
+        }
+        RunListener coordinatorListener = nodeSettings.roles().contains("coordinator")
+                ? io.tributary.coordinator.RunEvents.both(listener, io.tributary.coordinator.RunEvents.sender(system, runId))
+                : listener;
+        // The coordinator nodes' own replicator: the run's state, stored for whichever of them takes the run over
+        // (io.tributary.coordinator.CoordinatorState); it runs on coordinator nodes only and talks only to them.
+        ActorRef<org.apache.pekko.cluster.ddata.typed.javadsl.Replicator.Command> stateReplicator =
+                !nodeSettings.roles().contains("coordinator") ? null : system.systemActorOf(
+                        org.apache.pekko.cluster.ddata.typed.javadsl.Replicator.behavior(
+                                org.apache.pekko.cluster.ddata.ReplicatorSettings.apply(
+                                        config.getConfig("pekko.cluster.distributed-data")).withRole("coordinator")),
+                        "coordinator-state", org.apache.pekko.actor.typed.Props.empty());
+        java.time.Duration stateInterval = config.getDuration("tributary.cluster.state-interval");
+        // Made per incarnation of the coordinator: a successor continues the history its predecessor wrote
+        // (RunRecorder reads the chain's end when it opens), not the one there was when this node started.
+        Supplier<TrainingCoordinator.Resources> coordinatorResources = () -> new TrainingCoordinator.Resources(plane,
                 () -> CpuBackend.create(), model.shape(), model.testSet(),
-                model.trainCount(), shards, listener, coordinatorMetrics,
+                model.trainCount(), shards, coordinatorListener, coordinatorMetrics,
                 run.runDir() == null ? null : new RunRecorder(run.runDir(), runId, run.configHash(), model.checkpoints()),
                 initial,
-                new TrainerIdentities(system, runId, node.tls()));
-        Behavior<CoordinatorCommand> coordinator = Behaviors.supervise(
-                        TrainingCoordinator.create(coordinatorSettings, coordinatorResources))
+                new TrainerIdentities(system, runId, node.tls()), stateReplicator, stateInterval);
+        Behavior<CoordinatorCommand> coordinator = Behaviors.supervise(Behaviors.<CoordinatorCommand>setup(ctx ->
+                        TrainingCoordinator.create(coordinatorSettings, coordinatorResources.get())))
                 .onFailure(SupervisorStrategy.restartWithBackoff(Duration.ofSeconds(1), Duration.ofSeconds(10), 0.2));
         ActorRef<CoordinatorCommand> coordinatorProxy = ClusterSingleton.get(system).init(
                 SingletonActor.of(coordinator, "training-coordinator")

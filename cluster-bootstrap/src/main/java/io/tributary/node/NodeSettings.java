@@ -27,7 +27,7 @@ public record NodeSettings(Set<String> roles, String host, int port, List<HostPo
     public static final java.time.Duration DEFAULT_JOIN_TIMEOUT = java.time.Duration.ofSeconds(60);
 
     /** The roles a node may play. */
-    public static final Set<String> KNOWN_ROLES = Set.of("coordinator", "ps", "trainer");
+    public static final Set<String> KNOWN_ROLES = Set.of("coordinator", "ps", "trainer", "observer");
 
     /** A port given as {@code auto}: derived from the Pekko port (see the parameters). */
     public static final int AUTO = -1;

@@ -70,7 +70,7 @@ public final class ClusterCertificates {
     public static final String ROLES_URI_PREFIX = "urn:tributary:roles:";
 
     /** Roles a certificate may grant: what {@code tributary node --roles} accepts. */
-    public static final Set<String> KNOWN_ROLES = Set.of("coordinator", "ps", "trainer");
+    public static final Set<String> KNOWN_ROLES = Set.of("coordinator", "ps", "trainer", "observer");
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
     private static final SecureRandom RANDOM = new SecureRandom();

@@ -57,6 +57,11 @@ final class EvaluationSchedule {
     }
 
     /** The evaluation under way, or null. */
+    /** A coordinator took the run over: the evaluation in flight is asked for again (null if none). */
+    Due restartInFlight() {
+        return inFlight;
+    }
+
     Due inFlight() {
         return inFlight;
     }

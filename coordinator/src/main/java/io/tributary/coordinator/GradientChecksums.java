@@ -27,13 +27,19 @@ final class GradientChecksums {
     static final int MAX_PENDING = 100_000;
 
     private final int shards;
-    private final MismatchListener listener;
+    /** Wired again after the coordinator's state is read back ({@link #listener(MismatchListener)}): not stored. */
+    private transient MismatchListener listener;
     private final Map<Long, List<Long>> sent = new HashMap<>();
     private final Map<Long, Map<Integer, Long>> received = new HashMap<>();
     private final Map<Long, Integer> comparedShards = new HashMap<>();
     private long compared;
     private long mismatches;
     private long abandoned;
+
+    /** Who hears of mismatches, after this was read back from stored state. */
+    void listener(MismatchListener listener) {
+        this.listener = listener;
+    }
 
     GradientChecksums(int shards, MismatchListener listener) {
         this.shards = shards;

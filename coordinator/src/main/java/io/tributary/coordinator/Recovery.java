@@ -115,7 +115,11 @@ final class Recovery {
 
     /** Every shard stood at {@code step} with these parameters: the new cut; older optimizer states go. */
     void takeCut(float[] parameters, long step) {
-        System.arraycopy(parameters, 0, cut, 0, cut.length);
+        if (cut == null) {
+            cut = parameters.clone(); // the first cut of a coordinator that took the run over
+        } else {
+            System.arraycopy(parameters, 0, cut, 0, cut.length);
+        }
         cutStep = step;
         optimizerCuts.headMap(step).clear(); // older than the cut: never restored
     }

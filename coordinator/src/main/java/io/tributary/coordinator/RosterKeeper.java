@@ -45,6 +45,15 @@ final class RosterKeeper {
     private final RunView run;
     private final MemberIdentities identities;
 
+    /** A coordinator took the run over: it watches every trainer still in it, as its predecessor did. */
+    void watchAll() {
+        for (Roster.Member m : roster.all()) {
+            if (m.live) {
+                ctx.watchWith(m.ref, new TrainerTerminated(m.id, m.ref));
+            }
+        }
+    }
+
     RosterKeeper(ActorContext<CoordinatorCommand> ctx, TrainingCoordinator.Settings settings, Roster roster,
                  CreditLedger ledger, WorkDispatch work, RunListener listener, CoordinatorMetrics metrics,
                  RunRecorder recorder, RunView run, MemberIdentities identities) {

@@ -61,4 +61,12 @@ public interface RunListener {
     /** A trainer was quarantined (its contributions kept being rejected); {@code reason} says how. */
     default void trainerQuarantined(int trainer, String node, String reason) {
     }
+
+    /**
+     * The coordinator singleton moved to {@code node} and took the run over at step {@code step}: the
+     * state its predecessor last stored was of step {@code storedStep}, and the shards sent again the
+     * commits after it; {@code seconds} from this incarnation's start to the run's state being whole again.
+     */
+    default void coordinatorTookOver(String node, long step, long storedStep, double seconds) {
+    }
 }

@@ -36,7 +36,8 @@ final class SamplesAudit {
     private final int stepsPerEpoch;
     private final int perStep;
     private final long totalSteps;
-    private final SliceOwner owner;
+    /** Wired again after the coordinator's state is read back ({@link #owner(SliceOwner)}): not stored. */
+    private transient SliceOwner owner;
     /** Per step: the trainers shard 0 committed it with, as long as the step's epoch is open. */
     private final TreeMap<Long, Set<Integer>> servedSteps = new TreeMap<>();
     private final TreeMap<Integer, EpochAudit> open = new TreeMap<>();
@@ -53,6 +54,11 @@ final class SamplesAudit {
      * @param perStep samples per step (the run's global batch)
      * @param owner   finds the plan behind a served slice, when it is marked
      */
+    /** The planner behind the slices, after this audit was read back from stored state. */
+    void owner(SliceOwner owner) {
+        this.owner = owner;
+    }
+
     SamplesAudit(int stepsPerEpoch, int perStep, long totalSteps, SliceOwner owner) {
         this.stepsPerEpoch = stepsPerEpoch;
         this.perStep = perStep;

@@ -102,7 +102,7 @@ final class ShardRecovery {
      * applied twice (the update audit counts them as rolled back). Sync policy only.
      */
     void onMemberGone(MemberGone g) {
-        if (!g.member().getRoles().contains("ps") || !run.started() || run.finished() || !recovery.hasCut()) {
+        if (!g.member().getRoles().contains("ps") || !run.started() || run.finished()) {
             return;
         }
         if (g.previousStatus() == MemberStatus.exiting()) {
@@ -126,6 +126,16 @@ final class ShardRecovery {
             ctx.getLog().warn("parameter-server node {} left while shards {} were being promoted from replicas: rolling "
                     + "back instead", g.member().address(), promoting.keySet());
             promoting.clear();
+        }
+        if (!recovery.hasCut()) {
+            String why = "parameter-server node " + g.member().address() + " left and its shards cannot be promoted from"
+                    + " replicas, and this coordinator took the run over after its last evaluation: it holds no"
+                    + " consistent cut to roll back to (the next evaluation makes one). Resume the run from its last"
+                    + " checkpoint (tributary.cluster.resume-from), and keep tributary.cluster.replicas >= 2 with"
+                    + " two or more ps nodes";
+            ctx.getLog().error("{}", why);
+            run.fail(why);
+            return;
         }
         rollBack(g.member().address().toString());
     }

@@ -72,9 +72,21 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
                             Supplier<Dataset> testSet, int trainCount,
                             Function<Integer, EntityRef<ShardCommand>> shards, RunListener listener,
                             CoordinatorMetrics metrics, RunRecorder recorder, Supplier<float[]> initialParameters,
-                            MemberIdentities identities) {
+                            MemberIdentities identities,
+                            ActorRef<org.apache.pekko.cluster.ddata.typed.javadsl.Replicator.Command> stateReplicator,
+                            java.time.Duration stateInterval) {
         public Resources {
             java.util.Objects.requireNonNull(identities, "identities (MemberIdentities.BY_NODE_ID takes every trainer at its word)");
+        }
+
+        /** Without stored state: a coordinator that no successor can take over from (tests). */
+        public Resources(NodeDataPlane dataPlane, Supplier<Backend> backend, ModelShape spec,
+                         Supplier<Dataset> testSet, int trainCount,
+                         Function<Integer, EntityRef<ShardCommand>> shards, RunListener listener,
+                         CoordinatorMetrics metrics, RunRecorder recorder, Supplier<float[]> initialParameters,
+                         MemberIdentities identities) {
+            this(dataPlane, backend, spec, testSet, trainCount, shards, listener, metrics, recorder, initialParameters,
+                    identities, null, java.time.Duration.ofSeconds(1));
         }
     }
 
@@ -84,6 +96,17 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
     /** This node learned a shard's owner after refusing its frames (never sent: from the node's event stream). */
     record ShardOwnerKnown(int shard) implements CoordinatorCommand {
     }
+
+    /** A coordinator that took the run over has waited long enough for the shards' commits sent again. */
+    record CaughtUp() implements CoordinatorCommand {
+    }
+
+    /** Read the stored state again (the last read found no majority). */
+    record ReadAgain() implements CoordinatorCommand {
+    }
+
+    /** How long a coordinator that took the run over waits for the commits the shards send again. */
+    static final java.time.Duration CATCH_UP = java.time.Duration.ofSeconds(3);
 
     private final Settings settings;
     private final Resources res;
@@ -97,7 +120,26 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
     private final CreditLedger ledger;
     private final UpdateAudit audit;
     /** Per step, how many shards committed it (sync): a step is the run's once all have. */
-    private final TreeMap<Long, Integer> commits = new TreeMap<>();
+    private final TreeMap<Long, Integer> commits;
+    /** Where the run's state is kept for a successor (null: nowhere, a coordinator of tests). */
+    private final CoordinatorState stored;
+    /** The fingerprint of what others act on (plans, lease, roster, evaluations) when last stored. */
+    private long storedDecisions;
+    /** Something changed since the last store. */
+    private boolean dirty;
+    /** Took the run over: commits wait in {@link #pendingCommits} until the shards sent theirs again. */
+    private boolean catchingUp;
+    private final java.util.List<ShardCommitted> pendingCommits = new java.util.ArrayList<>();
+    /** The shards that answered {@link io.tributary.protocol.ShardProtocol.ResendCommits}. */
+    private final java.util.BitSet resent = new java.util.BitSet();
+    /**
+     * Per shard, the highest version the catch-up took (-1: none): the same commit arriving late through the
+     * singleton proxy is a second delivery of what was taken, not a second application.
+     */
+    private long[] caughtUpTo = new long[0];
+    private long takeoverNanos;
+    private long storedStep = -1;
+    private int takeovers;
     private final WorkDispatch work;
     private final ShardRecovery shardRecovery;
     private final RosterKeeper keeper;
@@ -131,20 +173,66 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
     private long closedShort;
     private long lastProgressNanos;
 
+    /** Messages held while the stored state is read. */
+    private static final int STASH = 100_000;
+
+    /**
+     * The coordinator: with a state replicator, it first reads the run's stored state (messages wait) and,
+     * when there is one, takes the run over from it rather than starting it.
+     */
     public static Behavior<CoordinatorCommand> create(Settings settings, Resources resources) {
-        return Behaviors.setup(ctx -> new TrainingCoordinator(ctx, settings, resources));
+        if (resources.stateReplicator() == null) {
+            return Behaviors.setup(ctx -> new TrainingCoordinator(ctx, settings, resources, null));
+        }
+        return Behaviors.withStash(STASH, stash -> Behaviors.setup(ctx -> {
+            CoordinatorState.read(ctx, resources.stateReplicator(), settings.runId());
+            long[] dropped = new long[1];
+            return Behaviors.receive(CoordinatorCommand.class)
+                    .onMessage(CoordinatorState.Read.class, r -> {
+                        StoredRun run;
+                        try {
+                            run = CoordinatorState.storedIn(r, org.apache.pekko.actor.typed.ActorRefResolver.get(
+                                    ctx.getSystem()), settings.runId());
+                        } catch (RuntimeException e) {
+                            // never start the run over: the audits would count its first steps twice
+                            ctx.getLog().error("cannot read the run's stored state: {}; reading again in 1 s",
+                                    e.getMessage());
+                            ctx.scheduleOnce(java.time.Duration.ofSeconds(1), ctx.getSelf(), new ReadAgain());
+                            return Behaviors.same();
+                        }
+                        if (dropped[0] > 0) {
+                            ctx.getLog().warn("{} messages arrived while the stored state was read and did not fit"
+                                    + " the stash of {}: dropped (their senders ask again)", dropped[0], STASH);
+                        }
+                        return stash.unstashAll(new TrainingCoordinator(ctx, settings, resources, run));
+                    })
+                    .onMessage(ReadAgain.class, m -> {
+                        CoordinatorState.read(ctx, resources.stateReplicator(), settings.runId());
+                        return Behaviors.same();
+                    })
+                    .onAnyMessage(m -> {
+                        if (stash.isFull()) {
+                            dropped[0]++;
+                        } else {
+                            stash.stash(m);
+                        }
+                        return Behaviors.same();
+                    })
+                    .build();
+        }));
     }
 
-    private TrainingCoordinator(ActorContext<CoordinatorCommand> ctx, Settings settings, Resources res) {
+    private TrainingCoordinator(ActorContext<CoordinatorCommand> ctx, Settings settings, Resources res, StoredRun from) {
         super(ctx);
         this.settings = settings;
         this.res = res;
         this.layout = res.dataPlane().layout();
-        this.roster = new Roster(settings.shards().maxTrainers());
+        this.roster = from != null ? from.roster : new Roster(settings.shards().maxTrainers());
         this.recovery = new Recovery(settings.runId(), layout);
         this.evaluator = new Evaluator(res.backend(), res.spec(), res.testSet());
-        this.ledger = new CreditLedger(settings.reputationRate(), settings.quarantineBelow());
-        this.audit = new UpdateAudit(settings.resumeStep());
+        this.ledger = from != null ? from.ledger : new CreditLedger(settings.reputationRate(), settings.quarantineBelow());
+        this.audit = from != null ? from.audit : new UpdateAudit(settings.resumeStep());
+        this.commits = from != null ? from.commits : new TreeMap<>();
         ActorRef<CoordinatorCommand> self = ctx.getSelf();
         this.evalAssembler = new ParameterAssembler(layout, v -> self.tell(new EvalParamsReady(v)));
         res.dataPlane().hostReplica(NodeDataPlane.COORDINATOR_REPLICA, evalAssembler);
@@ -152,11 +240,13 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         ctx.getSystem().eventStream().tell(new org.apache.pekko.actor.typed.eventstream.EventStream.Subscribe<>(
                 io.tributary.dataplane.ShardOwnerKnown.class,
                 ctx.messageAdapter(io.tributary.dataplane.ShardOwnerKnown.class, k -> new ShardOwnerKnown(k.shard()))));
-        this.checksums = new GradientChecksums(layout.shardCount(), (trainer, step, shard, sent, received) -> {
+        GradientChecksums.MismatchListener mismatches = (trainer, step, shard, sent, received) -> {
             res.metrics().checksumMismatches.inc();
             ctx.getLog().error("gradient of trainer {} step {} for shard {} arrived with CRC32 {} but was sent with {}",
                     trainer, step, shard, received, sent);
-        });
+        };
+        this.checksums = from != null ? from.checksums : new GradientChecksums(layout.shardCount(), mismatches);
+        checksums.listener(mismatches);
         this.work = new WorkDispatch(settings, roster, recovery, this, res.listener(), ctx.getLog());
         this.keeper = new RosterKeeper(ctx, settings, roster, ledger, work, res.listener(), res.metrics(), res.recorder(),
                 this, res.identities());
@@ -171,13 +261,249 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
                             org.apache.pekko.actor.typed.receptionist.Receptionist.Listing.class,
                             l -> new ShardRecovery.ReplicaStores(l.getServiceInstances(io.tributary.ps.shard.ShardReplicas.KEY)))));
         }
-        ctx.getLog().info("coordinator up: waiting for {} trainers ({} policy, {} shards)", settings.minTrainers(),
-                settings.shards().policy().configName(), settings.shards().shards());
+        this.stored = res.stateReplicator() == null ? null
+                : new CoordinatorState(ctx, res.stateReplicator(), settings.runId());
+        if (stored != null) {
+            ctx.scheduleOnce(res.stateInterval(), ctx.getSelf(), new CoordinatorState.Tick());
+        }
+        if (from == null) {
+            ctx.getLog().info("coordinator up: waiting for {} trainers ({} policy, {} shards)", settings.minTrainers(),
+                    settings.shards().policy().configName(), settings.shards().shards());
+        } else {
+            takeOver(from);
+        }
+    }
+
+    // ---- taking the run over, and storing it for a successor ------------------------------------------
+
+    /**
+     * This incarnation found the run's state stored by a predecessor (its node died, paused or left): it
+     * goes on from there. The trainers and shards reach it through the singleton proxies; it watches the
+     * trainers again, gives the shards a new quorum generation, and asks them for every commit after the
+     * stored state's, which it takes in version order once they are in ({@link #catchUp}).
+     */
+    private void takeOver(StoredRun from) {
+        takeoverNanos = System.nanoTime();
+        takeovers = from.takeovers + 1;
+        storedStep = from.committedSteps;
+        started = from.started;
+        finished = from.finished;
+        partitionCount = from.partitionCount;
+        localBatch = from.localBatch;
+        stepsPerEpoch = from.stepsPerEpoch;
+        totalSteps = from.totalSteps;
+        committedSteps = from.committedSteps;
+        contributions = from.contributions;
+        samples = from.samples;
+        loss = from.loss;
+        trainerBytes.clear();
+        for (int i = 0; from.trainerBytes != null && i + 1 < from.trainerBytes.length; i += 2) {
+            trainerBytes.put(from.trainerBytes[i], from.trainerBytes[i + 1]);
+        }
+        trainerBytesTotal = from.trainerBytesTotal;
+        lastAccuracy = from.lastAccuracy;
+        maxStaleness = from.maxStaleness;
+        closedByDeadline = from.closedByDeadline;
+        closedShort = from.closedShort;
+        evaluations = from.evaluations;
+        long now = System.nanoTime();
+        startNanos = now - from.elapsedNanos;
+        trainedNanos = from.trainedNanos < 0 ? 0 : startNanos + from.trainedNanos;
+        if (from.planner != null) {
+            work.restore(from.planner, from.lastAdaptStep, from.lastFloor);
+        }
+        keeper.watchAll();
+        getContext().getLog().warn("coordinator took run {} over at step {} of {} (stored state of step {}, coordinator"
+                        + " number {}): {} trainers, asking the shards for their commits since", settings.runId(),
+                committedSteps, totalSteps, storedStep, takeovers + 1, roster.liveCount());
+        if (!started || finished) {
+            catchUp();
+            return;
+        }
+        sendQuorum();
+        catchingUp = true;
+        for (int k = 0; k < layout.shardCount(); k++) {
+            res.shards().apply(k).tell(new io.tributary.protocol.ShardProtocol.ResendCommits(settings.runId(),
+                    audit.lastVersion(k) + 1, getContext().getSelf()));
+        }
+        getContext().scheduleOnce(CATCH_UP, getContext().getSelf(), new CaughtUp());
+    }
+
+    /** The commits the shards sent again, and those that came meanwhile, in version order; then the run goes on. */
+    private void catchUp() {
+        if (!catchingUp && started && !finished) {
+            return; // every shard answered before the time-out: done already
+        }
+        catchingUp = false;
+        pendingCommits.sort(java.util.Comparator.comparingLong(ShardCommitted::version)
+                .thenComparingInt(ShardCommitted::shard));
+        long highest = committedSteps;
+        int taken = 0;
+        caughtUpTo = new long[layout.shardCount()];
+        java.util.Arrays.fill(caughtUpTo, -1);
+        for (ShardCommitted c : pendingCommits) {
+            if (c.version() > audit.lastVersion(c.shard())) {
+                onShardCommitted(c);
+                taken++;
+            }
+            if (c.shard() >= 0 && c.shard() < caughtUpTo.length) {
+                caughtUpTo[c.shard()] = Math.max(caughtUpTo[c.shard()], c.version());
+            }
+            highest = Math.max(highest, c.step() + 1);
+        }
+        pendingCommits.clear();
+        if (started && !finished && work.planner() != null) {
+            // the predecessor may have leased up to lease-steps beyond the progress it saw, after it last stored
+            work.planner().leaseAtLeast(highest + work.planner().leaseSteps());
+            work.extendLease();
+            EvaluationSchedule.Due due = evaluations == null ? null : evaluations.restartInFlight();
+            if (due != null) {
+                evalAssembler.expect(due.minVersion());
+                for (int k = 0; k < layout.shardCount(); k++) {
+                    res.shards().apply(k).tell(new RequestParams(-1, res.dataPlane().endpoint(), due.minVersion(),
+                            ignoreParamsSent));
+                }
+            } else if (evaluations != null) {
+                maybeEvaluate();
+            }
+        }
+        double seconds = (System.nanoTime() - takeoverNanos) / 1e9;
+        getContext().getLog().warn("coordinator caught up in {} s: {} commits taken from the shards, the run stands at"
+                + " step {}", String.format(java.util.Locale.ROOT, "%.2f", seconds), taken, committedSteps);
+        res.listener().coordinatorTookOver(Cluster.get(getContext().getSystem()).selfMember().address().toString(),
+                committedSteps, storedStep, seconds);
+        store(true);
+    }
+
+    /** What the stored state holds, the live parts themselves (written out at once, on this thread). */
+    private StoredRun snapshot() {
+        StoredRun r = new StoredRun();
+        r.runId = settings.runId();
+        r.roster = roster;
+        r.ledger = ledger;
+        r.audit = audit;
+        r.checksums = checksums;
+        r.commits = commits;
+        r.planner = work.planner();
+        r.lastAdaptStep = work.lastAdaptStep();
+        r.lastFloor = work.lastFloor();
+        r.evaluations = evaluations;
+        r.started = started;
+        r.finished = finished;
+        r.partitionCount = partitionCount;
+        r.localBatch = localBatch;
+        r.stepsPerEpoch = stepsPerEpoch;
+        r.totalSteps = totalSteps;
+        r.committedSteps = committedSteps;
+        r.contributions = contributions;
+        r.samples = samples;
+        r.loss = loss;
+        long[] bytes = new long[2 * trainerBytes.size()];
+        int[] i = {0};
+        trainerBytes.forEach((t, b) -> {
+            bytes[i[0]++] = t;
+            bytes[i[0]++] = b;
+        });
+        r.trainerBytes = bytes;
+        r.trainerBytesTotal = trainerBytesTotal;
+        r.lastAccuracy = lastAccuracy;
+        r.maxStaleness = maxStaleness;
+        r.closedByDeadline = closedByDeadline;
+        r.closedShort = closedShort;
+        long now = System.nanoTime();
+        r.elapsedNanos = started ? now - startNanos : 0;
+        r.trainedNanos = trainedNanos == 0 ? -1 : trainedNanos - startNanos;
+        r.takeovers = takeovers;
+        return r;
+    }
+
+    /** A fingerprint of what others act on: the plans and lease, the roster, the evaluations, the run's state. */
+    private long decisions() {
+        WorkPlanner p = work.planner();
+        long f = (started ? 1 : 0) + (finished ? 2 : 0);
+        f = f * 31 + (p == null ? -1 : p.plansMade());
+        f = f * 31 + (p == null ? -1 : p.leasedUntil());
+        f = f * 31 + roster.size();
+        f = f * 31 + roster.liveCount();
+        f = f * 31 + roster.active().size();
+        f = f * 31 + (evaluations == null ? 0 : evaluations.pending());
+        f = f * 31 + Double.hashCode(lastAccuracy);
+        return f;
+    }
+
+    /**
+     * After each message: what others act on changed, so the state is stored now (or as soon as the write
+     * under way completes); anything else is stored with the next tick.
+     */
+    private void afterMessage() {
+        if (stored == null || catchingUp) {
+            return;
+        }
+        long d = decisions();
+        if (d != storedDecisions) {
+            store(true);
+        } else {
+            dirty = true;
+        }
+    }
+
+    private void store(boolean now) {
+        if (stored == null || catchingUp || (!now && !dirty)) {
+            return;
+        }
+        storedDecisions = decisions();
+        dirty = false;
+        stored.store(this::snapshot);
+    }
+
+    private Behavior<CoordinatorCommand> onStateWritten(CoordinatorState.Written w) {
+        if (stored.written(w)) {
+            store(true);
+        }
+        return this;
+    }
+
+    private Behavior<CoordinatorCommand> onStoreTick(CoordinatorState.Tick t) {
+        store(false);
+        getContext().scheduleOnce(res.stateInterval(), getContext().getSelf(), new CoordinatorState.Tick());
+        return this;
     }
 
     @Override
     public Receive<CoordinatorCommand> createReceive() {
+        Receive<CoordinatorCommand> handlers = handlers();
+        return new Receive<>() {
+            @Override
+            public Behavior<CoordinatorCommand> receiveMessage(CoordinatorCommand m) throws Exception {
+                Behavior<CoordinatorCommand> next = handlers.receiveMessage(m);
+                afterMessage();
+                return next;
+            }
+
+            @Override
+            public Behavior<CoordinatorCommand> receiveSignal(org.apache.pekko.actor.typed.Signal s) throws Exception {
+                return handlers.receiveSignal(s);
+            }
+        };
+    }
+
+    private Receive<CoordinatorCommand> handlers() {
         return newReceiveBuilder()
+                .onMessage(CoordinatorState.Written.class, this::onStateWritten)
+                .onMessage(CoordinatorState.Tick.class, this::onStoreTick)
+                .onMessage(io.tributary.protocol.CoordinatorProtocol.CommitsResent.class, m -> then(() -> {
+                    if (catchingUp && m.shard() >= 0 && m.shard() < layout.shardCount()) {
+                        resent.set(m.shard());
+                        if (resent.cardinality() == layout.shardCount()) {
+                            catchUp(); // every shard sent what it holds: no need to wait longer
+                        }
+                    }
+                }))
+                .onMessage(CaughtUp.class, m -> then(() -> {
+                    if (catchingUp) {
+                        catchUp();
+                    }
+                }))
                 .onMessage(RegisterTrainer.class, m -> then(() -> keeper.onRegister(m)))
                 .onMessage(MemberOffence.class, m -> then(() -> keeper.onOffence(m)))
                 .onMessage(StepDone.class, this::onStepDone)
@@ -197,6 +523,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
                 .onMessage(ShardRecovery.ReplicaStores.class, m -> then(() -> shardRecovery.onReplicaStores(m)))
                 .onMessage(io.tributary.protocol.ShardProtocol.ReplicaCommit.class,
                         m -> shardRecovery.takesReplicaCommit(m) ? onShardCommitted(m.commit()) : this)
+                .onMessage(ReadAgain.class, m -> this)
                 .onSignal(PostStop.class, s -> {
                     res.dataPlane().unhostReplica(NodeDataPlane.COORDINATOR_REPLICA, evalAssembler);
                     evaluator.close();
@@ -385,6 +712,13 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
     }
 
     private Behavior<CoordinatorCommand> onShardCommitted(ShardCommitted c) {
+        if (catchingUp) {
+            pendingCommits.add(c); // taken in version order with the shards' commits sent again
+            return this;
+        }
+        if (c.shard() >= 0 && c.shard() < caughtUpTo.length && c.version() <= caughtUpTo[c.shard()]) {
+            return this; // delivered twice (sent again, and late through the proxy): taken once, at the catch-up
+        }
         if (recovery.rollingBack()) {
             return this; // commits from before the rollback reached us late: void
         }

@@ -64,6 +64,17 @@ final class WorkDispatch {
         return planner.start(first, tw[0], tw[1]);
     }
 
+    /** A coordinator takes the run over: the planner and adaptive-batch and floor marks as its predecessor stored them. */
+    void restore(WorkPlanner stored, long adaptedAt, long floor) {
+        planner = stored;
+        lastAdaptStep = adaptedAt;
+        lastFloor = floor;
+    }
+
+    long lastAdaptStep() {
+        return lastAdaptStep;
+    }
+
     /** The planner (null before the start). */
     WorkPlanner planner() {
         return planner;

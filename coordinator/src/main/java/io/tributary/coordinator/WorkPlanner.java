@@ -90,6 +90,34 @@ public final class WorkPlanner {
         this.audit = new SamplesAudit(stepsPerEpoch, perStep, totalSteps, this::planOf);
     }
 
+    /** Wires this planner's audit to it again after both were read back from stored state. */
+    void rewire() {
+        audit.owner(this::planOf);
+    }
+
+    /**
+     * A coordinator took the run over from stored state that may be older than its predecessor's last lease:
+     * that lease reached at most {@code bound} ({@code lease-steps} beyond the shards' progress), so a new
+     * plan starts no lower (no step is computed under two plans).
+     */
+    void leaseAtLeast(long bound) {
+        // not beyond the plans stored: a lease into an epoch whose plan is not stored would give that epoch's
+        // first steps a plan of their own
+        long b = Math.min(Math.min(bound, totalSteps), plans.isEmpty() ? 0 : plans.lastEntry().getValue().to());
+        if (b > leasedUntil) {
+            leasedUntil = b;
+        }
+    }
+
+    int leaseSteps() {
+        return leaseSteps;
+    }
+
+    /** How many plans were made (a stored state's fingerprint of the plans). */
+    int plansMade() {
+        return nextId;
+    }
+
     /** The first plan: from {@code first} (0, or a resumed step) to the end of its epoch. */
     WorkPlan start(long first, int[] trainers, int[] weights) {
         leasedUntil = Math.min(first + leaseSteps, epochEnd(first));

@@ -179,7 +179,9 @@ public final class FrameGrants implements FrameAuthorizer {
         Int2IntHashMap roles = new Int2IntHashMap(0);
         Int2ObjectHashMap<String> endpoints = new Int2ObjectHashMap<>();
         for (Map.Entry<String, Peer> e : peers.entrySet()) {
-            roles.put(e.getValue().session(), e.getValue().roles());
+            if (e.getValue().roles() != 0) { // a node of no sending role (an observer): absent is "may send nothing"
+                roles.put(e.getValue().session(), e.getValue().roles());
+            }
             endpoints.put(e.getValue().session(), e.getKey());
         }
         Int2IntHashMap byTrainer = new Int2IntHashMap(0);

@@ -34,6 +34,7 @@ public final class ControlAuthorization {
         SENDERS.put(CoordinatorProtocol.ShardRestored.class, PS);
         SENDERS.put(CoordinatorProtocol.ShardStarted.class, PS);
         SENDERS.put(CoordinatorProtocol.HandOverDone.class, PS);
+        SENDERS.put(CoordinatorProtocol.CommitsResent.class, PS);
         SENDERS.put(CoordinatorProtocol.MemberOffence.class, COORDINATOR_OR_PS);
         // to trainers
         SENDERS.put(TrainerProtocol.Assignment.class, COORDINATOR);
@@ -64,6 +65,12 @@ public final class ControlAuthorization {
         // list is the CA's word (signed by it), whoever carries it
         SENDERS.put(NodeProtocol.AdmissionDenied.class, COORDINATOR_OR_PS);
         SENDERS.put(NodeProtocol.RevocationUpdate.class, ANY);
+        // the run's events, to the nodes that follow it; a new coordinator asks the shards for the commits its
+        // predecessor may not have stored
+        SENDERS.put(NodeProtocol.RunEvent.class, COORDINATOR);
+        SENDERS.put(ShardProtocol.ResendCommits.class, COORDINATOR);
+        // the coordinator's state in Distributed Data, which only coordinator nodes write and pass on
+        SENDERS.put(CoordinatorProtocol.StoredState.class, COORDINATOR);
     }
 
     private ControlAuthorization() {

@@ -158,4 +158,27 @@ public final class CoordinatorProtocol {
             return new String[] {Long.toString(runId), member, reporter, offence};
         }
     }
+
+    /**
+     * The coordinator's state at step {@code step}, as it stores it for a successor (in Distributed Data,
+     * written to a majority of the coordinator nodes): {@code state} is its parts as {@link StateKryo}
+     * bytes. A wire message so that it is signed by the node that last wrote or passed it on, and taken
+     * only from a node whose certificate makes it a coordinator.
+     */
+    public record StoredState(long runId, long step, long writtenAtMillis, byte[] state) implements WireMessage {
+        public StoredState {
+            java.util.Objects.requireNonNull(state, "state");
+        }
+    }
+
+    /**
+     * A shard's answer to {@link ShardProtocol.ResendCommits}: it sent again every commit it holds of the
+     * versions asked for, up to {@code version} (its own), so the coordinator that took the run over need
+     * not wait longer for this shard.
+     */
+    public record CommitsResent(int shard, long version, String owner) implements CoordinatorCommand, WireMessage {
+        public CommitsResent {
+            java.util.Objects.requireNonNull(owner, "owner");
+        }
+    }
 }

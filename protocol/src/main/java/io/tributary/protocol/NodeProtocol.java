@@ -31,4 +31,19 @@ public final class NodeProtocol {
             Objects.requireNonNull(signature, "signature");
         }
     }
+
+    /**
+     * One event of a run, from the coordinator (wherever the singleton runs) to the nodes that follow
+     * the run (role {@code observer}: the demo's and chaos tool's launcher): {@code kind} names the
+     * {@code RunListener} call, the arrays carry its arguments in the order that call's codec writes them.
+     */
+    public record RunEvent(long runId, String kind, long[] longs, double[] doubles, String[] texts)
+            implements WireMessage {
+        public RunEvent {
+            Objects.requireNonNull(kind, "kind");
+            Objects.requireNonNull(longs, "longs");
+            Objects.requireNonNull(doubles, "doubles");
+            Objects.requireNonNull(texts, "texts");
+        }
+    }
 }

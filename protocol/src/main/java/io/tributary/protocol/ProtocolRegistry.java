@@ -30,7 +30,7 @@ public final class ProtocolRegistry {
      * {@code EmptyContribution} carry their signer; 13: {@code StepDone} carries its node's data-plane bytes sent;
      * 14: shard replicas ({@code ReplicaCommit}, {@code ReplicaAck}, {@code PromoteReplicas}, two new state kinds).
      */
-    public static final int PROTOCOL_VERSION = 14;
+    public static final int PROTOCOL_VERSION = 15;
 
     /** One registered class and its id. */
     public record Entry(int id, Class<?> type) {
@@ -54,7 +54,13 @@ public final class ProtocolRegistry {
             // The consistency policy an assignment names.
             new Entry(118, ConsistencyPolicy.class),
             // What a state chunk is part of.
-            new Entry(119, StateKind.class));
+            new Entry(119, StateKind.class),
+            // A run event's arguments.
+            new Entry(120, long[].class),
+            new Entry(121, double[].class),
+            new Entry(122, String[].class),
+            // The coordinator's stored state.
+            new Entry(123, byte[].class));
 
     private static final List<Entry> MESSAGES = List.of(
             // 200-204: retired (the first draft's join messages); never reuse these ids.
@@ -87,7 +93,11 @@ public final class ProtocolRegistry {
             new Entry(338, NodeProtocol.RevocationUpdate.class),
             new Entry(339, ShardProtocol.ReplicaCommit.class),
             new Entry(340, ShardProtocol.ReplicaAck.class),
-            new Entry(341, ShardProtocol.PromoteReplicas.class));
+            new Entry(341, ShardProtocol.PromoteReplicas.class),
+            new Entry(342, NodeProtocol.RunEvent.class),
+            new Entry(343, ShardProtocol.ResendCommits.class),
+            new Entry(344, CoordinatorProtocol.StoredState.class),
+            new Entry(345, CoordinatorProtocol.CommitsResent.class));
 
     static {
         Set<Integer> ids = new HashSet<>();

@@ -192,4 +192,17 @@ public final class ShardProtocol {
             Objects.requireNonNull(coordinator, "coordinator");
         }
     }
+
+    /**
+     * A coordinator that took the run over asks each shard to send again every commit it still holds
+     * from version {@code fromVersion} on (a shard keeps its last {@code ParameterShard.COMMIT_LOG}):
+     * those its predecessor received after it last stored the run's state, or never received, and the
+     * shard's answer goes to {@code coordinator}.
+     */
+    public record ResendCommits(long runId, long fromVersion, ActorRef<CoordinatorCommand> coordinator)
+            implements ShardCommand, WireMessage {
+        public ResendCommits {
+            Objects.requireNonNull(coordinator, "coordinator");
+        }
+    }
 }

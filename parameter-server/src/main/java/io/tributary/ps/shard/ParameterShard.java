@@ -10,6 +10,7 @@ import io.tributary.protocol.CoordinatorProtocol.CoordinatorCommand;
 import io.tributary.protocol.ShardProtocol.EmptyContribution;
 import io.tributary.protocol.CoordinatorProtocol.HandOverDone;
 import io.tributary.protocol.ShardProtocol.ReplicaAck;
+import io.tributary.protocol.ShardProtocol.ResendCommits;
 import io.tributary.protocol.ShardProtocol.RequestParams;
 import io.tributary.protocol.ShardProtocol.RollbackShard;
 import io.tributary.protocol.ShardProtocol.SetQuorum;
@@ -76,6 +77,12 @@ public final class ParameterShard implements Steps.Host {
 
     private static final java.time.Duration ANNOUNCE_EVERY = java.time.Duration.ofSeconds(2);
 
+    /**
+     * How many of its last announced commits a shard keeps, to send again to a coordinator that took the
+     * run over ({@link ResendCommits}): the coordinator stores its state at least every second, far fewer steps.
+     */
+    public static final int COMMIT_LOG = 512;
+
     private final ActorContext<ShardCommand> ctx;
     private final TimerScheduler<ShardCommand> timers;
     private final int shard;
@@ -104,6 +111,8 @@ public final class ParameterShard implements Steps.Host {
     private final Replication replication;
     private ActorRef<CoordinatorCommand> coordinator;
     private long version;
+    /** The last {@link #COMMIT_LOG} commits announced, by version (the messages already sent: no copy). */
+    private final ShardCommitted[] commitLog = new ShardCommitted[COMMIT_LOG];
     private long rollbackId = -1;
     private ActorRef<CoordinatorCommand> restoreReplyTo;
     private String takenOverFrom;
@@ -260,6 +269,7 @@ public final class ParameterShard implements Steps.Host {
                 .onMessage(ReplicaAck.class, a -> then(() -> replication.ack(a)))
                 .onMessage(Replication.Timeout.class, t -> then(() -> replication.timeout(t)))
                 .onMessage(HandOff.class, h -> onHandOff())
+                .onMessage(ResendCommits.class, r -> then(() -> resendCommits(r)))
                 .onSignal(PostStop.class, s -> stopped())
                 .build();
     }
@@ -576,9 +586,38 @@ public final class ParameterShard implements Steps.Host {
     }
 
     private void publish(ShardCommitted commit) {
+        commitLog[(int) (commit.version() % COMMIT_LOG)] = commit;
         if (coordinator != null) {
             coordinator.tell(commit);
         }
         requests.serve(version);
+    }
+
+    /**
+     * A coordinator that took the run over asks for the commits from {@code fromVersion} on: each one this
+     * incarnation announced and still holds goes to it again (it takes each version once).
+     */
+    private void resendCommits(ResendCommits r) {
+        if (r.runId() != dataPlane.runId()) {
+            ctx.getLog().error("shard {}: a coordinator of run {} asked for its commits; this is run {}: ignored", shard,
+                    r.runId(), dataPlane.runId());
+            return;
+        }
+        long from = Math.max(r.fromVersion(), version - COMMIT_LOG + 1);
+        if (from > r.fromVersion()) {
+            ctx.getLog().warn("shard {}: the coordinator asks for the commits from version {}, but only those from {} are"
+                    + " kept: versions {}..{} are not sent again", shard, r.fromVersion(), from, r.fromVersion(), from - 1);
+        }
+        int sent = 0;
+        for (long v = from; v <= version; v++) {
+            ShardCommitted c = commitLog[(int) (v % COMMIT_LOG)];
+            if (c != null && c.version() == v) {
+                r.coordinator().tell(c);
+                sent++;
+            }
+        }
+        ctx.getLog().info("shard {}: sent {} commit(s) from version {} to the coordinator that took the run over", shard,
+                sent, r.fromVersion());
+        r.coordinator().tell(new io.tributary.protocol.CoordinatorProtocol.CommitsResent(shard, version, incarnation));
     }
 }
