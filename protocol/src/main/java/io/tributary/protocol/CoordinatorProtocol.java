@@ -169,6 +169,22 @@ public final class CoordinatorProtocol {
         public StoredState {
             java.util.Objects.requireNonNull(state, "state");
         }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof StoredState s && s.runId == runId && s.step == step
+                    && s.writtenAtMillis == writtenAtMillis && java.util.Arrays.equals(s.state, state);
+        }
+
+        @Override
+        public int hashCode() {
+            return java.util.Objects.hash(runId, step, writtenAtMillis, java.util.Arrays.hashCode(state));
+        }
+
+        @Override
+        public String toString() {
+            return "StoredState[run " + runId + ", step " + step + ", " + state.length + " bytes]";
+        }
     }
 
     /**

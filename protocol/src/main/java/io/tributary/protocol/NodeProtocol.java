@@ -45,5 +45,24 @@ public final class NodeProtocol {
             Objects.requireNonNull(doubles, "doubles");
             Objects.requireNonNull(texts, "texts");
         }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof RunEvent e && e.runId == runId && e.kind.equals(kind)
+                    && java.util.Arrays.equals(e.longs, longs) && java.util.Arrays.equals(e.doubles, doubles)
+                    && java.util.Arrays.equals(e.texts, texts);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(runId, kind, java.util.Arrays.hashCode(longs), java.util.Arrays.hashCode(doubles),
+                    java.util.Arrays.hashCode(texts));
+        }
+
+        @Override
+        public String toString() {
+            return "RunEvent[" + runId + ", " + kind + ", " + java.util.Arrays.toString(longs) + ", "
+                    + java.util.Arrays.toString(doubles) + ", " + java.util.Arrays.toString(texts) + "]";
+        }
     }
 }

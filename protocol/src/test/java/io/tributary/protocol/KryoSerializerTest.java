@@ -111,7 +111,14 @@ class KryoSerializerTest {
                 Map.entry(WorkPlan.class, new WorkPlan(7L, 3, 1, 940L, 1404L, new int[] {0, 64, 128, 59_392},
                         new int[] {0, 2, 5}, new int[] {1000, 400, 1600}, true, 948L)),
                 Map.entry(TrainerProtocol.LeaseExtended.class, new TrainerProtocol.LeaseExtended(7L, 952L)),
-                Map.entry(ShardProtocol.EmptyContribution.class, new ShardProtocol.EmptyContribution(4, 941L)));
+                Map.entry(ShardProtocol.EmptyContribution.class, new ShardProtocol.EmptyContribution(4, 941L)),
+                Map.entry(NodeProtocol.RunEvent.class, new NodeProtocol.RunEvent(7L, "workPlanned", new long[] {3, 940, 0, 42},
+                        new double[] {Double.NaN, 0.9659}, new String[] {"trainer 2 gone", ""})),
+                Map.entry(ShardProtocol.ResendCommits.class, new ShardProtocol.ResendCommits(7L, 51L, coordinator.ref())),
+                Map.entry(CoordinatorProtocol.StoredState.class, new CoordinatorProtocol.StoredState(7L, 56L,
+                        1_796_000_000_000L, new byte[] {120, -100, 3, 0})),
+                Map.entry(CoordinatorProtocol.CommitsResent.class, new CoordinatorProtocol.CommitsResent(2, 57L,
+                        "127.0.0.1:40999/ab12")));
     }
 
     private static Object roundTrip(Object message) {
