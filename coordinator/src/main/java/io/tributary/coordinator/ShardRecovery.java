@@ -147,6 +147,11 @@ final class ShardRecovery {
      * false when nothing can be promoted (no store, or the node's data-plane endpoint is unknown).
      */
     private boolean beginPromotion(org.apache.pekko.cluster.Member member) {
+        return beginPromotion(endpointOf(member), member.address().toString());
+    }
+
+    /** The data-plane endpoint a member announced in its roles ({@code dp|host:port|...}), or null. */
+    private static String endpointOf(org.apache.pekko.cluster.Member member) {
         String endpoint = null;
         for (String role : member.getRoles()) {
             if (role.startsWith("dp|")) {
@@ -154,9 +159,57 @@ final class ShardRecovery {
                 endpoint = fields.length > 1 ? fields[1] : null;
             }
         }
+        return endpoint;
+    }
+
+    /**
+     * A coordinator that took the run over: a ps node removed while no coordinator ran (the two died
+     * close together) had no {@link MemberGone} here. Its shards, found by their last owner's endpoint
+     * among the members there are now, are promoted from replicas (or rolled back) as on its removal.
+     */
+    void ownersGoneWhileAway(java.util.Collection<org.apache.pekko.cluster.Member> members) {
+        if (!run.started() || run.finished() || !settings.shards().policy().synchronous()) {
+            return;
+        }
+        Set<String> present = new java.util.HashSet<>();
+        for (org.apache.pekko.cluster.Member m : members) {
+            String e = endpointOf(m);
+            if (e != null) {
+                present.add(e);
+            }
+        }
+        java.util.TreeSet<String> gone = new java.util.TreeSet<>();
+        for (int k = 0; k < layout.shardCount(); k++) {
+            String owner = audit.owner(k);
+            int slash = owner == null ? -1 : owner.indexOf('/');
+            if (slash > 0 && !present.contains(owner.substring(0, slash))) {
+                gone.add(owner.substring(0, slash));
+            }
+        }
+        if (gone.isEmpty()) {
+            return;
+        }
+        ctx.getLog().warn("the ps node(s) at {} left while no coordinator ran: their shards are taken over now", gone);
+        if (gone.size() == 1 && settings.shards().replicated()
+                && beginPromotion(gone.first(), "the ps node at " + gone.first())) {
+            return;
+        }
+        if (!recovery.hasCut()) {
+            String why = "the ps node(s) at " + gone + " left while no coordinator ran, their shards cannot be promoted"
+                    + " from replicas, and this coordinator took the run over after its last evaluation: it holds no"
+                    + " consistent cut to roll back to. Resume the run from its last checkpoint"
+                    + " (tributary.cluster.resume-from)";
+            ctx.getLog().error("{}", why);
+            run.fail(why);
+            return;
+        }
+        rollBack("the ps node(s) at " + gone);
+    }
+
+    private boolean beginPromotion(String endpoint, String node) {
         if (endpoint == null || replicaStores.isEmpty()) {
             ctx.getLog().warn("parameter-server node {} left; no replica to promote ({}): rolling back",
-                    member.address(), endpoint == null ? "its data-plane endpoint is unknown" : "no replica store known");
+                    node, endpoint == null ? "its data-plane endpoint is unknown" : "no replica store known");
             return false;
         }
         String prefix = endpoint + "/";
@@ -170,16 +223,16 @@ final class ShardRecovery {
         }
         if (promoting.isEmpty()) {
             ctx.getLog().warn("parameter-server node {} left; none of the shards' last updates was its: nothing to "
-                    + "promote or roll back", member.address());
+                    + "promote or roll back", node);
             return true;
         }
         promotionId++;
         promotionPrefix = prefix;
-        promotionNode = member.address().toString();
+        promotionNode = node;
         promotionStartNanos = System.nanoTime();
         promotionAtStep = run.committedSteps();
         ctx.getLog().warn("parameter-server node {} left at step {}: promoting the replicas of shards {} (no rollback)",
-                member.address(), promotionAtStep, promoting.keySet());
+                node, promotionAtStep, promoting.keySet());
         askReplicas();
         return true;
     }

@@ -367,6 +367,9 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
                 maybeEvaluate();
             }
         }
+        java.util.List<org.apache.pekko.cluster.Member> members = new java.util.ArrayList<>();
+        Cluster.get(getContext().getSystem()).state().getMembers().forEach(members::add);
+        shardRecovery.ownersGoneWhileAway(members);
         double seconds = (System.nanoTime() - takeoverNanos) / 1e9;
         getContext().getLog().warn("coordinator caught up in {} s: {} commits taken from the shards, the run stands at"
                 + " step {}", String.format(java.util.Locale.ROOT, "%.2f", seconds), taken, committedSteps);
