@@ -73,7 +73,8 @@ if netns_add_nat_host 6; then nat=1; else
 fi
 seed="$subnet.1:25520"
 start coordinator 1 coordinator --epochs "$epochs" --run-dir "$work/run" --set tributary.cluster.min-trainers=2
-start ps 2 ps --join "$seed"
+# the ps node is a coordinator node too (younger: it stands by, with the run's settings, to take the run over)
+start ps 2 ps,coordinator --join "$seed" --epochs "$epochs" --run-dir "$work/run" --set tributary.cluster.min-trainers=2
 start trainer-a 3 trainer --join "$seed"
 start trainer-b 4 trainer --join "$seed"
 echo "netns-cluster: trainer-b's link is capped at $cap each way (tbf)"

@@ -34,17 +34,20 @@ class ChaosSuiteIT {
     }
 
     /**
-     * Twelve faults in five clusters (a cluster start is ~20 s of a 2-core machine): a trainer killed,
+     * Fourteen faults in nine clusters (a cluster start is ~20 s of a 2-core machine): a trainer killed,
      * a trainer joining mid-run, a trainer paused and a partitioned trainer that heals
      * (trainer-churn), 10% Aeron loss (aeron-loss), a ps node added and a ps node killed (ps-churn);
      * and a trainer killed, one joining, one paused and a ps node killed under local SGD
-     * without replicas (local-sgd-churn: a rollback). Then three hostile members, each with a valid trainer certificate, lying on the
+     * without replicas (local-sgd-churn: a rollback); a ps node killed with replicas (kill-ps-replicas: no step
+     * redone) and the coordinator's JVM killed (kill-coordinator: the other coordinator node takes the run over,
+     * checked by coordinator-hand-overs). Then three hostile members, each with a valid trainer certificate, lying on the
      * data plane with frames it really signs: under another trainer's id (hostile-steal-slot), under
      * unused ids (hostile-extra-votes), and as parameters (hostile-forge-parameters): each must be
      * quarantined, and nobody else (attackers-quarantined), with the honest two finishing the epoch.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"trainer-churn", "aeron-loss", "ps-churn", "kill-ps-replicas", "local-sgd-churn",
+    @ValueSource(strings = {"trainer-churn", "aeron-loss", "ps-churn", "kill-ps-replicas", "kill-coordinator",
+            "local-sgd-churn",
             "hostile-steal-slot",
             "hostile-extra-votes", "hostile-forge-parameters"})
     void shippedScenarioEndsWithNoFalseVerdict(String name) throws Exception {
