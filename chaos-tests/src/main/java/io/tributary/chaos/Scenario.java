@@ -235,8 +235,8 @@ public record Scenario(String name, int trainers, int psNodes, int epochs, Map<S
                     && Integer.parseInt(target.substring(12)) > coordinators;
             if (!newTrainer && !newPs && !newCoordinator || joined.containsKey(target)) {
                 throw new ScenarioException(file + ": scenario.faults[].target = '" + target + "' (line " + line
-                        + ") must name a new JVM for join: trainer-" + (trainers + 1) + ", ps-" + (ps + 1)
-                        + " or coordinator-" + (coordinators + 1) + " or higher, each joining once");
+                        + ") must name a new JVM for join: trainer-" + (trainers + 1) + " or higher, ps-" + (ps + 1)
+                        + " or higher, or coordinator-" + (coordinators + 1) + " or higher, each joining once");
             }
         } else if (!startsWith(target, trainers, ps, coordinators) && !joined.containsKey(target)) {
             throw new ScenarioException(file + ": scenario.faults[].target = '" + target + "' (line " + line

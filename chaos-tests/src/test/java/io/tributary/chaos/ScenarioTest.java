@@ -79,6 +79,23 @@ class ScenarioTest {
     }
 
     @Test
+    void coordinatorJvmsAreTargetsAndANewOneMayJoin() throws IOException {
+        Path f = Files.writeString(dir.resolve("coord.conf"), "scenario {\n  cluster { trainers = 2, ps = 1 }\n"
+                + "  faults = [\n    { at = 10s, action = kill, target = coordinator-1 }\n"
+                + "    { at = 20s, action = join, target = coordinator-3 }\n"
+                + "    { at = 40s, action = pause, target = coordinator-3, duration = 30s }\n  ]\n}\n");
+        Scenario s = Scenario.load(f);
+        assertEquals(3, s.faults().size());
+        assertEquals("2", s.settings().get("tributary.cluster.coordinator-nodes"), "two coordinator JVMs by default");
+        ScenarioException beyond = bad("scenario {\n  cluster { coordinators = 2 }\n"
+                + "  faults = [ { at = 5s, action = kill, target = coordinator-3 } ]\n}\n");
+        assertTrue(beyond.getMessage().contains("coordinator-1..coordinator-2") && beyond.getMessage().contains("line 3"),
+                beyond.getMessage());
+        ScenarioException none = bad("scenario {\n  cluster { coordinators = 0 }\n}\n");
+        assertTrue(none.getMessage().contains("at least 1 trainer, 1 ps and 1 coordinator"), none.getMessage());
+    }
+
+    @Test
     void aPsNodeCanJoinOnceAndThenBeTargeted() throws IOException {
         Path f = Files.writeString(dir.resolve("addps.conf"), "scenario {\n  cluster { trainers = 2, ps = 1 }\n"
                 + "  faults = [\n    { at = 10s, action = join, target = ps-2 }\n"
