@@ -32,7 +32,9 @@ class MetricNamesTest {
             "tributary_dataplane_frames_received_total", "tributary_dataplane_send_waits_total",
             "tributary_dataplane_frames_rejected_total", "tributary_shard_contributions_refused_total",
             "tributary_run_registrations_refused_total", "tributary_control_refused_total",
-            "tributary_shard_replica_seconds", "tributary_shard_replica_timeouts_total");
+            "tributary_shard_replica_seconds", "tributary_shard_replica_timeouts_total",
+            "tributary_coordinator_state_bytes", "tributary_coordinator_state_writes_total",
+            "tributary_coordinator_take_overs_total");
 
     @Test
     void theRolesMetricsServeTheNamesANodeServedBefore() {

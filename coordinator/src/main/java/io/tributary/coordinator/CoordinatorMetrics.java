@@ -23,6 +23,9 @@ public final class CoordinatorMetrics {
     public final Counter trainersQuarantined;
     public final Counter registrationsRefused;
     public final Counter controlRefused;
+    public final Gauge stateBytes;
+    public final Counter stateWrites;
+    public final Counter takeOvers;
 
     public CoordinatorMetrics(PrometheusRegistry registry) {
         runStep = Gauge.builder().name("tributary_run_step")
@@ -58,5 +61,15 @@ public final class CoordinatorMetrics {
                 .help("Control messages this node dropped: unsigned, unknown signer, bad signature, a role that may not"
                         + " send it, or a trainer speaking for another's id (every node)")
                 .labelNames("reason", "message").register(registry);
+        stateBytes = Gauge.builder().name("tributary_coordinator_state_bytes")
+                .help("Size of the run's state the coordinator last stored for a successor, compressed (coordinator)")
+                .register(registry);
+        stateWrites = Counter.builder().name("tributary_coordinator_state_writes_total")
+                .help("Writes of the run's state to a majority of the coordinator nodes, by outcome: stored, not_confirmed"
+                        + " (no majority within the time-out), too_large (coordinator)")
+                .labelNames("outcome").register(registry);
+        takeOvers = Counter.builder().name("tributary_coordinator_take_overs_total")
+                .help("Times a coordinator on this node took a run over from its stored state (coordinator)")
+                .register(registry);
     }
 }

@@ -59,12 +59,14 @@ final class CoordinatorState {
     private final ActorRef<Replicator.UpdateResponse<LWWRegister<StoredState>>> written;
     private boolean inFlight;
     private boolean again;
-    private long writes;
-    private long failures;
     private int lastBytes;
 
-    CoordinatorState(ActorContext<CoordinatorCommand> ctx, ActorRef<Replicator.Command> replicator, long runId) {
+    private final CoordinatorMetrics metrics;
+
+    CoordinatorState(ActorContext<CoordinatorCommand> ctx, ActorRef<Replicator.Command> replicator, long runId,
+                     CoordinatorMetrics metrics) {
         this.ctx = ctx;
+        this.metrics = metrics;
         this.replicator = replicator;
         this.runId = runId;
         this.key = key(runId);
@@ -124,8 +126,9 @@ final class CoordinatorState {
         StoredRun r = run.get();
         byte[] bytes = kryo.write(r);
         lastBytes = bytes.length;
+        metrics.stateBytes.set(bytes.length);
         if (bytes.length > MAX_BYTES) {
-            failures++;
+            metrics.stateWrites.labelValues("too_large").inc();
             ctx.getLog().error("the coordinator's state is {} bytes compressed, more than the {} a stored register may"
                     + " hold: it is not stored, and a coordinator that takes over would start from an older one",
                     bytes.length, MAX_BYTES);
@@ -143,26 +146,14 @@ final class CoordinatorState {
      */
     boolean written(Written w) {
         inFlight = false;
-        writes++;
         if (!(w.response() instanceof Replicator.UpdateSuccess<?>)) {
-            failures++;
+            metrics.stateWrites.labelValues("not_confirmed").inc();
             ctx.getLog().warn("the coordinator's state ({} bytes) was not confirmed by a majority of the coordinator"
                     + " nodes ({}); it is written again with the next change", lastBytes,
                     w.response().getClass().getSimpleName());
             return true;
         }
+        metrics.stateWrites.labelValues("stored").inc();
         return again;
-    }
-
-    long writes() {
-        return writes;
-    }
-
-    long failures() {
-        return failures;
-    }
-
-    int lastBytes() {
-        return lastBytes;
     }
 }

@@ -127,17 +127,24 @@ final class ShardRecovery {
                     + "back instead", g.member().address(), promoting.keySet());
             promoting.clear();
         }
+        rollBackOrFail(g.member().address().toString());
+    }
+
+    /**
+     * Every shard back to the last consistent cut after the loss of ps node {@code node}; a coordinator that took
+     * the run over after its last evaluation has none, and the run fails saying what to do.
+     */
+    private void rollBackOrFail(String node) {
         if (!recovery.hasCut()) {
-            String why = "parameter-server node " + g.member().address() + " left and its shards cannot be promoted from"
-                    + " replicas, and this coordinator took the run over after its last evaluation: it holds no"
-                    + " consistent cut to roll back to (the next evaluation makes one). Resume the run from its last"
-                    + " checkpoint (tributary.cluster.resume-from), and keep tributary.cluster.replicas >= 2 with"
-                    + " two or more ps nodes";
+            String why = "parameter-server node " + node + " left and its shards cannot be promoted from replicas, and this coordinator took the"
+                    + " run over after its last evaluation: it holds no consistent cut to roll back to (the next"
+                    + " evaluation makes one). Resume the run from its last checkpoint (tributary.cluster.resume-from),"
+                    + " and keep tributary.cluster.replicas >= 2 with two or more ps nodes";
             ctx.getLog().error("{}", why);
             run.fail(why);
             return;
         }
-        rollBack(g.member().address().toString());
+        rollBack(node);
     }
 
     /**
@@ -194,16 +201,7 @@ final class ShardRecovery {
                 && beginPromotion(gone.first(), "the ps node at " + gone.first())) {
             return;
         }
-        if (!recovery.hasCut()) {
-            String why = "the ps node(s) at " + gone + " left while no coordinator ran, their shards cannot be promoted"
-                    + " from replicas, and this coordinator took the run over after its last evaluation: it holds no"
-                    + " consistent cut to roll back to. Resume the run from its last checkpoint"
-                    + " (tributary.cluster.resume-from)";
-            ctx.getLog().error("{}", why);
-            run.fail(why);
-            return;
-        }
-        rollBack("the ps node(s) at " + gone);
+        rollBackOrFail(gone + " (while no coordinator ran)");
     }
 
     private boolean beginPromotion(String endpoint, String node) {

@@ -262,7 +262,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
                             l -> new ShardRecovery.ReplicaStores(l.getServiceInstances(io.tributary.ps.shard.ShardReplicas.KEY)))));
         }
         this.stored = res.stateReplicator() == null ? null
-                : new CoordinatorState(ctx, res.stateReplicator(), settings.runId());
+                : new CoordinatorState(ctx, res.stateReplicator(), settings.runId(), res.metrics());
         if (stored != null) {
             ctx.scheduleOnce(res.stateInterval(), ctx.getSelf(), new CoordinatorState.Tick());
         }
@@ -285,6 +285,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
     private void takeOver(StoredRun from) {
         takeoverNanos = System.nanoTime();
         takeovers = from.takeovers + 1;
+        res.metrics().takeOvers.inc();
         storedStep = from.committedSteps;
         started = from.started;
         finished = from.finished;
