@@ -362,6 +362,9 @@ public final class ChaosRunner {
      * a committed step above every step before it. When a stall (no progress for 2 s) begins after
      * the fault started and within 10 s of its end (the fault took a while to bite: detection, a
      * rollback), recovery is the end of that stall; otherwise it is the first progress after the fault.
+     * A stall's end that is one lone step, followed by another stall of 2 s or more and then steady progress,
+     * does not end it: that step was one the dead node had already done, completed by the failover (its
+     * replica's version), and training resumes at the end of the second stall.
      */
     private List<Verdict> recovery() {
         List<Verdict> v = new ArrayList<>();
@@ -395,16 +398,20 @@ public final class ChaosRunner {
         long high = Long.MIN_VALUE;
         double lastProgress = Double.NaN;
         Double firstAfter = null;
-        for (Sample x : s) {
+        for (int i = 0; i < s.size(); i++) {
+            Sample x = s.get(i);
             if (x.step() > high) {
                 if (x.seconds() > t) {
                     boolean stalled = !Double.isNaN(lastProgress) && x.seconds() - lastProgress >= 2.0
                             && lastProgress >= start && lastProgress - t <= 10.0;
                     if (stalled) {
-                        return x.seconds(); // the end of the stall the fault caused
+                        return afterLoneStep(s, i); // the end of the stall the fault caused
                     }
                     if (firstAfter == null) {
-                        firstAfter = x.seconds();
+                        // a stall that began just before the fault (the step the fault interrupted) may also
+                        // end in a lone step
+                        boolean endsGap = !Double.isNaN(lastProgress) && x.seconds() - lastProgress >= 2.0;
+                        firstAfter = endsGap ? afterLoneStep(s, i) : x.seconds();
                     }
                     if (x.seconds() - t > 10.0) {
                         return firstAfter; // no stall began near the fault
@@ -415,5 +422,30 @@ public final class ChaosRunner {
             }
         }
         return firstAfter;
+    }
+
+    /**
+     * The end of a stall whose first progress is sample {@code i}: that sample's time, or when it is a lone
+     * step followed by another stall of 2 s or more and then steady progress, the end of that second stall.
+     */
+    private static double afterLoneStep(List<Sample> s, int i) {
+        int next = firstAbove(s, i, s.get(i).step());
+        if (next >= 0 && s.get(next).seconds() - s.get(i).seconds() >= 2.0) {
+            int after = firstAbove(s, next, s.get(next).step());
+            if (after >= 0 && s.get(after).seconds() - s.get(next).seconds() < 2.0) {
+                return s.get(next).seconds();
+            }
+        }
+        return s.get(i).seconds();
+    }
+
+    /** The index of the first sample after {@code from} whose step is above {@code step}; -1 when none. */
+    private static int firstAbove(List<Sample> s, int from, long step) {
+        for (int j = from + 1; j < s.size(); j++) {
+            if (s.get(j).step() > step) {
+                return j;
+            }
+        }
+        return -1;
     }
 }

@@ -65,4 +65,29 @@ class RecoveryTest {
         int end = steps.length + 80;
         assertEquals(end * 0.25, ChaosRunner.recoveredAt(samples(all), 3.0, 3.0), 1e-9);
     }
+
+    @Test
+    void aLoneStepThatTheFailoverCompletesDoesNotEndTheStall() {
+        // steps 1..9 until 2.0 s, the kill at 2.0 s, step 10 (done before the kill) at 2.25 s, 20 s without
+        // progress, step 11 alone at 22.5 s (the dead node's step, completed by the replica's promotion), 6 s
+        // without, then steady progress from step 12 at 28.75 s
+        long[] head = ramp(new long[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 80, 11, 1);
+        long[] all = ramp(head, 24, 12, 20);
+        assertEquals(28.75, ChaosRunner.recoveredAt(samples(all), 2.0, 2.0), 1e-9);
+        // a step every 2.5 s after the stall is the run's pace, not a second stall: the first one ends it
+        long[] slow = ramp(head, 9, 12, 1);
+        long[] slower = ramp(slow, 9, 13, 1);
+        assertEquals(22.5, ChaosRunner.recoveredAt(samples(ramp(slower, 9, 14, 1)), 2.0, 2.0), 1e-9);
+    }
+
+    @Test
+    void aLoneStepEndsNoStallThatBeganJustBeforeTheFault() {
+        // steps 1..9 until 2.0 s, the kill at 2.1 s (the run had stopped with it), step 10 alone at 22.5 s,
+        // 6 s without progress, then steady progress from step 11 at 28.75 s
+        long[] head = ramp(new long[] {1, 2, 3, 4, 5, 6, 7, 8, 9}, 81, 10, 1);
+        assertEquals(28.75, ChaosRunner.recoveredAt(samples(ramp(head, 24, 11, 20)), 2.1, 2.1), 1e-9);
+        // the same stall ended by steady progress at once: its end is the recovery
+        assertEquals(22.5, ChaosRunner.recoveredAt(samples(ramp(new long[] {1, 2, 3, 4, 5, 6, 7, 8, 9}, 81, 10, 20)),
+                2.1, 2.1), 1e-9);
+    }
 }

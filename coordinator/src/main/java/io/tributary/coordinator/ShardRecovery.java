@@ -39,6 +39,10 @@ final class ShardRecovery {
     record PromotionTick(long promotion) implements CoordinatorCommand {
     }
 
+    /** Wakes the promoted shards whose next incarnation has not announced itself yet. */
+    record WakeTick() implements CoordinatorCommand {
+    }
+
     /** The ps nodes' replica stores (from the receptionist). */
     record ReplicaStores(java.util.Set<org.apache.pekko.actor.typed.ActorRef<ShardCommand>> stores)
             implements CoordinatorCommand {
@@ -47,6 +51,14 @@ final class ShardRecovery {
     /** How long a promotion may take before the coordinator rolls back instead. */
     static final Duration PROMOTION_TIMEOUT = Duration.ofSeconds(12);
     private static final Duration PROMOTION_ASK_EVERY = Duration.ofSeconds(3);
+    /**
+     * How often a promoted shard is sent its wake-up again until its next incarnation announces itself: a
+     * message sent while sharding still waits out the dead node's removal margin may be routed to the dead
+     * node and lost (its coordinator answers with the old home until the margin ends).
+     */
+    private static final Duration WAKE_EVERY = Duration.ofMillis(500);
+    /** After this long without a new incarnation the coordinator stops waking it (a trainer's request still will). */
+    private static final Duration WAKE_FOR = Duration.ofSeconds(60);
 
     /** A cluster member was removed (a ps node's removal starts a rollback). */
     record MemberGone(org.apache.pekko.cluster.Member member, MemberStatus previousStatus) implements CoordinatorCommand {
@@ -79,6 +91,10 @@ final class ShardRecovery {
     private final java.util.Map<Integer, String[]> handedTo = new java.util.HashMap<>();
     /** The latest announcement of each shard's incarnation (to give a promoted state at once). */
     private final java.util.Map<Integer, ShardStarted> announced = new java.util.HashMap<>();
+    /** Promoted shards still to start again, each with the dead owner (an incarnation of another owner ends it). */
+    private final java.util.Map<Integer, String> waking = new java.util.HashMap<>();
+    private long wakingSinceNanos;
+    private boolean wakeTickPending;
 
     ShardRecovery(ActorContext<CoordinatorCommand> ctx, TrainingCoordinator.Settings settings, ShardLayout layout,
                   Recovery recovery, UpdateAudit audit, Roster roster,
@@ -301,9 +317,39 @@ final class ShardRecovery {
         } else if (run.started()) {
             // sharding starts the next incarnation on the first message for the shard after the dead node's
             // removal margin: send it one now (the quorum, which a new incarnation takes) rather than wait for
-            // a trainer's next request
+            // a trainer's next request, and again until it announces itself
+            if (waking.isEmpty()) {
+                wakingSinceNanos = System.nanoTime();
+            }
+            waking.put(k, h.owner);
+            if (!wakeTickPending) {
+                wakeTickPending = true;
+                ctx.scheduleOnce(WAKE_EVERY, ctx.getSelf(), new WakeTick());
+            }
             shards.apply(k).tell(run.quorum());
         }
+    }
+
+    void onWakeTick(WakeTick t) {
+        wakeTickPending = false;
+        waking.entrySet().removeIf(e -> {
+            ShardStarted a = announced.get(e.getKey());
+            return a != null && !a.owner().equals(e.getValue());
+        });
+        if (waking.isEmpty()) {
+            return;
+        }
+        if (System.nanoTime() - wakingSinceNanos > WAKE_FOR.toNanos()) {
+            ctx.getLog().warn("shards {} were promoted {} s ago and have not started again on a ps node; the next"
+                    + " message for them (a trainer's request) starts them", waking.keySet(), WAKE_FOR.toSeconds());
+            waking.clear();
+            return;
+        }
+        for (int k : waking.keySet()) {
+            shards.apply(k).tell(run.quorum());
+        }
+        wakeTickPending = true;
+        ctx.scheduleOnce(WAKE_EVERY, ctx.getSelf(), new WakeTick());
     }
 
     /** Every shard back to the last consistent cut, the trainers rewind to it (a ps node's death without replicas). */

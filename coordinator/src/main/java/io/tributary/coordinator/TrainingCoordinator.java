@@ -524,6 +524,7 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
                 .onMessage(ShardRestored.class, m -> then(() -> shardRecovery.onShardRestored(m)))
                 .onMessage(ShardRecovery.RollbackTick.class, m -> then(() -> shardRecovery.onRollbackTick(m)))
                 .onMessage(ShardRecovery.PromotionTick.class, m -> then(() -> shardRecovery.onPromotionTick(m)))
+                .onMessage(ShardRecovery.WakeTick.class, m -> then(() -> shardRecovery.onWakeTick(m)))
                 .onMessage(ShardRecovery.ReplicaStores.class, m -> then(() -> shardRecovery.onReplicaStores(m)))
                 .onMessage(io.tributary.protocol.ShardProtocol.ReplicaCommit.class,
                         m -> shardRecovery.takesReplicaCommit(m) ? onShardCommitted(m.commit()) : this)
