@@ -10,6 +10,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.io.TempDir;
@@ -63,6 +64,16 @@ class ChaosSuiteIT {
         if (name.startsWith("hostile-")) {
             assertTrue(o.verdicts().stream().anyMatch(v -> v.checker().equals("attackers-quarantined")
                     && v.valid().equals("true")), o.verdicts().toString());
+        } else {
+            // honest members are never refused for sending what their role may not: a message whose sender in the
+            // code is not the role ControlAuthorization names is dropped, and the run limps on by time-outs
+            try (java.util.stream.Stream<Path> logs = Files.list(o.resultsDir())) {
+                for (Path node : logs.filter(p -> p.getFileName().toString().endsWith(".log")).toList()) {
+                    List<String> refused = Files.readAllLines(node).stream()
+                            .filter(l -> l.contains("not_its_role")).limit(3).toList();
+                    assertTrue(refused.isEmpty(), node.getFileName() + ": " + refused);
+                }
+            }
         }
         assertTrue(Files.size(o.resultsDir().resolve("chart.png")) > 1000, "chart written");
         // the run's scalars, and tributary plot of them with the faults (issue 18)

@@ -46,7 +46,8 @@ public final class ControlAuthorization {
         SENDERS.put(WorkPlan.class, COORDINATOR);
         SENDERS.put(TrainerProtocol.ParamsSent.class, PS);
         SENDERS.put(TrainerProtocol.ResendGradient.class, PS);
-        SENDERS.put(TrainerProtocol.ShardMoved.class, PS);
+        // the coordinator tells every trainer once a moved or promoted shard has its state (HandOverDone)
+        SENDERS.put(TrainerProtocol.ShardMoved.class, COORDINATOR);
         // to shards (a ps node relays what reaches a shard that moved)
         SENDERS.put(ShardProtocol.RequestParams.class, ANY);
         SENDERS.put(ShardProtocol.EmptyContribution.class, TRAINER_OR_PS);

@@ -94,6 +94,20 @@ class ControlSignaturesTest {
     }
 
     @Test
+    void aTrainerTakesWordOfAMovedShardFromTheCoordinatorNotFromAPsNode() {
+        // ShardRecovery (in the coordinator's JVM, whose certificate grants only "coordinator") tells every
+        // trainer when a moved or promoted shard has its state; no ps node sends it
+        Map<String, ControlSignatures.Signer> known = new java.util.concurrent.ConcurrentHashMap<>();
+        Member coordinator = member("127.0.0.1:25520", COORDINATOR, "127.0.0.1:40000", known);
+        Member ps = member("127.0.0.1:25521", PS, "127.0.0.1:40010", known);
+        Member trainer = member("127.0.0.1:25522", TRAINER, "127.0.0.1:40020", known);
+        TrainerProtocol.ShardMoved moved = new TrainerProtocol.ShardMoved(3, 99L);
+        assertEquals(moved, trainer.receive(coordinator.send(moved)));
+        assertThrows(IllegalArgumentException.class, () -> trainer.receive(ps.send(moved)));
+        assertEquals(List.of("NOT_ITS_ROLE 127.0.0.1:25521 ShardMoved"), refusals);
+    }
+
+    @Test
     void aTrainerCannotSendTheCoordinatorsOrAShardsMessages() {
         Map<String, ControlSignatures.Signer> known = new java.util.concurrent.ConcurrentHashMap<>();
         Member ps = member("127.0.0.1:25521", PS, "127.0.0.1:40010", known);
