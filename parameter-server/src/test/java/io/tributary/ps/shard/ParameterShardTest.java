@@ -336,6 +336,9 @@ class ParameterShardTest {
             ResendGradient resend = replies.expectMessageClass(ResendGradient.class, Duration.ofSeconds(20));
             assertEquals(1, resend.step());
             assertEquals(newPs.endpoint(), resend.shardEndpoint());
+            // a resend the trainer could not take (its push stream full) is asked for again after resend-after
+            ResendGradient again = replies.expectMessageClass(ResendGradient.class, Duration.ofSeconds(20));
+            assertEquals(1, again.step());
             trainer.send(resend.shardEndpoint(), FrameType.GRADIENT, 0, 0, 0, 1L, g1, 0, N);
             trainer.send(refPs.endpoint(), FrameType.GRADIENT, 0, 0, 0, 1L, g1, 0, N);
             ShardCommitted c1 = coordinator.expectMessageClass(ShardCommitted.class, Duration.ofSeconds(20));
