@@ -364,11 +364,16 @@ public final class ChaosRunner {
      * rollback), recovery is the end of that stall; otherwise it is the first progress after the fault.
      * A stall's end that is one lone step, followed by another stall of 2 s or more and then steady progress,
      * does not end it: that step was one the dead node had already done, completed by the failover (its
-     * replica's version), and training resumes at the end of the second stall.
+     * replica's version), and training resumes at the end of the second stall. An evaluation that ends
+     * within the second stall is work, not a stall: the stall counts from its end.
      */
     private List<Verdict> recovery() {
         List<Verdict> v = new ArrayList<>();
         List<Sample> s = new ArrayList<>(samples);
+        List<Double> evaluations;
+        synchronized (accuracy) {
+            evaluations = accuracy.stream().map(Chart.Point::seconds).toList();
+        }
         Map<String, Double> started = new LinkedHashMap<>();
         for (String e : new ArrayList<>(events)) {
             String[] parts = e.trim().split(" ", 3);
@@ -379,7 +384,7 @@ public final class ChaosRunner {
                 continue;
             }
             double t = Double.parseDouble(parts[0]);
-            Double recovered = recoveredAt(s, started.getOrDefault(parts[2], t), t);
+            Double recovered = recoveredAt(s, evaluations, started.getOrDefault(parts[2], t), t);
             String name = "recovery (" + parts[2] + ")";
             if (recovered == null) {
                 v.add(new Verdict(name, "unknown", "the run made no progress after the fault within the run"));
@@ -393,8 +398,16 @@ public final class ChaosRunner {
         return v;
     }
 
-    /** See {@link #recovery()}: a fault from {@code start} to {@code t}; null when the run never progressed after it. */
+    /** {@link #recoveredAt(List, List, double, double)} with no evaluation. */
     static Double recoveredAt(List<Sample> s, double start, double t) {
+        return recoveredAt(s, List.of(), start, t);
+    }
+
+    /**
+     * See {@link #recovery()}: a fault from {@code start} to {@code t}, the run's evaluations ending at
+     * {@code evaluations} (seconds); null when the run never progressed after the fault.
+     */
+    static Double recoveredAt(List<Sample> s, List<Double> evaluations, double start, double t) {
         long high = Long.MIN_VALUE;
         double lastProgress = Double.NaN;
         Double firstAfter = null;
@@ -405,13 +418,13 @@ public final class ChaosRunner {
                     boolean stalled = !Double.isNaN(lastProgress) && x.seconds() - lastProgress >= 2.0
                             && lastProgress >= start && lastProgress - t <= 10.0;
                     if (stalled) {
-                        return afterLoneStep(s, i); // the end of the stall the fault caused
+                        return afterLoneStep(s, evaluations, i); // the end of the stall the fault caused
                     }
                     if (firstAfter == null) {
                         // a stall that began just before the fault (the step the fault interrupted) may also
                         // end in a lone step
                         boolean endsGap = !Double.isNaN(lastProgress) && x.seconds() - lastProgress >= 2.0;
-                        firstAfter = endsGap ? afterLoneStep(s, i) : x.seconds();
+                        firstAfter = endsGap ? afterLoneStep(s, evaluations, i) : x.seconds();
                     }
                     if (x.seconds() - t > 10.0) {
                         return firstAfter; // no stall began near the fault
@@ -428,9 +441,15 @@ public final class ChaosRunner {
      * The end of a stall whose first progress is sample {@code i}: that sample's time, or when it is a lone
      * step followed by another stall of 2 s or more and then steady progress, the end of that second stall.
      */
-    private static double afterLoneStep(List<Sample> s, int i) {
+    private static double afterLoneStep(List<Sample> s, List<Double> evaluations, int i) {
         int next = firstAbove(s, i, s.get(i).step());
-        if (next >= 0 && s.get(next).seconds() - s.get(i).seconds() >= 2.0) {
+        double from = s.get(i).seconds();
+        for (double e : evaluations) {
+            if (e > from && next >= 0 && e <= s.get(next).seconds()) {
+                from = e; // an evaluation took that time
+            }
+        }
+        if (next >= 0 && s.get(next).seconds() - from >= 2.0) {
             int after = firstAbove(s, next, s.get(next).step());
             if (after >= 0 && s.get(after).seconds() - s.get(next).seconds() < 2.0) {
                 return s.get(next).seconds();

@@ -13,7 +13,8 @@ import org.slf4j.LoggerFactory;
  * The JVMs a local cluster starts: each runs {@code io.tributary.cli.Main} with the same class path
  * and Java as this process, its output in a log file of its own. {@link #close()} stops exactly the
  * processes started here, by their PID: SIGTERM first (Pekko's CoordinatedShutdown), SIGKILL after
- * a grace period. A shutdown hook does the same when this JVM is interrupted (Ctrl-C).
+ * a grace period; standby coordinators before the rest. A shutdown hook does the same when this JVM is
+ * interrupted (Ctrl-C).
  */
 public final class ChildJvms implements AutoCloseable {
 
@@ -25,6 +26,9 @@ public final class ChildJvms implements AutoCloseable {
             return process.pid();
         }
     }
+
+    /** The names of coordinator JVMs ({@code coordinator-1}, ...), which stop in an order of their own. */
+    public static final String COORDINATOR_PREFIX = "coordinator-";
 
     private final List<Child> children = new ArrayList<>();
     private final Thread hook = new Thread(this::stopAll, "tributary-demo-stop-children");
@@ -91,6 +95,23 @@ public final class ChildJvms implements AutoCloseable {
         synchronized (this) {
             closed = true;
             toStop = List.copyOf(children);
+        }
+        // The standby coordinators first: the coordinator singleton runs on the oldest coordinator node (the
+        // first started that is still alive) and, leaving, hands itself over to the next oldest. Were that one
+        // stopping too, Pekko's singleton manager would retry the hand-over for about 15 s after its own node
+        // exited, and the grace below would run out (SIGKILL).
+        List<Child> standby = new ArrayList<>();
+        for (Child c : toStop) {
+            if (c.name().startsWith(COORDINATOR_PREFIX) && c.process().isAlive()) {
+                standby.add(c);
+            }
+        }
+        if (standby.size() > 1) {
+            standby.remove(0);
+            standby.forEach(c -> c.process().destroy());
+            for (Child c : standby) {
+                stop(c, 10_000);
+            }
         }
         for (Child c : toStop) {
             if (c.process().isAlive()) {

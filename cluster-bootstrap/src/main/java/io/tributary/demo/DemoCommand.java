@@ -150,7 +150,7 @@ public final class DemoCommand {
             ChildStarter starter = new ChildStarter(children, seed, common, runDir, nodeSettings.host(), metrics, certs);
             for (int i = 0; i < coordinators + options.psNodes() + options.trainers(); i++) {
                 // the coordinators first: the oldest coordinator-role member hosts the singleton
-                String name = i < coordinators ? "coordinator-" + (i + 1) : i < coordinators + options.psNodes()
+                String name = i < coordinators ? ChildJvms.COORDINATOR_PREFIX + (i + 1) : i < coordinators + options.psNodes()
                         ? "ps-" + (i - coordinators + 1) : "trainer-" + (i - coordinators - options.psNodes() + 1);
                 ChildJvms.Child c = starter.start(name);
                 if (roleOf(name).equals("trainer")) {
@@ -307,7 +307,7 @@ public final class DemoCommand {
 
     /** A child JVM's role by its name: {@code coordinator-N}, {@code ps-N}, else a trainer. */
     static String roleOf(String name) {
-        return name.startsWith("coordinator-") ? "coordinator" : name.startsWith("ps-") ? "ps" : "trainer";
+        return name.startsWith(ChildJvms.COORDINATOR_PREFIX) ? "coordinator" : name.startsWith("ps-") ? "ps" : "trainer";
     }
 
     static int freePort() {

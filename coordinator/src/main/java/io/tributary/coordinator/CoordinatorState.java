@@ -60,6 +60,10 @@ final class CoordinatorState {
     private boolean inFlight;
     private boolean again;
     private int lastBytes;
+    private long stored;
+    private long storedBytes;
+    private int largest;
+    private long notConfirmed;
 
     private final CoordinatorMetrics metrics;
 
@@ -148,12 +152,22 @@ final class CoordinatorState {
         inFlight = false;
         if (!(w.response() instanceof Replicator.UpdateSuccess<?>)) {
             metrics.stateWrites.labelValues("not_confirmed").inc();
+            notConfirmed++;
             ctx.getLog().warn("the coordinator's state ({} bytes) was not confirmed by a majority of the coordinator"
                     + " nodes ({}); it is written again with the next change", lastBytes,
                     w.response().getClass().getSimpleName());
             return true;
         }
         metrics.stateWrites.labelValues("stored").inc();
+        stored++;
+        storedBytes += lastBytes;
+        largest = Math.max(largest, lastBytes);
         return again;
+    }
+
+    /** What this incarnation stored, for the run's end: writes, bytes, the largest, those not confirmed. */
+    String summary() {
+        return String.format(java.util.Locale.ROOT, "%d write(s) confirmed by a majority (%d bytes in all, the largest"
+                + " %d, compressed), %d not confirmed", stored, storedBytes, largest, notConfirmed);
     }
 }

@@ -866,6 +866,10 @@ public final class TrainingCoordinator extends AbstractBehavior<CoordinatorComma
         getContext().getLog().info("samples audit over {} epoch(s): {} to train, {} trained once, {} lost, {} twice "
                 + "({} work plans)", samplesAudit.epochs(), samplesAudit.expected(), samplesAudit.trained(),
                 samplesAudit.missed(), samplesAudit.twice(), samplesAudit.plans());
+        if (stored != null) {
+            getContext().getLog().info("the run's state for a successor, stored by this incarnation over {} step(s): {}",
+                    committedSteps - Math.max(0, storedStep), stored.summary());
+        }
         long now = System.nanoTime();
         double seconds = (now - startNanos) / 1e9;
         double trainSeconds = ((trainedNanos == 0 ? now : trainedNanos) - startNanos) / 1e9;
