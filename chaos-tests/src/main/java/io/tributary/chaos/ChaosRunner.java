@@ -365,7 +365,8 @@ public final class ChaosRunner {
      * A stall's end that is one lone step, followed by another stall of 2 s or more and then steady progress,
      * does not end it: that step was one the dead node had already done, completed by the failover (its
      * replica's version), and training resumes at the end of the second stall. An evaluation that ends
-     * within the second stall is work, not a stall: the stall counts from its end.
+     * within the second stall is work, not a stall: the stall counts from its end; and a second stall in
+     * which another fault starts may be that fault's, so the lone step ends the first one.
      */
     private List<Verdict> recovery() {
         List<Verdict> v = new ArrayList<>();
@@ -375,7 +376,15 @@ public final class ChaosRunner {
             evaluations = accuracy.stream().map(Chart.Point::seconds).toList();
         }
         Map<String, Double> started = new LinkedHashMap<>();
-        for (String e : new ArrayList<>(events)) {
+        List<String> all = new ArrayList<>(events);
+        List<Double> faultStarts = new ArrayList<>();
+        for (String e : all) {
+            String[] parts = e.trim().split(" ", 3);
+            if (parts.length > 1 && parts[1].equals("fault-start")) {
+                faultStarts.add(Double.parseDouble(parts[0]));
+            }
+        }
+        for (String e : all) {
             String[] parts = e.trim().split(" ", 3);
             if (parts[1].equals("fault-start")) {
                 started.put(parts[2].replaceAll(" pid [0-9]+", ""), Double.parseDouble(parts[0]));
@@ -384,7 +393,7 @@ public final class ChaosRunner {
                 continue;
             }
             double t = Double.parseDouble(parts[0]);
-            Double recovered = recoveredAt(s, evaluations, started.getOrDefault(parts[2], t), t);
+            Double recovered = recoveredAt(s, evaluations, faultStarts, started.getOrDefault(parts[2], t), t);
             String name = "recovery (" + parts[2] + ")";
             if (recovered == null) {
                 v.add(new Verdict(name, "unknown", "the run made no progress after the fault within the run"));
@@ -398,16 +407,18 @@ public final class ChaosRunner {
         return v;
     }
 
-    /** {@link #recoveredAt(List, List, double, double)} with no evaluation. */
+    /** {@link #recoveredAt(List, List, List, double, double)} with no evaluation and no other fault. */
     static Double recoveredAt(List<Sample> s, double start, double t) {
-        return recoveredAt(s, List.of(), start, t);
+        return recoveredAt(s, List.of(), List.of(), start, t);
     }
 
     /**
      * See {@link #recovery()}: a fault from {@code start} to {@code t}, the run's evaluations ending at
-     * {@code evaluations} (seconds); null when the run never progressed after the fault.
+     * {@code evaluations} and its faults starting at {@code faultStarts} (seconds); null when the run never
+     * progressed after the fault.
      */
-    static Double recoveredAt(List<Sample> s, List<Double> evaluations, double start, double t) {
+    static Double recoveredAt(List<Sample> s, List<Double> evaluations, List<Double> faultStarts, double start,
+                              double t) {
         long high = Long.MIN_VALUE;
         double lastProgress = Double.NaN;
         Double firstAfter = null;
@@ -418,13 +429,13 @@ public final class ChaosRunner {
                     boolean stalled = !Double.isNaN(lastProgress) && x.seconds() - lastProgress >= 2.0
                             && lastProgress >= start && lastProgress - t <= 10.0;
                     if (stalled) {
-                        return afterLoneStep(s, evaluations, i); // the end of the stall the fault caused
+                        return afterLoneStep(s, evaluations, faultStarts, i); // the end of the fault's stall
                     }
                     if (firstAfter == null) {
                         // a stall that began just before the fault (the step the fault interrupted) may also
                         // end in a lone step
                         boolean endsGap = !Double.isNaN(lastProgress) && x.seconds() - lastProgress >= 2.0;
-                        firstAfter = endsGap ? afterLoneStep(s, evaluations, i) : x.seconds();
+                        firstAfter = endsGap ? afterLoneStep(s, evaluations, faultStarts, i) : x.seconds();
                     }
                     if (x.seconds() - t > 10.0) {
                         return firstAfter; // no stall began near the fault
@@ -441,9 +452,14 @@ public final class ChaosRunner {
      * The end of a stall whose first progress is sample {@code i}: that sample's time, or when it is a lone
      * step followed by another stall of 2 s or more and then steady progress, the end of that second stall.
      */
-    private static double afterLoneStep(List<Sample> s, List<Double> evaluations, int i) {
+    private static double afterLoneStep(List<Sample> s, List<Double> evaluations, List<Double> faultStarts, int i) {
         int next = firstAbove(s, i, s.get(i).step());
         double from = s.get(i).seconds();
+        for (double f : faultStarts) {
+            if (next >= 0 && f > from && f <= s.get(next).seconds()) {
+                return from; // the second stall may be that fault's: the lone step ended this one
+            }
+        }
         for (double e : evaluations) {
             if (e > from && next >= 0 && e <= s.get(next).seconds()) {
                 from = e; // an evaluation took that time

@@ -79,9 +79,11 @@ class RecoveryTest {
         long[] slower = ramp(slow, 9, 13, 1);
         assertEquals(22.5, ChaosRunner.recoveredAt(samples(ramp(slower, 9, 14, 1)), 2.0, 2.0), 1e-9);
         // the second stall is an evaluation of step 11 that ends at 28.5 s: work, so step 11 ended the stall
-        assertEquals(22.5, ChaosRunner.recoveredAt(samples(all), List.of(1.0, 28.5), 2.0, 2.0), 1e-9);
+        assertEquals(22.5, ChaosRunner.recoveredAt(samples(all), List.of(1.0, 28.5), List.of(2.0), 2.0, 2.0), 1e-9);
         // an evaluation ending early in the second stall leaves 2 s or more of it: still a lone step
-        assertEquals(28.75, ChaosRunner.recoveredAt(samples(all), List.of(24.0), 2.0, 2.0), 1e-9);
+        assertEquals(28.75, ChaosRunner.recoveredAt(samples(all), List.of(24.0), List.of(2.0), 2.0, 2.0), 1e-9);
+        // another fault starting at 23.0 s, in the second stall: that stall may be its, so step 11 ended this one
+        assertEquals(22.5, ChaosRunner.recoveredAt(samples(all), List.of(), List.of(2.0, 23.0), 2.0, 2.0), 1e-9);
     }
 
     @Test

@@ -91,9 +91,11 @@ final class ShardRecovery {
     private final java.util.Map<Integer, String[]> handedTo = new java.util.HashMap<>();
     /** The latest announcement of each shard's incarnation (to give a promoted state at once). */
     private final java.util.Map<Integer, ShardStarted> announced = new java.util.HashMap<>();
-    /** Promoted shards still to start again, each with the dead owner (an incarnation of another owner ends it). */
-    private final java.util.Map<Integer, String> waking = new java.util.HashMap<>();
-    private long wakingSinceNanos;
+    /** Promoted shards still to start again: the dead owner (an incarnation of another owner ends it), since when. */
+    private record Waking(String owner, long sinceNanos) {
+    }
+
+    private final java.util.Map<Integer, Waking> waking = new java.util.HashMap<>();
     private boolean wakeTickPending;
 
     ShardRecovery(ActorContext<CoordinatorCommand> ctx, TrainingCoordinator.Settings settings, ShardLayout layout,
@@ -318,10 +320,7 @@ final class ShardRecovery {
             // sharding starts the next incarnation on the first message for the shard after the dead node's
             // removal margin: send it one now (the quorum, which a new incarnation takes) rather than wait for
             // a trainer's next request, and again until it announces itself
-            if (waking.isEmpty()) {
-                wakingSinceNanos = System.nanoTime();
-            }
-            waking.put(k, h.owner);
+            waking.put(k, new Waking(h.owner, System.nanoTime()));
             if (!wakeTickPending) {
                 wakeTickPending = true;
                 ctx.scheduleOnce(WAKE_EVERY, ctx.getSelf(), new WakeTick());
@@ -332,17 +331,20 @@ final class ShardRecovery {
 
     void onWakeTick(WakeTick t) {
         wakeTickPending = false;
+        long now = System.nanoTime();
         waking.entrySet().removeIf(e -> {
             ShardStarted a = announced.get(e.getKey());
-            return a != null && !a.owner().equals(e.getValue());
+            if (a != null && !a.owner().equals(e.getValue().owner())) {
+                return true;
+            }
+            if (now - e.getValue().sinceNanos() > WAKE_FOR.toNanos()) {
+                ctx.getLog().warn("shard {} was promoted {} s ago and has not started again on a ps node; the next"
+                        + " message for it (a trainer's request) starts it", e.getKey(), WAKE_FOR.toSeconds());
+                return true;
+            }
+            return false;
         });
         if (waking.isEmpty()) {
-            return;
-        }
-        if (System.nanoTime() - wakingSinceNanos > WAKE_FOR.toNanos()) {
-            ctx.getLog().warn("shards {} were promoted {} s ago and have not started again on a ps node; the next"
-                    + " message for them (a trainer's request) starts them", waking.keySet(), WAKE_FOR.toSeconds());
-            waking.clear();
             return;
         }
         for (int k : waking.keySet()) {

@@ -67,9 +67,9 @@ public final class ControlAuthorization {
         SENDERS.put(NodeProtocol.AdmissionDenied.class, COORDINATOR_OR_PS);
         SENDERS.put(NodeProtocol.RevocationUpdate.class, ANY);
         // the run's events, to the nodes that follow it; a new coordinator asks the shards for the commits its
-        // predecessor may not have stored
+        // predecessor may not have stored (through sharding: a ps node relays it to a shard that moved)
         SENDERS.put(NodeProtocol.RunEvent.class, COORDINATOR);
-        SENDERS.put(ShardProtocol.ResendCommits.class, COORDINATOR);
+        SENDERS.put(ShardProtocol.ResendCommits.class, COORDINATOR_OR_PS);
         // the coordinator's state in Distributed Data, which only coordinator nodes write and pass on
         SENDERS.put(CoordinatorProtocol.StoredState.class, COORDINATOR);
     }
