@@ -35,10 +35,10 @@ class ChaosSuiteIT {
     }
 
     /**
-     * Fourteen faults in nine clusters (a cluster start is ~20 s of a 2-core machine): a trainer killed,
+     * Eleven faults in five clusters and three hostile members in three more (a cluster start is ~20 s of a
+     * 2-core machine): a trainer killed,
      * a trainer joining mid-run, a trainer paused and a partitioned trainer that heals
-     * (trainer-churn), 10% Aeron loss (aeron-loss), a ps node added and a ps node killed (ps-churn);
-     * and a trainer killed, one joining, one paused and a ps node killed under local SGD
+     * (trainer-churn), 10% Aeron loss (aeron-loss); and a trainer killed, one joining, one paused and a ps node killed under local SGD
      * without replicas (local-sgd-churn: a rollback); a ps node killed with replicas (kill-ps-replicas: no step
      * redone) and the coordinator's JVM killed (kill-coordinator: the other coordinator node takes the run over,
      * checked by coordinator-hand-overs). Then three hostile members, each with a valid trainer certificate, lying on the
@@ -47,7 +47,9 @@ class ChaosSuiteIT {
      * quarantined, and nobody else (attackers-quarantined), with the honest two finishing the epoch.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"trainer-churn", "aeron-loss", "ps-churn", "kill-ps-replicas", "kill-coordinator",
+    // ps-churn (a ps node joining, then one killed: 3.5 minutes) runs by hand, docs/chaos.md: with it the suite
+    // took .ci/run past 30 minutes on the 2-core VM
+    @ValueSource(strings = {"trainer-churn", "aeron-loss", "kill-ps-replicas", "kill-coordinator",
             "local-sgd-churn",
             "hostile-steal-slot",
             "hostile-extra-votes", "hostile-forge-parameters"})
