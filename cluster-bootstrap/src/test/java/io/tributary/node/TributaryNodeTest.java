@@ -86,7 +86,7 @@ class TributaryNodeTest {
             assertTrue(self.getRoles().containsAll(Set.of("ps", "trainer", "proto-" + ProtocolRegistry.PROTOCOL_VERSION)),
                     "roles " + self.getRoles());
             Config effective = first.system().settings().config();
-            assertEquals("org.apache.pekko.cluster.sbr.SplitBrainResolverProvider",
+            assertEquals("io.tributary.protocol.TributaryDowningProvider",
                     effective.getString("pekko.cluster.downing-provider-class"));
             assertEquals("tls-tcp", effective.getString("pekko.remote.artery.transport"));
 

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 class PekkoDefaultsTest {
 
-    private static final String SBR = "org.apache.pekko.cluster.sbr.SplitBrainResolverProvider";
+    private static final String DOWNING = "io.tributary.protocol.TributaryDowningProvider";
 
     @TempDir
     Path dir;
@@ -31,7 +31,7 @@ class PekkoDefaultsTest {
             Config pekkoWon = ConfigFactory.parseResources(loader, "reference.conf");
             assertEquals("", pekkoWon.getString("pekko.cluster.downing-provider-class"));
             Config fixed = PekkoDefaults.over(pekkoWon);
-            assertEquals(SBR, fixed.getString("pekko.cluster.downing-provider-class"));
+            assertEquals(DOWNING, fixed.getString("pekko.cluster.downing-provider-class"));
             assertEquals(Duration.ofSeconds(7), fixed.getDuration("pekko.cluster.split-brain-resolver.stable-after"));
             assertEquals(false, fixed.getBoolean("pekko.actor.allow-java-serialization"));
             assertEquals("tributary-kryo",
@@ -55,7 +55,52 @@ class PekkoDefaultsTest {
         Config user = ConfigFactory.parseString("pekko.cluster.split-brain-resolver.stable-after = 3s");
         Config fixed = PekkoDefaults.over(user);
         assertEquals(Duration.ofSeconds(3), fixed.getDuration("pekko.cluster.split-brain-resolver.stable-after"));
-        assertEquals(SBR, fixed.getString("pekko.cluster.downing-provider-class"));
+        assertEquals(DOWNING, fixed.getString("pekko.cluster.downing-provider-class"));
+    }
+
+    @Test
+    void aClusterNodeStartsWithTributarysDowningProvider() throws Exception {
+        Config config = PekkoDefaults.over(ConfigFactory.parseString(String.join("\n",
+                "pekko.actor.provider = cluster",
+                "pekko.remote.artery.canonical.hostname = 127.0.0.1",
+                "pekko.remote.artery.canonical.port = 0")).withFallback(ConfigFactory.load()));
+        org.apache.pekko.actor.ActorSystem system = org.apache.pekko.actor.ActorSystem.create("downing-test", config);
+        try {
+            org.apache.pekko.cluster.Cluster cluster = org.apache.pekko.cluster.Cluster.get(system);
+            cluster.join(cluster.selfAddress());
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+            while (cluster.selfMember().status() != org.apache.pekko.cluster.MemberStatus.up()
+                    && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertEquals(org.apache.pekko.cluster.MemberStatus.up(), cluster.selfMember().status());
+            assertEquals(TributaryDowningProvider.class, cluster.downingProvider().getClass());
+            // down-removal-margin (7 s in the defaults) wins over stable-after, as in Pekko's resolver
+            assertEquals(java.time.Duration.ofSeconds(7).toMillis(), cluster.downingProvider().downRemovalMargin().toMillis());
+            assertTrue(cluster.downingProvider().downingActorProps().isDefined());
+        } finally {
+            system.terminate();
+            scala.concurrent.Await.result(system.whenTerminated(), scala.concurrent.duration.Duration.create(30, "s"));
+        }
+    }
+
+    @Test
+    void anotherStrategyIsRefusedSayingWhatToDo() throws Exception {
+        Config config = PekkoDefaults.over(ConfigFactory.parseString(String.join("\n",
+                "pekko.actor.provider = cluster",
+                "pekko.remote.artery.canonical.hostname = 127.0.0.1",
+                "pekko.remote.artery.canonical.port = 0",
+                "pekko.cluster.split-brain-resolver.active-strategy = keep-oldest")).withFallback(ConfigFactory.load()));
+        org.apache.pekko.actor.ActorSystem system = org.apache.pekko.actor.ActorSystem.create("downing-test", config);
+        try {
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> new TributaryDowningProvider(system));
+            assertTrue(e.getMessage().contains("keep-oldest"), e.getMessage());
+            assertTrue(e.getMessage().contains("org.apache.pekko.cluster.sbr.SplitBrainResolverProvider"), e.getMessage());
+        } finally {
+            system.terminate();
+            scala.concurrent.Await.result(system.whenTerminated(), scala.concurrent.duration.Duration.create(30, "s"));
+        }
     }
 
     @Test
