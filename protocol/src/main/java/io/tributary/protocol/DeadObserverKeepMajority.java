@@ -14,30 +14,35 @@ import scala.collection.immutable.SortedSet;
 import scala.jdk.javaapi.CollectionConverters;
 
 /**
- * Keep-majority, as Pekko's Split Brain Resolver decides it, except for the records of <em>dead
- * observers</em>: a member that every reachable member it could be watched by has marked
- * unreachable, and that itself marked someone unreachable before it was lost. Its records are
- * what it saw before it went, not evidence that it still talks to the cluster through others, so:
+ * Keep-majority, as Pekko's Split Brain Resolver decides it, except that a <em>dead observer</em> is
+ * not "indirectly connected". A dead observer is a member that can still be downed (not Down or
+ * Exiting), that Pekko counts unreachable, that itself marked someone unreachable, and that at least
+ * {@code min(monitored-by-nr-of-members, members nobody marks unreachable)} distinct members nobody
+ * marks unreachable have marked unreachable. Every member watches every other one in clusters of up
+ * to {@code monitored-by-nr-of-members + 1} nodes, so there that is all of them. Pekko takes such a
+ * member for one still connected through others, because it is both observer and subject of
+ * unreachability; when it died after marking another dead node, its record stays after Pekko's
+ * filtering and Pekko downs every node ("SBR double DownIndirectlyConnected decision").
  *
+ * <p>What else changes, and what does not:
  * <ul>
- *   <li>it is not "indirectly connected" (Pekko would say it is: it is both an observer and a
- *       subject of unreachability, and after filtering it still is, so Pekko downs every node);</li>
- *   <li>a member that only dead observers mark unreachable counts as reachable, and is not downed.</li>
+ *   <li>Who counts as unreachable, the majority, the tie broken by the lowest address and the check
+ *       that a membership change during a partition cannot flip the decision: Pekko's, unchanged
+ *       ({@link #decide()}).</li>
+ *   <li>Downing the unreachable side leaves out a member that only dead observers mark unreachable:
+ *       it stays unreachable (and counted so) until the dead observer is downed and removed, and is
+ *       downed then only if a live member marks it.</li>
+ *   <li>A link that fails between two live members (each marks the other) is still indirectly
+ *       connected, and decided as Pekko decides it; the dead observers found before Pekko sets those
+ *       records aside are kept while it decides again ({@link #nodesToDown}).</li>
  * </ul>
- *
- * <p>A member is a dead observer when it is unreachable, is the observer of at least one
- * unreachability record, and at least {@code min(monitored-by-nr-of-members, reachable members
- * other than it)} distinct reachable members have marked it unreachable. Every member watches
- * every other one in clusters up to {@code monitored-by-nr-of-members + 1} nodes, so there "every
- * reachable member"; in larger ones, as many as watch a node. A link that fails between two live
- * nodes (each marks the other; nobody else does) is still indirectly connected, and decided as
- * Pekko decides it. The rest (the majority, the tie broken by the lowest address, the check that
- * membership changes during a partition do not flip the decision) is Pekko's keep-majority rule.
  */
 final class DeadObserverKeepMajority extends DowningStrategy {
 
     private final Option<String> role;
     private final int monitoredBy;
+    /** The dead observers of the unfiltered view, while Pekko decides again on a filtered one. */
+    private Set<UniqueAddress> frozenDead;
 
     DeadObserverKeepMajority(String selfDc, Option<String> role, UniqueAddress self, int monitoredBy) {
         super(selfDc, self);
@@ -50,8 +55,22 @@ final class DeadObserverKeepMajority extends DowningStrategy {
         return role;
     }
 
-    /** Unreachable members whose own unreachability records tell only what they saw before they were lost. */
+    private Set<UniqueAddress> downable() {
+        Set<UniqueAddress> downable = new HashSet<>();
+        for (Member m : CollectionConverters.asJava(members())) {
+            downable.add(m.uniqueAddress());
+        }
+        for (Member m : CollectionConverters.asJava(joining())) {
+            downable.add(m.uniqueAddress());
+        }
+        return downable;
+    }
+
+    /** Unreachable members whose own unreachability records tell what they saw before they were lost. */
     Set<UniqueAddress> deadObservers() {
+        if (frozenDead != null) {
+            return frozenDead;
+        }
         Set<UniqueAddress> unreachable = javaSet(unreachable());
         Set<UniqueAddress> reachable = new HashSet<>();
         for (Member m : CollectionConverters.asJava(members(true, false))) {
@@ -67,21 +86,19 @@ final class DeadObserverKeepMajority extends DowningStrategy {
                 reachableObserversOf.computeIfAbsent(r.subject(), s -> new HashSet<>()).add(r.observer());
             }
         }
+        Set<UniqueAddress> downable = downable();
+        int watchers = Math.min(monitoredBy, reachable.size());
         Set<UniqueAddress> dead = new HashSet<>();
         for (UniqueAddress candidate : observers) {
-            if (!unreachable.contains(candidate)) {
-                continue;
-            }
-            int watchers = Math.min(monitoredBy, reachable.size());
-            Set<UniqueAddress> saw = reachableObserversOf.getOrDefault(candidate, Set.of());
-            if (watchers > 0 && saw.size() >= watchers) {
+            if (unreachable.contains(candidate) && downable.contains(candidate) && watchers > 0
+                    && reachableObserversOf.getOrDefault(candidate, Set.of()).size() >= watchers) {
                 dead.add(candidate);
             }
         }
         return dead;
     }
 
-    /** Pekko's definition of indirectly connected, over the records of live observers only. */
+    /** Pekko's definition of indirectly connected, over the records of observers that are not dead. */
     @Override
     public scala.collection.immutable.Set<UniqueAddress> indirectlyConnected() {
         Set<UniqueAddress> dead = deadObservers();
@@ -106,21 +123,16 @@ final class DeadObserverKeepMajority extends DowningStrategy {
         return scalaSet(result);
     }
 
-    /**
-     * The members that count as unreachable: those in Pekko's unreachable set, less those that
-     * only dead observers mark unreachable.
-     */
-    Set<UniqueAddress> effectiveUnreachable() {
+    /** Members that only dead observers mark unreachable. */
+    Set<UniqueAddress> markedOnlyByDead() {
         Set<UniqueAddress> dead = deadObservers();
         Set<UniqueAddress> markedByLive = new HashSet<>();
         Set<UniqueAddress> markedByDead = new HashSet<>();
         for (Reachability.Record r : CollectionConverters.asJava(reachability().records())) {
             (dead.contains(r.observer()) ? markedByDead : markedByLive).add(r.subject());
         }
-        Set<UniqueAddress> result = javaSet(unreachable());
         markedByDead.removeAll(markedByLive);
-        result.removeAll(markedByDead);
-        return result;
+        return markedByDead;
     }
 
     @Override
@@ -128,12 +140,12 @@ final class DeadObserverKeepMajority extends DowningStrategy {
         if (hasIndirectlyConnected()) {
             return DowningStrategy.DownIndirectlyConnected$.MODULE$;
         }
-        Set<UniqueAddress> unreachable = effectiveUnreachable();
-        SortedSet<Member> members = membersWithRole(false, false);
+        SortedSet<Member> members = membersWithRole();
         if (members.isEmpty()) {
             return DowningStrategy.DownAll$.MODULE$; // no member with the role
         }
-        Decision decision = majority(members, unreachable, members, members.head());
+        Decision decision = majority(reachableMembersWithRole().size(), unreachableMembersWithRole().size(),
+                members.head());
         if (decision != DowningStrategy.DownUnreachable$.MODULE$) {
             return decision;
         }
@@ -143,51 +155,38 @@ final class DeadObserverKeepMajority extends DowningStrategy {
         if (thisSide.isEmpty()) {
             return DowningStrategy.DownAll$.MODULE$;
         }
-        Decision edge = majority(thisSide, unreachable, membersWithRole(true, false), thisSide.head());
+        Decision edge = majority(reachableMembersWithRole(false, true).size(),
+                unreachableMembersWithRole(true, false).size(), thisSide.head());
         return edge == DowningStrategy.DownUnreachable$.MODULE$ ? decision : DowningStrategy.DownAll$.MODULE$;
     }
 
-    private static Decision majority(SortedSet<Member> thisSideOf, Set<UniqueAddress> unreachable,
-                                     SortedSet<Member> otherSideOf, Member lowest) {
-        int thisSide = 0;
-        for (Member m : CollectionConverters.asJava(thisSideOf)) {
-            if (!unreachable.contains(m.uniqueAddress())) {
-                thisSide++;
-            }
-        }
-        int otherSide = 0;
-        for (Member m : CollectionConverters.asJava(otherSideOf)) {
-            if (unreachable.contains(m.uniqueAddress())) {
-                otherSide++;
-            }
-        }
+    private Decision majority(int thisSide, int otherSide, Member lowest) {
         if (thisSide == otherSide) {
             // equal halves: the one with the lowest address stays
-            return unreachable.contains(lowest.uniqueAddress())
-                    ? DowningStrategy.DownReachable$.MODULE$ : DowningStrategy.DownUnreachable$.MODULE$;
+            return unreachable(lowest) ? DowningStrategy.DownReachable$.MODULE$ : DowningStrategy.DownUnreachable$.MODULE$;
         }
         return thisSide > otherSide ? DowningStrategy.DownUnreachable$.MODULE$ : DowningStrategy.DownReachable$.MODULE$;
     }
 
     @Override
     public scala.collection.immutable.Set<UniqueAddress> nodesToDown(Decision decision) {
-        boolean downUnreachable = decision == DowningStrategy.DownUnreachable$.MODULE$;
-        if (!downUnreachable && decision != DowningStrategy.DownReachable$.MODULE$) {
-            return super.nodesToDown(decision);
+        if (decision == DowningStrategy.DownUnreachable$.MODULE$) {
+            Set<UniqueAddress> result = downable();
+            result.retainAll(javaSet(unreachable()));
+            result.removeAll(markedOnlyByDead());
+            return scalaSet(result);
         }
-        Set<UniqueAddress> unreachable = effectiveUnreachable();
-        Set<UniqueAddress> result = new HashSet<>();
-        for (Member m : CollectionConverters.asJava(members())) {
-            if (unreachable.contains(m.uniqueAddress()) == downUnreachable) {
-                result.add(m.uniqueAddress());
+        if (decision == DowningStrategy.DownIndirectlyConnected$.MODULE$ && frozenDead == null) {
+            // Pekko sets aside the records between indirectly connected members and decides again
+            // (calling decide() and this method); the dead observers are those of the whole view.
+            frozenDead = deadObservers();
+            try {
+                return super.nodesToDown(decision);
+            } finally {
+                frozenDead = null;
             }
         }
-        for (Member m : CollectionConverters.asJava(joining())) {
-            if (unreachable.contains(m.uniqueAddress()) == downUnreachable) {
-                result.add(m.uniqueAddress());
-            }
-        }
-        return scalaSet(result);
+        return super.nodesToDown(decision);
     }
 
     private static Set<UniqueAddress> javaSet(scala.collection.immutable.Set<UniqueAddress> set) {

@@ -5,8 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.apache.pekko.actor.Address;
@@ -33,8 +35,8 @@ class DeadObserverKeepMajorityTest {
         return UniqueAddress.apply(new Address("pekko", "tributary", "127.0.0.1", port), (long) port);
     }
 
-    private static Member up(UniqueAddress a) {
-        return new Member(a, a.address().port().get().hashCode(), MemberStatus.up(),
+    private static Member member(UniqueAddress a, MemberStatus status) {
+        return new Member(a, a.address().port().get().hashCode(), status,
                 CollectionConverters.asScala(Set.of("dc-default")).toSet(), Version.Zero());
     }
 
@@ -43,6 +45,8 @@ class DeadObserverKeepMajorityTest {
         final List<UniqueAddress> nodes = new ArrayList<>();
         Reachability reachability = Reachability.empty();
         final Set<UniqueAddress> unreachable = new HashSet<>();
+        final Map<UniqueAddress, MemberStatus> status = new HashMap<>();
+        Set<UniqueAddress> seen;
 
         View(int n) {
             for (int i = 1; i <= n; i++) {
@@ -72,18 +76,31 @@ class DeadObserverKeepMajorityTest {
             return this;
         }
 
+        /** The members that have seen the current gossip (by default those nobody marks unreachable). */
+        View seen(int... is) {
+            seen = set(is);
+            return this;
+        }
+
+        View status(int i, MemberStatus s) {
+            status.put(n(i), s);
+            return this;
+        }
+
         <S extends DowningStrategy> S into(S strategy) {
             for (UniqueAddress a : nodes) {
+                Member m = member(a, status.getOrDefault(a, MemberStatus.up()));
                 if (unreachable.contains(a)) {
-                    strategy.addUnreachable(up(a));
+                    strategy.addUnreachable(m);
                 } else {
-                    strategy.add(up(a));
+                    strategy.add(m);
                 }
             }
             strategy.setReachability(reachability);
-            Set<Address> seen = nodes.stream().filter(a -> !unreachable.contains(a))
-                    .map(UniqueAddress::address).collect(Collectors.toSet());
-            strategy.setSeenBy(CollectionConverters.asScala(seen).toSet());
+            Set<UniqueAddress> seenBy = seen != null ? seen
+                    : nodes.stream().filter(a -> !unreachable.contains(a)).collect(Collectors.toSet());
+            Set<Address> addresses = seenBy.stream().map(UniqueAddress::address).collect(Collectors.toSet());
+            strategy.setSeenBy(CollectionConverters.asScala(addresses).toSet());
             return strategy;
         }
 
@@ -120,14 +137,44 @@ class DeadObserverKeepMajorityTest {
     }
 
     @Test
-    void whatADeadObserverAloneSaysOfALiveNodeDownsNothing() {
-        // Node 5 marked node 4 unreachable and then died; nobody else marks node 4.
-        View v = new View(5).marks(5, 4).allMark(Set.of(5), 5);
+    void whatADeadObserverAloneSaysOfALiveNodeDoesNotDownIt() {
+        // Node 5 marked node 4 unreachable and then died; nobody else marks node 4, which has seen
+        // the current gossip. Pekko counts 4 and 5 unreachable: 3 of 5 reachable, a majority.
+        View v = new View(5).marks(5, 4).allMark(Set.of(5), 5).seen(1, 2, 3, 4);
         DeadObserverKeepMajority ours = v.ours(1);
         assertEquals(v.set(5), ours.deadObservers());
-        assertEquals(v.set(5), ours.effectiveUnreachable());
+        assertEquals(v.set(4), ours.markedOnlyByDead());
         assertEquals(DowningStrategy.DownUnreachable$.MODULE$, ours.decide());
         assertEquals(v.set(5), toDown(ours));
+
+        // Pekko takes 4 and 5 for indirectly connected, and downs the live node 4 too.
+        KeepMajority pekko = v.into(new KeepMajority("default", Option.empty(), v.n(1)));
+        assertEquals(v.set(4, 5), toDown(pekko));
+    }
+
+    @Test
+    void aDeadObserverAndABrokenLinkTogetherDownTheLinkAndTheDead() {
+        // 6 nodes: node 5 died, node 6 marked it and died; the link between 3 and 4 is broken (each
+        // marks the other); 1-4 mark 5 and 6. Pekko's view: 3, 4, 5, 6 unreachable, so 1 and 2 are the
+        // watchers node 6 needs, and have. Indirectly connected: 3 and 4. Pekko then sets aside the
+        // records among {3, 4, 6} and decides again on 5 and 6: 4 of 6 reachable, down 5 and 6.
+        View v = new View(6).marks(6, 5).marks(3, 4).marks(4, 3).allMark(Set.of(5, 6), 5, 6).seen(1, 2, 3, 4);
+        DeadObserverKeepMajority ours = v.ours(1);
+        assertEquals(v.set(6), ours.deadObservers());
+        assertEquals(DowningStrategy.DownIndirectlyConnected$.MODULE$, ours.decide());
+        assertEquals(v.set(3, 4, 5, 6), toDown(ours));
+
+        KeepMajority pekko = v.into(new KeepMajority("default", Option.empty(), v.n(1)));
+        assertThrows(IllegalStateException.class, () -> pekko.nodesToDown(pekko.decide()));
+    }
+
+    @Test
+    void anExitingMemberIsNeverADeadObserver() {
+        // Node 5 is exiting (it cannot be downed), marked by 1-4, and marked node 4: as Pekko decides.
+        View v = new View(5).status(5, MemberStatus.exiting()).marks(5, 4).allMark(Set.of(5), 5).seen(1, 2, 3, 4);
+        DeadObserverKeepMajority ours = v.ours(1);
+        assertEquals(Set.of(), ours.deadObservers());
+        assertEquals(DowningStrategy.DownIndirectlyConnected$.MODULE$, ours.decide());
     }
 
     @Test
