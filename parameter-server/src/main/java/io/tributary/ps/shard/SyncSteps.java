@@ -117,13 +117,10 @@ final class SyncSteps implements Steps {
             // this step's gradients went to the node the shard left: nothing is on its way here
             r.replyTo().tell(new ResendGradient(tools.shard(), host.version(), tools.endpoint()));
             tools.metrics().gradientResends.inc();
-            if (!tools.timers().isTimerActive("resend")) {
-                // and again if the gradient still has not come (a trainer's full push stream drops a resend)
-                tools.timers().startSingleTimer("resend", new ShardSignals.ResendCheck(host.version()),
-                        tools.settings().resendAfter());
-            }
-        } else if (!tools.timers().isTimerActive("resend")) {
-            // usually the gradient is on its way (the request overtook it); if not, ask for it again
+        }
+        if (!tools.timers().isTimerActive("resend")) {
+            // usually the gradient is on its way (the request overtook it), or a resend was just asked for;
+            // if it has not come by then (a trainer's full push stream drops a resend), ask for it again
             tools.timers().startSingleTimer("resend", new ShardSignals.ResendCheck(host.version()), tools.settings().resendAfter());
         }
     }
